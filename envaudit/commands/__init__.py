@@ -1,0 +1,1 @@
+"""One module per CLI command, imported only when the command runs."""

@@ -1,0 +1,93 @@
+"""`envaudit check [PATH]`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from envaudit.commands._common import usage_error, use_color, write_output
+from envaudit.config import FAIL_ON, ConfigError, load_config, parse_fail_on, split_codes
+from envaudit.report import FORMATS
+
+
+@click.command()
+@click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
+@click.option(
+    "--python",
+    "python",
+    metavar="PATH",
+    help="Interpreter, venv or conda env to audit (read from disk, never run). "
+    "Default: $VIRTUAL_ENV, then .venv/ or venv/ in the project, then this interpreter.",
+)
+@click.option(
+    "--select", metavar="CODES", help="Comma-separated codes or prefixes to check (replaces config)."
+)
+@click.option("--extend-select", metavar="CODES", help="Codes or prefixes to add to the selection.")
+@click.option("--ignore", metavar="CODES", help="Comma-separated codes or prefixes to skip.")
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON, case_sensitive=False),
+    help="Lowest severity that fails the run (default: error).",
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(sorted(FORMATS)),
+    default="text",
+    show_default=True,
+    help="Output format.",
+)
+@click.option("-o", "--output", metavar="FILE", help="Write the report to FILE instead of stdout.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when findings fail the run.")
+@click.option("-q", "--quiet", is_flag=True, help="Print nothing for a passing run; findings only otherwise.")
+@click.option("--no-color", is_flag=True, help="No ANSI colour (also: NO_COLOR set).")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file.")
+@click.option("--image", metavar="NAME", help="Also inspect this built Docker image.")
+def check(
+    path: Path,
+    python: str | None,
+    select: str | None,
+    extend_select: str | None,
+    ignore: str | None,
+    fail_on: str | None,
+    fmt: str,
+    output: str | None,
+    exit_zero: bool,
+    quiet: bool,
+    no_color: bool,
+    config_path: Path | None,
+    image: str | None,
+) -> None:
+    """Audit PATH (default: the current directory) and its environment."""
+    from envaudit.config import validate_codes
+    from envaudit.engine import run_check
+    from envaudit.report import render
+
+    if not path.exists():
+        raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
+    root = path.resolve()
+    try:
+        cfg = load_config(root, config_path)
+        cfg = cfg.with_overrides(
+            select=split_codes(select),
+            extend_select=split_codes(extend_select),
+            ignore=(*cfg.ignore, *(split_codes(ignore) or ())) if ignore else None,
+            fail_on=parse_fail_on(fail_on) if fail_on else None,
+            python=python,
+        )
+        validate_codes(cfg)
+        result = run_check(root, cfg, python=python, image=image)
+    except ConfigError as exc:
+        raise usage_error(exc) from None
+    color = use_color(no_color, output)
+    if not (quiet and not result.findings and fmt == "text"):
+        write_output(render(fmt, result, color=color), output)
+    if output not in (None, "-") and not quiet:
+        counts = result.counts()
+        click.echo(
+            f"envaudit: wrote {fmt} report to {output} "
+            f"({counts['error']} error, {counts['warning']} warning, {counts['info']} info)",
+            err=True,
+        )
+    raise click.exceptions.Exit(0 if exit_zero else result.exit_code())

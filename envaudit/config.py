@@ -1,0 +1,266 @@
+"""`[tool.envaudit]` in pyproject.toml, or `.envaudit.toml`, validated.
+
+Keys (hyphens or underscores): select, extend-select, ignore, per-file-ignores,
+severity (code -> error|warning|info), fail-on, exclude, python.
+Command-line flags override the file. Unknown keys and codes are errors.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from envaudit.model import Severity
+
+FAIL_ON = ("error", "warning", "info", "never")
+KNOWN_KEYS = {
+    "select",
+    "extend-select",
+    "ignore",
+    "per-file-ignores",
+    "severity",
+    "fail-on",
+    "exclude",
+    "python",
+}
+
+# Never worth auditing as project files: tools' own state and installed trees.
+DEFAULT_EXCLUDES = (
+    ".git",
+    ".hg",
+    ".svn",
+    ".venv",
+    "venv",
+    ".env",
+    "env",
+    ".tox",
+    ".nox",
+    ".mypy_cache",
+    ".ruff_cache",
+    ".pytest_cache",
+    "__pycache__",
+    "node_modules",
+    "site-packages",
+    ".ipynb_checkpoints",
+    "build",
+    "dist",
+    ".eggs",
+    ".dvc/cache",
+)
+
+
+class ConfigError(Exception):
+    """A configuration or usage problem: exit code 2."""
+
+
+@dataclass(frozen=True)
+class Config:
+    select: tuple[str, ...] = ("ALL",)
+    extend_select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    per_file_ignores: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    severity: tuple[tuple[str, Severity], ...] = ()
+    fail_on: str = "error"
+    exclude: tuple[str, ...] = ()
+    python: str | None = None
+    source: str | None = None  # the file it came from, for messages
+
+    def with_overrides(self, **kw: Any) -> Config:
+        return replace(self, **{k: v for k, v in kw.items() if v is not None})
+
+    # --- resolved views -------------------------------------------------
+    def selected_codes(self) -> list[str]:
+        from envaudit.rules import all_rules, expand_selector
+
+        chosen: set[str] = set()
+        try:
+            for sel in (*self.select, *self.extend_select):
+                chosen.update(expand_selector(sel))
+            for sel in self.ignore:
+                chosen.difference_update(expand_selector(sel))
+        except ValueError as exc:
+            raise ConfigError(f"{self._where()}{exc}") from None
+        return [r.code for r in all_rules() if r.code in chosen]
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        for c, sev in self.severity:
+            if c == code:
+                return sev
+        return default
+
+    def ignored_for_path(self, code: str, path: str | None) -> bool:
+        if path is None:
+            return False
+        for pattern, codes in self.per_file_ignores:
+            if _glob_match(path, pattern) and any(code.startswith(c) or c == "ALL" for c in codes):
+                return True
+        return False
+
+    def is_excluded(self, relpath: str) -> bool:
+        return any(_glob_match(relpath, pat) for pat in self.exclude)
+
+    def fail_threshold(self) -> Severity | None:
+        return None if self.fail_on == "never" else Severity.parse(self.fail_on)
+
+    def _where(self) -> str:
+        return f"{self.source}: " if self.source else ""
+
+
+def _glob_match(path: str, pattern: str) -> bool:
+    """Match a `/` path against a glob; a pattern without `/` matches any component,
+    and a directory pattern matches everything below it."""
+    pattern = pattern.strip().rstrip("/")
+    if fnmatch.fnmatchcase(path, pattern):
+        return True
+    if fnmatch.fnmatchcase(path, pattern + "/*") or fnmatch.fnmatchcase(path, pattern + "/**"):
+        return True
+    if "/" not in pattern:
+        return any(fnmatch.fnmatchcase(part, pattern) for part in path.split("/"))
+    if pattern.startswith("**/"):
+        return _glob_match(path, pattern[3:]) or any(
+            _glob_match("/".join(path.split("/")[i:]), pattern[3:]) for i in range(1, path.count("/") + 1)
+        )
+    return False
+
+
+def find_config_file(root: Path) -> tuple[Path, dict[str, Any]] | None:
+    """`.envaudit.toml` wins over pyproject's `[tool.envaudit]`."""
+    from envaudit import _toml
+
+    dedicated = root / ".envaudit.toml"
+    if dedicated.is_file():
+        data = _parse(dedicated, _toml)
+        # accept both a bare table and [tool.envaudit] in the dedicated file
+        return dedicated, data.get("tool", {}).get("envaudit", data) if "tool" in data else data
+    pyproject = root / "pyproject.toml"
+    if pyproject.is_file():
+        try:
+            data = _parse(pyproject, _toml)
+        except ConfigError:
+            # a broken pyproject is the manifest scanner's finding, not a usage error
+            return None
+        table = data.get("tool", {}).get("envaudit")
+        if isinstance(table, dict):
+            return pyproject, table
+    return None
+
+
+def _parse(path: Path, toml: Any) -> dict[str, Any]:
+    try:
+        return toml.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path.name}: cannot read: {exc}") from None
+    except toml.TOMLDecodeError as exc:
+        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+
+
+def load_config(root: Path, explicit: Path | None = None) -> Config:
+    if explicit is not None:
+        from envaudit import _toml
+
+        data = _parse(explicit, _toml)
+        table = data.get("tool", {}).get("envaudit", data) if "tool" in data else data
+        return from_mapping(table, source=str(explicit))
+    found = find_config_file(root)
+    if found is None:
+        return Config()
+    path, table = found
+    return from_mapping(table, source=path.name)
+
+
+def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(f"{where}`{key}` must be a list of strings")
+    return tuple(value)
+
+
+def from_mapping(table: dict[str, Any], source: str | None = None) -> Config:
+    where = f"{source}: " if source else ""
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}[tool.envaudit] must be a table")
+    norm = {k.replace("_", "-"): v for k, v in table.items()}
+    unknown = sorted(set(norm) - KNOWN_KEYS)
+    if unknown:
+        raise ConfigError(
+            f"{where}unknown key(s) in [tool.envaudit]: {', '.join(unknown)} "
+            f"(known: {', '.join(sorted(KNOWN_KEYS))})"
+        )
+    kw: dict[str, Any] = {"source": source}
+    if "select" in norm:
+        kw["select"] = _str_list(norm["select"], "select", where)
+    if "extend-select" in norm:
+        kw["extend_select"] = _str_list(norm["extend-select"], "extend-select", where)
+    if "ignore" in norm:
+        kw["ignore"] = _str_list(norm["ignore"], "ignore", where)
+    if "exclude" in norm:
+        kw["exclude"] = _str_list(norm["exclude"], "exclude", where)
+    if "per-file-ignores" in norm:
+        pfi = norm["per-file-ignores"]
+        if not isinstance(pfi, dict):
+            raise ConfigError(f"{where}`per-file-ignores` must be a table of glob -> codes")
+        kw["per_file_ignores"] = tuple(
+            (pat, _str_list(codes, f"per-file-ignores.{pat}", where)) for pat, codes in pfi.items()
+        )
+    if "severity" in norm:
+        sev = norm["severity"]
+        if not isinstance(sev, dict):
+            raise ConfigError(f"{where}`severity` must be a table of code -> error|warning|info")
+        pairs = []
+        for code, level in sev.items():
+            try:
+                pairs.append((code.upper(), Severity.parse(str(level))))
+            except ValueError as exc:
+                raise ConfigError(f"{where}severity.{code}: {exc}") from None
+        kw["severity"] = tuple(pairs)
+    if "fail-on" in norm:
+        kw["fail_on"] = parse_fail_on(norm["fail-on"], where)
+    if "python" in norm:
+        if not isinstance(norm["python"], str):
+            raise ConfigError(f"{where}`python` must be a path")
+        kw["python"] = norm["python"]
+    cfg = Config(**kw)
+    validate_codes(cfg)
+    return cfg
+
+
+def parse_fail_on(value: Any, where: str = "") -> str:
+    if not isinstance(value, str) or value.lower() not in FAIL_ON:
+        raise ConfigError(f"{where}`fail-on` must be one of {', '.join(FAIL_ON)}, not {value!r}")
+    return value.lower()
+
+
+def validate_codes(cfg: Config) -> None:
+    """Every code named anywhere must exist: a typo must not silently disable a gate."""
+    from envaudit.rules import expand_selector, get_rule
+
+    where = cfg._where()
+    names = [*cfg.select, *cfg.extend_select, *cfg.ignore]
+    for _, codes in cfg.per_file_ignores:
+        names.extend(c for c in codes if c != "ALL")
+    for sel in names:
+        try:
+            expand_selector(sel)
+        except ValueError as exc:
+            raise ConfigError(f"{where}{exc}") from None
+    for code, _ in cfg.severity:
+        if get_rule(code) is None:
+            raise ConfigError(f"{where}severity: unknown rule code {code!r}")
+
+
+def split_codes(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(c.strip() for c in value.split(",") if c.strip())
+
+
+__all__ = [
+    "DEFAULT_EXCLUDES",
+    "Config",
+    "ConfigError",
+    "from_mapping",
+    "load_config",
+]

@@ -1,0 +1,159 @@
+"""The Inventory: every fact envaudit knows, each domain built lazily, once.
+
+A domain is a module of `envaudit.scanners` with a `scan(inv)` function; its
+name is the domain name (`inv.get("requirements")` runs
+`envaudit.scanners.requirements.scan`). A run that only needs dependency rules
+never imports the git or GPU scanners. Scanners record problems with the input
+as Diagnostics (`inv.diag(...)`) and never raise on bad input.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+from envaudit.config import Config
+from envaudit.model import Diagnostic
+from envaudit.textio import TextFile, read_text, relpath
+
+_SUPPRESS_RE = re.compile(r"#\s*envaudit\s*:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s\-]*)\])?", re.IGNORECASE)
+
+
+class Inventory:
+    def __init__(
+        self,
+        root: str | Path,
+        *,
+        config: Config | None = None,
+        python: str | None = None,
+        image: str | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
+        self.root = Path(root).resolve()
+        self.config = config or Config()
+        self.python_arg = python if python is not None else self.config.python
+        self.image = image
+        self.environ: dict[str, str] = dict(os.environ) if environ is None else dict(environ)
+        self.diagnostics: list[Diagnostic] = []
+        # rel path -> line -> codes suppressed there (None: every code)
+        self.suppressions: dict[str, dict[int, frozenset[str] | None]] = {}
+        self._facts: dict[str, Any] = {}
+        self._in_progress: set[str] = set()
+        self._texts: dict[str, TextFile | None] = {}
+        self._diag_keys: set[tuple[Any, ...]] = set()
+
+    # ------------------------------------------------------------------ facts
+    def get(self, domain: str) -> Any:
+        """The facts of one domain, scanning it on first use."""
+        if domain in self._facts:
+            return self._facts[domain]
+        if domain in self._in_progress:
+            raise RuntimeError(f"scanner cycle through {domain!r}")
+        self._in_progress.add(domain)
+        try:
+            module = importlib.import_module(f"envaudit.scanners.{domain}")
+            facts = module.scan(self)
+        finally:
+            self._in_progress.discard(domain)
+        self._facts[domain] = facts
+        return facts
+
+    def scanned(self) -> list[str]:
+        return sorted(self._facts)
+
+    def has(self, domain: str) -> bool:
+        return domain in self._facts
+
+    def put(self, domain: str, facts: Any) -> None:
+        """Seed a domain (tests, snapshots loaded from disk)."""
+        self._facts[domain] = facts
+
+    # ------------------------------------------------------------ diagnostics
+    def diag(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        code: str = "EA001",
+    ) -> None:
+        key = (message, path, line, column, code)
+        if key not in self._diag_keys:
+            self._diag_keys.add(key)
+            self.diagnostics.append(Diagnostic(message, path, line, column, code))
+
+    def skipped(self, message: str) -> None:
+        """A scan that could not run here (EA002, info)."""
+        self.diag(message, code="EA002")
+
+    def suppress(self, rel: str, line: int, codes: frozenset[str] | None) -> None:
+        """Register an inline suppression a scanner found (e.g. on a continuation line,
+        or hadolint's comment for the next instruction)."""
+        per_file = self.suppressions.setdefault(rel, {})
+        old = per_file.get(line, frozenset())
+        if codes is None or old is None:
+            per_file[line] = None
+        else:
+            per_file[line] = old | codes
+
+    def is_suppressed(self, code: str, rel: str | None, line: int | None) -> bool:
+        if rel is None or line is None:
+            return False
+        registered = self.suppressions.get(rel, {})
+        if line in registered:
+            codes = registered[line]
+            if codes is None or _code_in(code, codes):
+                return True
+        text = self._texts.get(rel)
+        if text is None and rel not in self._texts:
+            p = self.root / rel
+            text = self.read(p) if p.is_file() else None
+        if text is None:
+            return False
+        lines = text.text.splitlines()
+        if not 1 <= line <= len(lines):
+            return False
+        codes = parse_suppression(lines[line - 1])
+        return codes is not False and (codes is None or _code_in(code, codes))
+
+    # ------------------------------------------------------------------ files
+    def rel(self, path: str | Path) -> str:
+        return relpath(self.root, Path(path))
+
+    def read(self, path: str | Path, *, record: bool = True) -> TextFile | None:
+        """Read a text file once; on failure record an EA001 naming it and return None."""
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root / p
+        rel = self.rel(p)
+        if rel in self._texts:
+            return self._texts[rel]
+        text, problem = read_text(p, rel)
+        if problem is not None and record:
+            self.diag(problem.message, problem.path, problem.line, problem.column)
+        self._texts[rel] = text
+        return text
+
+    def files(self) -> tuple[str, ...]:
+        """Project files (relative, `/`-separated), outside excluded and ignored paths."""
+        return self.get("files").paths
+
+
+def _code_in(code: str, codes: frozenset[str]) -> bool:
+    return any(code == c or (c and code.startswith(c) and not c[-1].isdigit()) for c in codes)
+
+
+def parse_suppression(line: str) -> frozenset[str] | bool | None:
+    """`# envaudit: ignore[DEP002, DEP005]` -> those codes; bare `# envaudit: ignore` ->
+    None (everything); no directive -> False."""
+    m = _SUPPRESS_RE.search(line)
+    if not m:
+        return False
+    raw = m.group("codes")
+    if raw is None:
+        return None
+    codes = frozenset(c.strip().upper() for c in raw.split(",") if c.strip())
+    return codes or None

@@ -1,0 +1,70 @@
+"""Credentials never leave: every output path runs text through here.
+
+Redacts userinfo in URLs (`https://user:token@host` -> `https://***@host`),
+token-looking query parameters, and the values of secret-looking variables.
+"""
+
+from __future__ import annotations
+
+import re
+
+MASK = "***"
+
+# scheme://user[:password]@host  (also git+https://, ssh://, ...)
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/@\s'\"<>]+)@")
+_QUERY_SECRET = re.compile(
+    r"(?P<key>[?&](?:access_token|token|auth|api[_-]?key|apikey|key|secret|password|passwd|pwd|sig|signature"
+    r"|private_token|X-Amz-Signature|X-Amz-Credential)=)(?P<value>[^&#\s'\"<>]+)",
+    re.IGNORECASE,
+)
+SECRET_NAME = re.compile(
+    r"(?i)(?:^|_|-)(?:pass(?:word|wd)?|pwd|secret|token|api_?key|apikey|access_?key|private_?key"
+    r"|credentials?|auth|session_?key|client_?secret|signature|cookie)(?:$|_|-)"
+    r"|^(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|WANDB_API_KEY|GITHUB_TOKEN|GH_TOKEN|NPM_TOKEN"
+    r"|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|OPENAI_API_KEY|ANTHROPIC_API_KEY|PYPI_TOKEN"
+    r"|MLFLOW_TRACKING_PASSWORD|MLFLOW_TRACKING_TOKEN|KAGGLE_KEY|COMET_API_KEY|NEPTUNE_API_TOKEN)$"
+)
+# Tokens that are recognisable on their own, wherever they appear.
+_BARE_TOKENS = re.compile(
+    r"\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}"
+    r"|\bhf_[A-Za-z0-9]{30,}"
+    r"|\bglpat-[A-Za-z0-9_\-]{20,}"
+    r"|\bAKIA[0-9A-Z]{16}\b"
+    r"|\bxox[baprs]-[A-Za-z0-9\-]{10,}"
+    r"|\bsk-[A-Za-z0-9_\-]{32,}"
+    r"|\bpypi-[A-Za-z0-9_\-]{50,}"
+)
+
+
+def redact_url(text: str) -> str:
+    """Mask credentials inside URLs in `text` (a URL or any text containing URLs)."""
+
+    def userinfo(m: re.Match[str]) -> str:
+        info = m.group("userinfo")
+        # `git@github.com:` style has no scheme and no secret; `ssh://git@host` keeps a plain user.
+        if ":" not in info and info in {"git", "hg", "ssh", "root"}:
+            return m.group(0)
+        return f"{m.group('scheme')}{MASK}@"
+
+    text = _URL_USERINFO.sub(userinfo, text)
+    return _QUERY_SECRET.sub(lambda m: f"{m.group('key')}{MASK}", text)
+
+
+def is_secret_name(name: str) -> bool:
+    return bool(SECRET_NAME.search(name))
+
+
+def redact_value(name: str, value: str) -> str:
+    """The value of variable `name`, masked if the name looks secret, URLs scrubbed otherwise."""
+    if is_secret_name(name):
+        return MASK if value else value
+    return redact_text(value)
+
+
+def redact_text(text: str) -> str:
+    """Everything we know how to find: URL credentials and well-known token formats."""
+    return _BARE_TOKENS.sub(MASK, redact_url(text))
+
+
+def redact_env(env: dict[str, str]) -> dict[str, str]:
+    return {k: redact_value(k, v) for k, v in env.items()}

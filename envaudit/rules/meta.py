@@ -1,0 +1,83 @@
+"""EA: problems with the input itself, and scans that could not run.
+
+These report the Diagnostics that scanners record instead of raising, so a
+malformed file is a finding with file and line, never a traceback.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from envaudit.model import Hit, Severity
+from envaudit.rules import rule
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
+
+
+@rule(
+    "EA001",
+    "unreadable-input",
+    Severity.ERROR,
+    summary="A project file could not be read or parsed, so it was not audited",
+    explanation="""
+        envaudit reads every manifest, lockfile and configuration file it finds.
+        When one is binary, not UTF-8, too large, malformed (TOML, YAML, JSON,
+        pip's requirements grammar) or unreadable, envaudit cannot tell whether it
+        is reproducible, and neither can pip or the next person. The message names
+        the file and, where the parser knows it, the line.
+    """,
+    example="""
+        requirements.txt:3: unreadable-input: unterminated `-r` option
+    """,
+    fix="Repair or remove the file; the message says what the parser met.",
+    late=True,
+)
+def unreadable_input(inv: Inventory) -> Iterator[Hit]:
+    for d in inv.diagnostics:
+        if d.code == "EA001":
+            yield Hit(d.message, d.location)
+
+
+@rule(
+    "EA002",
+    "scan-skipped",
+    Severity.INFO,
+    summary="A scanner could not run here (missing tool, library or daemon); its rules were skipped",
+    explanation="""
+        Some facts need something outside the project: the git binary, the NVIDIA
+        driver, a Docker daemon. Where one is missing envaudit says what it skipped
+        and why, instead of failing, so a partial audit is never mistaken for a
+        clean one.
+    """,
+    example="""
+        <environment>: scan-skipped: git not found on PATH; GIT rules skipped
+    """,
+    fix="Install or start what the message names, or ignore EA002 where that is expected.",
+    late=True,
+)
+def scan_skipped(inv: Inventory) -> Iterator[Hit]:
+    for d in inv.diagnostics:
+        if d.code == "EA002":
+            yield Hit(d.message, d.location)
+
+
+@rule(
+    "EA003",
+    "internal-error",
+    Severity.ERROR,
+    summary="A rule of envaudit itself failed; the other rules still ran",
+    explanation="""
+        Emitted by the engine, not by a check: when a rule raises, envaudit reports
+        the rule, the exception and where it happened instead of a traceback, and
+        goes on with every other rule. It is always a bug in envaudit.
+    """,
+    example="""
+        <environment>: internal-error: rule DEP002 (unpinned-requirement) failed: KeyError: 'x'
+    """,
+    fix="Report it with the message; select around the rule meanwhile (`--ignore DEP002`).",
+)
+def internal_error(inv: Inventory) -> Iterator[Hit]:
+    # The engine creates these findings around a failing rule; there is nothing to scan.
+    yield from ()
