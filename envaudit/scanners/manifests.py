@@ -148,8 +148,9 @@ def _pyproject(
         inv.diag(f"invalid TOML: {exc}", rel, toml_error_line(exc, text.text))
         return
     lines = _Lines(text.text)
-    has = False
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    dynamic = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    has = "dependencies" in dynamic  # filled in by the build backend from another file
     if "dependencies" in project:
         has = True
         start = lines.section(r"^\[project\]$")
