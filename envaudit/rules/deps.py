@@ -212,7 +212,10 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
                 continue  # pinned by a -c constraints file it installs with
         what = f"`{d.specifier}`" if d.specifier else "no version"
         dist = installed.get(d.name)
-        fix_desc = "pin it to one exact version with `==`"
+        fix_desc = (
+            f"pin it to the version you tested: `{d.name}==<version>` (`pip show {d.name}` in that "
+            "environment prints it)"
+        )
         diff = None
         if dist is not None and d.source in ("requirements", "conda-pip"):
             extras = f"[{','.join(d.extras)}]" if d.extras else ""
