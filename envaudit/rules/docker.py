@@ -370,16 +370,15 @@ def apt_unpinned(inv: Inventory) -> Iterator[Hit]:
 
 
 def _final_lineage(df: Dockerfile) -> set[int]:
-    """Indexes of the final stage and every stage it is built FROM."""
+    """Stages whose layers end up in an image: the final stage, and every stage that
+    another stage is built FROM (as hadolint's DL3009 counts them)."""
     if not df.stages:
         return set()
-    by_name = {s.name.lower(): s for s in df.stages if s.name}
-    out: set[int] = set()
-    st: Stage | None = df.stages[-1]
-    while st is not None and st.index not in out:
-        out.add(st.index)
-        ref = (st.base_expanded or "").lower()
-        st = by_name.get(ref) if ref in by_name and by_name[ref].index < st.index else None
+    out = {df.stages[-1].index}
+    for st, kind in _stages_with_kind(df):
+        if kind == "stage":
+            ref = (st.base_expanded or "").lower()
+            out |= {p.index for p in df.stages[: st.index] if p.name and p.name.lower() == ref}
     return out
 
 
@@ -396,8 +395,8 @@ _LISTS_RM = re.compile(r"/var/lib/apt/lists(?:/\*?)?/?$")
         /var/lib/apt/lists. Unless the same RUN removes them
         (`rm -rf /var/lib/apt/lists/*`), they stay in the layer forever, and a
         later layer that deletes them frees nothing. Checked in the final stage
-        and the stages it is built from (a builder stage's lists never reach the
-        image). A cache or tmpfs mount over /var/lib/apt/lists (or /var/lib/apt)
+        and in every stage another stage is built FROM (a builder stage whose
+        files are only copied out never puts its lists in an image). A cache or tmpfs mount over /var/lib/apt/lists (or /var/lib/apt)
         keeps them out of the layer. Same as hadolint DL3009.
     """,
     example="""
