@@ -932,10 +932,12 @@ def torch_cuda(inv: Inventory, df: Dockerfile | None = None) -> tuple[tuple[int,
     candidates: list[tuple[str, int, str]] = []
     for rel in inv.files():
         low = rel.rsplit("/", 1)[-1].lower()
-        if (low.endswith((".txt", ".in")) and "req" in low) or low in (
+        if (low.endswith((".txt", ".in", ".lock")) and "req" in low) or low in (
             "pyproject.toml",
             "pylock.toml",
             "uv.lock",
+            "poetry.lock",
+            "pdm.lock",
         ):
             t = inv.read(rel, record=False)
             if t is None:
