@@ -1070,3 +1070,167 @@ def dockerfile_parse_error(inv: Inventory) -> Iterator[Hit]:
     for d in inv.diagnostics:
         if d.code == "DKR018":
             yield Hit(d.message, d.location)
+
+
+# ----------------------------------------------------------------- built image (--image)
+def project_pins(inv: Inventory) -> dict[str, tuple[str, str, int]]:
+    """Exact pins of the project's lock/requirements: {canonical name: (version, rel, line)}.
+    Uses issue-2's `requirements` domain when it is there, a small reader otherwise."""
+    from envaudit.dockercmds import is_local_or_url
+
+    pins: dict[str, tuple[str, str, int]] = {}
+    try:
+        reqs = inv.get("requirements")
+    except ImportError:
+        reqs = None
+    if reqs is not None:
+        for d in getattr(reqs, "requirements", ()):
+            if getattr(d, "role", "pin") == "pin" and getattr(d, "applies", True) and d.exact_version:
+                pins.setdefault(d.name, (d.exact_version, d.path, d.line))
+        return pins
+    from packaging.requirements import InvalidRequirement, Requirement
+    from packaging.utils import canonicalize_name
+
+    for rel in inv.files():
+        low = rel.rsplit("/", 1)[-1].lower()
+        if not (low.startswith("requirements") and low.endswith((".txt", ".lock"))):
+            continue
+        text = inv.read(rel)
+        if text is None:
+            continue
+        lineno = 0
+        for i, raw in enumerate(text.text.splitlines(), 1):
+            if not lineno:
+                lineno = i
+            cont = raw.rstrip().endswith("\\")
+            line = raw.split(" #", 1)[0].strip().rstrip("\\").strip()
+            start, lineno = lineno, (lineno if cont else 0)
+            if not line or line.startswith(("#", "-")) or is_local_or_url(line):
+                continue
+            try:
+                req = Requirement(line.split(" --hash", 1)[0].strip())
+            except InvalidRequirement:
+                continue
+            specs = list(req.specifier)
+            exact = len(specs) == 1 and specs[0].operator in ("==", "===") and "*" not in specs[0].version
+            if exact and (req.marker is None or req.marker.evaluate()):
+                pins.setdefault(canonicalize_name(req.name), (specs[0].version, rel, start))
+    return pins
+
+
+def image_drift(inv: Inventory) -> list[tuple[str, str, str | None, str, int]]:
+    """(name, pinned, in-image or None, rel, line) for every pin the image does not satisfy."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    img = _image_facts(inv)
+    if img is None or not img.dists:  # type: ignore[attr-defined]
+        return []
+    out = []
+    for name, (version, rel, line) in sorted(project_pins(inv).items()):
+        have = img.get(name)  # type: ignore[attr-defined]
+        if have is None:
+            out.append((name, version, None, rel, line))
+            continue
+        try:
+            ok = have.version == version or SpecifierSet(f"=={version}").contains(
+                have.version, prereleases=True
+            )
+        except InvalidSpecifier:
+            ok = have.version == version
+        if not ok:
+            out.append((name, version, have.version, rel, line))
+    return out
+
+
+def git_head(inv: Inventory) -> str | None:
+    import shutil
+    import subprocess
+
+    if shutil.which("git") is None:
+        return None
+    try:
+        out = subprocess.run(["git", "-C", str(inv.root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                             timeout=10, check=False)  # fmt: skip
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    head = out.stdout.strip()
+    return head if out.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", head) else None
+
+
+REVISION_LABEL = "org.opencontainers.image.revision"
+
+
+@rule(
+    "DKR019",
+    "image-drift",
+    Severity.ERROR,
+    summary="(`--image`) packages inside a built image differ from the lock, or its revision label is not HEAD",
+    explanation="""
+        An image is a snapshot of the project at build time. When the Python
+        distributions inside it (read from its filesystem, never by running it)
+        differ from what the lock pins now, or its
+        `org.opencontainers.image.revision` label names another commit than the
+        checked-out HEAD, the image does not contain the code and environment you
+        are looking at: rebuild it. Images without a revision label get an info
+        finding, since nobody can tell which commit they hold.
+    """,
+    example="""
+        <image ml:1.2>: image-drift: 2 locked packages differ in the image: numpy 1.26.4 (image 1.26.2), …
+        <image ml:1.2>: image-drift: revision label 3f2a1c0 is not HEAD 9b81e44
+    """,
+    fix="Rebuild from this commit with `--label org.opencontainers.image.revision=$(git rev-parse HEAD)`.",
+)
+def image_drift_rule(inv: Inventory) -> Iterator[Hit]:
+    img = _image_facts(inv)
+    if img is None:
+        return
+    where = Location()
+    drift = image_drift(inv)
+    if drift:
+        parts = [f"{n} {v} ({'not installed' if h is None else 'image ' + h})" for n, v, h, _, _ in drift]
+        more = f", and {len(parts) - 8} more" if len(parts) > 8 else ""
+        yield Hit(f"image {img.name}: {len(drift)} locked package(s) differ in the image: {', '.join(parts[:8])}{more}",  # type: ignore[attr-defined]
+                  where, Fix("rebuild the image from the current lock"), drift)  # fmt: skip
+    label = img.label(REVISION_LABEL)  # type: ignore[attr-defined]
+    head = git_head(inv)
+    if label is None:
+        yield Hit(f"image {img.name} has no {REVISION_LABEL} label: its commit is unknown", where,  # type: ignore[attr-defined]
+                  Fix(f"build with `--label {REVISION_LABEL}=$(git rev-parse HEAD)`"), None, Severity.INFO)  # fmt: skip
+    elif head and not (head.startswith(label) and len(label) >= 7):
+        yield Hit(f"image {img.name}: revision label {label[:12]} is not HEAD {head[:12]}", where,  # type: ignore[attr-defined]
+                  Fix("rebuild the image from the checked-out commit"), label)  # fmt: skip
+
+
+def _image_dep006(inv: Inventory) -> Iterator[Hit]:
+    img = _image_facts(inv)
+    if img is None:
+        return
+    for name, version, have, rel, line in image_drift(inv):
+        got = "is not installed" if have is None else f"is {have}"
+        yield Hit(f"{name} {got} in image {img.name}, but {rel} pins {version}", Location(rel, line),  # type: ignore[attr-defined]
+                  Fix(f"rebuild image {img.name} from the lock"), (name, version, have))  # fmt: skip
+
+
+# DEP006 belongs to the dependency family (issue-2); when that module has registered it,
+# it owns the code and this image variant stays out of the way instead of colliding.
+from envaudit.rules import _REGISTRY  # noqa: E402
+
+if "DEP006" not in _REGISTRY:
+    rule(
+        "DEP006",
+        "installed-drift",
+        Severity.ERROR,
+        summary="The target environment (here: a built image, `--image`) has a different version than the pin/lock says",
+        explanation="""
+            The lock says what should run; the environment says what does. With
+            `check --image NAME` envaudit reads every `*.dist-info/METADATA` in the
+            image's filesystem (without starting it) and reports each locked
+            package whose version there differs from the pin, or that is missing.
+            `torch==2.3.1` is satisfied by an installed `2.3.1+cu121`; the reverse
+            is not.
+        """,
+        example="""
+            requirements.lock:12: installed-drift: numpy is 1.26.2 in image ml:1.2, but requirements.lock pins 1.26.4
+        """,
+        fix="Reinstall from the lock (`pip install --require-hashes -r requirements.lock`) or rebuild the image.",
+    )(_image_dep006)
