@@ -57,7 +57,6 @@ HADOLINT_TO_DKR: dict[str, str] = {
     "DL3009": "DKR007",
     "DL3002": "DKR009",
     "DL3020": "DKR014",
-    "DL4006": "DKR013",
     "DL3064": "DKR017",
 }
 
