@@ -823,18 +823,22 @@ def declared_python(inv: Inventory) -> tuple[str, str, int, str] | None:
     """(kind, value, line, path) of the project's declared Python: requires-python, then
     .python-version. A tiny reader until issue-2's `pyversions` domain is merged."""
     try:
-        facts = inv.get("pyversions")
+        facts = inv.get("pyversions")  # issue-2's domain: every place a Python version is declared
     except ImportError:
         facts = None
     if facts is not None:
-        for d in getattr(facts, "declarations", ()) or ():
-            path = getattr(d, "path", "")
-            if "ockerfile" in path or "ontainerfile" in path:
-                continue
-            spec = getattr(d, "specifier", None) or getattr(d, "version", None)
-            if spec:
-                kind = "spec" if any(ch in str(spec) for ch in "<>=~!,") else "version"
-                return kind, str(spec), getattr(d, "line", 1) or 1, path
+        decls = [
+            d
+            for d in getattr(facts, "declarations", ()) or ()
+            if getattr(d, "source", "") not in ("dockerfile", "readme")
+            and getattr(d, "kind", "") != "mention"
+        ]
+        # an exact declaration (.python-version, runtime.txt) says more than a range
+        decls.sort(key=lambda d: getattr(d, "kind", "") != "exact")
+        for d in decls:
+            if d.specifier:
+                return "spec", d.specifier, d.line or 1, d.path
+        return None
     from envaudit._toml import loads as toml_loads  # type: ignore[attr-defined]
 
     if (inv.root / "pyproject.toml").is_file():
@@ -1201,7 +1205,9 @@ def image_drift_rule(inv: Inventory) -> Iterator[Hit]:
                   Fix("rebuild the image from the checked-out commit"), label)  # fmt: skip
 
 
-def _image_dep006(inv: Inventory) -> Iterator[Hit]:
+def image_dep006_hits(inv: Inventory) -> Iterator[Hit]:
+    """DEP006 for `check --image`: the built image is a target environment too. Called by
+    the DEP006 rule of rules/deps.py, which owns the code."""
     img = _image_facts(inv)
     if img is None:
         return
@@ -1209,28 +1215,3 @@ def _image_dep006(inv: Inventory) -> Iterator[Hit]:
         got = "is not installed" if have is None else f"is {have}"
         yield Hit(f"{name} {got} in image {img.name}, but {rel} pins {version}", Location(rel, line),  # type: ignore[attr-defined]
                   Fix(f"rebuild image {img.name} from the lock"), (name, version, have))  # fmt: skip
-
-
-# DEP006 belongs to the dependency family (issue-2); when that module has registered it,
-# it owns the code and this image variant stays out of the way instead of colliding.
-from envaudit.rules import _REGISTRY  # noqa: E402
-
-if "DEP006" not in _REGISTRY:
-    rule(
-        "DEP006",
-        "installed-drift",
-        Severity.ERROR,
-        summary="The target environment (here: a built image, `--image`) has a different version than the pin/lock says",
-        explanation="""
-            The lock says what should run; the environment says what does. With
-            `check --image NAME` envaudit reads every `*.dist-info/METADATA` in the
-            image's filesystem (without starting it) and reports each locked
-            package whose version there differs from the pin, or that is missing.
-            `torch==2.3.1` is satisfied by an installed `2.3.1+cu121`; the reverse
-            is not.
-        """,
-        example="""
-            requirements.lock:12: installed-drift: numpy is 1.26.2 in image ml:1.2, but requirements.lock pins 1.26.4
-        """,
-        fix="Reinstall from the lock (`pip install --require-hashes -r requirements.lock`) or rebuild the image.",
-    )(_image_dep006)
