@@ -64,6 +64,7 @@ _HEREDOC_RE = re.compile(r"<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
 _DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 _ENVAUDIT_PRAGMA = re.compile(r"#\s*envaudit\s*:\s*ignore(?:\[([A-Za-z0-9_,\s-]*)\])?", re.I)
 _HADOLINT_PRAGMA = re.compile(r"#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
+_HADOLINT_GLOBAL = re.compile(r"#\s*hadolint\s+global\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 MAX_LINES = 200_000
 
@@ -202,6 +203,7 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
         i += 1
 
     pending_codes: frozenset[str] | bool | None = False  # pragma for the next instruction
+    global_codes: set[str] = set()  # `# hadolint global ignore=…`: the whole file
     raw: list[tuple[str, int, int, str, tuple[Heredoc, ...]]] = []  # cmd, line, end, rest, heredocs
     n = len(lines)
     i = 0
@@ -213,6 +215,11 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
             i += 1
             continue
         if stripped.startswith("#"):
+            g = _HADOLINT_GLOBAL.search(stripped)
+            if g:
+                global_codes |= _mapped(g.group(1))
+                i += 1
+                continue
             codes = _pragma(stripped)
             if codes is not False:
                 pending_codes = _merge(pending_codes, codes)
@@ -274,6 +281,10 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
                     inv.suppress(path, ln, codes)  # type: ignore[arg-type]
         pending_codes = False
 
+    if inv is not None and global_codes:
+        for _, start_line, end_line, _, _ in raw:
+            for ln in range(start_line, end_line + 1):
+                inv.suppress(path, ln, frozenset(global_codes))
     return _build(path, raw, errors, escape)
 
 
@@ -285,13 +296,18 @@ def _pragma(comment: str) -> frozenset[str] | bool | None:
         return frozenset(c.strip().upper() for c in m.group(1).split(",") if c.strip()) or None
     m = _HADOLINT_PRAGMA.search(comment)
     if m:
-        out = set()
-        for c in m.group(1).replace(" ", ",").split(","):
-            c = c.strip().upper()
-            if c in HADOLINT_TO_DKR:
-                out.add(HADOLINT_TO_DKR[c])
-        return frozenset(out)
+        return frozenset(_mapped(m.group(1)))
     return False
+
+
+def _mapped(codes: str) -> set[str]:
+    """hadolint codes -> the DKR codes they stand for (others are hadolint's business)."""
+    out = set()
+    for c in codes.replace(" ", ",").split(","):
+        c = c.strip().upper()
+        if c in HADOLINT_TO_DKR:
+            out.add(HADOLINT_TO_DKR[c])
+    return out
 
 
 def _merge(a: frozenset[str] | bool | None, b: frozenset[str] | bool | None) -> frozenset[str] | bool | None:
@@ -514,8 +530,6 @@ def run_commands(ins: Instruction, env: dict[str, str | None], shell: tuple[str,
             script = "\n".join(h.content for h in ins.heredocs)
         else:
             script = head
-    if shell and shell[0].lower().endswith(("powershell", "pwsh", "cmd", "cmd.exe", "powershell.exe")):
-        return []
     return split_shell(script, env, ins.line)
 
 

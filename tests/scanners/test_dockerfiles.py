@@ -194,3 +194,22 @@ def test_scanner_finds_all_names(tmp_path: Path) -> None:
         "docker/Containerfile",
         "docker/gpu.Dockerfile",
     ]
+
+
+def test_hadolint_global_ignore(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "Dockerfile": "# hadolint global ignore=DL3008,DL4000\nFROM debian:12\nRUN apt-get install -y a\nRUN apt-get install -y \\\n  b\n"
+        },
+    )
+    res = check(tmp_path, "DKR006")
+    assert res.findings == [] and res.suppressed == 2
+
+
+def test_shell_survives_arg_and_env() -> None:
+    df = parse(
+        'FROM a:1\nSHELL ["/bin/bash", "-o", "pipefail", "-c"]\nARG X=1\nENV Y=2\nRUN curl -s u | tar x\nFROM b:1\nRUN true\n'
+    )
+    assert df.runs[0].shell == ("/bin/bash", "-o", "pipefail", "-c")
+    assert df.runs[1].shell == ("/bin/sh", "-c")  # a new stage starts with the default shell
