@@ -18,7 +18,8 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-TIMEOUT = 20  # seconds, per API call
+TIMEOUT = 60  # seconds, per API call once the daemon has answered
+PING_TIMEOUT = 5.0  # seconds for the daemon to answer at all (ENVAUDIT_DOCKER_TIMEOUT overrides)
 MAX_EXPORT = 8 * 1024**3  # stop reading an export after this many bytes
 _META_RE = re.compile(r"(?:^|/)(?:site|dist)-packages/([^/]+)\.dist-info/METADATA$")
 
@@ -131,8 +132,13 @@ def scan(inv: Inventory) -> ImageFacts | None:
         inv.skipped(f"image {name}: the Docker SDK is not installed ({exc}); image checks skipped")
         return ImageFacts(name, False, "no docker SDK")
     try:
-        client = docker.from_env(environment=inv.environ, timeout=TIMEOUT)
+        ping_timeout = float(inv.environ.get("ENVAUDIT_DOCKER_TIMEOUT") or PING_TIMEOUT)
+    except ValueError:
+        ping_timeout = PING_TIMEOUT
+    try:
+        client = docker.from_env(environment=inv.environ, timeout=ping_timeout)  # type: ignore[arg-type]
         client.ping()
+        client.api.timeout = TIMEOUT
     except Exception as exc:  # DockerException, requests errors, timeouts: all mean "no daemon here"
         reason = f"Docker daemon not reachable ({_one_line(exc)})"
         inv.skipped(f"image {name}: {reason}; image checks skipped")

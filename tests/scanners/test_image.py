@@ -140,3 +140,21 @@ def test_no_daemon_is_a_one_line_skip(tmp_path: Path) -> None:
 def test_without_image_nothing_is_scanned(tmp_path: Path) -> None:
     res = check(tmp_path, "DKR019,DEP006")
     assert res.findings == [] and not res.inventory.has("image")
+
+
+def test_daemon_that_never_answers_is_bounded(tmp_path: Path) -> None:
+    import socket
+
+    sock_path = tmp_path / "mute.sock"
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(str(sock_path))
+    server.listen(5)  # accepts connections (kernel backlog) and never replies
+    try:
+        env = {"DOCKER_HOST": f"unix://{sock_path}", "ENVAUDIT_DOCKER_TIMEOUT": "1"}
+        t = time.perf_counter()
+        res = check(tmp_path, "DKR019,EA002", image="x:1", environ=env)
+        assert time.perf_counter() - t < 15
+        [f] = res.findings
+        assert f.code == "EA002" and "Docker daemon not reachable" in f.message and "\n" not in f.message
+    finally:
+        server.close()
