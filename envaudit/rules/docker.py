@@ -157,39 +157,56 @@ def base_image_no_digest(inv: Inventory) -> Iterator[Hit]:
 
 
 # ------------------------------------------------------------------------ pip
-def _pinned_file(inv: Inventory, df: Dockerfile, ref: str) -> tuple[str | None, dict[str, bool]]:
-    """Find a -r/-c file of the build context in the project; (rel, {name: pinned})."""
+_SIMPLE_OPTION = re.compile(
+    r"^(?:--hash[= ]\S+|--(?:index-url|extra-index-url|find-links|trusted-host)[= ]\S+|-[if] \S+)$"
+)
+
+
+def _simple_pins(text: str) -> dict[str, bool] | None:
+    """{name: pinned} for a plain file (name/pin/range lines, hashes, index options);
+    None when it needs pip's whole grammar (includes, markers, URLs, variables)."""
     from envaudit.dockercmds import spec_name, spec_pinned
 
+    out: dict[str, bool] = {}
+    for raw in text.replace("\\\n", " ").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith("#"):
+            continue
+        parts = line.split(" --hash", 1)
+        spec = parts[0].strip()
+        if spec.startswith("-"):
+            if _SIMPLE_OPTION.match(spec):
+                continue
+            return None
+        if any(ch in spec for ch in ";$@/:"):
+            return None
+        name, pinned = spec_name(spec), spec_pinned(spec)
+        if name is None or pinned is None:
+            return None
+        out[name] = pinned
+    return out
+
+
+def _pinned_file(inv: Inventory, df: Dockerfile, ref: str) -> tuple[str | None, dict[str, bool]]:
+    """Find a -r/-c file of the build context in the project; (rel, {name: pinned})."""
     rel = _find_context_file(inv, df, ref)
     if rel is None:
         return None, {}
-    out: dict[str, bool] = {}
-    try:
-        from envaudit.scanners.requirements import parse_requirements_file  # issue-2's parser
-
-        for d in parse_requirements_file(inv, rel):
-            if d.url or d.editable:
-                continue
-            out[d.name] = d.exact_version is not None or bool(d.hashes and d.specifier.startswith("=="))
-        return rel, out
-    except ImportError:
-        pass
     text = inv.read(rel)
     if text is None:
         return rel, {}
-    for raw in text.text.replace("\\\n", " ").splitlines():
-        line = raw.split(" #", 1)[0].strip()
-        if not line or line.startswith(("#", "-", "--")):
+    simple = _simple_pins(text.text)  # fast path: no packaging import for a plain lock
+    if simple is not None:
+        return rel, simple
+    out: dict[str, bool] = {}
+    try:
+        from envaudit.scanners.requirements import parse_requirements_file  # issue-2's parser
+    except ImportError:
+        return rel, out
+    for d in parse_requirements_file(inv, rel):
+        if d.url or d.editable:
             continue
-        line = line.split(" --hash", 1)[0].strip()
-        from envaudit.dockercmds import is_local_or_url
-
-        if is_local_or_url(line):
-            continue
-        name = spec_name(line)
-        if name:
-            out[name] = bool(spec_pinned(line))
+        out[d.name] = d.exact_version is not None or bool(d.hashes and d.specifier.startswith("=="))
     return rel, out
 
 
