@@ -1066,6 +1066,12 @@ def secret_in_image(inv: Inventory) -> Iterator[Hit]:
                 if bad:
                     yield Hit(f"{ins.cmd} of secret-looking file {', '.join(bad)} into the image",
                               _loc(df, ins.line), Fix("use `RUN --mount=type=secret` instead of copying it"), ins)  # fmt: skip
+    img = _image_facts(inv)
+    if img is not None:
+        for k, v in img.env:  # type: ignore[attr-defined]
+            if v and is_secret_name(k):  # values were masked when the image was read
+                yield Hit(f"image {img.name} has {k} set in its config (anyone who pulls it can read it)",  # type: ignore[attr-defined]
+                          Location(), Fix(f"rebuild without ENV {k}; pass it at run time"), None)  # fmt: skip
 
 
 @rule(

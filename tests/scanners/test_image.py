@@ -100,6 +100,8 @@ def test_image_facts_and_drift(tmp_path: Path, images: list[str]) -> None:
     ]
     messages = " ".join(f.message for f in res.findings)
     assert f"is not HEAD {head[:12]}" in messages and "hf_secret" not in messages
+    [secret] = check(root, "DKR017", image=tag).findings
+    assert "HF_TOKEN" in secret.message and "hf_secret" not in secret.message
 
     # rebuilt from HEAD with the lock's versions: clean, and root is reported
     tag2 = build_scratch_image(
