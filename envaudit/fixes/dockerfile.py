@@ -55,6 +55,7 @@ class Plan:
     cmd: list[str]
     name: str
     wheelhouse: str | None
+    extra_index: str | None = None  # the PyTorch index for +cuXXX wheels (not on PyPI)
 
 
 def choose_python(inv: object) -> str:
@@ -141,20 +142,32 @@ def make_plan(
 
     py = choose_python(inv)
     lock, hashed = find_lock(inv)
-    cuda = cuda_source = None
+    cuda = cuda_source = cu = None
     tc = torch_cuda(inv)  # type: ignore[arg-type]
     if base is None and tc is not None:
         (major, minor), rel, line = tc
         cuda = f"{major}.{minor}"
         cuda_source = f"torch build in {rel}:{line}"
         ubuntu = "24.04" if py in ("3.12", "3.13") else "22.04"
-        base = f"nvidia/cuda:{major}.{minor}.{CUDA_PATCH.get((major, minor), 0)}-cudnn-runtime-ubuntu{ubuntu}"
+        # NVIDIA's tags: `-cudnn8-runtime-` up to CUDA 12.2, `-cudnn-runtime-` (cuDNN 9) from 12.3 on
+        cudnn = "cudnn8" if (major, minor) < (12, 3) else "cudnn"
+        base = (
+            f"nvidia/cuda:{major}.{minor}.{CUDA_PATCH.get((major, minor), 0)}-{cudnn}-runtime-ubuntu{ubuntu}"
+        )
+        cu = f"cu{major}{minor}"
     if base is None:
         base = f"python:{py}-slim-bookworm"
     if digest and "@" not in base:
         base = local_digest(base) or base
     name = re.sub(r"[^a-z0-9._-]+", "-", inv.root.name.lower()).strip("-._") or "app"  # type: ignore[attr-defined]
-    return Plan(py, base, base, lock, hashed, cuda, cuda_source, guess_cmd(inv), name, wheelhouse)
+    extra_index = None
+    if cu and lock and wheelhouse is None:
+        text = inv.read(lock)  # type: ignore[attr-defined]
+        if text is not None and "download.pytorch.org" not in text.text:
+            extra_index = f"https://download.pytorch.org/whl/{cu}"
+    return Plan(
+        py, base, base, lock, hashed, cuda, cuda_source, guess_cmd(inv), name, wheelhouse, extra_index
+    )
 
 
 def render(plan: Plan) -> str:
@@ -182,6 +195,7 @@ def render(plan: Plan) -> str:
         uid=UID,
         wheelhouse=plan.wheelhouse.rstrip("/") if plan.wheelhouse else None,
         lock_note=lock_note,
+        extra_index=plan.extra_index,
     )
 
 

@@ -68,12 +68,15 @@ def test_python_from_python_version_file(tmp_path: Path) -> None:
 def test_cuda_base_for_cuda_torch(tmp_path: Path) -> None:
     root = project(tmp_path, {"requirements.lock": "torch==2.3.1+cu121\n"})
     text = generate(root)
-    assert "FROM nvidia/cuda:12.1.1-cudnn-runtime-ubuntu22.04 AS builder" in text
+    assert "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04 AS builder" in text
     assert "python3.11 -m venv" in text
+    assert "--extra-index-url https://download.pytorch.org/whl/cu121 -r requirements.lock" in text
     assert check(root, "DKR016").findings == []
 
 
-@pytest.mark.parametrize("lock", [f"numpy==1.26.4 --hash=sha256:{HASH}\n", "torch==2.3.1+cu124\n"])
+@pytest.mark.parametrize(
+    "lock", [f"numpy==1.26.4 --hash=sha256:{HASH}\n", "torch==2.3.1+cu124\n", "torch==2.3.1+cu118\n"]
+)
 def test_generated_files_pass_own_rules_and_hadolint(tmp_path: Path, lock: str) -> None:
     root = project(tmp_path, {"requirements.lock": lock})
     generate(root)
