@@ -117,6 +117,10 @@ def test_generated_dockerfile_builds(tmp_path: Path) -> None:
         base = ensure_base_image()
     except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
         pytest.skip(f"cannot make a local base image from this interpreter: {exc}")
+    from envaudit.fixes.dockerfile import local_digest
+
+    # an imported image has no registry digest: the generator keeps the tag alone
+    assert local_digest(base) is None and local_digest("envaudit-test/none:404") is None
     root = project(tmp_path)
     _, sha = make_wheel(root / "wheels", "demo-dep", "1.0", "VALUE = 42\n")
     write(root, {"requirements.lock": f"demo-dep==1.0 \\\n    --hash=sha256:{sha}\n"})
