@@ -43,6 +43,7 @@ class Inventory:
         self._facts: dict[str, Any] = {}
         self._in_progress: set[str] = set()
         self._texts: dict[str, TextFile | None] = {}
+        self._lines: dict[str, list[str]] = {}  # split once: is_suppressed runs per finding
         self._diag_keys: set[tuple[Any, ...]] = set()
 
     # ------------------------------------------------------------------ facts
@@ -113,7 +114,9 @@ class Inventory:
             text = self.read(p) if p.is_file() else None
         if text is None:
             return False
-        lines = text.text.splitlines()
+        lines = self._lines.get(rel)
+        if lines is None:
+            lines = self._lines[rel] = text.text.splitlines()
         if not 1 <= line <= len(lines):
             return False
         codes = parse_suppression(lines[line - 1])

@@ -367,6 +367,10 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
             ),
             fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version},
         )
+    if inv.image:  # `check --image NAME`: the image's distributions against the same pins
+        from envaudit.rules.docker import image_dep006_hits
+
+        yield from image_dep006_hits(inv)
 
 
 @rule(

@@ -1,0 +1,7 @@
+FROM alpine:3.20
+ADD app.py /app/
+ADD vendor.tar.gz /opt/
+ADD https://example.com/model.bin /models/
+ADD --checksum=sha256:24454f830cdb571e2c4ad15481119c43b3cafd48dd869a9b2945d1036d1dc68d https://example.com/x.bin /x
+ADD ["conf", "/etc/app/"]
+USER 1000

@@ -1,0 +1,160 @@
+"""`envaudit fix dockerfile` / `fix dockerignore`: content, own rules, hadolint, a real build."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from envaudit.inventory import Inventory
+from tests.conftest import check, docker_available, invoke, write
+from tests.docker.images import ensure_base_image, make_wheel
+from tests.docker.test_hadolint_agreement import HADOLINT
+
+HASH = "0" * 64
+
+
+def project(tmp_path: Path, extra: dict[str, str] | None = None) -> Path:
+    files = {
+        "pyproject.toml": '[project]\nname = "demo"\nversion = "0"\nrequires-python = ">=3.11,<3.13"\n',
+        "requirements.lock": f"numpy==1.26.4 \\\n    --hash=sha256:{HASH}\n",
+        "train.py": "print('train')\n",
+        "data/x.csv": "1\n",
+        "model.safetensors": "w",
+    }
+    files.update(extra or {})
+    return write(tmp_path / "proj", files)
+
+
+def generate(root: Path, *args: str) -> str:
+    res = invoke("fix", "dockerfile", str(root), "--write", "--no-digest", *args)
+    assert res.exit_code == 0, res.output
+    res = invoke("fix", "dockerignore", str(root), "--write")
+    assert res.exit_code == 0, res.output
+    return (root / "Dockerfile").read_text()
+
+
+def hadolint(path: Path) -> list[dict[str, object]]:
+    assert HADOLINT
+    out = subprocess.run(
+        [HADOLINT, "--format", "json", str(path)], capture_output=True, text=True, timeout=60
+    )
+    return [d for d in json.loads(out.stdout) if d["level"] in ("error", "warning")]
+
+
+def test_diff_by_default_writes_nothing(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    res = invoke("fix", "dockerfile", str(root), "--no-digest")
+    assert res.exit_code == 0 and res.stdout.startswith("--- /dev/null") and "+FROM python:3.1" in res.stdout
+    assert not (root / "Dockerfile").exists()
+
+
+def test_generated_dockerfile_content(tmp_path: Path) -> None:
+    text = generate(project(tmp_path))
+    assert text.count("FROM python:3.11-slim-bookworm") == 2  # project Python (this interpreter is 3.11)
+    assert "--require-hashes -r requirements.lock" in text
+    assert text.index("COPY requirements.lock") < text.index("COPY . /app")
+    assert "USER 10001:10001" in text and 'CMD ["python", "train.py"]' in text
+
+
+def test_python_from_python_version_file(tmp_path: Path) -> None:
+    root = project(tmp_path, {".python-version": "3.12\n", "pyproject.toml": '[project]\nname = "d"\n'})
+    assert "FROM python:3.12-slim-bookworm AS builder" in generate(root)
+
+
+def test_cuda_base_for_cuda_torch(tmp_path: Path) -> None:
+    root = project(tmp_path, {"requirements.lock": "torch==2.3.1+cu121\n"})
+    text = generate(root)
+    assert "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04 AS builder" in text
+    assert "python3.11 -m venv" in text
+    assert "--extra-index-url https://download.pytorch.org/whl/cu121 -r requirements.lock" in text
+    assert check(root, "DKR016").findings == []
+
+
+@pytest.mark.parametrize(
+    "lock", [f"numpy==1.26.4 --hash=sha256:{HASH}\n", "torch==2.3.1+cu124\n", "torch==2.3.1+cu118\n"]
+)
+def test_generated_files_pass_own_rules_and_hadolint(tmp_path: Path, lock: str) -> None:
+    root = project(tmp_path, {"requirements.lock": lock})
+    generate(root)
+    res = check(root, "DKR")
+    assert [f for f in res.findings if f.severity.label != "info"] == []
+    assert {f.code for f in res.findings} <= {"DKR003", "DKR006"}  # no digest without a local engine copy
+    if HADOLINT is None:
+        pytest.skip("hadolint not found next to the interpreter or on PATH")
+    assert hadolint(root / "Dockerfile") == []
+
+
+def test_dockerignore_completes_existing(tmp_path: Path) -> None:
+    root = project(tmp_path, {".dockerignore": "# mine\n.git\nnode_modules\n"})
+    write(root, {"Dockerfile": "FROM a:1\n"})
+    assert [f.code for f in check(root, "DKR011").findings] == ["DKR011"]
+    assert invoke("fix", "dockerignore", str(root), "--write").exit_code == 0
+    text = (root / ".dockerignore").read_text()
+    assert text.startswith("# mine\n.git\nnode_modules\n") and text.count("\n.git\n") == 1
+    assert "data" in text.splitlines() and "**/*.safetensors" in text
+    assert check(root, "DKR011").findings == []
+    assert "up to date" in invoke("fix", "dockerignore", str(root)).stdout
+
+
+def test_dockerfile_refuses_symlink_out(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    outside = tmp_path / "outside"
+    outside.write_text("x")
+    (root / "Dockerfile").symlink_to(outside)
+    res = invoke("fix", "dockerfile", str(root), "--write", "--no-digest")
+    assert res.exit_code != 0 and outside.read_text() == "x"
+
+
+@pytest.mark.docker
+@pytest.mark.slow
+@pytest.mark.skipif(not docker_available(), reason="no Docker engine running")
+def test_generated_dockerfile_builds(tmp_path: Path) -> None:
+    try:
+        base = ensure_base_image()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"cannot make a local base image from this interpreter: {exc}")
+    from envaudit.fixes.dockerfile import local_digest
+
+    # an imported image has no registry digest: the generator keeps the tag alone
+    assert local_digest(base) is None and local_digest("envaudit-test/none:404") is None
+    root = project(tmp_path)
+    _, sha = make_wheel(root / "wheels", "demo-dep", "1.0", "VALUE = 42\n")
+    write(root, {"requirements.lock": f"demo-dep==1.0 \\\n    --hash=sha256:{sha}\n"})
+    generate(root, "--base", base, "--wheelhouse", "wheels")
+    # the wheelhouse must reach the build context
+    ignore = (root / ".dockerignore").read_text()
+    assert "wheels" not in ignore.splitlines()
+    tag = f"envaudit-test/app:{uuid.uuid4().hex[:8]}"
+    try:
+        build = subprocess.run(
+            ["docker", "build", "-q", "-t", tag, str(root)], capture_output=True, text=True, timeout=240
+        )
+        assert build.returncode == 0, build.stderr[-2000:]
+        probe = "import os, demo_dep; print(demo_dep.VALUE, os.getuid(), sorted(os.listdir('/app')))"
+        run = subprocess.run(
+            ["docker", "run", "--rm", tag, "python", "-c", probe], capture_output=True, text=True, timeout=60
+        )
+        value, uid, listing = run.stdout.split(" ", 2)
+        assert (value, uid) == ("42", "10001"), run.stderr
+        # the .dockerignore kept the data folder and the weights out of the image
+        assert "train.py" in listing and "data" not in listing and "model.safetensors" not in listing
+    finally:
+        subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True, timeout=60)
+
+
+def test_plan_uses_inventory_facts(tmp_path: Path) -> None:
+    from envaudit.fixes.dockerfile import make_plan
+
+    root = project(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname="x"\nrequires-python=">=3.12,<3.13"\n[project.scripts]\nx = "pkg.cli:main"\n'
+        },
+    )
+    plan = make_plan(Inventory(root), digest=False)
+    assert plan.python == "3.12" and plan.lock == "requirements.lock" and plan.hashed
+    assert plan.cmd[:2] == ["python", "-c"] and "pkg.cli" in plan.cmd[2]

@@ -1,0 +1,208 @@
+"""DKR rules: each fires, and stays quiet on the tricky true negatives."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.conftest import check, codes, write
+
+
+def run(tmp_path: Path, dockerfile: str, select: str, **files: str) -> list[tuple[str, int | None]]:
+    write(
+        tmp_path,
+        {
+            "Dockerfile": dockerfile,
+            **{k.replace("__", "/").replace("_DOT_", "."): v for k, v in files.items()},
+        },
+    )
+    return sorted((f.code, f.location.line) for f in check(tmp_path, select).findings)
+
+
+def test_dkr001(tmp_path: Path) -> None:
+    write(tmp_path, {"README.md": "x"})
+    assert codes(check(tmp_path, "DKR001")) == ["DKR001"]
+    write(tmp_path, {"docker/train.Dockerfile": "FROM a:1\n"})
+    assert codes(check(tmp_path, "DKR001")) == []
+
+
+def test_dkr002_and_dkr003(tmp_path: Path) -> None:
+    df = (
+        "ARG IMG=python\nARG UNSET\nFROM python AS a\nFROM python:latest\nFROM ${IMG}\nFROM ${UNSET}\n"
+        "FROM a\nFROM scratch\nFROM python:3.11-slim\nFROM python@sha256:" + "a" * 64 + "\n"
+        "FROM reg.io:5000/x/y\nFROM reg.io:5000/x/y:1.0\n"
+    )
+    got = run(tmp_path, df, "DKR002,DKR003")
+    assert got == [
+        ("DKR002", 3),
+        ("DKR002", 4),
+        ("DKR002", 5),
+        ("DKR002", 11),
+        ("DKR003", 9),
+        ("DKR003", 12),
+    ]
+
+
+def test_dkr004_pins_ranges_files(tmp_path: Path) -> None:
+    df = """
+        FROM python:3.11-slim
+        RUN pip install --no-cache-dir numpy==1.26.4 "a===1" ./pkg /w/x.whl git+https://h/r@abc "b @ https://x/b.whl"
+        RUN pip install --no-cache-dir "scipy>=1.13"
+        RUN pip install --no-cache-dir -r req.txt
+        RUN pip install --no-cache-dir -r locked.txt
+        RUN pip install --no-cache-dir -c cons.txt torch
+        RUN pip install --no-cache-dir -c cons.txt jax
+        RUN pip install --no-cache-dir -r missing.txt && pip install --no-cache-dir -e .
+        RUN uv pip install --system rich && python3 -m pip install -U pip
+        RUN pip download numpy && pip wheel numpy
+    """
+    got = run(
+        tmp_path,
+        df,
+        "DKR004",
+        req_DOT_txt="requests\nidna==3.7\n",
+        locked_DOT_txt="idna==3.7 \\\n    --hash=sha256:" + "0" * 64 + "\n# c\n-e .\n",
+        cons_DOT_txt="torch==2.3.1\n",
+    )
+    assert got == [("DKR004", 3), ("DKR004", 4), ("DKR004", 7), ("DKR004", 9), ("DKR004", 9)]
+
+
+def test_dkr004_message_names_file_packages(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"Dockerfile": "FROM a:1\nRUN pip install -r requirements.txt\n", "requirements.txt": "flask\n"},
+    )
+    [f] = check(tmp_path, "DKR004").findings
+    assert "requirements.txt does not pin flask" in f.message
+
+
+def test_dkr005(tmp_path: Path) -> None:
+    df = """
+        FROM python:3.11-slim AS a
+        RUN pip install x==1
+        RUN PIP_NO_CACHE_DIR=1 pip install x==1
+        RUN --mount=type=cache,target=/root/.cache/pip pip install x==1
+        RUN uv pip install --system x==1
+        FROM python:3.11-slim
+        ENV PIP_NO_CACHE_DIR=off
+        RUN pip install x==1
+    """
+    assert run(tmp_path, df, "DKR005") == [("DKR005", 2)]
+
+
+def test_dkr006_dkr007_dkr008(tmp_path: Path) -> None:
+    df = """
+        FROM debian:12 AS builder
+        RUN apt-get update && apt-get install -y gcc
+        FROM debian:12
+        RUN apt-get update && apt-get install -y --no-install-recommends curl=7 git/bookworm ./x.deb \\
+         && rm -rf /var/lib/apt/lists/*
+        RUN apt-get update
+        RUN --mount=type=cache,target=/var/lib/apt apt-get update && apt-get install -y a=1
+        RUN apt install -y b
+        USER 1
+    """
+    got = run(tmp_path, df, "DKR006,DKR007,DKR008")
+    assert got == [("DKR006", 2), ("DKR006", 4), ("DKR006", 8), ("DKR007", 6), ("DKR008", 6)]
+
+
+def test_dkr009(tmp_path: Path) -> None:
+    assert run(tmp_path, "FROM a:1\nRUN x\n", "DKR009") == [("DKR009", 1)]
+    assert run(tmp_path, "FROM a:1\nUSER app\nRUN x\nUSER root\n", "DKR009") == [("DKR009", 4)]
+    assert run(tmp_path, "FROM a:1 AS base\nUSER 1000\nFROM base\nRUN x\n", "DKR009") == []
+    assert run(tmp_path, "FROM a:1 AS b\nUSER 1000\nFROM a:1\nCOPY --from=b /x /x\n", "DKR009") == [
+        ("DKR009", 3)
+    ]
+    assert run(tmp_path, "FROM a:1\nUSER root\nRUN x\nUSER 10001:10001\n", "DKR009") == []
+
+
+def test_dkr010(tmp_path: Path) -> None:
+    bad = "FROM a:1\nCOPY . /app\nRUN pip install --no-cache-dir -r /app/requirements.txt\n"
+    assert run(tmp_path, bad, "DKR010") == [("DKR010", 2)]
+    good = "FROM a:1\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\nRUN pip install --no-deps .\n"
+    assert run(tmp_path, good, "DKR010") == []
+    later = "FROM a:1 AS b\nCOPY . .\nRUN make\nFROM a:1\nCOPY --from=b / /\nRUN pip install x==1\n"
+    assert run(tmp_path, later, "DKR010") == []
+
+
+def test_dkr011(tmp_path: Path) -> None:
+    write(tmp_path, {"Dockerfile": "FROM a:1\n", "data/x.csv": "1", "model.pt": b"\0"})
+    assert [f.location.path for f in check(tmp_path, "DKR011").findings] == [".dockerignore"]
+    write(tmp_path, {".dockerignore": ".git\n.env\n.venv\n"})
+    [f] = check(tmp_path, "DKR011").findings
+    assert "caches" in f.message and "data/" in f.message and "*.pt" in f.message
+    write(tmp_path, {".dockerignore": "**/.git\n.env*\nvenv/\n**/__pycache__\n/data\n*.pt\n"})
+    write(tmp_path, {".env": "", "venv/x": ""})
+    assert check(tmp_path, "DKR011").findings == []
+
+
+def test_dkr012(tmp_path: Path) -> None:
+    df = "FROM debian:12\nRUN apt-get update && apt-get install -y build-essential=12.9 libpq-dev=15 curl=7\nUSER 1\n"
+    assert run(tmp_path, df, "DKR012") == [("DKR012", 2)]
+    multi = "FROM debian:12 AS b\nRUN apt-get install -y gcc\nFROM debian:12\nCOPY --from=b /x /x\n"
+    assert run(tmp_path, multi, "DKR012") == []
+
+
+def test_dkr013(tmp_path: Path) -> None:
+    df = """
+        FROM debian:12
+        RUN curl -fsSL https://x/install.sh | sh
+        RUN wget -qO- https://x | tee log | bash -s --
+        RUN sh -c "$(curl -fsSL https://x/i.sh)"
+        RUN curl -fsSLo i.sh https://x/i.sh && sha256sum -c s && sh i.sh
+        RUN curl -s https://raw.githubusercontent.com/o/r/0123456789abcdef0123456789abcdef01234567/i.sh | sh
+        RUN curl -s https://x/data.json | jq .
+    """
+    assert run(tmp_path, df, "DKR013") == [("DKR013", 2), ("DKR013", 3), ("DKR013", 4)]
+
+
+def test_dkr014(tmp_path: Path) -> None:
+    df = """
+        FROM a:1
+        ADD . /app
+        ADD v.tar.gz /opt/
+        ADD https://x/m.bin /m
+        ADD --checksum=sha256:abc https://x/m.bin /m
+        ADD ["conf", "/etc/"]
+        COPY x /x
+    """
+    assert run(tmp_path, df, "DKR014") == [("DKR014", 2), ("DKR014", 4), ("DKR014", 6)]
+
+
+def test_dkr015(tmp_path: Path) -> None:
+    df = "FROM python:3.10-slim\nFROM pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime\nFROM ghcr.io/x/y:py3.12-cpu\n"
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.11"\n'})
+    assert run(tmp_path, df, "DKR015") == [("DKR015", 1)]
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n', ".python-version": "3.12.4\n"})
+    assert run(tmp_path, df, "DKR015") == [("DKR015", 1)]
+
+
+def test_dkr015_quiet_without_declaration(tmp_path: Path) -> None:
+    assert run(tmp_path, "FROM python:3.10-slim\n", "DKR015") == []
+
+
+def test_dkr016(tmp_path: Path) -> None:
+    df = "FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\nRUN pip install --no-cache-dir -r requirements.txt\n"
+    got = run(tmp_path, df, "DKR016", requirements_DOT_txt="torch==2.3.1+cu121\n")
+    assert got == [("DKR016", 1)]
+    ok = "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04\n"
+    assert run(tmp_path, ok, "DKR016", requirements_DOT_txt="torch==2.3.1+cu121\n") == []
+    idx = "FROM pytorch/pytorch:2.3.1-cuda11.8-cudnn8-runtime\nRUN pip install torch==2.3.1 --index-url https://download.pytorch.org/whl/cu124\n"
+    assert run(tmp_path, idx, "DKR016", requirements_DOT_txt="numpy==1\n") == [("DKR016", 1)]
+    cpu = "FROM nvidia/cuda:11.8.0-runtime-ubuntu22.04\n"
+    assert run(tmp_path, cpu, "DKR016", requirements_DOT_txt="torch==2.3.1\n") == []
+
+
+def test_dkr017_never_prints_the_value(tmp_path: Path) -> None:
+    secret = "hf_abcdefghijklmnopqrstuvwxyz0123456789"
+    df = f"FROM a:1\nARG HF_TOKEN\nENV HF_TOKEN={secret}\nENV DB_PASSWORD ${{PW}}\nARG API_KEY=zzz-not-empty\nENV LOG_LEVEL=debug\nCOPY .env id_rsa /app/\nCOPY src /src\n"
+    write(tmp_path, {"Dockerfile": df})
+    res = check(tmp_path, "DKR017")
+    assert [(f.code, f.location.line) for f in res.findings] == [("DKR017", 3), ("DKR017", 5), ("DKR017", 7)]
+    assert all(secret not in f.message and "zzz" not in f.message for f in res.findings)
+
+
+def test_dkr018_only_claims_its_own(tmp_path: Path) -> None:
+    write(tmp_path, {"Dockerfile": "FROM a:1\nNOPE\n"})
+    res = check(tmp_path, "DKR018")
+    assert [(f.code, f.location.line) for f in res.findings] == [("DKR018", 2)]
+    assert "unknown instruction" in res.findings[0].message
