@@ -296,7 +296,7 @@ def site_packages_dirs(inv: Inventory) -> list[str]:
     """The target interpreter's site-packages, from the `python` domain where it exists."""
     import importlib.util
 
-    if importlib.util.find_spec("envaudit.scanners.python") is not None:
+    if inv.has("python") or importlib.util.find_spec("envaudit.scanners.python") is not None:
         try:
             interp = inv.get("python")
             sites = getattr(interp, "site_packages", None)
@@ -434,11 +434,43 @@ def _module_constants(path: Path) -> dict[str, Any] | None:
             targets, value = [node.target], node.value
         for t in targets:
             if isinstance(t, ast.Name) and value is not None:
-                try:
-                    out[t.id] = ast.literal_eval(value)
-                except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-                    continue
+                literal = _literal(value)
+                if literal is not _NO_VALUE:
+                    out[t.id] = literal
     return out
+
+
+_NO_VALUE = object()
+
+
+def _literal(node: ast.expr) -> Any:
+    """A literal, or `collections.OrderedDict([...])` / `dict(...)` of one (tensorflow's
+    generated build_info.py uses both spellings)."""
+    if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
+        fn = node.func
+        fname = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
+        if fname in ("OrderedDict", "dict"):
+            inner = _literal(node.args[0])
+            try:
+                return dict(inner) if inner is not _NO_VALUE else _NO_VALUE
+            except (TypeError, ValueError):
+                return _NO_VALUE
+    try:
+        return ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return _NO_VALUE
+
+
+def _tf_version(text: Any) -> str | None:
+    """'12.3' stays; Windows builds write '64_112' (CUDA 11.2) and '64_8' (cuDNN 8)."""
+    if text is None or text == "":
+        return None
+    t = str(text)
+    m = re.fullmatch(r"64_(\d+)", t)
+    if m:
+        digits = m.group(1)
+        return f"{digits[:-1]}.{digits[-1]}" if len(digits) >= 3 else digits
+    return t
 
 
 def read_torch(sites: Sequence[str]) -> FrameworkBuild | None:
@@ -500,7 +532,8 @@ def read_tensorflow(sites: Sequence[str]) -> FrameworkBuild | None:
         build = build if isinstance(build, dict) else {}
         dists = _dists([site], lambda n: n in _TF_DISTS)
         version = dists[0].version if dists else None
-        cuda = build.get("cuda_version")
+        cuda = _tf_version(build.get("cuda_version"))
+        cudnn = _tf_version(build.get("cudnn_version"))
         if build.get("is_cuda_build") or (cuda and not build.get("is_rocm_build")):
             kind = "cuda"
         elif build.get("is_rocm_build"):
@@ -515,10 +548,10 @@ def read_tensorflow(sites: Sequence[str]) -> FrameworkBuild | None:
             dist=dists[0].name if dists else "tensorflow",
             version=version,
             kind=kind,
-            cuda=str(cuda) if cuda and kind == "cuda" else None,
+            cuda=cuda if kind == "cuda" else None,
             hip=str(build.get("rocm_version")) if build.get("rocm_version") else None,
-            cudnn=str(build["cudnn_version"]) if build.get("cudnn_version") and kind == "cuda" else None,
-            cudnn_source="tensorflow/python/platform/build_info.py" if build.get("cudnn_version") else None,
+            cudnn=cudnn if kind == "cuda" else None,
+            cudnn_source="tensorflow/python/platform/build_info.py" if cudnn and kind == "cuda" else None,
             compute_capabilities=tuple(str(c) for c in caps) if isinstance(caps, (list, tuple)) else (),
             path=str(info),
         )
