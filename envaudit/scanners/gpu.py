@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 NVML_TIMEOUT = 10.0  # seconds for init and every query together
 NVCC_TIMEOUT = 10.0
 CUDA_VARIABLES = ("CUDA_VISIBLE_DEVICES", "NVIDIA_VISIBLE_DEVICES", "CUBLAS_WORKSPACE_CONFIG")
-DEFAULT_CUDA_HOMES = ("/usr/local/cuda",)
+DEFAULT_CUDA_HOMES: tuple[str, ...] = ("/usr/local/cuda",)
+COMPAT_GLOBS: tuple[str, ...] = ("/usr/local/cuda-*/compat",)  # cuda-compat packages
 # nvidia-* distributions that are not part of the CUDA stack
 _NOT_CUDA = {"nvidia-ml-py", "nvidia-ml-py3", "nvidia-pyindex", "nvidia-smi"}
 
@@ -201,9 +202,10 @@ def _error_text(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def query_nvml(loader: Any = None, timeout: float = NVML_TIMEOUT) -> Nvml:
+def query_nvml(loader: Any = None, timeout: float | None = None) -> Nvml:
     """Ask NVML in a daemon thread; a hung driver costs `timeout` seconds, not the run."""
     loader = loader or load_nvml
+    timeout = NVML_TIMEOUT if timeout is None else timeout
     box: dict[str, Nvml] = {}
 
     def work() -> None:
@@ -682,7 +684,8 @@ def find_compat_libs(environ: dict[str, str]) -> tuple[CompatLib, ...]:
     dirs: list[str] = []
     for home in _cuda_homes(environ):
         dirs.append(str(Path(home) / "compat"))
-    dirs += sorted(glob.glob("/usr/local/cuda-*/compat"))
+    for pattern in COMPAT_GLOBS:
+        dirs += sorted(glob.glob(pattern))
     dirs += [p for p in environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p and "compat" in p]
     out: list[CompatLib] = []
     seen: set[str] = set()

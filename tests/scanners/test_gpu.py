@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -25,6 +26,8 @@ def nvml(monkeypatch: pytest.MonkeyPatch):
         fake_pynvml.load(scenario)
         monkeypatch.setattr(gpu, "load_nvml", lambda: fake_pynvml)
 
+    monkeypatch.setattr(gpu, "DEFAULT_CUDA_HOMES", ())
+    monkeypatch.setattr(gpu, "COMPAT_GLOBS", ())
     yield use
     fake_pynvml.release_hang.set()
 
@@ -339,3 +342,15 @@ def test_variables_ld_library_path_and_compat(tmp_path: Path, nvml) -> None:
     assert facts.variables == {"CUDA_VISIBLE_DEVICES": "0,1", "CUBLAS_WORKSPACE_CONFIG": ":4096:8"}
     assert facts.ld_library_cuda == ("/usr/local/cuda/lib64", "/usr/local/nvidia/lib64")
     assert [(c.driver_version) for c in facts.compat_libs] == ["550.54.15"]
+
+
+@pytest.mark.skipif(
+    not Path("/usr/local/cuda/bin/nvcc").exists(), reason="no CUDA toolkit in /usr/local/cuda"
+)
+def test_real_toolkit_in_usr_local_cuda() -> None:
+    tk = gpu.read_toolkit({"PATH": ""})
+    out = subprocess.run(
+        ["/usr/local/cuda/bin/nvcc", "--version"], capture_output=True, text=True, timeout=30
+    )
+    assert tk.nvcc == "/usr/local/cuda/bin/nvcc" and tk.error is None
+    assert f"release {tk.nvcc_version}," in out.stdout
