@@ -8,8 +8,9 @@ minor-version compatibility is a warning (ANCHORS.md, "Compatibility rule").
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
@@ -342,62 +343,68 @@ def cuda_toolkit_mismatch(inv: Inventory) -> Iterator[Hit]:
     """,
 )
 def gpu_stack_unpinned(inv: Inventory) -> Iterator[Hit]:
-    import importlib.util
-
-    if importlib.util.find_spec("envaudit.scanners.requirements") is None:
-        return  # the requirements domain arrives with the dependency scanners
     facts = _facts(inv)
-    builds = [b for b in _cuda_builds(facts) if b.framework == "torch"]
-    if not builds and not facts.cuda_wheels:
+    torch = next((b for b in _cuda_builds(facts) if b.framework == "torch"), None)
+    if torch is None:
         return
     reqs = inv.get("requirements")
-    pins = [d for d in getattr(reqs, "requirements", ()) if getattr(d, "role", None) == "pin"]
-    if not pins:
-        return
-    files = {getattr(f, "path", None): f for f in getattr(reqs, "files", ())}
-    by_name: dict[str, list[object]] = {}
-    for d in pins:
-        by_name.setdefault(d.name, []).append(d)
-    for b in builds:
-        for d in by_name.get("torch", []):
-            spec = d.specifier or ""
-            if "+cu" in spec or "+rocm" in spec or _has_cuda_index(inv, files.get(d.path)):
-                continue
-            if b.version and "+" in b.version:
-                yield Hit(
-                    f"torch is installed as {b.version} but pinned as {d.raw} with no CUDA variant "
-                    "or PyTorch CUDA index",
-                    _loc(d),
-                    Fix(f"pin torch=={b.version} and the index it came from"),
-                    fact=b,
-                )
-    if builds and by_name.get("torch"):
-        first = by_name["torch"][0]
-        for w in facts.cuda_wheels:
-            if w.name not in by_name and any(w.name.endswith(s) for s in ("-cu11", "-cu12", "-cu13")):
-                yield Hit(
-                    f"{w.name} {w.version} is installed with the CUDA build of torch but not pinned",
-                    _loc(first),
-                    Fix(f"add {w.name}=={w.version} to the pinned requirements"),
-                )
+    pins = [d for d in reqs.requirements if d.role == "pin" and d.applies]
+    torch_pins = [d for d in pins if d.name == "torch"]
+    if not torch_pins:
+        return  # not pinned at all is DEP's finding, not a GPU one
+    variant = "+" in (torch.version or "")
+    for d in torch_pins:
+        if "+" in d.specifier or d.url or not variant:
+            continue
+        if any(_is_cuda_index(opt) for f in reqs.closure(d.path) for opt in _options(reqs, f)):
+            continue
+        local = (torch.version or "").split("+", 1)[-1]
+        yield Hit(
+            f"torch is installed as {torch.version} but pinned as `{d.raw}` with no CUDA variant "
+            "or PyTorch CUDA index",
+            Location(d.path, d.line),
+            Fix(
+                f"pin torch=={torch.version} and add `--index-url https://download.pytorch.org/whl/{local}` "
+                f"to {d.path}"
+            ),
+            fact=torch,
+        )
+    pinned = {d.name for d in pins}
+    exact_by_dists = _exactly_required(inv)
+    first = torch_pins[0]
+    for w in facts.cuda_wheels:
+        if w.name in pinned or w.name in exact_by_dists:
+            continue
+        yield Hit(
+            f"{w.name} {w.version} is part of the installed CUDA stack but neither pinned in "
+            f"{first.path} nor pinned exactly by an installed package",
+            Location(first.path, first.line),
+            Fix(f"add {w.name}=={w.version} to {first.path} (pip freeze / pip-compile of this environment)"),
+        )
 
 
-def _loc(d: object) -> Location:
-    return Location(getattr(d, "path", None), getattr(d, "line", None))
+def _options(reqs: Any, path: str) -> tuple[str, ...]:
+    f = reqs.file(path)
+    return tuple(getattr(f, "options", ()) or ())
 
 
-def _has_cuda_index(inv: Inventory, reqfile: object) -> bool:
-    path = getattr(reqfile, "path", None)
-    if not path:
-        return False
-    text = inv.read(path, record=False)
-    if text is None:
-        return False
-    return any(
-        ("download.pytorch.org/whl/cu" in line or "download.pytorch.org/whl/rocm" in line)
-        and ("index-url" in line or "find-links" in line or line.lstrip().startswith("-f"))
-        for line in text.text.splitlines()
-    )
+def _is_cuda_index(option: str) -> bool:
+    return "download.pytorch.org/whl/cu" in option or "download.pytorch.org/whl/rocm" in option
+
+
+_EXACT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?\s*===?\s*[0-9]")
+
+
+def _exactly_required(inv: Inventory) -> set[str]:
+    """Names some installed distribution requires with an exact `==` pin (torch pins its
+    nvidia-* wheels this way, so they are fixed once torch is)."""
+    out: set[str] = set()
+    for dist in inv.get("packages").dists:
+        for req in dist.requires:
+            m = _EXACT.match(req)
+            if m and "extra ==" not in req:
+                out.add(re.sub(r"[-_.]+", "-", m.group(1)).lower())
+    return out
 
 
 @rule(

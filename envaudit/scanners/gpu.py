@@ -295,41 +295,14 @@ def _query(loader: Any) -> Nvml:
 
 # -------------------------------------------------------------- site-packages
 def site_packages_dirs(inv: Inventory) -> list[str]:
-    """The target interpreter's site-packages, from the `python` domain where it exists."""
-    import importlib.util
-
-    if inv.has("python") or importlib.util.find_spec("envaudit.scanners.python") is not None:
-        try:
-            interp = inv.get("python")
-            sites = getattr(interp, "site_packages", None)
-            if sites is not None:
-                return [str(s) for s in sites]
-        except Exception as exc:  # the python domain records its own problems
-            inv.skipped(f"cannot locate site-packages for the GPU scan: {exc}")
-            return []
-    return _fallback_site_packages(inv)
-
-
-def _fallback_site_packages(inv: Inventory) -> list[str]:
-    prefix = inv.python_arg or inv.environ.get("VIRTUAL_ENV")
-    if prefix:
-        p = Path(prefix)
-        if p.is_file():  # an interpreter: <prefix>/bin/python
-            p = p.parent.parent
-        found = sorted(glob.glob(str(p / "lib" / "python3*" / "site-packages")))
-        found += sorted(glob.glob(str(p / "Lib" / "site-packages")))
-        return found
-    import site
-
-    out: list[str] = []
-    candidates = [*sys.path]
-    with contextlib.suppress(AttributeError):  # some embedded interpreters lack these
-        candidates += [*site.getsitepackages(), site.getusersitepackages()]
-    for entry in candidates:
-        named = entry and Path(entry).name in ("site-packages", "dist-packages")
-        if named and entry not in out and Path(entry).is_dir():
-            out.append(entry)
-    return out
+    """The target interpreter's site-packages (the `python` domain: --python, $VIRTUAL_ENV,
+    the project's .venv, else the running interpreter)."""
+    try:
+        interp = inv.get("python")
+    except Exception as exc:  # the python domain records its own problems
+        inv.skipped(f"cannot locate site-packages for the GPU scan: {exc}")
+        return []
+    return [str(s) for s in getattr(interp, "site_packages", ())]
 
 
 # ----------------------------------------------------------------- dist-info

@@ -14,6 +14,15 @@ _TRAP = "# envaudit must read {name} from disk, never import it: tests look for 
 LINUX_X86 = 'platform_system == "Linux" and platform_machine == "x86_64"'
 
 
+def venv(parent: Path, name: str = "venv") -> tuple[Path, Path]:
+    """An empty virtualenv layout (pyvenv.cfg + lib/python3.11/site-packages): (prefix, site)."""
+    prefix = parent / name
+    site = prefix / "lib" / "python3.11" / "site-packages"
+    site.mkdir(parents=True, exist_ok=True)
+    (prefix / "pyvenv.cfg").write_text("home = /usr/bin\nversion = 3.11.7\n", encoding="utf-8")
+    return prefix, site
+
+
 def dist(site: Path, name: str, version: str, requires: Iterable[str] = ()) -> Path:
     di = site / f"{name.replace('-', '_')}-{version}.dist-info"
     di.mkdir(parents=True, exist_ok=True)

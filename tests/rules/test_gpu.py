@@ -8,7 +8,6 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -18,7 +17,7 @@ from envaudit.inventory import Inventory
 from envaudit.model import Severity
 from envaudit.rules import get_rule
 from envaudit.scanners import gpu
-from tests.conftest import REPO, codes
+from tests.conftest import REPO, codes, write
 from tests.fakes import fake_pynvml, sitepkgs
 
 GPU_CODES = [f"GPU00{i}" for i in range(1, 10)]
@@ -34,6 +33,7 @@ def gpu_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
         build: Callable[[Path], object] | None = None,
         environ: dict[str, str] | None = None,
         select: str = "GPU,EA",
+        files: dict[str, str] | None = None,
     ) -> CheckResult:
         fake_pynvml.load(scenario)
         monkeypatch.setattr(gpu, "load_nvml", lambda: fake_pynvml)
@@ -42,13 +42,14 @@ def gpu_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Callable[..., 
         monkeypatch.setattr(gpu, "COMPAT_GLOBS", ())
         root = tmp_path / "proj"
         root.mkdir(exist_ok=True)
-        site = tmp_path / "site-packages"
-        site.mkdir(exist_ok=True)
+        prefix, site = sitepkgs.venv(tmp_path)
         if build:
             build(site)
+        if files:
+            write(root, files)
         cfg = Config(select=tuple(select.split(",")))
-        inv = Inventory(root, config=cfg, environ=environ if environ is not None else {"PATH": ""})
-        inv.put("python", SimpleNamespace(site_packages=(str(site),)))
+        env = environ if environ is not None else {"PATH": ""}
+        inv = Inventory(root, config=cfg, python=str(prefix), environ=env)
         return run_check(root, cfg, inventory=inv)
 
     return run
@@ -225,6 +226,61 @@ def test_gpu005_quiet_when_same_or_absent(gpu_check, tmp_path: Path) -> None:
     assert "GPU005" not in codes(gpu_check("no_driver", cu121))
 
 
+# ------------------------------------------------------------------------- GPU006
+def cu121_and_extra_wheels(site: Path) -> None:
+    cu121(site)
+    sitepkgs.dist(site, "nvidia-cudnn-cu12", "9.1.0.70")  # torch pins it exactly: fixed with torch
+    sitepkgs.dist(site, "nvidia-nvjitlink-cu12", "12.5.82")  # nobody pins it
+
+
+def test_gpu006_torch_pinned_without_variant_and_loose_nvidia_wheel(gpu_check) -> None:
+    res = gpu_check(
+        "no_driver", cu121_and_extra_wheels, files={"requirements.txt": "numpy==1.26.4\ntorch==2.3.1\n"}
+    )
+    found = {(f.location.path, f.location.line, f.message) for f in res.findings if f.code == "GPU006"}
+    assert found == {
+        (
+            "requirements.txt",
+            2,
+            "torch is installed as 2.3.1+cu121 but pinned as `torch==2.3.1` with no CUDA variant or PyTorch CUDA index",
+        ),
+        (
+            "requirements.txt",
+            2,
+            "nvidia-nvjitlink-cu12 12.5.82 is part of the installed CUDA stack but neither pinned in "
+            "requirements.txt nor pinned exactly by an installed package",
+        ),
+    }
+    fix = next(f.fix for f in res.findings if f.code == "GPU006" and f.message.startswith("torch"))
+    assert "https://download.pytorch.org/whl/cu121" in fix.description
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "--index-url https://download.pytorch.org/whl/cu121\ntorch==2.3.1\nnvidia-nvjitlink-cu12==12.5.82\n",
+        "torch==2.3.1+cu121\nnvidia-nvjitlink-cu12==12.5.82\n",
+        "-r base.txt\ntorch==2.3.1\nnvidia-nvjitlink-cu12==12.5.82\n",
+    ],
+)
+def test_gpu006_quiet_when_variant_or_index_pinned(gpu_check, text: str) -> None:
+    files = {
+        "requirements.txt": text,
+        "base.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\n",
+    }
+    res = gpu_check("no_driver", cu121_and_extra_wheels, files=files)
+    assert "GPU006" not in codes(res)
+
+
+def test_gpu006_quiet_without_pins_or_cuda_torch(gpu_check) -> None:
+    assert "GPU006" not in codes(
+        gpu_check("no_driver", cu121_and_extra_wheels, files={"requirements.in": "torch\n"})
+    )
+    assert "GPU006" not in codes(
+        gpu_check("no_driver", cpu_torch, files={"requirements.txt": "torch==2.3.1\n"})
+    )
+
+
 # ------------------------------------------------------------------------- GPU007
 def test_gpu007_no_driver_is_one_info_and_nothing_else(gpu_check) -> None:
     res = gpu_check("no_driver", cu121, select="ALL")
@@ -289,12 +345,10 @@ def test_every_gpu_rule_is_explained(code: str) -> None:
 
 # ----------------------------------------------------------- no framework imported
 def test_check_never_imports_torch_tensorflow_or_jax(tmp_path: Path) -> None:
-    venv = tmp_path / "venv"
-    site = venv / "lib" / "python3.11" / "site-packages"
+    venv, site = sitepkgs.venv(tmp_path)
     cu121(site)
     sitepkgs.tensorflow(site, {"cuda_version": "12.3", "cudnn_version": "8", "is_cuda_build": True})
     sitepkgs.jax(site, "0.4.30", "jax-cuda12-plugin")
-    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
     proj = tmp_path / "proj"
     proj.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("VIRTUAL_ENV", "PYTHONPATH")}

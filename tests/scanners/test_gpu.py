@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import json
 import subprocess
@@ -35,9 +36,17 @@ def nvml(monkeypatch: pytest.MonkeyPatch):
 def scan(tmp_path: Path, sites: list[Path] | None = None, environ: dict[str, str] | None = None) -> tuple:
     root = tmp_path / "proj"
     root.mkdir(exist_ok=True)
-    inv = Inventory(root, environ=environ if environ is not None else {"PATH": ""})
-    inv.put("python", SimpleNamespace(site_packages=tuple(str(s) for s in sites or ())))
-    return inv.get("gpu"), inv
+    prefix, site = sitepkgs.venv(tmp_path, "scan-venv")
+    inv = Inventory(root, python=str(prefix), environ=environ if environ is not None else {"PATH": ""})
+    facts = inv.get("gpu")
+    assert facts.site_packages == (str(site),)
+    if sites:  # the readers themselves take any list of site-packages directories
+        facts = dataclasses.replace(
+            facts,
+            frameworks=gpu.read_frameworks([str(s) for s in sites]),
+            cuda_wheels=gpu.read_cuda_wheels([str(s) for s in sites]),
+        )
+    return facts, inv
 
 
 # ------------------------------------------------------------------ the fake itself
