@@ -10,14 +10,9 @@ fact empty and is recorded with the call's name, never a traceback.
 
 from __future__ import annotations
 
-import ast
 import contextlib
-import glob
-import json
 import os
 import re
-import shutil
-import subprocess
 import sys
 import threading
 from collections.abc import Iterable, Sequence
@@ -27,6 +22,8 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    import ast
+
     from envaudit.inventory import Inventory
 
 NVML_TIMEOUT = 10.0  # seconds for init and every query together
@@ -395,6 +392,8 @@ def read_frameworks(sites: Sequence[str]) -> tuple[FrameworkBuild, ...]:
 
 def _module_constants(path: Path) -> dict[str, Any] | None:
     """Top-level `NAME = <literal>` assignments of a Python file, read with ast."""
+    import ast
+
     try:
         tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"), filename=str(path))
     except (OSError, SyntaxError, ValueError):
@@ -421,6 +420,8 @@ _NO_VALUE = object()
 def _literal(node: ast.expr) -> Any:
     """A literal, or `collections.OrderedDict([...])` / `dict(...)` of one (tensorflow's
     generated build_info.py uses both spellings)."""
+    import ast
+
     if isinstance(node, ast.Call) and len(node.args) == 1 and not node.keywords:
         fn = node.func
         fname = fn.attr if isinstance(fn, ast.Attribute) else fn.id if isinstance(fn, ast.Name) else ""
@@ -603,7 +604,17 @@ def _cuda_homes(environ: dict[str, str]) -> list[str]:
     return [*homes, *(h for h in DEFAULT_CUDA_HOMES if h not in homes)]
 
 
+def _which(name: str, path: str) -> str | None:
+    for d in path.split(os.pathsep):
+        cand = os.path.join(d, name)
+        if d and os.path.isfile(cand) and os.access(cand, os.X_OK):
+            return cand
+    return None
+
+
 def read_toolkit(environ: dict[str, str]) -> Toolkit:
+    import json
+
     homes = _cuda_homes(environ)
     json_version = home_found = None
     for home in homes:
@@ -616,7 +627,7 @@ def read_toolkit(environ: dict[str, str]) -> Toolkit:
         if isinstance(ver, str):
             json_version, home_found = ver, home
             break
-    nvcc = shutil.which("nvcc", path=environ.get("PATH", os.defpath))
+    nvcc = _which("nvcc", environ.get("PATH", os.defpath))
     if nvcc is None:
         for home in homes:
             cand = Path(home) / "bin" / "nvcc"
@@ -625,6 +636,8 @@ def read_toolkit(environ: dict[str, str]) -> Toolkit:
                 break
     nvcc_version = error = None
     if nvcc:
+        import subprocess
+
         try:
             proc = subprocess.run(
                 [nvcc, "--version"], capture_output=True, text=True, timeout=NVCC_TIMEOUT, check=False
@@ -658,7 +671,10 @@ def find_compat_libs(environ: dict[str, str]) -> tuple[CompatLib, ...]:
     for home in _cuda_homes(environ):
         dirs.append(str(Path(home) / "compat"))
     for pattern in COMPAT_GLOBS:
-        dirs += sorted(glob.glob(pattern))
+        parent, _, rest = pattern.partition("*")  # "/usr/local/cuda-" "*" "/compat"
+        base, prefix = os.path.split(parent)
+        with contextlib.suppress(OSError):
+            dirs += sorted(base + "/" + n + rest for n in os.listdir(base) if n.startswith(prefix))
     dirs += [p for p in environ.get("LD_LIBRARY_PATH", "").split(os.pathsep) if p and "compat" in p]
     out: list[CompatLib] = []
     seen: set[str] = set()

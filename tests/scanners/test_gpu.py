@@ -363,3 +363,23 @@ def test_real_toolkit_in_usr_local_cuda() -> None:
     )
     assert tk.nvcc == "/usr/local/cuda/bin/nvcc" and tk.error is None
     assert f"release {tk.nvcc_version}," in out.stdout
+
+
+def test_no_driver_costs_no_pynvml_import(tmp_path: Path) -> None:
+    """The <50 ms budget without a driver rests on this: pynvml (~100 ms to import) is only
+    imported once the library it would load is known to be there."""
+    import ctypes
+
+    try:
+        ctypes.CDLL(gpu.NVML_LIBRARY)
+        pytest.skip("an NVML library is installed here")
+    except OSError:
+        pass
+    code = (
+        "import sys; from envaudit.scanners import gpu; n = gpu.query_nvml();"
+        "print(n.available, 'pynvml' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=str(Path(gpu.__file__).parents[2])
+    )
+    assert out.stdout.split() == ["False", "False"], out.stderr
