@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from envaudit import cudacompat as c
@@ -33,13 +35,23 @@ def test_unknown_or_major_only_cuda() -> None:
 
 
 def test_family_floors() -> None:
-    assert (c.family_floor(11), c.family_floor(12), c.family_floor(13)) == ("450.80.02", "525.60.13", "580.65.06")
+    assert (c.family_floor(11), c.family_floor(12), c.family_floor(13)) == (
+        "450.80.02",
+        "525.60.13",
+        "580.65.06",
+    )
     assert c.family_floor(10) is None
 
 
 @pytest.mark.parametrize(
     ("driver", "cuda"),
-    [("470.82.01", (11, 4)), ("535.104.05", (12, 2)), ("580.65.06", (13, 0)), ("570.26", (12, 8)), ("300.1", None)],
+    [
+        ("470.82.01", (11, 4)),
+        ("535.104.05", (12, 2)),
+        ("580.65.06", (13, 0)),
+        ("570.26", (12, 8)),
+        ("300.1", None),
+    ],
 )
 def test_cuda_for_driver(driver: str, cuda: tuple[int, int] | None) -> None:
     assert c.cuda_for_driver(driver) == cuda
@@ -48,7 +60,7 @@ def test_cuda_for_driver(driver: str, cuda: tuple[int, int] | None) -> None:
 def test_table_is_ordered_and_sane() -> None:
     rel = c.releases()
     # a newer toolkit never needs an older driver
-    for newer, older in zip(rel, rel[1:], strict=False):
+    for newer, older in itertools.pairwise(rel):
         assert newer.cuda > older.cuda
         assert c.version_tuple(newer.driver) >= c.version_tuple(older.driver), (newer, older)
 

@@ -380,6 +380,10 @@ def test_no_driver_costs_no_pynvml_import(tmp_path: Path) -> None:
         "print(n.available, 'pynvml' in sys.modules)"
     )
     out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, cwd=str(Path(gpu.__file__).parents[2])
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=str(Path(gpu.__file__).parents[2]),
     )
     assert out.stdout.split() == ["False", "False"], out.stderr
