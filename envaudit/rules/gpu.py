@@ -168,11 +168,12 @@ def cpu_build_on_gpu_host(inv: Inventory) -> Iterator[Hit]:
         return
     names = sorted({d.name or "unknown model" for d in devs})
     for b in facts.frameworks:
-        if b.kind != "cpu":
+        if b.kind not in ("cpu", "rocm"):
             continue
+        what = "a CPU build" if b.kind == "cpu" else f"a ROCm (AMD) build (HIP {b.hip})"
         yield Hit(
             f"{len(devs)} NVIDIA GPU{'s' if len(devs) != 1 else ''} ({', '.join(names)}) "
-            f"{'is' if len(devs) == 1 else 'are'} present but {_label(b)} is a CPU build",
+            f"{'is' if len(devs) == 1 else 'are'} present but {_label(b)} is {what}",
             fix=Fix(f"install the CUDA build of {b.framework} and pin it with its CUDA variant"),
             fact=b,
         )

@@ -141,6 +141,14 @@ def test_gpu002_cpu_torch_on_gpu_host(gpu_check) -> None:
     assert msg == "1 NVIDIA GPU (NVIDIA H100 80GB HBM3) is present but torch 2.3.1+cpu is a CPU build"
 
 
+def test_gpu002_rocm_torch_on_nvidia_host(gpu_check) -> None:
+    (msg,) = only(
+        gpu_check("h100_driver580", lambda s: sitepkgs.torch(s, "2.3.1+rocm6.0", None, hip="6.0.32830")),
+        "GPU002",
+    )
+    assert msg.endswith("torch 2.3.1+rocm6.0 is a ROCm (AMD) build (HIP 6.0.32830)")
+
+
 def test_gpu002_quiet_without_gpu_or_with_cuda_build(gpu_check) -> None:
     assert "GPU002" not in codes(gpu_check("no_driver", cpu_torch))
     assert "GPU002" not in codes(gpu_check("h100_driver580", cu121))
