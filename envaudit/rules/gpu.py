@@ -523,19 +523,44 @@ def arch_unsupported(inv: Inventory) -> Iterator[Hit]:
         major = b.cuda_major
         assert major is not None
         floor = MIN_COMPUTE_CAPABILITY.get(major)
-        if floor is None:
-            continue
         for d in facts.nvml.devices:
             cc = d.compute_capability
-            if cc is None or cc >= floor:
+            if cc is None:
                 continue
-            yield Hit(
-                f"GPU {d.index} ({d.name or 'unknown model'}, compute capability {cc[0]}.{cc[1]}) is below "
-                f"{floor[0]}.{floor[1]}, the minimum of CUDA {major} builds, but {_label(b)} is built for "
-                f"CUDA {b.cuda}",
-                fix=Fix(f"use a CUDA {major - 1} build of {b.framework} on this GPU"),
-                fact=b,
-            )
+            where = f"GPU {d.index} ({d.name or 'unknown model'}, compute capability {cc[0]}.{cc[1]})"
+            if floor is not None and cc < floor:
+                yield Hit(
+                    f"{where} is below {floor[0]}.{floor[1]}, the minimum of CUDA {major} builds, but "
+                    f"{_label(b)} is built for CUDA {b.cuda}",
+                    fix=Fix(f"use a CUDA {major - 1} build of {b.framework} on this GPU"),
+                    fact=b,
+                )
+            elif b.compute_capabilities and _built_for(b.compute_capabilities, cc) is False:
+                yield Hit(
+                    f"{where} has no code in {_label(b)}, built for {', '.join(b.compute_capabilities)}",
+                    fix=Fix(
+                        f"use a {b.framework} build that includes sm_{cc[0]}{cc[1]} (or build it from source)"
+                    ),
+                    fact=b,
+                )
+
+
+_ARCH = re.compile(r"^(sm|compute)_(\d+)(\d)[a-z]?$")
+
+
+def _built_for(caps: tuple[str, ...], cc: tuple[int, int]) -> bool | None:
+    """Whether a build for `caps` (tensorflow's `sm_70`, `compute_80`) runs on `cc`: SASS
+    for the same major and an equal or older minor, or PTX for an equal or older
+    architecture (the driver JIT-compiles it). None when no entry can be read."""
+    parsed = [(m.group(1), (int(m.group(2)), int(m.group(3)))) for c in caps if (m := _ARCH.match(c.strip()))]
+    if not parsed:
+        return None
+    for kind, arch in parsed:
+        if kind == "sm" and arch[0] == cc[0] and arch[1] <= cc[1]:
+            return True
+        if kind == "compute" and arch <= cc:
+            return True
+    return False
 
 
 # The oldest compute capability each CUDA major still builds code for.
