@@ -74,6 +74,31 @@ def run(case: str, env: dict[str, str], proj: str, python: str, runs: int) -> No
     print(f"    cpu:  median {statistics.median(cpu):.1f} ms (min {min(cpu):.1f}); under 50 ms: {verdict}")
 
 
+def end_to_end(env: dict[str, str], proj: str, runs: int) -> None:
+    """`envaudit check` of an empty project with every rule, and with the GPU rules ignored."""
+    import time
+
+    def once(extra: list[str]) -> float:
+        t = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "envaudit", "check", proj, "--exit-zero", "-q", *extra],
+            env=env,
+            capture_output=True,
+            check=True,
+        )
+        return (time.perf_counter() - t) * 1e3
+
+    once([])  # warm
+    with_gpu, without = [], []
+    for _ in range(runs):  # interleaved, so load changes hit both alike
+        with_gpu.append(once([]))
+        without.append(once(["--ignore", "GPU"]))
+    a, b = statistics.median(with_gpu), statistics.median(without)
+    print(
+        f"  envaudit check (all rules) {a:.0f} ms vs --ignore GPU {b:.0f} ms: GPU adds {a - b:.0f} ms (medians)"
+    )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=20)
@@ -100,6 +125,7 @@ def main() -> None:
             print(label + ":")
             for case in ("as-is", "no-toolkit"):
                 run(case, env, proj, args.python, args.runs)
+            end_to_end(env, proj, args.runs)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,13 @@ floor of a CUDA major, and which CUDA a driver version fully supports.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass
-from importlib import resources
+from pathlib import Path
 from typing import Any
+
+# next to this module, inside the package: the wheel ships it (tests/test_packaging_gpu.py)
+TABLE = Path(__file__).resolve().parent / "data" / "cuda_drivers.json"
 
 _NUM = re.compile(r"\d+")
 
@@ -40,8 +42,9 @@ class ToolkitRelease:
 
 @functools.lru_cache(maxsize=1)
 def _load() -> dict[str, Any]:
-    path = resources.files("envaudit").joinpath("data", "cuda_drivers.json")
-    data: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    import json  # importlib.resources would pull in tempfile and random: ~30 ms for nothing
+
+    data: dict[str, Any] = json.loads(TABLE.read_text(encoding="utf-8"))
     return data
 
 
