@@ -210,11 +210,9 @@ def _matches(required: str, installed: str) -> bool:
 )
 def cudnn_mismatch(inv: Inventory) -> Iterator[Hit]:
     facts = _facts(inv)
-    installed = facts.wheel("nvidia-cudnn")
-    if installed is None:
-        return
     for b in _cuda_builds(facts):
-        if not b.cudnn:
+        installed = facts.wheel("nvidia-cudnn", b.cuda_major)
+        if not b.cudnn or installed is None:
             continue
         if b.cudnn_source and "lower bound" in b.cudnn_source:
             if _vt(installed.version) >= _vt(b.cudnn):

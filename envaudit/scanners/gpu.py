@@ -132,9 +132,16 @@ class GpuFacts:
     compat_libs: tuple[CompatLib, ...] = ()
     site_packages: tuple[str, ...] = ()
 
-    def wheel(self, prefix: str) -> CudaWheel | None:
+    def wheel(self, prefix: str, cuda_major: int | None = None) -> CudaWheel | None:
+        """The installed `prefix` wheel: `prefix-cu<major>` first, then the unsuffixed name
+        (CUDA 13 wheels), then any other `-cuNN` variant."""
+        named = {w.name: w for w in self.cuda_wheels}
+        if cuda_major is not None and f"{prefix}-cu{cuda_major}" in named:
+            return named[f"{prefix}-cu{cuda_major}"]
+        if prefix in named:
+            return named[prefix]
         for w in self.cuda_wheels:
-            if w.name == prefix or re.fullmatch(re.escape(prefix) + r"(-cu\d+)?", w.name):
+            if re.fullmatch(re.escape(prefix) + r"-cu\d+", w.name):
                 return w
         return None
 

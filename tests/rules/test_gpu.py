@@ -195,6 +195,15 @@ def test_gpu003_tensorflow_major_and_jax_lower_bound(gpu_check) -> None:
     assert len(msgs) == 2
 
 
+def test_gpu003_compares_the_cudnn_of_the_builds_cuda_major(gpu_check) -> None:
+    def build(site: Path) -> None:
+        cu130(site)  # pins nvidia-cudnn-cu13==9.13.0.50
+        sitepkgs.dist(site, "nvidia-cudnn-cu12", "9.1.0.70")  # left over from a CUDA 12 stack
+        sitepkgs.dist(site, "nvidia-cudnn-cu13", "9.13.0.50")
+
+    assert "GPU003" not in codes(gpu_check("no_driver", build))
+
+
 def test_gpu003_bundled_cudnn_is_not_compared(gpu_check) -> None:
     def build(site: Path) -> None:
         sitepkgs.torch(site, "1.13.1+cu117", "11.7", requires=[], bundled_cudnn="8")
