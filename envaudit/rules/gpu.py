@@ -395,13 +395,15 @@ _EXACT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?\s
 
 
 def _exactly_required(inv: Inventory) -> set[str]:
-    """Names some installed distribution requires with an exact `==` pin (torch pins its
-    nvidia-* wheels this way, so they are fixed once torch is)."""
+    """Names some installed distribution requires with an `==` pin, extras included (torch
+    pins its CUDA 12 nvidia-* wheels this way; for CUDA 13 it pins `cuda-toolkit[...]`,
+    which pins the unsuffixed nvidia-* wheels per extra as `==13.8.0.4.*`): they are
+    fixed once torch is."""
     out: set[str] = set()
     for dist in inv.get("packages").dists:
         for req in dist.requires:
             m = _EXACT.match(req)
-            if m and "extra ==" not in req:
+            if m:
                 out.add(re.sub(r"[-_.]+", "-", m.group(1)).lower())
     return out
 

@@ -378,9 +378,19 @@ def _requires(d: _Dist) -> list[str]:
 _CUDNN_PIN = re.compile(
     r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?\s*==\s*([0-9][0-9.]*)", re.IGNORECASE
 )
-_CUDNN_LOWER = re.compile(
-    r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?\s*>=\s*([0-9][0-9.]*)", re.IGNORECASE
-)
+_CUDNN_REQ = re.compile(r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?([^;]*)", re.IGNORECASE)
+
+
+def _cudnn_lower_bound(requires: Sequence[str]) -> str | None:
+    """The `>=` bound of an nvidia-cudnn requirement, in any clause order
+    (jax's plugins write `nvidia-cudnn-cu12<10.0,>=9.10.2.21; ... extra == "with-cuda"`)."""
+    for req in requires:
+        m = _CUDNN_REQ.match(req.strip())
+        if m:
+            low = re.search(r">=\s*([0-9][0-9.]*)", m.group(1))
+            if low:
+                return low.group(1).rstrip(".")
+    return None
 
 
 def _cudnn_from_requires(requires: Sequence[str]) -> str | None:
@@ -563,12 +573,7 @@ def read_jax(sites: Sequence[str]) -> list[FrameworkBuild]:
     for d in plugins:
         m = _JAX_PLUGIN.match(d.name)
         assert m is not None
-        cudnn = None
-        for req in _requires(d):
-            lm = _CUDNN_LOWER.match(req.strip())
-            if lm:
-                cudnn = lm.group(1)
-                break
+        cudnn = _cudnn_lower_bound(_requires(d))
         out.append(
             FrameworkBuild(
                 framework="jax",

@@ -289,6 +289,31 @@ def test_gpu006_quiet_when_variant_or_index_pinned(gpu_check, text: str) -> None
     assert "GPU006" not in codes(res)
 
 
+def test_gpu006_cuda13_stack_pinned_through_cuda_toolkit(gpu_check) -> None:
+    # torch's CUDA 13 wheels (as on PyPI) pin cuda-toolkit[...] exactly, and cuda-toolkit pins
+    # the unsuffixed nvidia-* wheels per extra: nothing there is loose
+    linux = 'platform_system == "Linux"'
+    extra = '(sys_platform == "linux" and platform_machine == "x86_64") and extra == "cublas"'
+
+    def build(site: Path) -> None:
+        sitepkgs.torch(
+            site,
+            "2.15.0+cu130",
+            "13.0",
+            requires=[
+                f"cuda-toolkit[cublas,cudart]==13.2.2; {linux}",
+                f"nvidia-cudnn-cu13==9.26.0.51; {linux}",
+            ],
+        )
+        sitepkgs.dist(site, "cuda-toolkit", "13.2.2", [f"nvidia-cublas==13.8.0.4.*; {extra}"])
+        sitepkgs.dist(site, "nvidia-cublas", "13.8.0.4")
+        sitepkgs.dist(site, "nvidia-cudnn-cu13", "9.26.0.51")
+
+    files = {"requirements.txt": "torch==2.15.0+cu130\n"}
+    res = gpu_check("h100_driver580", build, files=files)
+    assert not {"GPU006", "GPU003", "GPU001", "GPU009"} & set(codes(res))
+
+
 def test_gpu006_quiet_without_pins_or_cuda_torch(gpu_check) -> None:
     assert "GPU006" not in codes(
         gpu_check("no_driver", cu121_and_extra_wheels, files={"requirements.in": "torch\n"})

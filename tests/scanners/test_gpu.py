@@ -300,6 +300,15 @@ def test_jax_plugin_jaxlib_local_and_cpu(tmp_path: Path) -> None:
     assert c.kind == "cpu"
 
 
+def test_jax_plugin_real_requirement_order(tmp_path: Path) -> None:
+    # as jax-cuda12-plugin 0.12 writes it on PyPI: upper bound first, under an extra
+    site = tmp_path / "site-packages"
+    req = 'nvidia-cudnn-cu12<10.0,>=9.10.2.21; sys_platform == "linux" and extra == "with-cuda"'
+    sitepkgs.jax(site, "0.12.0.1", "jax-cuda12-plugin", ["jax-cuda12-pjrt==0.12.0.1", req])
+    (p,) = gpu.read_jax([str(site)])
+    assert (p.cuda, p.cudnn) == ("12", "9.10.2.21")
+
+
 def test_first_site_wins_and_missing_sites_are_fine(tmp_path: Path) -> None:
     a, b = tmp_path / "a" / "site-packages", tmp_path / "b" / "site-packages"
     sitepkgs.dist(a, "nvidia-cublas-cu12", "12.4.5.8")
