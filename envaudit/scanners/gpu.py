@@ -169,8 +169,8 @@ def scan(inv: Inventory) -> GpuFacts:
 # ------------------------------------------------------------------------ NVML
 NVML_LIBRARY = "libnvidia-ml.so.1"
 # Where a loaded NVIDIA driver shows itself on Linux: the kernel module's procfs entry
-# (also inside containers run with the NVIDIA runtime) and WSL2's GPU device.
-DRIVER_MARKERS: tuple[str, ...] = ("/proc/driver/nvidia", "/dev/dxg")
+# and control device (also inside containers run with the NVIDIA runtime), and WSL2's GPU device.
+DRIVER_MARKERS: tuple[str, ...] = ("/proc/driver/nvidia", "/dev/nvidiactl", "/dev/dxg")
 
 
 class NvmlLibraryMissing(OSError):
