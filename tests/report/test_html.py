@@ -159,3 +159,14 @@ def test_html_fits_a_phone(browser: Any, hostile_result: CheckResult, tmp_path: 
     page.screenshot(path=str(tmp_path / "phone.png"))
     assert seen["dialogs"] == [] and page.evaluate("() => window.__pwned") is None
     page.close()
+
+
+def test_cli_writes_the_html_report(tmp_path: Path) -> None:
+    from tests.conftest import invoke, write
+
+    write(tmp_path, {"proj/train.py": "x = 1\n"})
+    out = tmp_path / "out" / "report.html"
+    res = invoke("check", str(tmp_path / "proj"), "--select", "DOC", "--format", "html", "-o", str(out))
+    assert res.exit_code == 1 and "wrote html report" in res.stderr
+    html = out.read_text(encoding="utf-8")
+    assert 'id="rule-DOC001"' in html and "+++ b/README.md" in html
