@@ -242,7 +242,10 @@ def environment_summary(inv: Inventory) -> list[tuple[str, str]]:
         head = _a(git, "head")
         branch = _a(git, "branch") or ("detached" if getattr(git, "detached", False) else "")
         dirty = getattr(git, "dirty_count", None)
+        untracked = getattr(git, "untracked_count", 0) or 0
         state = "" if dirty is None else (f", {dirty} uncommitted change(s)" if dirty else ", clean")
+        if untracked:
+            state += f", {untracked} untracked file(s)"
         commit = f"{head[:12]}" if isinstance(head, str) else "no commit yet"
         rows.append(("Git", f"{commit}{f' on {branch}' if branch else ''}{state}"))
     elif git is not None:

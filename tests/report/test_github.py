@@ -24,3 +24,18 @@ def test_workflow_commands(hostile_result: CheckResult) -> None:
         head, _, _ = line[2:].partition("::")
         assert "\n" not in line and head.count("title=") == 1
     assert lines[-1].startswith("envaudit: 1 error")
+
+
+def test_a_message_cannot_inject_another_command(tmp_path, hostile_rule) -> None:  # type: ignore[no-untyped-def]
+    from envaudit.config import Config
+    from envaudit.engine import run_check
+    from envaudit.model import Hit, Location
+
+    hostile_rule.append(Hit("pkg\n::error file=x::forged\r\n::add-mask::x 100%", Location("a,b:c.txt", 2)))
+    out = render("github", run_check(tmp_path, Config(select=("ZZ901",))))
+    (line, summary) = out.splitlines()
+    assert (
+        line
+        == "::error file=a%2Cb%3Ac.txt,line=2,title=ZZ901 hostile-test::pkg%0A::error file=x::forged%0D%0A::add-mask::x 100%25"
+    )
+    assert summary.startswith("envaudit: 1 error")

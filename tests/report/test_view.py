@@ -48,6 +48,7 @@ class Git:
     branch: str | None = "main"
     detached: bool = False
     dirty_count: int = 2
+    untracked_count: int = 1
     remotes: tuple[str, ...] = field(default=())
 
 
@@ -75,7 +76,7 @@ def test_summary_from_every_domain_redacted(tmp_path: Path) -> None:
     assert rows["NVIDIA driver"] == "550.54.14, CUDA 12.4"
     assert rows["GPUs"] == "NVIDIA A100-SXM4-80GB 80 GiB"
     assert rows["torch build"] == "2.3.1+cu121 (cuda, CUDA 12.1, cuDNN 8.9.2)"
-    assert rows["Git"] == "0123456789ab on main, 2 uncommitted change(s)"
+    assert rows["Git"] == "0123456789ab on main, 2 uncommitted change(s), 1 untracked file(s)"
     assert "s3cret" not in repr(rows)
 
 
