@@ -119,7 +119,15 @@ def build(result: CheckResult, *, environment: bool = True) -> ReportView:
             group.rules.append(rg)
         rg.findings.append(f)
     order = {fam: i for i, fam in enumerate(FAMILY_ORDER)}
-    families = sorted(groups.values(), key=lambda g: (order.get(g.family, len(order)), g.family))
+    # the most severe families first, then in the catalog's order
+    families = sorted(
+        groups.values(),
+        key=lambda g: (
+            -max(f.severity for r in g.rules for f in r.findings),
+            order.get(g.family, len(order)),
+            g.family,
+        ),
+    )
     for g in families:
         g.rules.sort(key=lambda r: r.code)
     checklist = evaluate(result)
