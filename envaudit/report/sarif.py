@@ -5,8 +5,14 @@ that produced a result) with its help text and the level configured for this
 run; results point at files relative to the project root through the
 `PROJECTROOT` uriBaseId and carry a `partialFingerprints` entry that does not
 depend on the run, the machine or the line the finding sits on, so a viewer
-can follow one finding across commits. Findings about the environment as a
-whole have no file and therefore no location.
+can follow one finding across commits.
+
+Findings about the environment as a whole have no file, but GitHub code
+scanning rejects the *whole* upload when one result has no location
+("locationFromSarifResult: expected at least one location"). Such results are
+anchored at line 1 of the project's most central file (the configuration,
+pyproject.toml, a manifest, the README, ...) and marked
+`properties.scope = "environment"`; their fingerprint ignores the anchor.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from envaudit import __version__
+from envaudit.model import Location
 from envaudit.redact import redact_text
 
 if TYPE_CHECKING:
@@ -58,7 +65,45 @@ def fingerprint(f: Finding, occurrence: int) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def _result(f: Finding, index: int, occurrence: int) -> dict[str, Any]:
+ANCHORS = (
+    "pyproject.toml",
+    ".envaudit.toml",
+    "requirements.txt",
+    "setup.cfg",
+    "setup.py",
+    "environment.yml",
+    "environment.yaml",
+    "Pipfile",
+    "README.md",
+    "README.rst",
+    "README.txt",
+    "README",
+    "Dockerfile",
+)
+
+
+def anchor(result: CheckResult) -> str | None:
+    """The file environment-wide results point at (None: the project has no file)."""
+    root = Path(result.root)
+    source = result.config.source
+    if source:
+        try:
+            rel = Path(source).resolve().relative_to(root.resolve()).as_posix()
+            if (root / rel).is_file():
+                return rel
+        except (ValueError, OSError):
+            pass
+    for name in ANCHORS:
+        if (root / name).is_file():
+            return name
+    try:
+        files = result.inventory.files()
+    except Exception:  # listing failed: it was reported as a finding already
+        return None
+    return files[0] if files else None
+
+
+def _result(f: Finding, index: int, occurrence: int, fallback: str | None) -> dict[str, Any]:
     text = f.message + (f" Fix: {f.fix.description}" if f.fix else "")
     out: dict[str, Any] = {
         "ruleId": f.code,
@@ -68,6 +113,10 @@ def _result(f: Finding, index: int, occurrence: int) -> dict[str, Any]:
         "partialFingerprints": {FINGERPRINT_KEY: fingerprint(f, occurrence)},
     }
     loc = f.location
+    props: dict[str, Any] = {}
+    if loc.path is None and fallback is not None:
+        loc = Location(fallback, 1)
+        props["scope"] = "environment"
     if loc.path is not None:
         physical: dict[str, Any] = {
             "artifactLocation": {"uri": quote(loc.path, safe="/"), "uriBaseId": "PROJECTROOT"}
@@ -79,7 +128,9 @@ def _result(f: Finding, index: int, occurrence: int) -> dict[str, Any]:
             physical["region"] = region
         out["locations"] = [{"physicalLocation": physical}]
     if f.fix is not None and f.fix.diff:
-        out["properties"] = {"fixDiff": f.fix.diff}
+        props["fixDiff"] = f.fix.diff
+    if props:
+        out["properties"] = props
     return out
 
 
@@ -98,6 +149,7 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
     index = {r.code: i for i, r in enumerate(rules)}
     descriptors = [_rule_descriptor(r, result.config.severity_of(r.code, r.severity)) for r in rules]
     results = []
+    fallback = anchor(result) if any(f.location.path is None for f in result.findings) else None
     seen: dict[tuple[str, str, str], int] = {}
     for f in result.findings:
         if f.code not in index:  # a code with no registered rule: describe it minimally
@@ -107,7 +159,7 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
             )
         key = (f.code, f.location.path or "", f.message)
         seen[key] = seen.get(key, -1) + 1
-        results.append(_result(f, index[f.code], seen[key]))
+        results.append(_result(f, index[f.code], seen[key], fallback))
     root_uri = Path(result.root).resolve().as_uri().rstrip("/") + "/"
     return {
         "$schema": SCHEMA_URI,

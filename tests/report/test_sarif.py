@@ -51,8 +51,25 @@ def test_sarif_valid_with_rules_results_and_locations(hostile_result: CheckResul
     weights = next(r for r in results if r["ruleId"] == "DOC006")
     uri = weights["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
     assert uri.startswith("weights/%3Cimg%20src%3Dx") and "<" not in uri
+    # GitHub rejects a whole upload if one result has no location: environment-wide
+    # findings are anchored at the project's central file and marked as such
+    assert all(r.get("locations") for r in results)
     env_wide = next(r for r in results if r["level"] == "note" and r["ruleId"] == "ZZ901")
-    assert "locations" not in env_wide
+    assert env_wide["properties"]["scope"] == "environment"
+    anchor = env_wide["locations"][0]["physicalLocation"]
+    assert anchor["artifactLocation"]["uri"] == "requirements.txt" and anchor["region"] == {"startLine": 1}
+
+
+def test_environment_findings_anchor_at_the_config_or_any_file(tmp_path: Path) -> None:
+    write(tmp_path, {"src/train.py": "x = 1\n"})  # no README, no manifest: DOC001 is environment-wide
+    doc = json.loads(render("sarif", check(tmp_path, "DOC001")))
+    validate(doc)
+    (res,) = doc["runs"][0]["results"]
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "src/train.py"
+    write(tmp_path, {"pyproject.toml": "[project]\nname = 'x'\n"})
+    doc = json.loads(render("sarif", check(tmp_path, "DOC001")))
+    (res,) = doc["runs"][0]["results"]
+    assert res["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "pyproject.toml"
 
 
 def _fingerprints(root: Path) -> dict[str, str]:
