@@ -262,7 +262,3 @@ def environment_summary(inv: Inventory) -> list[tuple[str, str]]:
         rows.append(("Git", "not scanned"))
     rows.append(("Host", f"{platform.system()} {platform.machine()}".strip()))
     return [(label, redact_text(str(value))) for label, value in rows]
-
-
-def location_text(f: Finding) -> str:
-    return str(f.location)

@@ -114,7 +114,7 @@ def no_readme(inv: Inventory) -> Iterator[Hit]:
         "Install the requirements" is not an instruction; `pip install -r
         requirements.txt` or `conda env create -f environment.yml` is. envaudit looks
         in the README's code (fenced or indented blocks, reStructuredText literal
-        blocks, inline code, `$ ` prompts) for a command that creates the
+        blocks, inline code, `$ ` prompts) and sentences for a command that creates the
         environment: pip/uv/conda/mamba/poetry/pipenv/pdm/pixi installs, `uv sync`,
         `make install`, `docker build`/`docker compose up`, `python -m venv`, a setup
         script. Commands in an INSTALL file, in docs/installation.*, or in a local
@@ -130,7 +130,7 @@ def no_readme(inv: Inventory) -> Iterator[Hit]:
     """,
 )
 def no_setup_instructions(inv: Inventory) -> Iterator[Hit]:
-    from envaudit.scanners.docs import _SETUP_HEADING
+    from envaudit.scanners.docs import SETUP_HEADING
 
     facts = _facts(inv)
     readme = facts.readme
@@ -138,7 +138,7 @@ def no_setup_instructions(inv: Inventory) -> Iterator[Hit]:
         return
     if any("://" in link.target for link in facts.install_links):
         return
-    section = next((h for h in readme.headings if _SETUP_HEADING.search(h.title)), None)
+    section = next((h for h in readme.headings if SETUP_HEADING.search(h.title)), None)
     if section is not None:
         msg = f'the "{section.title}" section has no command (pip install, conda env create, uv sync, ...)'
         loc = Location(readme.path, section.line)

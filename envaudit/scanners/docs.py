@@ -119,7 +119,7 @@ _MODEL_CARD_HEADING = re.compile(
     r"|limitations(?:\s+and\s+biases)?|bias,?\s+risks,?\s+and\s+limitations|training\s+details)\b",
     re.IGNORECASE,
 )
-_SETUP_HEADING = re.compile(
+SETUP_HEADING = re.compile(
     r"\b(?:install(?:ation|ing)?|setup|set\s*up|getting\s+started|quick\s*start|usage|requirements"
     r"|dependencies|environment|how\s+to\s+run|running|build(?:ing)?|prerequisites)\b",
     re.IGNORECASE,
@@ -423,7 +423,8 @@ def _readme(inv: Inventory, rel: str) -> Readme | None:
         headings=tuple(parsed.headings),
         links=tuple(parsed.links),
         code_lines=len(parsed.code),
-        setup_commands=tuple(setup_commands(rel, parsed.code)),
+        # commands in code first; a command written in a sentence counts as well
+        setup_commands=tuple(setup_commands(rel, parsed.code) + setup_commands(rel, parsed.prose)),
         hardware=tuple(hardware),
         data_refs=tuple(data_refs),
         model_card=tuple(card),

@@ -53,6 +53,8 @@ SETUP_READMES = {
     "rst-literal": ("README.rst", "Project\n=======\n\nInstall it with::\n\n    pip3 install project\n"),
     "docker": ("README.md", "## Quickstart\n\n```sh\ndocker build -t demo .\ndocker run demo\n```\n"),
     "plain-text-prompt": ("README.txt", "Demo\n\nTo set up:\n$ python3 -m venv .venv\n"),
+    "in-a-sentence": ("README", "Demo. Install it with pip install demo-tool and run demo.\n"),
+    "html-heading": ("README.md", '<h2 align="center">Installation</h2>\n\n```\nuv sync\n```\n'),
 }
 
 
