@@ -19,6 +19,16 @@ def templates_dir() -> Path:
     raise FileNotFoundError("envaudit's templates/ folder is missing from this installation")
 
 
+_ESCAPED_SUFFIXES = (".html", ".htm", ".xml", ".svg")
+
+
+def _autoescape(name: str | None) -> bool:
+    if not name:
+        return False
+    base = name.lower().removesuffix(".j2").removesuffix(".jinja").removesuffix(".jinja2")
+    return base.endswith(_ESCAPED_SUFFIXES)
+
+
 @lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     import jinja2
@@ -26,7 +36,9 @@ def environment() -> jinja2.Environment:
     return jinja2.Environment(
         loader=jinja2.FileSystemLoader(str(templates_dir())),
         # HTML (and XML-ish) templates are escaped; Markdown, Dockerfiles and text are not.
-        autoescape=jinja2.select_autoescape(enabled_extensions=("html", "htm", "xml", "svg"), default=False),
+        # Decided on the name without `.j2`: jinja2's select_autoescape only looks at the
+        # last suffix, so it would leave `report.html.j2` unescaped.
+        autoescape=_autoescape,
         undefined=jinja2.StrictUndefined,
         keep_trailing_newline=True,
         trim_blocks=True,

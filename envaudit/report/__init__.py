@@ -17,6 +17,10 @@ if TYPE_CHECKING:
 FORMATS: dict[str, str] = {
     "text": "text",
     "json": "json_",
+    "markdown": "markdown",
+    "html": "html",
+    "sarif": "sarif",
+    "github": "github",
 }
 
 

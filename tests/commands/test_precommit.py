@@ -1,0 +1,126 @@
+"""The hooks of .pre-commit-hooks.yaml, run by the real pre-commit in a real git repository."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from envaudit.rules import all_rules
+from tests.conftest import REPO, git_init, write
+
+pytest.importorskip("pre_commit", reason="pre-commit is not installed (pip install -e '.[test]')")
+pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+HOOKS = {h["id"]: h for h in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))}
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("GIT_", "PRE_COMMIT"))}
+    env |= {"PRE_COMMIT_HOME": str(home), "PYTHONPATH": str(REPO), "NO_COLOR": "1"}
+    env |= {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    return env
+
+
+def _pre_commit(root: Path, home: Path, *args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "pre_commit", *args, "--color", "never"],
+        cwd=root,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def _git(root: Path, *args: str) -> None:
+    subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+
+def _local_config(root: Path, extra_args: dict[str, list[str]]) -> None:
+    """The published hooks, unchanged except that they run this checkout's envaudit
+    (`language: system`), so the test needs no package index."""
+    hooks = []
+    for hid, hook in HOOKS.items():
+        local = dict(hook)
+        entry = shlex.split(hook["entry"])
+        assert entry[0] == "envaudit"
+        local["entry"] = shlex.join([sys.executable, "-m", "envaudit", *entry[1:]])
+        local["language"] = "system"
+        local["args"] = extra_args.get(hid, [])
+        hooks.append(local)
+    write(root, {".pre-commit-config.yaml": yaml.safe_dump({"repos": [{"repo": "local", "hooks": hooks}]})})
+
+
+def test_manifest_is_valid_and_hooks_are_declared(tmp_path: Path) -> None:
+    res = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "validate-manifest", str(REPO / ".pre-commit-hooks.yaml")],
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert HOOKS["envaudit"]["pass_filenames"] is False
+    assert HOOKS["envaudit-deps"]["entry"] == "envaudit check --select DEP"
+
+
+def test_whole_check_hook_blocks_then_passes(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    git_init(root)
+    write(root, {"train.py": "print('hi')\n"})
+    # select in args, as a user would, so the outcome does not depend on other families
+    _local_config(root, {"envaudit": ["--select", "DOC001,DOC002"], "envaudit-deps": ["--select", "DOC001"]})
+    _git(root, "add", ".")
+    res = _pre_commit(root, tmp_path / "home", "run")
+    assert res.returncode == 1, res.stdout
+    assert "envaudit (reproducibility check)" in res.stdout and "Failed" in res.stdout
+    assert "DOC001" in res.stdout and "no README" in res.stdout
+    write(root, {"README.md": "# demo\n\n```\npip install -r requirements.txt\n```\n"})
+    _git(root, "add", ".")
+    res = _pre_commit(root, tmp_path / "home", "run")
+    assert res.returncode == 0, res.stdout
+    assert "envaudit (reproducibility check)" in res.stdout
+
+
+def test_deps_hook_runs_only_when_a_manifest_changes(tmp_path: Path) -> None:
+    has_dep = any(r.family == "DEP" for r in all_rules())
+    root = tmp_path / "proj"
+    git_init(root)
+    # without the DEP family in this build, stand in a rule that exists to see the trigger work
+    _local_config(
+        root, {"envaudit": ["--select", "DOC002"], "envaudit-deps": [] if has_dep else ["--select", "DOC001"]}
+    )
+    write(root, {"notes.md": "x\n"})
+    _git(root, "add", ".")
+    res = _pre_commit(root, tmp_path / "home", "run")
+    deps_line = next(line for line in res.stdout.splitlines() if line.startswith("envaudit (dependencies)"))
+    assert "Skipped" in deps_line and "no files to check" in deps_line
+    write(root, {"requirements.txt": "numpy\n"})
+    _git(root, "add", "requirements.txt")
+    res = _pre_commit(root, tmp_path / "home", "run")
+    deps_line = next(line for line in res.stdout.splitlines() if line.startswith("envaudit (dependencies)"))
+    assert "Failed" in deps_line, res.stdout
+    assert ("DEP002" if has_dep else "DOC001") in res.stdout
+
+
+@pytest.mark.slow
+def test_try_repo_installs_envaudit_from_this_repository(tmp_path: Path) -> None:
+    """The real thing: pre-commit builds envaudit from the repository (language:
+    python) into its own venv. Needs the package index for envaudit's dependencies."""
+    if not (REPO / ".git").exists():
+        pytest.skip("not a git checkout: try-repo needs one")
+    root = tmp_path / "proj"
+    git_init(root)
+    write(root, {"train.py": "x = 1\n"})
+    _git(root, "add", ".")
+    res = _pre_commit(root, tmp_path / "home", "try-repo", str(REPO), "envaudit", "--all-files", timeout=540)
+    if "Installing environment" in res.stdout and res.returncode == 3:
+        pytest.skip(f"pre-commit could not install envaudit (no package index?): {res.stdout[-500:]}")
+    assert "envaudit (reproducibility check)" in res.stdout, res.stdout + res.stderr
+    assert res.returncode == 1 and "Failed" in res.stdout and "DOC001" in res.stdout, res.stdout
