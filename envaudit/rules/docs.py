@@ -182,9 +182,9 @@ def hardware_undocumented(inv: Inventory) -> Iterator[Hit]:
     sig = facts.gpu_signals[0]
     where = facts.readme.path if facts.readme else "no README"
     yield Hit(
-        f"the project uses a GPU ({sig.text}) but {where} names no GPU, CUDA version or memory needs"
+        f"the project uses a GPU (`{sig.text}`) but {where} names no GPU, CUDA version or memory needs"
         if facts.readme
-        else f"the project uses a GPU ({sig.text}) and there is no README to name the GPU, CUDA or memory needs",
+        else f"the project uses a GPU (`{sig.text}`) and there is no README to name the GPU, CUDA or memory needs",
         _loc(sig),
         Fix("add a Hardware section to the README: GPU model and memory, CUDA and driver versions, run time"),
     )

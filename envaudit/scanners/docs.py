@@ -457,7 +457,11 @@ def _lines(pattern: re.Pattern[str], rel: str, text: str, what: str, limit: int 
     out = []
     for m in pattern.finditer(text):
         line = text.count("\n", 0, m.start()) + 1
-        out.append(Signal(rel, line, what, m.group(0).strip().rstrip("(").strip()[:120]))
+        # the whole source line: a match can stop inside a string literal (`torch.device("cuda`)
+        start = text.rfind("\n", 0, m.start()) + 1
+        end = text.find("\n", m.end())
+        source_line = text[start : end if end != -1 else len(text)].strip()
+        out.append(Signal(rel, line, what, source_line[:120]))
         if len(out) >= limit:
             break
     return out
