@@ -149,18 +149,10 @@ def scan(inv: Inventory) -> Locks:
 
 
 def target_environment(inv: Inventory) -> dict[str, str]:
-    """The PEP 508 environment of the target interpreter (domain `python`); envaudit's
-    own when that domain is unavailable."""
-    try:
-        interp = inv.get("python")
-        markers = getattr(interp, "markers", None)
-        if markers:
-            return dict(markers)
-    except ModuleNotFoundError:  # the `python` scanner is not part of this build
-        pass
-    from packaging.markers import default_environment
+    """The PEP 508 environment of the target interpreter (domain `python`)."""
+    from envaudit.deps import marker_env
 
-    return dict(default_environment())
+    return marker_env(inv.get("python"))
 
 
 _MARKER_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
@@ -233,7 +225,9 @@ def _load_toml(inv: Inventory, rel: str) -> tuple[str, dict[str, Any]] | None:
     except error as exc:
         m = _TOML_ERR_LINE.search(str(exc))
         line, col = (int(m.group(1)), int(m.group(2))) if m else (None, None)
-        msg = _TOML_ERR_LINE.sub("", str(exc)).strip()
+        if m is None and "end of document" in str(exc):
+            line = tf.text.count("\n") + (0 if tf.text.endswith("\n") else 1)
+        msg = _TOML_ERR_LINE.sub("", str(exc)).replace("(at end of document)", "at end of file").strip()
         inv.diag(f"{rel} is not valid TOML ({msg}); lock not audited", rel, line, col)
         return None
 
@@ -265,7 +259,9 @@ def _reachable(
     return seen
 
 
-def _check_version(inv: Inventory, rel: str, fmt: str, version: str | None, known_majors: set[int]) -> bool:
+def _check_version(
+    inv: Inventory, rel: str, fmt: str, version: str | None, known_majors: set[int], key: str = "lock-version"
+) -> bool:
     """Record an unknown lock-version; False when the format cannot be trusted at all."""
     if version is None:
         return True
@@ -279,7 +275,7 @@ def _check_version(inv: Inventory, rel: str, fmt: str, version: str | None, know
             f"{rel}: unknown {fmt} lock-version {version} (envaudit reads "
             f"{', '.join(str(m) + '.x' for m in sorted(known_majors))}); lock not audited",
             rel,
-            _find_line(inv, rel, "lock-version") or _find_line(inv, rel, "lock_version"),
+            _find_line(inv, rel, key),
         )
         return False
     return True
@@ -386,7 +382,7 @@ def _uv(inv: Inventory, rel: str, data: dict[str, Any], env: dict[str, str], lin
     if version is None:
         inv.diag(f"{rel}: no top-level `version`; truncated or not a uv.lock", rel, 1)
         return None
-    if not _check_version(inv, rel, "uv.lock", str(version), {1}):
+    if not _check_version(inv, rel, "uv.lock", str(version), {1}, "version"):
         return None
     version_str = str(version) + (f".{data['revision']}" if "revision" in data else "")
     supported = data.get("supported-markers") or []
@@ -510,7 +506,7 @@ def _pdm(
         inv.diag(f"{rel}: no [metadata] table; truncated or not a pdm.lock", rel)
         return None
     version = meta.get("lock_version")
-    if not _check_version(inv, rel, "pdm.lock", str(version) if version else None, {3, 4}):
+    if not _check_version(inv, rel, "pdm.lock", str(version) if version else None, {3, 4}, "lock_version"):
         return None
     pkgs: list[LockedPackage] = []
     for i, p in enumerate(data.get("package", [])):
@@ -826,7 +822,9 @@ def _parse_conda_lock(inv: Inventory, rel: str, env: dict[str, str]) -> Lock | N
         inv.diag(f"{rel}: no `metadata` mapping; not a conda-lock file", rel, 1)
         return None
     version = data.get("version")
-    if not _check_version(inv, rel, "conda-lock", str(version) if version is not None else None, {1}):
+    if not _check_version(
+        inv, rel, "conda-lock", str(version) if version is not None else None, {1}, "version"
+    ):
         return None
     meta = data["metadata"]
     platforms = tuple(str(p) for p in meta.get("platforms", ()))
