@@ -1,0 +1,231 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from envaudit.inventory import Inventory
+from envaudit.rules.locks import lock_pins
+from tests.conftest import check, codes, write
+
+DATA = Path(__file__).parent.parent / "scanners" / "data"
+
+
+def copy(name: str, tmp_path: Path) -> Path:
+    dest = tmp_path / name
+    shutil.copytree(DATA / name, dest)
+    return dest
+
+
+def findings(root: Path, code: str) -> list:
+    return [f for f in check(root, code).findings if f.code == code]
+
+
+# ------------------------------------------------------------------ DEP003
+
+
+def test_dep003_fires_for_ranges_without_a_lock(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.in": "numpy>=1.26\ntorch\n", "Pipfile": '[packages]\nsix = "*"\n'})
+    found = findings(tmp_path, "DEP003")
+    assert [(f.location.path, f.location.line) for f in found] == [("Pipfile", 2), ("requirements.in", 1)]
+    assert "2 dependencies as ranges (first: numpy>=1.26)" in found[1].message
+    assert "fix pins" in found[1].fix.description
+
+
+def test_dep003_quiet_when_locked(tmp_path: Path) -> None:
+    # Pipfile + Pipfile.lock (real pipenv output)
+    assert findings(copy("pipenv", tmp_path), "DEP003") == []
+    # requirements.in compiled by uv
+    assert findings(copy("uv-compile", tmp_path), "DEP003") == []
+    # requirements.in next to a hand-pinned requirements.txt
+    root = write(tmp_path / "hand", {"requirements.in": "six\n", "requirements.txt": "six==1.17.0\n"})
+    assert findings(root, "DEP003") == []
+
+
+def test_dep003_exact_pins_in_a_manifest_need_no_lock(tmp_path: Path) -> None:
+    write(tmp_path, {"Pipfile": '[packages]\nsix = "==1.17.0"\n'})
+    assert findings(tmp_path, "DEP003") == []
+
+
+# ------------------------------------------------------------------ DEP004
+
+
+def test_real_locks_are_in_sync(tmp_path: Path) -> None:
+    for name in ("poetry1", "poetry2", "pipenv", "uv", "uv-forked", "pylock", "uv-compile"):
+        root = copy(name, tmp_path)
+        assert codes(check(root, "DEP004,EA001")) == [], name
+
+
+def test_dep004_stale_poetry_content_hash(tmp_path: Path) -> None:
+    root = copy("poetry2", tmp_path)
+    py = root / "pyproject.toml"
+    py.write_text(py.read_text().replace('"six>=1.16"', '"six>=1.17"'))
+    (f,) = findings(root, "DEP004")
+    assert f.location.path == "poetry.lock" and f.location.line == 43
+    assert "content hash e69c4d3e6ac9f69c02a…" in f.message and "poetry lock" in f.fix.description
+
+
+def test_dep004_poetry_before_2_3_did_not_hash_dependency_groups(tmp_path: Path) -> None:
+    root = copy("poetry2", tmp_path)
+    py = root / "pyproject.toml"
+    py.write_text(py.read_text() + '\n[dependency-groups]\nlint = ["ruff"]\n')
+    lock = root / "poetry.lock"
+    assert len(findings(root, "DEP004")) == 1  # Poetry 2.5 hashes [dependency-groups]
+    lock.write_text(lock.read_text().replace("Poetry 2.5.1", "Poetry 2.1.3"))
+    assert findings(root, "DEP004") == []  # Poetry 2.1 did not, and accepts the lock
+
+
+def test_dep004_stale_pipfile_lock_hash_and_missing_package(tmp_path: Path) -> None:
+    root = copy("pipenv", tmp_path)
+    pf = root / "Pipfile"
+    pf.write_text(pf.read_text().replace("[dev-packages]", 'requests = "*"\n\n[dev-packages]'))
+    found = findings(root, "DEP004")
+    msgs = sorted(f.message for f in found)
+    assert len(found) == 2
+    assert "Pipfile declares requests but Pipfile.lock does not lock it" in msgs[0]
+    assert msgs[1].startswith("Pipfile.lock content hash 7e3aba165f9873a4918…")
+    assert {f.location.path for f in found} == {"Pipfile", "Pipfile.lock"}
+
+
+def test_dep004_pipfile_name_spelling_is_not_a_change(tmp_path: Path) -> None:
+    root = copy("pipenv", tmp_path)
+    pf = root / "Pipfile"
+    pf.write_text(pf.read_text().replace("Six =", "six ="))  # pipenv canonicalises names before hashing
+    assert findings(root, "DEP004") == []
+
+
+def test_dep004_locked_version_outside_declared_range(tmp_path: Path) -> None:
+    root = copy("uv-compile", tmp_path)
+    (root / "requirements.in").write_text("six>=1.18\nidna\n")
+    msgs = sorted(f.message for f in findings(root, "DEP004"))
+    assert msgs == [
+        "requirements.in declares idna but requirements.txt does not lock it",
+        "requirements.txt locks six 1.17.0, outside the range >=1.18 that requirements.in declares",
+    ]
+
+
+def test_dep004_uv_recorded_requirements_vs_pyproject(tmp_path: Path) -> None:
+    root = copy("uv", tmp_path)
+    py = root / "pyproject.toml"
+    text = py.read_text()
+    py.write_text(
+        text.replace('"six>=1.16"', '"six>=1.16", "click"').replace('dev = ["iniconfig"]', "dev = []")
+    )
+    msgs = sorted(f.message for f in findings(root, "DEP004"))
+    assert msgs == [
+        "pyproject.toml declares click but uv.lock was locked without it",
+        "uv.lock was locked with iniconfig (group dev), which pyproject.toml no longer declares",
+    ]
+    py.write_text(text.replace('"six>=1.16"', '"six>=1.17"'))
+    (f,) = findings(root, "DEP004")
+    assert f.message == "pyproject.toml declares six>=1.17 but uv.lock recorded six>=1.16"
+    assert f.location.path == "uv.lock"
+
+
+def test_dep004_uv_marker_spelling_is_not_a_change(tmp_path: Path) -> None:
+    # pyproject says `python_version >= '3.8'`, uv records `python_full_version >= '3.8'`
+    root = copy("uv", tmp_path)
+    assert "python_version >= '3.8'" in (root / "pyproject.toml").read_text()
+    assert findings(root, "DEP004") == []
+
+
+def test_dep004_lock_for_another_platform(tmp_path: Path) -> None:
+    write(tmp_path, {"conda-lock.yml": "version: 1\nmetadata:\n  platforms: [win-32]\npackage: []\n"})
+    (f,) = findings(tmp_path, "DEP004")
+    assert f.location.path == "conda-lock.yml" and "win-32" in f.message
+
+
+def test_bad_lock_is_ea001_and_others_still_checked(tmp_path: Path) -> None:
+    root = copy("pipenv", tmp_path)
+    (root / "poetry.lock").write_text('[[package]]\nname = "six"\nversion = \n')
+    pf = root / "Pipfile"
+    pf.write_text(pf.read_text().replace(">=1.16", ">=1.16,<2"))
+    result = check(root, "DEP004,EA001")
+    assert sorted(codes(result)) == ["DEP004", "EA001"]
+    ea = next(f for f in result.findings if f.code == "EA001")
+    assert ea.location.path == "poetry.lock" and ea.location.line == 3
+
+
+# ---------------------------------------------------------- DEP006/7 support
+
+
+def test_lock_pins_for_drift_checks(tmp_path: Path) -> None:
+    root = copy("uv-forked", tmp_path)
+    pins = lock_pins(Inventory(root))
+    by = {(p.name, p.specifier): p for p in pins}
+    assert ("forked", "==0.1.0") not in by  # the project itself
+    assert by[("iniconfig", "==2.3.1")].applies and not by[("iniconfig", "==2.0.0")].applies
+    assert not by[("colorama", "==0.4.6")].applies  # win32 only
+    assert by[("iniconfig", "==2.3.1")].source == "uv" and by[("iniconfig", "==2.3.1")].role == "pin"
+    dev = {p.name: p for p in lock_pins(Inventory(copy("poetry2", tmp_path)))}
+    assert dev["iniconfig"].group == "dev" and not dev["iniconfig"].applies
+    assert dev["six"].applies and dev["six"].hashes
+
+
+# ------------------------------------------------------------------ DEP008
+
+
+def test_dep008_undeclared_imports(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "click==8.1.7\n",
+            "app/__init__.py": "",
+            "app/main.py": """
+                import os, json
+                import click
+                import yaml
+                from git import Repo
+                import cv2
+                from . import helpers
+                from app import helpers as h2
+                import utils
+            """,
+            "app/helpers.py": "",
+            "utils.py": "",
+        },
+    )
+    found = findings(tmp_path, "DEP008")
+    got = {f.message.split(" imports ")[1].split(" ")[0]: f for f in found}
+    assert set(got) == {"yaml", "git", "cv2"}
+    assert got["yaml"].location.line == 3 and "distribution pyyaml" in got["yaml"].message
+    assert "distribution gitpython" in got["git"].message  # from the installed RECORD
+    assert "opencv-python" in got["cv2"].message and "not installed" in got["cv2"].message
+
+
+def test_dep008_tricky_negatives(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": '[project]\nname = "my-proj"\nversion = "0"\n',
+            "requirements.txt": "PyYAML==6.0.1\nopencv-python==4.9.0.80\n",
+            "my_proj/__init__.py": """
+                from __future__ import annotations
+                from typing import TYPE_CHECKING
+                import yaml  # declared as PyYAML
+                import cv2  # declared as opencv-python
+                import my_proj.sub
+                try:
+                    import ujson as json
+                except ImportError:
+                    import json
+                if TYPE_CHECKING:
+                    import pandas
+                import pkg_resources
+            """,
+            "my_proj/sub.py": "import tomllib\n",
+        },
+    )
+    assert findings(tmp_path, "DEP008") == []
+
+
+def test_dep008_quiet_without_any_manifest(tmp_path: Path) -> None:
+    write(tmp_path, {"main.py": "import yaml\n"})
+    assert findings(tmp_path, "DEP008") == []
+
+
+def test_dep008_inline_suppression(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {"requirements.txt": "click==8.1.7\n", "main.py": "import yaml  # envaudit: ignore[DEP008]\n"},
+    )
+    assert findings(tmp_path, "DEP008") == []
