@@ -304,7 +304,7 @@ class _Parser:
         text = raw.text
         shown = redact_text(text)
         name, url, spec, extras, marker = "", None, "", (), None
-        if raw.editable or _looks_like_url_or_path(text):
+        if raw.editable or looks_like_url_or_path(text):
             parts = re.split(r"\s;|;\s", text, maxsplit=1)
             location, marker_part = parts[0].strip(), (parts[1] if len(parts) > 1 else "")
             marker = marker_part.strip() or None
@@ -314,7 +314,7 @@ class _Parser:
                 loc = m.group(1)
                 extras = tuple(sorted(x.strip() for x in m.group(2)[1:-1].split(",") if x.strip()))
             url = redact_url(loc)
-            name = _name_from_url(loc, self.inv.root / rel)
+            name = name_from_url(loc, self.inv.root / rel)
         else:
             try:
                 p = parse_pep508(text)
@@ -418,7 +418,7 @@ def _split_req_options(line: str) -> tuple[str, tuple[str, ...], str]:
     return req, tuple(hashes), problem
 
 
-def _looks_like_url_or_path(text: str) -> bool:
+def looks_like_url_or_path(text: str) -> bool:
     head = text.split(";", 1)[0].strip()
     if " @ " in head or re.match(r"^[A-Za-z0-9][A-Za-z0-9._\-]*(\[[^\]]*\])?\s*@\s*\S", head):
         return False  # PEP 508 `name @ url`
@@ -429,7 +429,7 @@ def _looks_like_url_or_path(text: str) -> bool:
     return "/" in head or "\\" in head
 
 
-def _name_from_url(loc: str, base_file: Path) -> str:
+def name_from_url(loc: str, base_file: Path) -> str:
     m = _EGG_RE.search(loc)
     if m:
         return m.group(1)
