@@ -453,6 +453,10 @@ def _with_extra(req: str, extra: str) -> str:
 # ------------------------------------------------------- DEP006/DEP007 support
 
 
+# `Declared.source` of the pins `lock_pins` returns (the lock formats it reads)
+LOCK_SOURCES = ("poetry", "uv", "pdm", "pipfile", "pylock", "conda-lock", "conda-explicit")
+
+
 def lock_pins(inv: Inventory) -> list[Declared]:
     """Every locked package as a `Declared` pin (role "pin", source = the lock format),
     for the installed-drift and not-installed checks. The project's own root entry is

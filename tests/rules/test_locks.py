@@ -67,7 +67,7 @@ def test_dep004_stale_poetry_content_hash(tmp_path: Path) -> None:
 def test_dep004_poetry_before_2_3_did_not_hash_dependency_groups(tmp_path: Path) -> None:
     root = copy("poetry2", tmp_path)
     py = root / "pyproject.toml"
-    py.write_text(py.read_text() + '\n[dependency-groups]\nlint = ["ruff"]\n')
+    py.write_text(py.read_text() + '\n[dependency-groups]\nlint = ["iniconfig"]\n')
     lock = root / "poetry.lock"
     assert len(findings(root, "DEP004")) == 1  # Poetry 2.5 hashes [dependency-groups]
     lock.write_text(lock.read_text().replace("Poetry 2.5.1", "Poetry 2.1.3"))
@@ -229,3 +229,74 @@ def test_dep008_inline_suppression(tmp_path: Path) -> None:
         {"requirements.txt": "click==8.1.7\n", "main.py": "import yaml  # envaudit: ignore[DEP008]\n"},
     )
     assert findings(tmp_path, "DEP008") == []
+
+
+def test_dep003_pyproject_ranges(tmp_path: Path) -> None:
+    write(
+        tmp_path, {"pyproject.toml": '[project]\nname = "p"\nversion = "0"\ndependencies = ["numpy>=1.26"]\n'}
+    )
+    (f,) = findings(tmp_path, "DEP003")
+    assert f.location == f.location.__class__("pyproject.toml", 4)
+    (tmp_path / "uv.lock").write_text((DATA / "uv" / "uv.lock").read_text())
+    assert findings(tmp_path, "DEP003") == []
+
+
+def test_dep004_poetry_declared_dependency_missing(tmp_path: Path) -> None:
+    root = copy("poetry1", tmp_path)
+    py = root / "pyproject.toml"
+    py.write_text(py.read_text().replace('six = "^1.16"', 'six = "^1.16"\nattrs = "^23"'))
+    msgs = sorted(f.message for f in findings(root, "DEP004"))
+    assert len(msgs) == 2
+    assert msgs[1] == "pyproject.toml declares attrs>=23,<24 but poetry.lock does not lock it"
+    assert msgs[0].startswith("poetry.lock content hash")
+
+
+def _installed(name: str) -> str:
+    from importlib.metadata import version
+
+    return version(name)
+
+
+def test_dep006_dep007_from_a_lock(tmp_path: Path) -> None:
+    click = _installed("click")
+    lock = f"""
+        version = 1
+        revision = 2
+        requires-python = ">=3.10"
+
+        [[package]]
+        name = "p"
+        version = "0"
+        source = {{ editable = "." }}
+        dependencies = [{{ name = "click" }}, {{ name = "not-a-real-dist-xyz" }}, {{ name = "pywin32-ctypes", marker = "sys_platform == 'win32'" }}]
+
+        [[package]]
+        name = "click"
+        version = "{click}.post9"
+        source = {{ registry = "https://pypi.org/simple" }}
+
+        [[package]]
+        name = "not-a-real-dist-xyz"
+        version = "1.0"
+        source = {{ registry = "https://pypi.org/simple" }}
+
+        [[package]]
+        name = "pywin32-ctypes"
+        version = "0.2.3"
+        source = {{ registry = "https://pypi.org/simple" }}
+    """
+    write(tmp_path, {"uv.lock": lock})
+    result = check(tmp_path, "DEP006,DEP007")
+    got = sorted((f.code, f.location.path, f.location.line) for f in result.findings)
+    assert got == [("DEP006", "uv.lock", 11), ("DEP007", "uv.lock", 16)]  # not the win32-only one
+    (tmp_path / "uv.lock").write_text(
+        (tmp_path / "uv.lock")
+        .read_text()
+        .replace(f"{click}.post9", click)
+        .replace(', { name = "not-a-real-dist-xyz" }', "")
+    )
+    lock_text = (tmp_path / "uv.lock").read_text()
+    start = lock_text.index('[[package]]\nname = "not-a-real')
+    end = lock_text.index("[[package]]", start + 5)
+    (tmp_path / "uv.lock").write_text(lock_text[:start] + lock_text[end:])
+    assert codes(check(tmp_path, "DEP006,DEP007")) == []
