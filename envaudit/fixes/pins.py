@@ -70,7 +70,9 @@ def choose_source(root: Path) -> str:
             return "pyproject.toml"
     if (root / "requirements.txt").is_file():
         return "requirements.txt"
-    raise PinError("no source to pin: no requirements.in, pyproject.toml with dependencies or requirements.txt")
+    raise PinError(
+        "no source to pin: no requirements.in, pyproject.toml with dependencies or requirements.txt"
+    )
 
 
 def default_output(source: str) -> str:
@@ -255,7 +257,11 @@ def resolve(root: Path, source: str, *, timeout: float = COMPILE_TIMEOUT, **opts
     with tempfile.TemporaryDirectory(prefix="envaudit-pins-") as tmp:
         out = os.path.join(tmp, "requirements.txt")
         existing = root / default_output(source)
-        if existing.is_file() and existing.name != Path(source).name and is_generated(existing.read_text("utf-8")):
+        if (
+            existing.is_file()
+            and existing.name != Path(source).name
+            and is_generated(existing.read_text("utf-8"))
+        ):
             # pip-compile keeps the versions of an existing output unless asked to upgrade
             Path(out).write_text(existing.read_text("utf-8"), encoding="utf-8")
         argv = pip_compile_argv(source, out, **opts)  # type: ignore[arg-type]
@@ -283,20 +289,54 @@ def resolve(root: Path, source: str, *, timeout: float = COMPILE_TIMEOUT, **opts
 
 @click.command("pins")
 @click.argument("path", default=".", type=click.Path(file_okay=False, exists=True, path_type=Path))
-@click.option("--from-env", "mode", flag_value="env", default=True, help="Pin what the target environment runs (default; offline).")
+@click.option(
+    "--from-env",
+    "mode",
+    flag_value="env",
+    default=True,
+    help="Pin what the target environment runs (default; offline).",
+)
 @click.option("--resolve", "mode", flag_value="resolve", help="Resolve with pip-compile --generate-hashes.")
-@click.option("--source", metavar="FILE", help="requirements.in, pyproject.toml or an unpinned requirements.txt (default: the first found).")
-@click.option("-o", "--output", metavar="FILE", help="The pinned file to write (default: requirements.txt next to the source).")
-@click.option("--extra", "extras", multiple=True, metavar="NAME", help="Also pin this extra of pyproject.toml.")
+@click.option(
+    "--source",
+    metavar="FILE",
+    help="requirements.in, pyproject.toml or an unpinned requirements.txt (default: the first found).",
+)
+@click.option(
+    "-o",
+    "--output",
+    metavar="FILE",
+    help="The pinned file to write (default: requirements.txt next to the source).",
+)
+@click.option(
+    "--extra", "extras", multiple=True, metavar="NAME", help="Also pin this extra of pyproject.toml."
+)
 @click.option("--index-url", "-i", metavar="URL", help="Passed to pip-compile.")
-@click.option("--extra-index-url", "extra_index_urls", multiple=True, metavar="URL", help="Passed to pip-compile.")
-@click.option("--find-links", "-f", "find_links", multiple=True, metavar="DIR|URL", help="Passed to pip-compile; with --from-env, local wheels here give the hashes.")
+@click.option(
+    "--extra-index-url", "extra_index_urls", multiple=True, metavar="URL", help="Passed to pip-compile."
+)
+@click.option(
+    "--find-links",
+    "-f",
+    "find_links",
+    multiple=True,
+    metavar="DIR|URL",
+    help="Passed to pip-compile; with --from-env, local wheels here give the hashes.",
+)
 @click.option("--no-index", is_flag=True, help="Passed to pip-compile.")
-@click.option("--no-build-isolation", is_flag=True, help="Passed to pip-compile (resolving a pyproject.toml offline).")
+@click.option(
+    "--no-build-isolation", is_flag=True, help="Passed to pip-compile (resolving a pyproject.toml offline)."
+)
 @click.option("--python", metavar="PATH", help="The target interpreter or environment (--from-env).")
 @click.option("--write", is_flag=True, help="Write the file (atomically) instead of printing a diff.")
 @click.option("--force", is_flag=True, help="Overwrite a hand-written file.")
-@click.option("--timeout", type=float, default=COMPILE_TIMEOUT, show_default=True, help="pip-compile time limit, seconds.")
+@click.option(
+    "--timeout",
+    type=float,
+    default=COMPILE_TIMEOUT,
+    show_default=True,
+    help="pip-compile time limit, seconds.",
+)
 def command(
     path: Path,
     mode: str,
@@ -325,7 +365,9 @@ def command(
             safe_target(root, target)
         except UnsafeWrite as exc:
             raise PinError(str(exc)) from None
-        find_links = tuple(str((root / f).resolve()) if "://" not in f and not os.path.isabs(f) else f for f in find_links)
+        find_links = tuple(
+            str((root / f).resolve()) if "://" not in f and not os.path.isabs(f) else f for f in find_links
+        )
         problems: list[str] = []
         if mode == "resolve":
             new = resolve(
@@ -380,4 +422,3 @@ def _config(root: Path, load_config: object) -> object:
         return load_config(root)  # type: ignore[operator]
     except Exception:  # a broken config is `check`'s business, not the pinner's
         return None
-
