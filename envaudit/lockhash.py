@@ -2,9 +2,10 @@
 
 Each function takes the parsed manifest (a dict from tomllib) and returns the
 hash the tool would write into its lock today; a lock whose recorded hash
-differs was made from another version of the manifest. Verified against
-locks written by Poetry 2.5, pipenv 2026.10 and the pdm 2.29 source (see
-tests/scanners/data/ for the real locks).
+differs was made from another version of the manifest. Verified against a
+Pipfile.lock written by pipenv 2026.10 (tests/scanners/data/pipenv) and against
+the hash functions of Poetry 2.5.1 (`Locker._get_content_hash`) and pdm 2.29.3
+(`PyProject.content_hash`) called on the same pyproject files.
 """
 
 from __future__ import annotations
