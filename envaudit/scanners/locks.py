@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from envaudit import _toml
@@ -183,8 +184,12 @@ def marker_applies(marker: str | None, env: dict[str, str], extras: tuple[str, .
 # ------------------------------------------------------------------ helpers
 
 
+_CANON_RE = re.compile(r"[-_.]+")
+
+
+@lru_cache(maxsize=16384)
 def _canon(name: str) -> str:
-    return re.sub(r"[-_.]+", "-", name).lower()
+    return _CANON_RE.sub("-", name).lower()
 
 
 def _lines_of(text: str, pattern: re.Pattern[str]) -> list[int]:
@@ -249,6 +254,7 @@ def _reachable(
 ) -> set[str]:
     """Names reachable from roots through dependency edges whose markers hold in env."""
     seen: set[str] = set()
+    holds: dict[str | None, bool] = {None: True}
     stack = list(roots)
     while stack:
         cur = stack.pop()
@@ -256,7 +262,12 @@ def _reachable(
             continue
         seen.add(cur)
         for dep, marker in edges.get(cur, ()):
-            if dep not in seen and marker_applies(marker, env):
+            if dep in seen:
+                continue
+            ok = holds.get(marker)
+            if ok is None:
+                ok = holds[marker] = marker_applies(marker, env)
+            if ok:
                 stack.append(dep)
     return seen
 
@@ -327,6 +338,7 @@ def _poetry(
     if not _check_version(inv, rel, "poetry.lock", str(version), {1, 2}):
         return None
     gen = _POETRY_GEN.search(text[:300])
+    reach = _poetry_reachable(inv, rel, data, env)
     files_meta = meta.get("files", {}) if isinstance(meta.get("files"), dict) else {}
     pkgs: list[LockedPackage] = []
     for i, p in enumerate(data.get("package", [])):
@@ -362,7 +374,7 @@ def _poetry(
                 marker=marker,
                 hashes=hashes,
                 source=source,
-                applies=applies and not optional,
+                applies=applies and not optional and (reach is None or name in reach),
                 line=lines[i] if i < len(lines) else None,
                 groups=groups,
                 optional=optional,
@@ -377,6 +389,66 @@ def _poetry(
         manifest=_sibling(inv, rel, "pyproject.toml"),
         generator=f"Poetry {gen.group(1)}" if gen else "Poetry",
     )
+
+
+def _poetry_edges(deps: Any) -> list[tuple[str, str | None]]:
+    """[package.dependencies] / pyproject dependency tables -> (name, marker) edges."""
+    out: list[tuple[str, str | None]] = []
+    if not isinstance(deps, dict):
+        return out
+    for name, spec in deps.items():
+        if name == "python":
+            continue
+        for one in spec if isinstance(spec, list) else [spec]:
+            if isinstance(one, dict):
+                if one.get("optional"):
+                    continue  # only through an extra
+                markers = [str(one["markers"])] if one.get("markers") else []
+                if one.get("platform"):
+                    markers.append(f"sys_platform == '{one['platform']}'")
+                out.append((_canon(name), " and ".join(f"({m})" for m in markers) or None))
+            else:
+                out.append((_canon(name), None))
+    return out
+
+
+def _poetry_reachable(inv: Inventory, rel: str, data: dict[str, Any], env: dict[str, str]) -> set[str] | None:
+    """Packages a `poetry install` puts on the target: reachable from pyproject's
+    dependencies (every non-optional group) through marker-guarded edges. Locks
+    before 2.1 carry no per-package markers, so this is how a win32-only package
+    is told apart on Linux. None when the manifest cannot be read."""
+    manifest = _sibling(inv, rel, "pyproject.toml")
+    if manifest is None:
+        return None
+    tf = inv.read(manifest, record=False)
+    if tf is None:
+        return None
+    try:
+        py = _toml.loads(tf.text)
+    except _toml.TOMLDecodeError:
+        return None
+    poetry = (py.get("tool") or {}).get("poetry") or {}
+    roots: list[tuple[str, str | None]] = _poetry_edges(poetry.get("dependencies"))
+    roots += _poetry_edges(poetry.get("dev-dependencies"))
+    for group in (poetry.get("group") or {}).values():
+        if isinstance(group, dict) and not group.get("optional"):
+            roots += _poetry_edges(group.get("dependencies"))
+    project = py.get("project") or {}
+    for group_reqs in [project.get("dependencies") or [], *(py.get("dependency-groups") or {}).values()]:
+        for req in group_reqs:
+            if not isinstance(req, str):
+                continue
+            m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
+            marker = req.split(";", 1)[1].strip() if ";" in req else None
+            if m:
+                roots.append((_canon(m.group(1)), marker))
+    if not roots:
+        return None
+    edges: dict[str, list[tuple[str, str | None]]] = {"": roots}
+    for p in data.get("package", []):
+        if isinstance(p, dict) and "name" in p:
+            edges.setdefault(_canon(str(p["name"])), []).extend(_poetry_edges(p.get("dependencies")))
+    return _reachable([""], edges, env) - {""}
 
 
 def _uv(inv: Inventory, rel: str, data: dict[str, Any], env: dict[str, str], lines: list[int]) -> Lock | None:

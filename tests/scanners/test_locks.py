@@ -139,6 +139,9 @@ def test_poetry_1x_categories_and_2x_groups(tmp_path: Path) -> None:
     l1, _ = scan(copy("poetry1", tmp_path))
     l2, _ = scan(copy("poetry2", tmp_path / "b"))
     assert l1.locks[0].get("iniconfig")[0].groups == ("dev",)
+    # lock-version 1.1 has no per-package markers: colorama is only reachable on win32
+    assert l1.locks[0].get("colorama")[0].applies is False
+    assert l1.locks[0].get("six")[0].applies and l1.locks[0].get("iniconfig")[0].applies
     assert l1.locks[0].version == "1.1" and l1.locks[0].generator == "Poetry 1.8.3"
     assert l2.locks[0].get("iniconfig")[0].groups == ("dev",)
     assert l2.locks[0].get("idna")[0].marker == 'python_version >= "3.8"'
