@@ -143,6 +143,14 @@ def scan(inv: Inventory) -> Locks:
         except RecursionError:  # pathological nesting: still never a traceback
             inv.diag(f"{rel}: too deeply nested to parse; not audited", rel)
             continue
+        except (TypeError, AttributeError, ValueError, KeyError, IndexError) as exc:
+            # well-formed TOML/JSON/YAML whose values have the wrong types (a number where
+            # the format has a string, a string where it has a table): not this format
+            inv.diag(
+                f"{rel}: unexpected structure for this lock format ({type(exc).__name__}: {exc}); not audited",
+                rel,
+            )
+            continue
         if lk is not None:
             locks.append(lk)
     return Locks(tuple(locks), tuple(pipfiles))
@@ -164,7 +172,7 @@ _MARKER_CACHE: dict[tuple[str, tuple[tuple[str, str], ...]], bool] = {}
 def marker_applies(marker: str | None, env: dict[str, str], extras: tuple[str, ...] = ("",)) -> bool:
     """Whether a PEP 508 marker holds in `env`; an unparsable marker counts as applying
     (better a spurious check than a silently skipped package)."""
-    if not marker or not marker.strip():
+    if not marker or not isinstance(marker, str) or not marker.strip():
         return True
     key = (marker, tuple(sorted(env.items())) + tuple(("extra", e) for e in extras))
     hit = _MARKER_CACHE.get(key)
@@ -819,7 +827,8 @@ def _parse_pipfile_lock(inv: Inventory, rel: str, env: dict[str, str]) -> Lock |
             pos = text.find(f'"{raw_name}":', gpos) if gpos >= 0 else -1
             line = text.count("\n", 0, pos) + 1 if pos >= 0 else None
             version = entry.get("version")
-            if isinstance(version, str) and version.startswith("=="):
+            version = str(version) if version is not None else None
+            if version is not None and version.startswith("=="):
                 version = version[2:]
             source = None
             for k in ("git", "path", "file"):
@@ -959,15 +968,22 @@ _CONDA_URL_RE = re.compile(
 
 def _parse_text_lock(inv: Inventory, rel: str, env: dict[str, str]) -> Lock | None:
     """A `.txt`/`.lock` file: a conda explicit lock, a pip-compile / uv output, or neither."""
-    tf = inv.read(rel, record=False)
+    # only the head is read to decide: a project's data/*.txt may be large
+    try:
+        with open(inv.root / rel, "rb") as fh:
+            head = fh.read(4096).decode("utf-8", "replace")
+    except OSError:
+        return None
+    explicit = re.search(r"^@EXPLICIT\s*$", head, re.MULTILINE)
+    compiled = PIP_COMPILE_HEADER.search(head) or UV_COMPILE_HEADER.search(head)
+    if not (explicit or compiled):
+        return None
+    tf = inv.read(rel)
     if tf is None:
         return None
-    head = tf.text[:4096]
-    if re.search(r"^@EXPLICIT\s*$", head, re.MULTILINE):
+    if explicit:
         return _parse_explicit(inv, rel, tf.text, env)
-    if PIP_COMPILE_HEADER.search(head) or UV_COMPILE_HEADER.search(head):
-        return _parse_compiled(inv, rel, tf.text, env)
-    return None
+    return _parse_compiled(inv, rel, tf.text, env)
 
 
 def _parse_explicit(inv: Inventory, rel: str, text: str, env: dict[str, str]) -> Lock | None:

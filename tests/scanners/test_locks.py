@@ -372,3 +372,21 @@ def test_invalid_pylock_is_ea001(tmp_path: Path) -> None:
     _, inv = scan(write(tmp_path, {"pylock.toml": 'lock-version = "1.0"\npackages = []\n'}))
     (d,) = inv.diagnostics
     assert d.code == "EA001" and "created-by" in d.message
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("uv.lock", "version = 1\n[[package]]\nname = 3\n"),
+        ("Pipfile.lock", '{"_meta": {}, "default": {"a": {"version": "==1", "hashes": 5}}}'),
+        ("Pipfile", "[packages]\nb = {version = 3, sys_platform = 1}\n"),
+        ("conda-lock.yml", "version: 1\nmetadata: {platforms: 3}\npackage: []\n"),
+    ],
+)
+def test_wrong_value_types_are_ea001_not_a_crash(tmp_path: Path, name: str, text: str) -> None:
+    from tests.conftest import check
+
+    write(tmp_path, {name: text})
+    result = check(tmp_path, "DEP,EA")
+    assert "EA003" not in [f.code for f in result.findings]
+    assert any(f.code == "EA001" and f.location.path == name for f in result.findings)
