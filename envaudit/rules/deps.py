@@ -288,12 +288,11 @@ def missing_hashes(inv: Inventory) -> Iterator[Hit]:
                 fact=d,
             )
     for f in reqs.files:
-        if f.role == "range":
-            continue
-        pins = [
-            d for d in by_path.get(f.path, ()) if d.pinned and not d.hashes and (d.path, d.line) not in strict
-        ]
-        if not pins or any(d.hashes for d in by_path.get(f.path, ())):
+        if f.role != "pin":
+            continue  # ranges are not installed as written; constraints install nothing
+        own = by_path.get(f.path, [])
+        pins = [d for d in own if d.pinned and not _hashed(d) and (d.path, d.line) not in strict]
+        if not pins or any(_hashed(d) for d in own):
             continue
         tool = f.compiled_by or "pip-compile"
         cmd = (

@@ -508,6 +508,9 @@ def _conda(inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest],
                 continue
             name = m.group("name")
             spec, _build = conda_spec(m.group("spec"))
+            if spec and not _valid_specifier(spec):
+                inv.diag(f"unreadable conda dependency {item.value!r}", rel, line)
+                continue
             if name.lower() == "python":
                 python = m.group("spec").strip() or None
                 continue
@@ -561,3 +564,13 @@ def _conda(inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest],
                     if d:
                         out.append(d)
     files.append(Manifest(rel, "environment.yml", has, python))
+
+
+def _valid_specifier(spec: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(spec)
+    except InvalidSpecifier:
+        return False
+    return True
