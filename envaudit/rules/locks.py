@@ -309,6 +309,8 @@ def _declared_for(
             and not ({d.group, "*"} & compiled_extras)
         ):
             continue  # pip-compile only locks the extras it was asked for
+        if d.group and lock.groups is not None and re.sub(r"[-_.]+", "-", d.group).lower() not in lock.groups:
+            continue  # pdm/pylock: a group or extra this lock does not cover
         out.append((d.name, d.specifier, d.group, d.line, d.path, d.applies, d.url))
     return out
 

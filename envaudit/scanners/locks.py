@@ -59,6 +59,8 @@ class Lock:
     root_requires: tuple[str, ...] = ()
     root_requires_dev: tuple[tuple[str, str], ...] = ()  # (group, requirement)
     platforms: tuple[str, ...] = ()  # conda: the platforms the lock covers
+    # pdm / pylock: the extras and dependency groups the lock covers (None: all of them)
+    groups: tuple[str, ...] | None = None
 
     def get(self, name: str) -> list[LockedPackage]:
         from packaging.utils import canonicalize_name
@@ -619,6 +621,7 @@ def _pdm(
     return Lock(
         path=rel,
         format="pdm",
+        groups=tuple(_canon(str(g)) for g in meta.get("groups", ())) if meta.get("groups") else None,
         version=str(version) if version else None,
         content_hash=meta.get("content_hash"),
         packages=tuple(pkgs),
@@ -651,6 +654,7 @@ def _parse_pylock(inv: Inventory, rel: str, env: dict[str, str]) -> Lock | None:
             return None
         lock_version = str(lock_obj.lock_version)
         environments = [str(m) for m in lock_obj.environments or ()]
+        covered = (*(lock_obj.extras or ()), *(lock_obj.dependency_groups or ()))
         items = [
             (
                 str(p.name),
@@ -666,6 +670,7 @@ def _parse_pylock(inv: Inventory, rel: str, env: dict[str, str]) -> Lock | None:
         if not _check_version(inv, rel, "pylock.toml", lock_version or None, {1}):
             return None
         environments = list(data.get("environments") or [])
+        covered = (*(data.get("extras") or ()), *(data.get("dependency-groups") or ()))
         items = [
             (_canon(p["name"]), p.get("version"), p.get("marker"), (), None)
             for p in data.get("packages", [])
@@ -694,6 +699,7 @@ def _parse_pylock(inv: Inventory, rel: str, env: dict[str, str]) -> Lock | None:
     return Lock(
         path=rel,
         format="pylock",
+        groups=tuple(_canon(str(g)) for g in covered),
         version=lock_version,
         content_hash=None,
         packages=pkgs,

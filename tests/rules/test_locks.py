@@ -300,3 +300,17 @@ def test_dep006_dep007_from_a_lock(tmp_path: Path) -> None:
     end = lock_text.index("[[package]]", start + 5)
     (tmp_path / "uv.lock").write_text(lock_text[:start] + lock_text[end:])
     assert codes(check(tmp_path, "DEP006,DEP007")) == []
+
+
+def test_dep004_pylock_without_the_dev_group_is_not_out_of_sync(tmp_path: Path) -> None:
+    root = copy("pylock", tmp_path)
+    lock = root / "pylock.toml"
+    text = lock.read_text()
+    start = text.index('[[packages]]\nname = "iniconfig"')
+    end = text.index("[[packages]]", start + 5)
+    lock.write_text(text[:start] + text[end:])  # as `uv export --no-dev` writes it
+    assert findings(root, "DEP004") == []
+    py = root / "pyproject.toml"
+    py.write_text(py.read_text().replace('"six>=1.16"', '"six>=1.16", "attrs"'))
+    (f,) = findings(root, "DEP004")
+    assert f.message == "pyproject.toml declares attrs but pylock.toml does not lock it"
