@@ -250,7 +250,7 @@ def _stale_hash(inv: Inventory, lock: Lock, pipfiles: dict[str, Any]) -> Iterato
     else:
         return
     if expected and lock.content_hash not in expected:
-        want = sorted(expected)[0] if len(expected) == 1 else lockhash_primary(lock, inv, expected)
+        want = sorted(expected)[0] if len(expected) == 1 else _current_hash(lock, inv, expected)
         yield Hit(
             f"{lock.path} content hash {lock.content_hash[:19]}… does not match {lock.manifest} "
             f"(expected {want[:19]}…): the lock was made from another version of the manifest",
@@ -260,7 +260,7 @@ def _stale_hash(inv: Inventory, lock: Lock, pipfiles: dict[str, Any]) -> Iterato
         )
 
 
-def lockhash_primary(lock: Lock, inv: Inventory, expected: set[str]) -> str:
+def _current_hash(lock: Lock, inv: Inventory, expected: set[str]) -> str:
     """The hash the current tool would write (the first recipe), for the message."""
     from envaudit import lockhash
 
@@ -296,7 +296,9 @@ def _declared_for(
             group = None if e.group == "packages" else e.group
             out.append((e.name, e.specifier, group, e.line, pf.path, marker_applies(e.marker, env), e.url))
         return out
-    pool = req_reqs if lock.format in ("pip-compile", "uv-pip-compile") else manifest_reqs
+    # requirements.in (and other requirements files) are the `requirements` domain's;
+    # pyproject.toml / setup.cfg / environment.yml the `manifests` domain's
+    pool = manifest_reqs if lock.manifest.endswith((".toml", ".cfg", ".yml", ".yaml")) else req_reqs
     compiled_extras = set(re.findall(r"--extra[= ](\S+)", lock.command or "")) | (
         {"*"} if "--all-extras" in (lock.command or "") else set()
     )
