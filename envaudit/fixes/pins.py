@@ -370,6 +370,12 @@ def command(
         )
         problems: list[str] = []
         if mode == "resolve":
+            if python:
+                click.echo(
+                    "envaudit: warning: --python is not used by --resolve: pip-compile resolves for the "
+                    f"interpreter running envaudit ({sys.executable})",
+                    err=True,
+                )
             new = resolve(
                 root,
                 src,
