@@ -86,7 +86,7 @@ def _lock_command(lock: Lock) -> str:
 
 # -------------------------------------------------------------------- DEP003
 
-_RANGE_SOURCES = {"pyproject", "poetry", "setup.cfg", "conda", "conda-pip", "requirements", "pipfile"}
+_LOCK_NAMES = {"poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock", "pylock.toml", "conda-lock.yml"}
 
 
 @rule(
@@ -117,6 +117,8 @@ _RANGE_SOURCES = {"pyproject", "poetry", "setup.cfg", "conda", "conda-pip", "req
 def no_lockfile(inv: Inventory) -> Iterator[Hit]:
     locks = _locks(inv)
     covered_dirs = {_folder(lk.path) for lk in locks.locks}
+    # a lock that failed to parse is reported as EA001; it still is a lock, not a missing one
+    covered_dirs |= {_folder(f) for f in inv.files() if f.rsplit("/", 1)[-1] in _LOCK_NAMES}
     covered = {lk.manifest for lk in locks.locks if lk.manifest}
     reqs = _req_reqs(inv)
     req_files = inv.get("requirements").files

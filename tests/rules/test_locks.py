@@ -344,3 +344,11 @@ def test_dep004_pip_compile_from_pyproject(tmp_path: Path) -> None:
     (f,) = findings(root, "DEP004")  # sphinx: the docs extra was not compiled, rightly absent
     assert f.message == "pyproject.toml declares attrs but requirements.txt does not lock it"
     assert f.location.path == "pyproject.toml" and f.location.line == 4
+
+
+def test_dep003_a_broken_lock_is_ea001_not_a_missing_lock(tmp_path: Path) -> None:
+    write(tmp_path, {"Pipfile": '[packages]\nsix = "*"\n', "Pipfile.lock": "{\n  broken\n"})
+    result = check(tmp_path, "DEP003,EA001")
+    assert [(f.code, f.location.path, f.location.line) for f in result.findings] == [
+        ("EA001", "Pipfile.lock", 2)
+    ]
