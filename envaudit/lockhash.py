@@ -56,6 +56,9 @@ def poetry_hash_candidates(pyproject: dict[str, Any], generator: str | None) -> 
     version = _version_tuple(generator.split()[-1]) if generator and " " in generator else None
     if version is None or version < (2, 3):
         out.add(poetry_content_hash(pyproject, with_dependency_groups=False))
+    if version is None or version < (2,):
+        # Poetry 1.x knows only [tool.poetry]: a [project] table does not enter its hash
+        out.add(poetry_content_hash({"tool": pyproject.get("tool", {}) or {}}))
     return out
 
 

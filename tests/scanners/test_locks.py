@@ -390,3 +390,11 @@ def test_wrong_value_types_are_ea001_not_a_crash(tmp_path: Path, name: str, text
     result = check(tmp_path, "DEP,EA")
     assert "EA003" not in [f.code for f in result.findings]
     assert any(f.code == "EA001" and f.location.path == name for f in result.findings)
+
+
+def test_poetry_1x_ignores_a_project_table() -> None:
+    legacy = loads((DATA / "poetry1" / "pyproject.toml").read_text())
+    both = {**legacy, "project": {"name": "legacy", "dependencies": ["six"]}}
+    recorded = "16c6cf60321429f8325b7b364cd187556771ccfefe42fbec8547c0677884bac3"
+    assert recorded in lockhash.poetry_hash_candidates(both, "Poetry 1.8.3")
+    assert recorded not in lockhash.poetry_hash_candidates(both, "Poetry 2.5.1")
