@@ -314,9 +314,11 @@ def missing_hashes(inv: Inventory) -> Iterator[Hit]:
 
 # -------------------------------------------------------------- DEP006/007
 def _targets(inv: Inventory) -> Iterator[Declared]:
-    for d in declared(inv):
+    from envaudit.rules.locks import LOCK_SOURCES, lock_pins  # issue-3: locks pin too
+
+    for d in [*declared(inv), *lock_pins(inv)]:
         if (
-            d.source in ("requirements", "conda-pip")
+            d.source in ("requirements", "conda-pip", *LOCK_SOURCES)
             and d.role in ("pin", "constraint")
             and d.exact_version
             and d.applies

@@ -1,0 +1,759 @@
+"""DEP003, DEP004, DEP008: lockfiles against their manifests, imports against declarations.
+
+The lock-based side of DEP006/DEP007 (installed drift, not installed) lives in
+`envaudit/rules/deps.py`, which iterates `lock_pins(inv)` from here next to
+the requirements files' pins.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+from envaudit.model import Fix, Hit, Location, Severity
+from envaudit.rules import rule
+
+if TYPE_CHECKING:
+    from envaudit.deps import Declared
+    from envaudit.inventory import Inventory
+    from envaudit.scanners.locks import Lock, LockedPackage, Locks
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _locks(inv: Inventory) -> Locks:
+    locks: Locks = inv.get("locks")
+    return locks
+
+
+def _manifest_reqs(inv: Inventory) -> list[Declared]:
+    """Declared requirements of pyproject / setup.cfg / environment.yml (domain
+    `manifests`, issue-2), or none where that scanner is not part of this build."""
+    import importlib.util
+
+    if importlib.util.find_spec("envaudit.scanners.manifests") is None:
+        return []
+    return list(inv.get("manifests").requirements)
+
+
+def _req_reqs(inv: Inventory) -> list[Declared]:
+    return list(inv.get("requirements").requirements)
+
+
+def _folder(rel: str) -> str:
+    return rel.rsplit("/", 1)[0] if "/" in rel else ""
+
+
+def _load_toml_file(inv: Inventory, rel: str | None) -> dict[str, Any] | None:
+    if rel is None:
+        return None
+    tf = inv.read(rel)
+    if tf is None:
+        return None
+    from envaudit import _toml
+
+    try:
+        data = _toml.loads(tf.text)
+    except _toml.TOMLDecodeError:
+        return None  # the manifest scanners report it (EA001)
+    return data if isinstance(data, dict) else None
+
+
+def _line_of(inv: Inventory, rel: str, needle: str) -> int | None:
+    tf = inv.read(rel, record=False)
+    if tf is None:
+        return None
+    pos = tf.text.find(needle)
+    return tf.text.count("\n", 0, pos) + 1 if pos >= 0 else None
+
+
+def _lock_command(lock: Lock) -> str:
+    return {
+        "poetry": "poetry lock",
+        "uv": "uv lock",
+        "pdm": "pdm lock",
+        "pipfile": "pipenv lock",
+        "pylock": "regenerate pylock.toml (e.g. `uv export --format pylock.toml` or `pip lock`)",
+        "conda-lock": "conda-lock lock",
+        "pip-compile": lock.command or "pip-compile",
+        "uv-pip-compile": lock.command or "uv pip compile",
+    }.get(lock.format, "regenerate the lock")
+
+
+# -------------------------------------------------------------------- DEP003
+
+_LOCK_NAMES = {"poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock", "pylock.toml", "conda-lock.yml"}
+
+
+@rule(
+    "DEP003",
+    "no-lockfile",
+    Severity.WARNING,
+    summary="Dependencies are declared as ranges and nothing locks them to exact versions",
+    explanation="""
+        A manifest (pyproject.toml, requirements.in, Pipfile, environment.yml,
+        setup.cfg) says which versions *may* be used: `torch>=2`, `numpy`. Two
+        installs a month apart then get different versions, and a result stops
+        reproducing without a single line of the project changing. A lock records
+        the exact versions (and hashes) the project was tested with: a
+        requirements.txt compiled by pip-compile or `uv pip compile`, poetry.lock,
+        uv.lock, Pipfile.lock, pdm.lock, pylock.toml or a conda-lock file. A fully
+        pinned requirements file next to the manifest counts as a lock.
+    """,
+    example="""
+        pyproject.toml:6: no-lockfile: pyproject.toml declares 4 dependencies as ranges
+        (first: torch>=2) and no lockfile pins them
+    """,
+    fix="""
+        Generate a lock with the tool you use (`uv lock`, `poetry lock`, `pipenv lock`,
+        `conda-lock`), or `envaudit fix pins --resolve --write` for a hashed
+        requirements.txt compiled by pip-tools.
+    """,
+)
+def no_lockfile(inv: Inventory) -> Iterator[Hit]:
+    locks = _locks(inv)
+    covered_dirs = {_folder(lk.path) for lk in locks.locks}
+    # a lock that failed to parse is reported as EA001; it still is a lock, not a missing one
+    covered_dirs |= {_folder(f) for f in inv.files() if f.rsplit("/", 1)[-1] in _LOCK_NAMES}
+    covered = {lk.manifest for lk in locks.locks if lk.manifest}
+    reqs = _req_reqs(inv)
+    req_files = inv.get("requirements").files
+    for rf in req_files:
+        if rf.role != "pin":
+            continue
+        mine = [d for d in reqs if d.path == rf.path]
+        if mine and all(d.exact_version or d.url for d in mine):
+            covered_dirs.add(_folder(rf.path))
+        if rf.compiled_by:
+            covered_dirs.add(_folder(rf.path))
+    ranges: dict[str, list[tuple[int, str]]] = {}
+    for d in [*_manifest_reqs(inv), *reqs]:
+        if d.role != "range" or d.exact_version or d.name == "python":
+            continue
+        ranges.setdefault(d.path, []).append((d.line, d.raw))
+    for pf in locks.pipfiles:
+        for e in pf.entries:
+            if not _pipfile_pinned(e.specifier) and not e.url:
+                ranges.setdefault(pf.path, []).append((e.line or 1, f"{e.raw_name} = {e.specifier or '*'}"))
+    for path in sorted(ranges):
+        if path in covered or _folder(path) in covered_dirs:
+            continue
+        items = sorted(ranges[path])
+        line, raw = items[0]
+        n = len(items)
+        yield Hit(
+            f"{path} declares {n} dependenc{'y' if n == 1 else 'ies'} as ranges (first: {raw}) "
+            "and no lockfile pins them",
+            Location(path, line),
+            Fix(f"lock them: `envaudit fix pins --resolve --write` (pip-tools), or {_suggest_locker(path)}"),
+            fact=path,
+        )
+
+
+def _pipfile_pinned(spec: str) -> bool:
+    from envaudit.deps import is_pinned
+
+    return is_pinned(spec)
+
+
+def _suggest_locker(path: str) -> str:
+    base = path.rsplit("/", 1)[-1]
+    if base == "Pipfile":
+        return "`pipenv lock`"
+    if base.startswith("environment"):
+        return "`conda-lock -f environment.yml`"
+    return "`uv lock` / `poetry lock` / `pip-compile --generate-hashes`"
+
+
+# -------------------------------------------------------------------- DEP004
+
+
+@rule(
+    "DEP004",
+    "lock-out-of-sync",
+    Severity.ERROR,
+    summary="The lockfile does not match its manifest, or does not cover the target platform",
+    explanation="""
+        A lock is only worth something while it matches what the project declares.
+        envaudit checks, for every lock it finds:
+
+        - a declared dependency that is missing from the lock;
+        - a locked version outside the declared range (`numpy>=2` declared,
+          `numpy 1.26.4` locked);
+        - a stale content hash: Poetry's `content-hash` and pdm's `content_hash`
+          (of the relevant pyproject.toml keys) and Pipfile.lock's `_meta.hash`
+          (of the Pipfile), recomputed exactly the way those tools compute them,
+          so the finding agrees with `poetry check --lock` and `pipenv verify`;
+        - uv.lock: the root package's requirements uv recorded
+          (`[package.metadata] requires-dist` / `requires-dev`) versus pyproject's
+          dependencies and dependency groups, as `uv lock --check` would;
+        - a lock made for other platforms only (conda-lock `platforms`, an
+          `@EXPLICIT` file's `# platform:`, uv's `supported-markers`, pylock's
+          `environments`).
+
+        Installing from an out-of-sync lock silently installs what the manifest no
+        longer asks for; the next `lock` changes versions nobody reviewed.
+    """,
+    example="""
+        poetry.lock:48: lock-out-of-sync: poetry.lock content-hash 5f3c…
+        does not match pyproject.toml (expected 9a1e…): the lock is stale
+        uv.lock:9: lock-out-of-sync: pyproject.toml declares numpy>=2 but uv.lock recorded numpy>=1.26
+    """,
+    fix="""
+        Re-lock with the tool that wrote the lock (`poetry lock`, `uv lock`,
+        `pipenv lock`, `pdm lock`, `pip-compile`), review the diff, and commit
+        manifest and lock together.
+    """,
+)
+def lock_out_of_sync(inv: Inventory) -> Iterator[Hit]:
+    locks = _locks(inv)
+    for d in inv.diagnostics:  # "locked for another platform", recorded by the scanner
+        if d.code == "DEP004":
+            yield Hit(d.message, d.location)
+    manifest_reqs = _manifest_reqs(inv)
+    req_reqs = _req_reqs(inv)
+    pipfiles = {pf.path: pf for pf in locks.pipfiles}
+    from envaudit.scanners.locks import target_environment
+
+    env = target_environment(inv)
+    for lock in locks.locks:
+        yield from _stale_hash(inv, lock, pipfiles)
+        if lock.format == "uv":
+            yield from _uv_recorded(inv, lock)
+        declared = _declared_for(lock, manifest_reqs, req_reqs, pipfiles, env)
+        yield from _declared_vs_locked(lock, declared, check_missing=lock.format != "uv")
+
+
+def _stale_hash(inv: Inventory, lock: Lock, pipfiles: dict[str, Any]) -> Iterator[Hit]:
+    from envaudit import lockhash
+
+    if not lock.content_hash or not lock.manifest:
+        return
+    expected: set[str] = set()
+    if lock.format == "poetry":
+        data = _load_toml_file(inv, lock.manifest)
+        if data is not None:
+            expected = lockhash.poetry_hash_candidates(data, lock.generator)
+        needle = "content-hash"
+    elif lock.format == "pdm":
+        data = _load_toml_file(inv, lock.manifest)
+        if data is not None:
+            expected = {lockhash.pdm_content_hash(data)}
+        needle = "content_hash"
+    elif lock.format == "pipfile":
+        pf = pipfiles.get(lock.manifest)
+        if pf is not None:
+            expected = lockhash.pipfile_hash_candidates(pf.data)
+        needle = '"sha256"'
+    else:
+        return
+    if expected and lock.content_hash not in expected:
+        want = sorted(expected)[0] if len(expected) == 1 else _current_hash(lock, inv, expected)
+        yield Hit(
+            f"{lock.path} content hash {lock.content_hash[:19]}… does not match {lock.manifest} "
+            f"(expected {want[:19]}…): the lock was made from another version of the manifest",
+            Location(lock.path, _line_of(inv, lock.path, needle)),
+            Fix(f"re-lock: `{_lock_command(lock)}`"),
+            fact={"lock": lock.path, "recorded": lock.content_hash, "expected": sorted(expected)},
+        )
+
+
+def _current_hash(lock: Lock, inv: Inventory, expected: set[str]) -> str:
+    """The hash the current tool would write (the first recipe), for the message."""
+    from envaudit import lockhash
+
+    if lock.format == "poetry":
+        data = _load_toml_file(inv, lock.manifest) or {}
+        return lockhash.poetry_content_hash(data)
+    if lock.format == "pipfile":
+        pf = _locks(inv).pipfiles
+        for p in pf:
+            if p.path == lock.manifest:
+                return lockhash.pipfile_hash(p.data)
+    return sorted(expected)[0]
+
+
+def _declared_for(
+    lock: Lock,
+    manifest_reqs: list[Declared],
+    req_reqs: list[Declared],
+    pipfiles: dict[str, Any],
+    env: dict[str, str],
+) -> list[tuple[str, str, str | None, int | None, str, bool, str | None]]:
+    """(name, specifier, group, line, path, applies, url) declared by the lock's manifest."""
+    out: list[tuple[str, str, str | None, int | None, str, bool, str | None]] = []
+    if lock.manifest is None:
+        return out
+    if lock.format == "pipfile":
+        pf = pipfiles.get(lock.manifest)
+        if pf is None:
+            return out
+        from envaudit.scanners.locks import marker_applies
+
+        for e in pf.entries:
+            group = None if e.group == "packages" else e.group
+            out.append((e.name, e.specifier, group, e.line, pf.path, marker_applies(e.marker, env), e.url))
+        return out
+    # requirements.in (and other requirements files) are the `requirements` domain's;
+    # pyproject.toml / setup.cfg / environment.yml the `manifests` domain's
+    pool = manifest_reqs if lock.manifest.endswith((".toml", ".cfg", ".yml", ".yaml")) else req_reqs
+    compiled_extras = set(re.findall(r"--extra[= ](\S+)", lock.command or "")) | (
+        {"*"} if "--all-extras" in (lock.command or "") else set()
+    )
+    for d in pool:
+        if d.path != lock.manifest or d.name == "python":
+            continue
+        if (
+            lock.format in ("pip-compile", "uv-pip-compile")
+            and d.group
+            and not ({d.group, "*"} & compiled_extras)
+        ):
+            continue  # pip-compile only locks the extras it was asked for
+        if d.group and lock.groups is not None and re.sub(r"[-_.]+", "-", d.group).lower() not in lock.groups:
+            continue  # pdm/pylock: a group or extra this lock does not cover
+        out.append((d.name, d.specifier, d.group, d.line, d.path, d.applies, d.url))
+    return out
+
+
+def _declared_vs_locked(
+    lock: Lock,
+    declared: Iterable[tuple[str, str, str | None, int | None, str, bool, str | None]],
+    *,
+    check_missing: bool,
+) -> Iterator[Hit]:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    by_name: dict[str, list[LockedPackage]] = {}
+    for p in lock.packages:
+        by_name.setdefault(p.name, []).append(p)
+    for name, spec, _group, line, path, applies, url in declared:
+        if not applies:
+            continue  # declared for another platform: the lock may rightly leave it out
+        found = by_name.get(name)
+        if not found:
+            if check_missing and not url:
+                yield Hit(
+                    f"{path} declares {name}{spec} but {lock.path} does not lock it",
+                    Location(path, line),
+                    Fix(f"re-lock: `{_lock_command(lock)}`"),
+                    fact={"lock": lock.path, "name": name},
+                )
+            continue
+        if not spec or url:
+            continue
+        try:
+            sset = SpecifierSet(spec)
+        except InvalidSpecifier:
+            continue  # a Poetry caret range or other non-PEP 440 text: nothing exact to compare
+        relevant = [p for p in found if p.applies and p.version] or [p for p in found if p.version]
+        for p in relevant:
+            try:
+                ok = sset.contains(Version(p.version or ""), prereleases=True)
+            except InvalidVersion:
+                continue
+            if not ok:
+                yield Hit(
+                    f"{lock.path} locks {name} {p.version}, outside the range {spec} that {path} declares",
+                    Location(lock.path, p.line),
+                    Fix(f"re-lock: `{_lock_command(lock)}`"),
+                    fact={"lock": lock.path, "name": name, "locked": p.version, "declared": spec},
+                )
+
+
+def _norm_req(text: str, env: dict[str, str]) -> tuple[str, tuple[str, ...], str, bool] | None:
+    from envaudit.deps import parse_pep508
+    from envaudit.scanners.locks import marker_applies
+
+    try:
+        r = parse_pep508(text)
+    except ValueError:
+        return None
+    spec = ",".join(sorted(s.strip() for s in r.specifier.split(",") if s.strip()))
+    if r.url:
+        spec = "@" + r.url
+    return (r.name, r.extras, spec, marker_applies(r.marker, env))
+
+
+def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
+    """uv.lock's recorded root requirements versus pyproject.toml, as `uv lock --check`."""
+    data = _load_toml_file(inv, lock.manifest)
+    if data is None:
+        return
+    root = next((p for p in lock.packages if p.root), None)
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    if root is None or not project:
+        return
+    from envaudit.scanners.locks import target_environment
+
+    env = target_environment(inv)
+    declared: list[tuple[str | None, str]] = [(None, r) for r in project.get("dependencies", []) or []]
+    for extra, reqs in (project.get("optional-dependencies") or {}).items():
+        declared += [(None, _with_extra(r, extra)) for r in reqs or []]
+    groups = dict(data.get("dependency-groups") or {})
+    uv_dev = ((data.get("tool") or {}).get("uv") or {}).get("dev-dependencies")
+    if uv_dev:
+        groups.setdefault("dev", [])
+        groups["dev"] = [*groups["dev"], *uv_dev]
+    for g, reqs in groups.items():
+        declared += [(g, r) for r in reqs or [] if isinstance(r, str)]  # include-group tables skipped
+    recorded: list[tuple[str | None, str]] = [(None, r) for r in lock.root_requires]
+    recorded += [(g, r) for g, r in lock.root_requires_dev]
+
+    def index(items: list[tuple[str | None, str]]) -> dict[tuple[str | None, str], set[tuple[Any, ...]]]:
+        out: dict[tuple[str | None, str], set[tuple[Any, ...]]] = {}
+        for g, text in items:
+            n = _norm_req(text, env)
+            if n is not None:
+                out.setdefault((_canon_group(g), n[0]), set()).add(n)
+        return out
+
+    want, have = index(declared), index(recorded)
+    line = _line_of(inv, lock.path, "[package.metadata]") or root.line
+    for key in sorted(set(want) | set(have), key=lambda k: (k[0] or "", k[1])):
+        group, name = key
+        where = f" (group {group})" if group else ""
+        if key not in have:
+            yield Hit(
+                f"{lock.manifest} declares {name}{where} but {lock.path} was locked without it",
+                Location(lock.path, line),
+                Fix("re-lock: `uv lock`"),
+                fact={"lock": lock.path, "name": name},
+            )
+        elif key not in want:
+            yield Hit(
+                f"{lock.path} was locked with {name}{where}, which {lock.manifest} no longer declares",
+                Location(lock.path, line),
+                Fix("re-lock: `uv lock`"),
+                fact={"lock": lock.path, "name": name},
+            )
+        elif {(n[1], n[2]) for n in want[key]} != {(n[1], n[2]) for n in have[key]} or {
+            n[3] for n in want[key]
+        } != {n[3] for n in have[key]}:
+            w = "; ".join(sorted(f"{n[0]}{n[2]}" for n in want[key]))
+            h = "; ".join(sorted(f"{n[0]}{n[2]}" for n in have[key]))
+            yield Hit(
+                f"{lock.manifest} declares {w}{where} but {lock.path} recorded {h}",
+                Location(lock.path, line),
+                Fix("re-lock: `uv lock`"),
+                fact={"lock": lock.path, "name": name},
+            )
+
+
+def _canon_group(g: str | None) -> str | None:
+    return re.sub(r"[-_.]+", "-", g).lower() if g else None
+
+
+def _with_extra(req: str, extra: str) -> str:
+    marker = f"extra == '{extra}'"
+    if ";" in req:
+        base, m = req.split(";", 1)
+        return f"{base} ; ({m.strip()}) and {marker}"
+    return f"{req} ; {marker}"
+
+
+# ------------------------------------------------------- DEP006/DEP007 support
+
+
+# `Declared.source` of the pins `lock_pins` returns (the lock formats it reads)
+LOCK_SOURCES = ("poetry", "uv", "pdm", "pipfile", "pylock", "conda-lock", "conda-explicit")
+
+
+def lock_pins(inv: Inventory) -> list[Declared]:
+    """Every locked package as a `Declared` pin (role "pin", source = the lock format),
+    for the installed-drift and not-installed checks. The project's own root entry is
+    left out; packages only installed on request (extras, non-default groups, another
+    platform) have `applies=False`, so only drift is checked for them."""
+    from envaudit.deps import Declared
+
+    out: list[Declared] = []
+    for lock in _locks(inv).locks:
+        if lock.format in ("pip-compile", "uv-pip-compile"):
+            continue  # requirements files: already in the `requirements` domain
+        conda = lock.format in ("conda-lock", "conda-explicit")
+        for p in lock.packages:
+            if p.root or not p.version:
+                continue
+            if conda and "pip" not in p.groups:
+                continue  # conda packages are not Python distributions (python, cudatoolkit, …)
+            dev = bool(p.groups) and not ({"main", "default"} & set(p.groups)) and not conda
+            group = next((g for g in p.groups if g not in ("main", "default")), None) if dev else None
+            out.append(
+                Declared(
+                    name=p.name,
+                    raw=f"{p.name}=={p.version}",
+                    specifier=f"=={p.version}",
+                    marker=p.marker,
+                    url=p.source if p.source and "+" in p.source else None,
+                    hashes=p.hashes,
+                    path=lock.path,
+                    line=p.line or 0,
+                    source=lock.format,
+                    role="pin",
+                    group=group,
+                    applies=p.applies and not p.optional and not dev,
+                )
+            )
+    return out
+
+
+# -------------------------------------------------------------------- DEP008
+
+# import name -> distribution, where the two differ and the distribution may not be installed
+FAMOUS_MISMATCHES: dict[str, str] = {
+    "cv2": "opencv-python",
+    "sklearn": "scikit-learn",
+    "skimage": "scikit-image",
+    "PIL": "pillow",
+    "yaml": "pyyaml",
+    "bs4": "beautifulsoup4",
+    "dateutil": "python-dateutil",
+    "dotenv": "python-dotenv",
+    "jwt": "pyjwt",
+    "git": "gitpython",
+    "Crypto": "pycryptodome",
+    "OpenSSL": "pyopenssl",
+    "attr": "attrs",
+    "google.protobuf": "protobuf",
+    "serial": "pyserial",
+    "usb": "pyusb",
+    "magic": "python-magic",
+    "docx": "python-docx",
+    "pptx": "python-pptx",
+    "fitz": "pymupdf",
+    "Levenshtein": "levenshtein",
+    "lightgbm": "lightgbm",
+    "MySQLdb": "mysqlclient",
+    "psycopg2": "psycopg2-binary",
+    "pynvml": "nvidia-ml-py",
+    "mpl_toolkits": "matplotlib",
+    "tensorflow_hub": "tensorflow-hub",
+    "faiss": "faiss-cpu",
+    "umap": "umap-learn",
+    "wandb": "wandb",
+    "huggingface_hub": "huggingface-hub",
+    "lightning": "lightning",
+    "pytorch_lightning": "pytorch-lightning",
+    "websocket": "websocket-client",
+    "zmq": "pyzmq",
+    "win32api": "pywin32",
+    "Bio": "biopython",
+    "rdkit": "rdkit",
+    "osgeo": "gdal",
+    "igraph": "igraph",
+    "jose": "python-jose",
+    "multipart": "python-multipart",
+    "slugify": "python-slugify",
+    "ruamel": "ruamel-yaml",
+    "tree_sitter": "tree-sitter",
+    "sentencepiece": "sentencepiece",
+    "hydra": "hydra-core",
+    "omegaconf": "omegaconf",
+    "detectron2": "detectron2",
+    "pkg_resources": "setuptools",
+    "setuptools": "setuptools",
+}
+
+# distributions that are part of every environment's tooling; importing them needs no declaration
+_ALWAYS_PRESENT = {"pip", "setuptools", "wheel", "pkg-resources"}
+
+
+def module_map(inv: Inventory) -> dict[str, set[str]]:
+    """Top-level import name -> canonical distributions providing it in the target
+    environment, from top_level.txt and RECORD on disk (never importing anything)."""
+    cached = getattr(inv, "_envaudit_module_map", None)
+    if cached is not None:
+        return cached
+    import os
+
+    mapping: dict[str, set[str]] = {}
+    for dist in inv.get("packages").dists:
+        names = set(dist.top_level)
+        record = os.path.join(dist.dist_info, "RECORD") if dist.dist_info else ""
+        if not names and record and os.path.isfile(record):
+            try:
+                with open(record, encoding="utf-8", errors="replace") as fh:
+                    for row in fh:
+                        first = row.split(",", 1)[0].strip().strip('"')
+                        top = first.split("/", 1)[0]
+                        if (
+                            not top
+                            or top.startswith((".", "..", "__"))
+                            or top.endswith((".dist-info", ".data"))
+                        ):
+                            continue
+                        if "/" in first:
+                            if top.isidentifier():
+                                names.add(top)
+                        elif top.endswith(".py"):
+                            names.add(top[:-3])
+                        elif top.endswith((".so", ".pyd")):
+                            names.add(top.split(".", 1)[0])
+                        elif top.endswith(".pth"):
+                            continue
+            except OSError:
+                pass
+        if not names:
+            names.add(dist.name.replace("-", "_"))
+        for n in names:
+            mapping.setdefault(n, set()).add(dist.canonical)
+    inv._envaudit_module_map = mapping  # type: ignore[attr-defined]
+    return mapping
+
+
+def _local_names(inv: Inventory, py_files: list[str]) -> set[str]:
+    names: set[str] = set()
+    for rel in py_files:
+        parts = rel.split("/")
+        names.update(p for p in parts[:-1])
+        names.add(parts[-1][:-3])
+    # a pyproject's own project name is local too
+    data = _load_toml_file(inv, "pyproject.toml") if (inv.root / "pyproject.toml").is_file() else None
+    if data and isinstance(data.get("project"), dict) and data["project"].get("name"):
+        names.add(str(data["project"]["name"]).replace("-", "_"))
+    return names
+
+
+class _ImportVisitor(ast.NodeVisitor):
+    """Top-level imported names with their line, skipping optional imports
+    (inside `try: … except ImportError`) and `if TYPE_CHECKING:` blocks."""
+
+    def __init__(self) -> None:
+        self.found: list[tuple[str, int]] = []
+
+    def visit_Try(self, node: ast.Try) -> None:
+        guards = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
+        catches = False
+        for h in node.handlers:
+            t = h.type
+            names = [t] if t is not None and not isinstance(t, ast.Tuple) else (t.elts if t else [])
+            if t is None or any(isinstance(n, ast.Name) and n.id in guards for n in names):
+                catches = True
+        if not catches:
+            for stmt in node.body:
+                self.visit(stmt)
+        for part in (node.handlers, node.orelse, node.finalbody):
+            for stmt in part:
+                self.visit(stmt)
+
+    visit_TryStar = visit_Try
+
+    def visit_If(self, node: ast.If) -> None:
+        t = node.test
+        if (isinstance(t, ast.Name) and t.id == "TYPE_CHECKING") or (
+            isinstance(t, ast.Attribute) and t.attr == "TYPE_CHECKING"
+        ):
+            for stmt in node.orelse:
+                self.visit(stmt)
+            return
+        self.generic_visit(node)
+
+    def visit_Import(self, node: ast.Import) -> None:
+        for a in node.names:
+            self.found.append((a.name, node.lineno))
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        if node.level == 0 and node.module:
+            self.found.append((node.module, node.lineno))
+
+
+def project_imports(inv: Inventory) -> tuple[list[tuple[str, str, str, int]], set[str]]:
+    """(top-level name, full dotted name, file, line) of every absolute import in the
+    project's Python files, and the project's own module names."""
+    py_files = [f for f in inv.files() if f.endswith(".py")]
+    local = _local_names(inv, py_files)
+    out: list[tuple[str, str, str, int]] = []
+    for rel in py_files:
+        tf = inv.read(rel, record=False)
+        if tf is None:
+            continue
+        try:
+            tree = ast.parse(tf.text, filename=rel)
+        except (SyntaxError, ValueError):
+            continue  # not this rule's business; the source scanner reports syntax errors
+        v = _ImportVisitor()
+        v.visit(tree)
+        out.extend((full.split(".", 1)[0], full, rel, line) for full, line in v.found)
+    return out, local
+
+
+@rule(
+    "DEP008",
+    "undeclared-import",
+    Severity.ERROR,
+    summary="The project imports a third-party distribution that no manifest declares",
+    explanation="""
+        The code works here because the package happens to be installed; a fresh
+        install from the manifests will not have it. envaudit reads every import
+        of the project's own Python files with `ast` (nothing is imported or run),
+        drops the standard library (`sys.stdlib_module_names`) and the project's
+        own modules, and maps each remaining top-level name to the distribution
+        that provides it in the target environment, from that environment's
+        metadata on disk (top_level.txt, then RECORD). Import names that differ
+        from their distribution (cv2 → opencv-python, sklearn → scikit-learn,
+        PIL → pillow, yaml → pyyaml, bs4 → beautifulsoup4, …) are resolved even
+        when the package is not installed. An import is fine when any manifest
+        (pyproject, any dependency group or extra, requirements files, Pipfile,
+        environment.yml) declares a distribution that provides it. Optional
+        imports inside `try: … except ImportError:` and `if TYPE_CHECKING:`
+        blocks are not reported.
+    """,
+    example="""
+        train.py:3: undeclared-import: train.py imports cv2 (distribution opencv-python),
+        which no manifest declares
+    """,
+    fix="""
+        Declare the distribution (`opencv-python>=4.9` in pyproject's dependencies, or a
+        pinned line in requirements.txt), then re-lock.
+    """,
+)
+def undeclared_import(inv: Inventory) -> Iterator[Hit]:
+    declared = {d.name for d in [*_manifest_reqs(inv), *_req_reqs(inv)]}
+    for pf in _locks(inv).pipfiles:
+        declared.update(e.name for e in pf.entries)
+    if not declared and not _has_any_manifest(inv):
+        return  # DEP001 already says nothing is declared at all; one finding, not one per import
+    imports, local = project_imports(inv)
+    if not imports:
+        return
+    stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
+    mapping = module_map(inv)
+    from envaudit.deps import canonical
+
+    reported: set[str] = set()
+    for top, full, rel, line in imports:
+        if top in stdlib or top in local or top in reported:
+            continue
+        dists = set(mapping.get(top, ()))
+        if full.startswith("google.protobuf") and not dists:
+            dists = {"protobuf"}
+        if not dists and top in FAMOUS_MISMATCHES:
+            dists = {canonical(FAMOUS_MISMATCHES[top])}
+        installed = bool(mapping.get(top))
+        if not dists:
+            dists = {canonical(top)}
+        if dists & declared or dists & _ALWAYS_PRESENT:
+            continue
+        reported.add(top)
+        dist_list = ", ".join(sorted(dists))
+        tail = "" if installed else "; it is not installed in the target environment either"
+        yield Hit(
+            f"{rel} imports {top} (distribution {dist_list}), which no manifest declares{tail}",
+            Location(rel, line),
+            Fix(f"declare {sorted(dists)[0]} in the project's dependencies and re-lock"),
+            fact={"module": top, "distributions": sorted(dists)},
+        )
+
+
+def _has_any_manifest(inv: Inventory) -> bool:
+    if inv.get("requirements").files or _locks(inv).pipfiles:
+        return True
+    import importlib.util
+
+    if importlib.util.find_spec("envaudit.scanners.manifests") is None:
+        return (inv.root / "pyproject.toml").is_file()
+    return bool(inv.get("manifests").files)

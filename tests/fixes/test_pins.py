@@ -1,0 +1,196 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envaudit.fixes.pins import is_generated
+from tests.conftest import check, invoke, write
+from tests.fakeenv import make_venv
+from tests.wheelhouse import demo_wheelhouse, install_wheel
+
+
+@pytest.fixture
+def wheelhouse(tmp_path: Path) -> tuple[Path, dict[str, Path]]:
+    wh = tmp_path / "wheelhouse"
+    return wh, demo_wheelhouse(wh)
+
+
+def dep_codes(root: Path, **kw: object) -> list[str]:
+    return sorted(f.code for f in check(root, "DEP", **kw).findings)
+
+
+# ------------------------------------------------------------------- --resolve
+
+
+@pytest.mark.slow
+def test_resolve_offline_diff_then_write(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    wh, _ = wheelhouse
+    root = write(tmp_path / "proj", {"requirements.in": "alpha\n"})
+    args = ["fix", "pins", str(root), "--resolve", "--no-index", "--find-links", str(wh)]
+    res = invoke(*args)
+    assert res.exit_code == 0
+    assert "+++ b/requirements.txt" in res.stdout and "+alpha==1.0 \\" in res.stdout
+    assert "+beta==2.0 \\" in res.stdout and "+gamma==1.0 \\" in res.stdout and "delta" not in res.stdout
+    assert not (root / "requirements.txt").exists()  # a diff only
+
+    assert invoke(*args, "--write").exit_code == 0
+    text = (root / "requirements.txt").read_text()
+    assert is_generated(text) and "envaudit fix pins --resolve --source requirements.in" in text
+    assert text.count("--hash=sha256:") == 3
+    found = dep_codes(root)
+    assert "DEP002" not in found and "DEP005" not in found and "DEP003" not in found and "DEP004" not in found
+    res = invoke(*args)
+    assert res.exit_code == 0 and res.stdout == "" and "up to date" in res.stderr
+
+
+@pytest.mark.slow
+def test_resolve_from_pyproject_offline(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    wh, _ = wheelhouse
+    root = write(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": """
+                [build-system]
+                requires = ["hatchling"]
+                build-backend = "hatchling.build"
+
+                [project]
+                name = "demo"
+                version = "0.1"
+                dependencies = ["beta<2"]
+
+                [tool.hatch.build.targets.wheel]
+                packages = ["demo"]
+            """,
+            "demo/__init__.py": "",
+        },
+    )
+    res = invoke(
+        "fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--no-build-isolation", "--write"
+    )
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "beta==1.0 \\" in text and "gamma==1.0 \\" in text and "alpha" not in text
+    found = dep_codes(root)
+    assert "DEP002" not in found and "DEP005" not in found
+
+
+@pytest.mark.slow
+def test_resolve_refuses_to_overwrite_a_hand_written_file(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, _ = wheelhouse
+    root = write(tmp_path / "proj", {"requirements.txt": "alpha  # what we need\n"})
+    args = ["fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--write"]
+    res = invoke(*args)
+    assert res.exit_code == 1 and "hand-written" in res.stderr
+    assert (root / "requirements.txt").read_text() == "alpha  # what we need\n"
+    assert "DEP002" in dep_codes(root)
+    assert invoke(*args, "--force").exit_code == 0
+    assert "alpha==1.0" in (root / "requirements.txt").read_text()
+    found = dep_codes(root)
+    assert "DEP002" not in found and "DEP005" not in found
+
+
+def test_resolve_failure_is_reported(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    wh, _ = wheelhouse
+    root = write(tmp_path / "proj", {"requirements.in": "no-such-dist-anywhere\n"})
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh))
+    assert res.exit_code == 2 and "pip-compile failed" in res.stderr
+    assert not (root / "requirements.txt").exists()
+
+
+def test_no_source(tmp_path: Path) -> None:
+    res = invoke("fix", "pins", str(tmp_path))
+    assert res.exit_code == 2 and "no source to pin" in res.stderr
+
+
+# ------------------------------------------------------------------ --from-env
+
+
+def target_env(tmp_path: Path, wheels: dict[str, Path], which: tuple[str, ...]) -> Path:
+    prefix = tmp_path / "venv"
+    site = make_venv(prefix)
+    for key in which:
+        install_wheel(wheels[key], site)
+    return prefix
+
+
+def test_from_env_pins_what_is_installed_with_closure_markers_and_hashes(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("alpha", "beta1", "gamma"))
+    root = write(tmp_path / "proj", {"requirements.in": "alpha\ngamma ; python_version >= '3'\n"})
+    res = invoke("fix", "pins", str(root), "--from-env", "--python", str(venv), "-f", str(wh), "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    body = [ln for ln in text.splitlines() if ln and not ln.startswith("#")]
+    assert body[0] == "alpha==1.0 \\" and body[3] == "beta==1.0 \\"  # the installed beta, not the newest
+    assert "    # via alpha" in body
+    assert not any("delta" in ln for ln in body)  # win32-only edge
+    assert text.count("--hash=sha256:") == 3
+    found = dep_codes(root, python=str(venv))
+    assert found == [], found
+
+
+def test_from_env_keeps_declared_markers(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    _wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("gamma",))
+    root = write(tmp_path / "proj", {"requirements.in": "gamma ; python_version >= '3'\n"})
+    res = invoke("fix", "pins", str(root), "--python", str(venv))
+    assert res.exit_code == 0
+    assert '+gamma==1.0 ; python_version >= "3"' in res.stdout
+
+
+def test_from_env_declared_but_not_installed(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    _wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("gamma",))
+    root = write(tmp_path / "proj", {"requirements.in": "gamma\nalpha\n"})
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write")
+    assert res.exit_code == 0
+    assert "alpha is declared in requirements.in but not installed" in res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "gamma==1.0" in text and "#   alpha  (declared, not installed)" in text
+
+
+def test_write_never_follows_a_symlink_out(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    _wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("gamma",))
+    outside = tmp_path / "outside.txt"
+    outside.write_text("# generated by envaudit\n")
+    root = write(tmp_path / "proj", {"requirements.in": "gamma\n"})
+    (root / "requirements.txt").symlink_to(outside)
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write")
+    assert res.exit_code == 2 and "outside the project" in res.stderr
+    assert outside.read_text() == "# generated by envaudit\n"
+
+
+def test_from_env_pyproject_source_and_extras(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    _wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma", "delta"))
+    root = write(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": """
+                [project]
+                name = "demo"
+                version = "0.1"
+                dependencies = ["beta>=1"]
+
+                [project.optional-dependencies]
+                win = ["delta"]
+            """
+        },
+    )
+    res = invoke("fix", "pins", str(root), "--python", str(venv))
+    assert res.exit_code == 0
+    assert "+beta==1.0" in res.stdout and "+gamma==1.0" in res.stdout and "delta" not in res.stdout
+    assert "+    # via pyproject.toml" in res.stdout
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--extra", "win")
+    assert "+delta==1.0" in res.stdout
