@@ -21,6 +21,7 @@ Remote URLs are stored redacted, with a flag saying credentials were present.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from dataclasses import dataclass, field
@@ -51,6 +52,11 @@ IGNORE_PROBES: dict[str, tuple[str, str, bool]] = {
     "lightning-logs": ("lightning_logs/x", "lightning_logs/", True),
 }
 WEIGHT_SUFFIXES = (".pt", ".pth", ".ckpt", ".safetensors", ".h5", ".onnx", ".pb", ".tflite", ".joblib")
+
+
+# `git ls-files -s --debug -z`: "mode oid stage<TAB>path<NUL>" then ctime, mtime, dev/ino,
+# uid/gid lines and "  size: N<TAB>flags: F<LF>". The size is the file's when it was staged.
+_LS_DEBUG = re.compile(rb"(\d{6}) ([0-9a-f]{40,64}) (\d)\t([^\0]*)\0(?:[^\n]*\n){4}  size: (\d+)[^\n]*\n")
 
 
 @dataclass(frozen=True)
@@ -203,7 +209,9 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
 
     # Everything below is independent: start it all, then collect.
     status_p = g.popen("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--no-renames")
-    ls_p = g.popen("ls-files", "-s", "-z", "--full-name", "--", ":/")
+    # --debug adds each entry's cached stat data: its size is the staged file's size, so
+    # large blobs are found without a stat per file or an object lookup per blob.
+    ls_p = g.popen("ls-files", "-s", "--debug", "-z", "--full-name", "--", ":/")
     cfg_p = g.popen("config", "-z", "--get-regexp", r"^remote\..*\.(url|pushurl)$")
     probes = [p for p, _, _ in IGNORE_PROBES.values()]
     ign_p = g.popen("check-ignore", "--stdin", "-z", "--no-index", stdin=True)
@@ -243,34 +251,30 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
 
     tracked: list[str] = []
     gitlinks: list[tuple[str, str]] = []
-    blob_ids: dict[str, str] = {}
+    blob_ids: dict[str, bytes] = {}
+    index_sizes: dict[str, int] = {}
     attributes: list[str] = []
     if ls_rc == 0:
-        for rec in ls_out.split(b"\0"):
-            if not rec:
+        for mode, oid, stage, path_b, size in _LS_DEBUG.findall(ls_out):
+            full = path_b.decode("utf-8", "surrogateescape")
+            if mode == b"160000":
+                gitlinks.append((full, oid.decode()))
                 continue
-            meta, _, path_b = rec.partition(b"\t")
-            parts = meta.split(b" ")
-            if len(parts) < 3:
-                continue
-            full = _dec(path_b)
-            rel = _project_rel(full, prefix)
-            if parts[0] == b"160000":
-                gitlinks.append((full, parts[1].decode()))
-                continue
-            if rel is None:
-                continue
-            if parts[2] != b"0" and rel in blob_ids:
-                continue  # unmerged: one entry is enough
+            rel = full if not prefix else _project_rel(full, prefix)
+            if rel is None or (stage != b"0" and rel in blob_ids):
+                continue  # outside the project, or a second stage of an unmerged path
             tracked.append(rel)
-            blob_ids[rel] = parts[1].decode()
-            if full == ".gitattributes" or full.endswith("/.gitattributes"):
+            blob_ids[rel] = oid
+            index_sizes[rel] = int(size)
+            if full.endswith(".gitattributes") and (
+                full == ".gitattributes" or full.endswith("/.gitattributes")
+            ):
                 attributes.append(full)
     else:
         errors.append(f"git ls-files: {ls_err or ls_rc}")
 
     lfs_patterns = _lfs_patterns(top, attributes)
-    large = _large_blobs(g, inv.root, blob_ids, lfs_patterns, prefix, errors)
+    large = _large_blobs(g, blob_ids, index_sizes, lfs_patterns, prefix, errors)
 
     present = tuple(
         cat for cat, (probe, _, _) in IGNORE_PROBES.items() if (inv.root / probe.split("/")[0]).exists()
@@ -422,24 +426,18 @@ def matches_lfs(path: str, patterns: tuple[str, ...]) -> bool:
 
 def _large_blobs(
     g: _Git,
-    root: Path,
-    blob_ids: dict[str, str],
+    blob_ids: dict[str, bytes],
+    index_sizes: dict[str, int],
     lfs: tuple[str, ...],
     prefix: str,
     errors: list[str],
 ) -> tuple[Blob, ...]:
-    # A cheap stat picks the candidates; git confirms the committed size.
-    candidates: list[str] = []
-    for rel in blob_ids:
-        try:
-            size = os.lstat(root / rel).st_size
-        except OSError:
-            size = LARGE_BLOB_MIN  # deleted in the worktree: ask git what is committed
-        if size >= LARGE_BLOB_MIN // 2:
-            candidates.append(rel)
+    # The index's cached size picks the candidates (generous: line-ending filters change
+    # sizes); git confirms the staged blob's real size.
+    candidates = [r for r, size in index_sizes.items() if size >= LARGE_BLOB_MIN // 2]
     if not candidates:
         return ()
-    query = b"".join(blob_ids[r].encode() + b"\n" for r in candidates)
+    query = b"".join(blob_ids[r] + b"\n" for r in candidates)
     rc, out, err = g.run("cat-file", "--batch-check=%(objectname) %(objectsize)", input=query)
     if rc != 0:
         errors.append(f"git cat-file: {err or rc}")
@@ -451,7 +449,7 @@ def _large_blobs(
             sizes[oid] = int(size)
     blobs = []
     for rel in candidates:
-        size = sizes.get(blob_ids[rel])
+        size = sizes.get(blob_ids[rel].decode())
         if size is not None and size >= LARGE_BLOB_MIN:
             full = f"{prefix}/{rel}" if prefix else rel
             blobs.append(Blob(rel, size, matches_lfs(full, lfs)))
