@@ -53,7 +53,9 @@ def median_time(fn, runs: int) -> float:
 def make_repo(root: Path, n: int) -> None:
     root.mkdir()
     subprocess.run(["git", "init", "-q", "-b", "main", str(root)], check=True, env=ENV)
-    subprocess.run(["git", "-C", str(root), "config", "gc.auto", "0"], check=True, env=ENV)  # no background gc
+    subprocess.run(
+        ["git", "-C", str(root), "config", "gc.auto", "0"], check=True, env=ENV
+    )  # no background gc
     per_dir = 100
     for i in range(n):
         d = root / f"pkg{i // (per_dir * 50):03d}" / f"mod{(i // per_dir) % 50:02d}"

@@ -317,7 +317,7 @@ def _verify_outs(
                     return replace(
                         o, status="missing" if not p.exists() else "modified", detail="not a directory"
                     )
-                actual = dir_hash(p, o.algorithm)
+                actual = dir_hash(p, o.algorithm, pool)
             elif p.is_file():
                 actual = hash_file(p, o.algorithm)
             elif p.exists():

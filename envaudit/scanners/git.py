@@ -215,6 +215,8 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
     cfg_p = g.popen("config", "-z", "--get-regexp", r"^remote\..*\.(url|pushurl)$")
     probes = [p for p, _, _ in IGNORE_PROBES.values()]
     ign_p = g.popen("check-ignore", "--stdin", "-z", "--no-index", stdin=True)
+    # Fails harmlessly before the first commit; its answer is used only when HEAD exists.
+    refs_p = g.popen("for-each-ref", "--contains", "HEAD", "--format=%(refname:short)", "refs/remotes")
 
     ign_rc, ign_out, ign_err = g.wait(ign_p, b"".join(p.encode() + b"\0" for p in probes))
     ignored_set = {_dec(x) for x in ign_out.split(b"\0") if x}
@@ -226,29 +228,8 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
     if cfg_rc not in (0, 1):
         errors.append(f"git config: {cfg_err or cfg_rc}")
 
-    st_rc, st_out, st_err = g.wait(status_p)
+    # The index listing is parsed (and large blobs confirmed) while git status still runs.
     ls_rc, ls_out, ls_err = g.wait(ls_p)
-    if st_rc != 0:
-        msg = st_err.splitlines()[-1] if st_err else f"exit {st_rc}"
-        rel = inv.rel(common)
-        inv.diag(f"git status failed in this repository: {msg.removeprefix('fatal: ')}", rel)
-        return GitFacts(is_repo=True, corrupt=msg, toplevel=toplevel, prefix=prefix)
-    st = _parse_status(st_out, prefix)
-
-    on_remote: bool | None = None
-    containing: tuple[str, ...] = ()
-    if st["head"] and remotes:
-        rc, out, err = g.run(
-            "for-each-ref", "--contains", "HEAD", "--format=%(refname:short)", "refs/remotes"
-        )
-        if rc == 0:
-            containing = tuple(x for x in _dec(out).splitlines() if x and not x.endswith("/HEAD"))
-            on_remote = bool(containing)
-        else:
-            errors.append(f"git for-each-ref: {err or rc}")
-    elif st["head"]:
-        on_remote = False
-
     tracked: list[str] = []
     gitlinks: list[tuple[str, str]] = []
     blob_ids: dict[str, bytes] = {}
@@ -272,9 +253,29 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
                 attributes.append(full)
     else:
         errors.append(f"git ls-files: {ls_err or ls_rc}")
-
+    del ls_out
     lfs_patterns = _lfs_patterns(top, attributes)
     large = _large_blobs(g, blob_ids, index_sizes, lfs_patterns, prefix, errors)
+
+    st_rc, st_out, st_err = g.wait(status_p)
+    refs_rc, refs_out, refs_err = g.wait(refs_p)
+    if st_rc != 0:
+        msg = st_err.splitlines()[-1] if st_err else f"exit {st_rc}"
+        rel = inv.rel(common)
+        inv.diag(f"git status failed in this repository: {msg.removeprefix('fatal: ')}", rel)
+        return GitFacts(is_repo=True, corrupt=msg, toplevel=toplevel, prefix=prefix)
+    st = _parse_status(st_out, prefix)
+
+    on_remote: bool | None = None
+    containing: tuple[str, ...] = ()
+    if st["head"] and remotes:
+        if refs_rc == 0:
+            containing = tuple(x for x in _dec(refs_out).splitlines() if x and not x.endswith("/HEAD"))
+            on_remote = bool(containing)
+        else:
+            errors.append(f"git for-each-ref: {refs_err or refs_rc}")
+    elif st["head"]:
+        on_remote = False
 
     present = tuple(
         cat for cat, (probe, _, _) in IGNORE_PROBES.items() if (inv.root / probe.split("/")[0]).exists()
