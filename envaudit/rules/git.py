@@ -332,11 +332,12 @@ def gitignore_gaps(inv: Inventory) -> Iterator[Hit]:
         return
     _, old, new = proposed(inv)
     diff = unified_diff(old, new, ".gitignore")
-    for cat, line in found:
+    for i, (cat, line) in enumerate(found):
         yield Hit(
             f".gitignore does not cover {cat} ({line})",
             Location(".gitignore"),
-            Fix("envaudit fix gitignore --write  (appends every missing entry)", diff),
+            # one diff covers every gap: shown once, not once per finding
+            Fix("envaudit fix gitignore --write  (appends every missing entry)", diff if i == 0 else None),
         )
 
 

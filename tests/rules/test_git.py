@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from envaudit.model import Severity
@@ -94,10 +93,10 @@ def test_git007_large_files(tmp_path: Path) -> None:
     root = pushed(
         tmp_path,
         {
-            "data/train.csv": os.urandom(2 * mib),  # data, over 1 MiB
-            "models/w.pt": os.urandom(2 * mib),  # covered by lfs pattern
-            "docs/big.html": os.urandom(2 * mib),  # not data, under 10 MiB
-            "tracked.parquet": os.urandom(2 * mib),  # DVC-tracked alongside
+            "data/train.csv": b"0123456789abcdef" * (2 * mib // 16),  # data, over 1 MiB
+            "models/w.pt": b"0123456789abcdef" * (2 * mib // 16),  # covered by lfs pattern
+            "docs/big.html": b"0123456789abcdef" * (2 * mib // 16),  # not data, under 10 MiB
+            "tracked.parquet": b"0123456789abcdef" * (2 * mib // 16),  # DVC-tracked alongside
             "tracked.parquet.dvc": "outs:\n- path: tracked.parquet\n",
             ".gitattributes": "*.pt filter=lfs diff=lfs merge=lfs -text\n",
         },
@@ -118,7 +117,9 @@ def test_git008_gaps_and_fix_diff(tmp_path: Path) -> None:
     assert any("model-weights (*.safetensors)" in m for m in messages)
     assert not any("pycache" in m for m in messages)
     assert not any("wandb" in m for m in messages)  # absent: not asked for
-    diff = result.findings[0].fix.diff
+    diffs = [f.fix.diff for f in result.findings if f.fix and f.fix.diff]
+    assert len(diffs) == 1  # one diff for all the gaps
+    diff = diffs[0]
     assert "+.env" in diff and "+data/" in diff and "+__pycache__/" not in diff
 
     covered = repo(tmp_path / "q", {"data/raw.csv": "a\n", IGNORE: HYGIENE + "/data\n*.safetensors\n"})
