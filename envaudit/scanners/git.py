@@ -4,13 +4,13 @@ Facts only; the GIT rules judge. The git binary does the work, with as few
 processes as possible and each under a timeout: one `git rev-parse` to find the
 repository, then -- concurrently -- one `git status --porcelain=v2 --branch -z`
 (branch, upstream, ahead/behind, dirty and untracked files), one
-`git ls-files -s -z` (tracked paths, modes, blob ids, gitlinks), one
-`git config --get-regexp` for the remotes, one `git check-ignore --stdin` for
-the ignore probes and, where there are remotes, one `git for-each-ref
---contains HEAD refs/remotes`. Blob sizes come from `git cat-file
---batch-check`, asked only about files whose working copy is large (a stat is
-far cheaper than an object lookup, and a blob's size is its file's size up to
-line-ending conversion). GitPython (imported lazily: it costs ~0.2 s) parses
+`git ls-files -s --debug -z` (tracked paths, modes, blob ids, gitlinks, and each
+file's size as cached in the index), one `git config --get-regexp` for the
+remotes, one `git check-ignore --stdin` for the ignore probes and one `git
+for-each-ref --contains HEAD refs/remotes`. The index listing is parsed while
+git status still runs. Blob sizes are confirmed with `git cat-file
+--batch-check` only for files the index says are large (no stat per file, no
+object lookup per blob). GitPython (imported lazily: it costs ~0.2 s) parses
 `.gitmodules` when the repository has submodules.
 
 Bad input never raises: no git binary -> EA002 (skipped), not a repository ->

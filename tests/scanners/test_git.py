@@ -143,3 +143,19 @@ def test_bad_input_is_never_a_traceback(tmp_path: Path) -> None:
     (noindex / ".git" / "index").write_bytes(b"DIRC garbage")
     f, inv = scan(noindex)
     assert f.corrupt and inv.diagnostics and inv.diagnostics[0].code == "EA001"
+
+
+def test_a_hanging_git_times_out_into_ea002(tmp_path: Path, monkeypatch: object) -> None:
+    import envaudit.scanners.git as scanner
+
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    fake = bindir / "git"
+    fake.write_text("#!/bin/sh\nexec /bin/sleep 30\n")
+    fake.chmod(0o755)
+    monkeypatch.setattr(scanner, "GIT_TIMEOUT", 0.5)  # type: ignore[attr-defined]
+    project = tmp_path / "p"
+    project.mkdir()
+    f, inv = scan(project, environ={"PATH": str(bindir)})
+    assert not f.available
+    assert [d.code for d in inv.diagnostics] == ["EA002"] and "timed out" in inv.diagnostics[0].message
