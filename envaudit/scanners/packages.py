@@ -88,6 +88,10 @@ def read_site_packages(sp: str, inv: Inventory | None = None) -> list[InstalledD
             d = _read_dist_info(e.path, sp, n)
         elif n.endswith(".egg-info"):
             d = _read_egg_info(e.path, sp, n, e.is_dir())
+        elif n.endswith(".egg-link"):
+            d = _read_egg_link(e.path, sp)  # legacy `setup.py develop` / `pip install -e`
+            if d is None:
+                continue
         else:
             continue
         if d is not None:
@@ -214,6 +218,26 @@ def _read_egg_info(path: str, sp: str, dirname: str, is_dir: bool) -> InstalledD
         dist_info=path,
         top_level=top,
     )
+
+
+def _read_egg_link(path: str, sp: str) -> InstalledDist | None:
+    """An `.egg-link` names the source directory that holds the project's *.egg-info."""
+    text = _read_small(path)
+    if not text:
+        return None
+    src = text.splitlines()[0].strip()
+    if not src:
+        return None
+    src = os.path.normpath(os.path.join(sp, src))
+    try:
+        infos = sorted(e for e in os.scandir(src) if e.name.endswith(".egg-info") and e.is_dir())
+    except OSError:
+        return None
+    for e in infos:
+        d = _read_egg_info(e.path, sp, e.name, True)
+        if d is not None:
+            return d
+    return None
 
 
 def _egg_requires(text: str) -> list[str]:

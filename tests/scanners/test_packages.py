@@ -114,3 +114,16 @@ def test_the_running_environment(tmp_path: Path) -> None:
 
 def test_unlistable_site_packages(tmp_path: Path) -> None:
     assert read_site_packages(str(tmp_path / "missing")) == []
+
+
+def test_legacy_egg_link_develop_install(tmp_path: Path) -> None:
+    site = make_venv(tmp_path / "env")
+    src = tmp_path / "src" / "mylib"
+    (src / "mylib.egg-info").mkdir(parents=True)
+    (src / "mylib.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: mylib\nVersion: 0.3.dev0\n", encoding="utf-8"
+    )
+    (site / "mylib.egg-link").write_text(f"{src}\n.\n", encoding="utf-8")
+    (site / "dangling.egg-link").write_text(f"{tmp_path / 'gone'}\n.\n", encoding="utf-8")
+    _, pk = packages(tmp_path, str(tmp_path / "env"))
+    assert [(d.name, d.version) for d in pk.dists] == [("mylib", "0.3.dev0")]

@@ -1,0 +1,499 @@
+"""Git state of the project: which commit, how clean, whether others can get it.
+
+Facts only; the GIT rules judge. The git binary does the work, with as few
+processes as possible and each under a timeout: one `git rev-parse` to find the
+repository, then -- concurrently -- one `git status --porcelain=v2 --branch -z`
+(branch, upstream, ahead/behind, dirty and untracked files), one
+`git ls-files -s --debug -z` (tracked paths, modes, blob ids, gitlinks, and each
+file's size as cached in the index), one `git config --get-regexp` for the
+remotes, one `git check-ignore --stdin` for the ignore probes and one `git
+for-each-ref --contains HEAD refs/remotes`. The index listing is parsed while
+git status still runs. Blob sizes are confirmed with `git cat-file
+--batch-check` only for files the index says are large (no stat per file, no
+object lookup per blob). GitPython (imported lazily: it costs ~0.2 s) parses
+`.gitmodules` when the repository has submodules.
+
+Bad input never raises: no git binary -> EA002 (skipped), not a repository ->
+facts with `is_repo=False` (GIT001 judges), a corrupt `.git` -> EA001 naming it.
+Remote URLs are stored redacted, with a flag saying credentials were present.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from envaudit.redact import redact_url
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
+
+GIT_TIMEOUT = 30  # seconds, per git process
+LARGE_BLOB_MIN = 1024 * 1024  # blobs at least this large are recorded (the rule picks its threshold)
+MAX_LISTED = 5000  # dirty/untracked paths kept in the facts (the counts stay exact)
+
+# What GIT008 asks about: category -> (probe path relative to the project, gitignore line that
+# covers it, whether the probe matters only when such a thing exists in the project).
+IGNORE_PROBES: dict[str, tuple[str, str, bool]] = {
+    "env-file": (".env", ".env", False),
+    "pycache": ("__pycache__/m.cpython-311.pyc", "__pycache__/", False),
+    "virtualenv": (".venv/bin/python", ".venv/", False),
+    "venv": ("venv/bin/python", "venv/", True),
+    "data-dir": ("data/x", "data/", True),
+    "datasets-dir": ("datasets/x", "datasets/", True),
+    "ipynb-checkpoints": (".ipynb_checkpoints/x", ".ipynb_checkpoints/", True),
+    "wandb": ("wandb/x", "wandb/", True),
+    "mlruns": ("mlruns/x", "mlruns/", True),
+    "lightning-logs": ("lightning_logs/x", "lightning_logs/", True),
+}
+WEIGHT_SUFFIXES = (".pt", ".pth", ".ckpt", ".safetensors", ".h5", ".onnx", ".pb", ".tflite", ".joblib")
+
+
+# `git ls-files -s --debug -z`: "mode oid stage<TAB>path<NUL>" then ctime, mtime, dev/ino,
+# uid/gid lines and "  size: N<TAB>flags: F<LF>". The size is the file's when it was staged.
+_LS_DEBUG = re.compile(rb"(\d{6}) ([0-9a-f]{40,64}) (\d)\t([^\0]*)\0(?:[^\n]*\n){4}  size: (\d+)[^\n]*\n")
+
+
+@dataclass(frozen=True)
+class Remote:
+    name: str
+    url: str  # redacted
+    push_url: str | None  # redacted
+    had_credentials: bool  # the configured URL embedded a user:password/token (never stored)
+
+
+@dataclass(frozen=True)
+class Blob:
+    path: str  # relative to the project root
+    size: int
+    lfs: bool  # matched by a `filter=lfs` pattern in .gitattributes
+
+
+@dataclass(frozen=True)
+class Submodule:
+    path: str
+    commit: str
+    url: str | None  # redacted
+
+
+@dataclass(frozen=True)
+class GitFacts:
+    available: bool = True  # a git binary was found
+    is_repo: bool = False
+    corrupt: str | None = None  # git's complaint about a broken .git
+    toplevel: str | None = None
+    prefix: str = ""  # the project root relative to the top level ("" when they coincide)
+    head: str | None = None  # commit id; None before the first commit
+    branch: str | None = None  # None when detached
+    detached: bool = False
+    upstream: str | None = None
+    ahead: int | None = None
+    behind: int | None = None
+    on_remote: bool | None = None  # HEAD reachable from a remote-tracking branch (None: unknown)
+    containing_remote_refs: tuple[str, ...] = ()
+    remotes: tuple[Remote, ...] = ()
+    dirty: tuple[str, ...] = ()  # "XY path" for changed tracked files (X index, Y worktree)
+    dirty_count: int = 0
+    untracked: tuple[str, ...] = ()
+    untracked_count: int = 0
+    tracked: tuple[str, ...] = ()  # project-relative paths of tracked files
+    large_blobs: tuple[Blob, ...] = ()
+    lfs_patterns: tuple[str, ...] = ()
+    shallow: bool = False
+    submodules: tuple[Submodule, ...] = ()
+    worktrees: tuple[str, ...] = ()  # other linked worktrees' paths
+    ignored_probes: tuple[str, ...] = ()  # IGNORE_PROBES categories that .gitignore covers
+    present_probes: tuple[str, ...] = ()  # categories that exist in the project
+    untracked_weights: tuple[str, ...] = ()  # untracked, unignored model-weight files
+    errors: tuple[str, ...] = field(default=())  # git commands that failed (message)
+
+    @property
+    def empty(self) -> bool:
+        """A repository without any commit yet."""
+        return self.is_repo and self.head is None
+
+
+class _Git:
+    def __init__(self, exe: str, cwd: Path, env: dict[str, str]) -> None:
+        self.exe = exe
+        self.cwd = cwd
+        self.env = env
+
+    def popen(self, *args: str, stdin: bool = False) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [self.exe, "-c", "core.quotepath=off", *args],
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+
+    def run(self, *args: str, input: bytes | None = None) -> tuple[int, bytes, str]:
+        return self.wait(self.popen(*args, stdin=input is not None), input)
+
+    @staticmethod
+    def wait(proc: subprocess.Popen[bytes], input: bytes | None = None) -> tuple[int, bytes, str]:
+        try:
+            out, err = proc.communicate(input, timeout=GIT_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            return 124, b"", f"timed out after {GIT_TIMEOUT} s"
+        return proc.returncode, out, err.decode("utf-8", "replace").strip()
+
+
+def _env(inv: Inventory) -> dict[str, str]:
+    env = dict(inv.environ)
+    # Never prompt, never page, never let a user's config change the machine-readable output.
+    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"})
+    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
+        env.pop(var, None)
+    return env
+
+
+def _dec(raw: bytes) -> str:
+    return raw.decode("utf-8", "surrogateescape")
+
+
+def scan(inv: Inventory) -> GitFacts:
+    exe = shutil.which("git", path=inv.environ.get("PATH", os.defpath))
+    if exe is None:
+        inv.skipped("git not found on PATH; GIT rules skipped")
+        return GitFacts(available=False)
+    g = _Git(exe, inv.root, _env(inv))
+    try:
+        return _scan(inv, g)
+    except OSError as exc:  # git vanished, fork failed: a skipped scan, not a crash
+        inv.skipped(f"git could not run ({exc.strerror or exc}); GIT rules skipped")
+        return GitFacts(available=False)
+
+
+def _find_dotgit(root: Path) -> Path | None:
+    for d in (root, *root.parents):
+        if (d / ".git").exists():
+            return d / ".git"
+    return None
+
+
+def _scan(inv: Inventory, g: _Git) -> GitFacts:
+    rc, out, err = g.run(
+        "rev-parse", "--show-toplevel", "--show-prefix", "--git-common-dir", "--is-shallow-repository"
+    )
+    if rc != 0:
+        dotgit = _find_dotgit(inv.root)
+        if dotgit is not None and rc != 124:
+            msg = err.splitlines()[-1] if err else f"git exited {rc}"
+            rel = inv.rel(dotgit)
+            inv.diag(f"{rel} is not a usable git repository: {msg.removeprefix('fatal: ')}", rel)
+            return GitFacts(corrupt=msg)
+        if rc == 124:
+            inv.skipped(f"git rev-parse {err}; GIT rules skipped")
+            return GitFacts(available=False)
+        return GitFacts()
+    lines = _dec(out).split("\n")
+    if len(lines) < 4:
+        inv.skipped("git rev-parse gave unexpected output; GIT rules skipped")
+        return GitFacts(available=False)
+    toplevel, prefix, common_dir, shallow = lines[0], lines[1].rstrip("/"), lines[2], lines[3] == "true"
+    if not toplevel:  # a bare repository or inside .git
+        return GitFacts()
+    top = Path(toplevel)
+    common = Path(common_dir) if os.path.isabs(common_dir) else inv.root / common_dir
+    errors: list[str] = []
+
+    # Everything below is independent: start it all, then collect.
+    status_p = g.popen("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--no-renames")
+    # --debug adds each entry's cached stat data: its size is the staged file's size, so
+    # large blobs are found without a stat per file or an object lookup per blob.
+    ls_p = g.popen("ls-files", "-s", "--debug", "-z", "--full-name", "--", ":/")
+    cfg_p = g.popen("config", "-z", "--get-regexp", r"^remote\..*\.(url|pushurl)$")
+    probes = [p for p, _, _ in IGNORE_PROBES.values()]
+    ign_p = g.popen("check-ignore", "--stdin", "-z", "--no-index", stdin=True)
+    # Fails harmlessly before the first commit; its answer is used only when HEAD exists.
+    refs_p = g.popen("for-each-ref", "--contains", "HEAD", "--format=%(refname:short)", "refs/remotes")
+
+    ign_rc, ign_out, ign_err = g.wait(ign_p, b"".join(p.encode() + b"\0" for p in probes))
+    ignored_set = {_dec(x) for x in ign_out.split(b"\0") if x}
+    if ign_rc not in (0, 1):
+        errors.append(f"git check-ignore: {ign_err or ign_rc}")
+
+    cfg_rc, cfg_out, cfg_err = g.wait(cfg_p)
+    remotes = _remotes(cfg_out) if cfg_rc == 0 else ()
+    if cfg_rc not in (0, 1):
+        errors.append(f"git config: {cfg_err or cfg_rc}")
+
+    # The index listing is parsed (and large blobs confirmed) while git status still runs.
+    ls_rc, ls_out, ls_err = g.wait(ls_p)
+    tracked: list[str] = []
+    gitlinks: list[tuple[str, str]] = []
+    blob_ids: dict[str, bytes] = {}
+    index_sizes: dict[str, int] = {}
+    attributes: list[str] = []
+    if ls_rc == 0:
+        for mode, oid, stage, path_b, size in _LS_DEBUG.findall(ls_out):
+            full = path_b.decode("utf-8", "surrogateescape")
+            if mode == b"160000":
+                gitlinks.append((full, oid.decode()))
+                continue
+            rel = full if not prefix else _project_rel(full, prefix)
+            if rel is None or (stage != b"0" and rel in blob_ids):
+                continue  # outside the project, or a second stage of an unmerged path
+            tracked.append(rel)
+            blob_ids[rel] = oid
+            index_sizes[rel] = int(size)
+            if full.endswith(".gitattributes") and (
+                full == ".gitattributes" or full.endswith("/.gitattributes")
+            ):
+                attributes.append(full)
+    else:
+        errors.append(f"git ls-files: {ls_err or ls_rc}")
+    del ls_out
+    lfs_patterns = _lfs_patterns(top, attributes)
+    large = _large_blobs(g, blob_ids, index_sizes, lfs_patterns, prefix, errors)
+
+    st_rc, st_out, st_err = g.wait(status_p)
+    refs_rc, refs_out, refs_err = g.wait(refs_p)
+    if st_rc != 0:
+        msg = st_err.splitlines()[-1] if st_err else f"exit {st_rc}"
+        rel = inv.rel(common)
+        inv.diag(f"git status failed in this repository: {msg.removeprefix('fatal: ')}", rel)
+        return GitFacts(is_repo=True, corrupt=msg, toplevel=toplevel, prefix=prefix)
+    st = _parse_status(st_out, prefix)
+
+    on_remote: bool | None = None
+    containing: tuple[str, ...] = ()
+    if st["head"] and remotes:
+        if refs_rc == 0:
+            containing = tuple(x for x in _dec(refs_out).splitlines() if x and not x.endswith("/HEAD"))
+            on_remote = bool(containing)
+        else:
+            errors.append(f"git for-each-ref: {refs_err or refs_rc}")
+    elif st["head"]:
+        on_remote = False
+
+    present = tuple(
+        cat for cat, (probe, _, _) in IGNORE_PROBES.items() if (inv.root / probe.split("/")[0]).exists()
+    )
+    weights = tuple(p for p in st["untracked_all"] if p.lower().endswith(WEIGHT_SUFFIXES))
+    return GitFacts(
+        is_repo=True,
+        toplevel=toplevel,
+        prefix=prefix,
+        head=st["head"],
+        branch=st["branch"],
+        detached=st["detached"],
+        upstream=st["upstream"],
+        ahead=st["ahead"],
+        behind=st["behind"],
+        on_remote=on_remote,
+        containing_remote_refs=containing,
+        remotes=remotes,
+        dirty=tuple(st["dirty"][:MAX_LISTED]),
+        dirty_count=len(st["dirty"]),
+        untracked=tuple(st["untracked_all"][:MAX_LISTED]),
+        untracked_count=len(st["untracked_all"]),
+        tracked=tuple(tracked),
+        large_blobs=large,
+        lfs_patterns=lfs_patterns,
+        shallow=shallow,
+        submodules=_submodules(top, gitlinks, prefix),
+        worktrees=tuple(w for w in _worktrees(common) if Path(w) != top),
+        ignored_probes=tuple(cat for cat, (probe, _, _) in IGNORE_PROBES.items() if probe in ignored_set),
+        present_probes=present,
+        untracked_weights=weights[:MAX_LISTED],
+        errors=tuple(errors),
+    )
+
+
+def _project_rel(full: str, prefix: str) -> str | None:
+    """A top-level-relative path as a project-relative one; None when outside the project."""
+    if not prefix:
+        return full
+    if full.startswith(prefix + "/"):
+        return full[len(prefix) + 1 :]
+    return None
+
+
+def _parse_status(out: bytes, prefix: str) -> dict:
+    head: str | None = None
+    branch: str | None = None
+    detached = False
+    upstream: str | None = None
+    ahead = behind = None
+    dirty: list[str] = []
+    untracked: list[str] = []
+    for rec in out.split(b"\0"):
+        if not rec:
+            continue
+        kind = rec[:1]
+        if kind == b"#":
+            text = _dec(rec)
+            if text.startswith("# branch.oid "):
+                oid = text[len("# branch.oid ") :]
+                head = None if oid == "(initial)" else oid
+            elif text.startswith("# branch.head "):
+                name = text[len("# branch.head ") :]
+                detached = name == "(detached)"
+                branch = None if detached else name
+            elif text.startswith("# branch.upstream "):
+                upstream = text[len("# branch.upstream ") :]
+            elif text.startswith("# branch.ab "):
+                a, _, b = text[len("# branch.ab ") :].partition(" ")
+                if a.lstrip("+").isdigit() and b.lstrip("-").isdigit():
+                    ahead, behind = int(a.lstrip("+")), int(b.lstrip("-"))
+        elif kind in (b"1", b"2", b"u"):
+            # 1 XY sub mH mI mW hH hI path; 2 ... Xscore path; u XY sub m1 m2 m3 mW h1 h2 h3 path
+            nfields = {b"1": 9, b"2": 10, b"u": 11}[kind]
+            fields = rec.split(b" ", nfields - 1)
+            if len(fields) < nfields:
+                continue
+            rel = _project_rel(_dec(fields[-1]), prefix)
+            if rel is not None:
+                dirty.append(f"{_dec(fields[1])} {rel}")
+        elif kind == b"?":
+            rel = _project_rel(_dec(rec[2:]), prefix)
+            if rel is not None:
+                untracked.append(rel)
+    return {
+        "head": head,
+        "branch": branch,
+        "detached": detached,
+        "upstream": upstream,
+        "ahead": ahead,
+        "behind": behind,
+        "dirty": dirty,
+        "untracked_all": untracked,
+    }
+
+
+def _remotes(out: bytes) -> tuple[Remote, ...]:
+    urls: dict[str, dict[str, str]] = {}
+    for rec in out.split(b"\0"):
+        if not rec:
+            continue
+        key, _, value = _dec(rec).partition("\n")
+        # remote.<name>.url -- the name may itself contain dots
+        body = key[len("remote.") :]
+        name, _, which = body.rpartition(".")
+        urls.setdefault(name, {}).setdefault(which, value)
+    out_list = []
+    for name, d in sorted(urls.items()):
+        url = d.get("url", "")
+        push = d.get("pushurl")
+        had = redact_url(url) != url or (push is not None and redact_url(push) != push)
+        out_list.append(Remote(name, redact_url(url), redact_url(push) if push else None, had))
+    return tuple(out_list)
+
+
+def _lfs_patterns(top: Path, attributes: list[str]) -> tuple[str, ...]:
+    patterns: list[str] = []
+    for rel in attributes:
+        try:
+            text = (top / rel).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        base = rel.rpartition("/")[0]
+        for line in text.splitlines():
+            parts = line.split()
+            if len(parts) < 2 or parts[0].startswith("#"):
+                continue
+            if "filter=lfs" in parts[1:]:
+                pat = parts[0]
+                patterns.append(f"{base}/{pat}" if base and "/" in pat.strip("/") else pat)
+    return tuple(patterns)
+
+
+def matches_lfs(path: str, patterns: tuple[str, ...]) -> bool:
+    """Whether a top-level-relative path matches a gitattributes pattern (the common subset:
+    a pattern without `/` matches the basename, with `/` the whole path; `**` spans dirs)."""
+    import fnmatch
+
+    name = path.rpartition("/")[2]
+    for pat in patterns:
+        p = pat.lstrip("/")
+        if "/" not in pat.strip("/"):
+            if fnmatch.fnmatchcase(name, p):
+                return True
+        elif fnmatch.fnmatchcase(path, p) or fnmatch.fnmatchcase(path, p.replace("**/", "")):
+            return True
+    return False
+
+
+def _large_blobs(
+    g: _Git,
+    blob_ids: dict[str, bytes],
+    index_sizes: dict[str, int],
+    lfs: tuple[str, ...],
+    prefix: str,
+    errors: list[str],
+) -> tuple[Blob, ...]:
+    # The index's cached size picks the candidates (generous: line-ending filters change
+    # sizes); git confirms the staged blob's real size.
+    candidates = [r for r, size in index_sizes.items() if size >= LARGE_BLOB_MIN // 2]
+    if not candidates:
+        return ()
+    query = b"".join(blob_ids[r] + b"\n" for r in candidates)
+    rc, out, err = g.run("cat-file", "--batch-check=%(objectname) %(objectsize)", input=query)
+    if rc != 0:
+        errors.append(f"git cat-file: {err or rc}")
+        return ()
+    sizes: dict[str, int] = {}
+    for line in out.decode("ascii", "replace").splitlines():
+        oid, _, size = line.partition(" ")
+        if size.isdigit():
+            sizes[oid] = int(size)
+    blobs = []
+    for rel in candidates:
+        size = sizes.get(blob_ids[rel].decode())
+        if size is not None and size >= LARGE_BLOB_MIN:
+            full = f"{prefix}/{rel}" if prefix else rel
+            blobs.append(Blob(rel, size, matches_lfs(full, lfs)))
+    return tuple(blobs)
+
+
+def _submodules(top: Path, gitlinks: list[tuple[str, str]], prefix: str) -> tuple[Submodule, ...]:
+    if not gitlinks:
+        return ()
+    urls: dict[str, str] = {}
+    gm = top / ".gitmodules"
+    if gm.is_file():
+        try:
+            from git.config import GitConfigParser  # GitPython, only when there are submodules
+
+            parser = GitConfigParser(str(gm), read_only=True)
+            for section in parser.sections():
+                if parser.has_option(section, "path"):
+                    path = str(parser.get_value(section, "path"))
+                    url = parser.get_value(section, "url", "")
+                    urls[path] = redact_url(str(url))
+        except Exception:  # a malformed .gitmodules: paths without URLs
+            urls = {}
+    out = []
+    for full, commit in gitlinks:
+        rel = _project_rel(full, prefix) or full
+        out.append(Submodule(rel, commit, urls.get(full)))
+    return tuple(out)
+
+
+def _worktrees(common: Path) -> tuple[str, ...]:
+    wt_dir = common / "worktrees"
+    if not wt_dir.is_dir():
+        return ()
+    out = []
+    try:
+        entries = sorted(wt_dir.iterdir())
+    except OSError:
+        return ()
+    for d in entries:
+        try:
+            gitdir = (d / "gitdir").read_text(encoding="utf-8").strip()
+        except OSError:
+            continue
+        out.append(str(Path(gitdir).parent))
+    return tuple(out)
