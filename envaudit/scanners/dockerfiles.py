@@ -173,8 +173,18 @@ def is_dockerfile_name(rel: str) -> bool:
     if low.endswith(".dockerfile") or low.endswith(".containerfile"):
         return True
     if low.startswith(("dockerfile.", "containerfile.")):
-        return not low.endswith((".dockerignore", ".j2", ".jinja", ".md", ".orig", ".rej", ".swp"))
+        # `Dockerfile.gpu` is a Dockerfile; `dockerfile.py` (a module), a template or a doc is not
+        return not low.endswith(NOT_DOCKERFILE_SUFFIXES)
     return False
+
+
+NOT_DOCKERFILE_SUFFIXES = (
+    ".dockerignore",
+    *(".j2", ".jinja", ".jinja2", ".tmpl", ".template", ".tpl", ".in"),
+    *(".py", ".pyc", ".pyi", ".sh", ".bash", ".ps1", ".js", ".ts", ".go", ".rs", ".rb"),
+    *(".md", ".rst", ".txt", ".html", ".json", ".yaml", ".yml", ".toml", ".lock"),
+    *(".orig", ".rej", ".swp", ".bak"),
+)
 
 
 # ---------------------------------------------------------------------------- parser

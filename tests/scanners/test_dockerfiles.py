@@ -23,6 +23,10 @@ def test_names() -> None:
         assert is_dockerfile_name(name), name
     for name in ("Dockerfile.j2", "dockerfile.md", "README", "Dockerfiles/x.txt", "my_dockerfile.py"):
         assert not is_dockerfile_name(name), name
+    # found by running envaudit on itself: a module named after what it generates
+    for name in ("envaudit/fixes/dockerfile.py", "Dockerfile.yaml", "Dockerfile.in", "dockerfile.sh"):
+        assert not is_dockerfile_name(name), name
+    assert is_dockerfile_name("Dockerfile.cuda12") and is_dockerfile_name("Containerfile.prod")
 
 
 def test_continuations_comments_and_lines() -> None:
