@@ -108,7 +108,7 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
             if entry.path.endswith(".ipynb"):
                 new = _insert_notebook(src.text, imp, call)
             else:
-                new = _insert_py(src.text, imp, call)
+                new = _insert_py(_seed_generators(src.text, entry, seed, notes), imp, call)
             if new is not None and new != src.text:
                 changes.append(Change(entry.path, src.text, new))
     if "jax" in libs:
@@ -128,6 +128,27 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
                 "(both in the seeding helper) so every worker reseeds numpy and random"
             )
     return changes, notes
+
+
+def _seed_generators(text: str, entry: Entry, seed: int, notes: list[str]) -> str:
+    """`np.random.default_rng()` / `RandomState()` without a seed in the entry's own file:
+    pass the seed (a global seed never reaches a Generator of its own)."""
+    from envaudit.scanners.source import RANDOM
+
+    lines = text.splitlines(keepends=True)
+    for ev in entry.events:
+        if ev.kind != RANDOM or "numpy.Generator" not in ev.libs or ev.path != entry.path:
+            continue
+        if not 1 <= ev.line <= len(lines):
+            continue
+        line = lines[ev.line - 1]
+        i = line.find("()", ev.column - 1)
+        name = ev.name.split("(", 1)[0].rsplit(".", 1)[-1]
+        if i != -1 and line[ev.column - 1 : i].endswith(name):
+            lines[ev.line - 1] = f"{line[:i]}({seed}){line[i + 2 :]}"
+        else:
+            notes.append(f"{ev.where}: {ev.name}: pass a fixed seed to it")
+    return "".join(lines)
 
 
 def _insert_py(text: str, imp: str, call: str) -> str | None:

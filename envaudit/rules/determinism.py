@@ -34,10 +34,11 @@ from envaudit.scanners.source import (
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-SEEDABLE = ("random", "numpy", "torch", "tensorflow", "jax")
+SEEDABLE = ("random", "numpy", "numpy.Generator", "torch", "tensorflow", "jax")
 SEED_CALL = {
     "random": "random.seed(seed)",
     "numpy": "np.random.seed(seed)",
+    "numpy.Generator": "np.random.default_rng(seed)",
     "torch": "torch.manual_seed(seed)",
     "tensorflow": "tf.random.set_seed(seed)",
     "jax": "key = jax.random.PRNGKey(seed)",
@@ -329,7 +330,7 @@ def unseeded_shuffle(inv: Inventory) -> Iterator[Hit]:
     "DET006",
     "unseeded-workers",
     Severity.WARNING,
-    summary="`DataLoader(num_workers>0)` without `worker_init_fn` while the data code uses numpy/random",
+    summary="`DataLoader(num_workers>0)` without `worker_init_fn` while dataset code uses numpy/random",
     explanation="""
         Each DataLoader worker is a separate process. PyTorch seeds torch (and,
         since 1.9, `random` and NumPy's legacy global generator) in each worker
@@ -356,7 +357,9 @@ def unseeded_shuffle(inv: Inventory) -> Iterator[Hit]:
 )
 def unseeded_workers(inv: Inventory) -> Iterator[Hit]:
     facts = _facts(inv)
-    project_np = any(e.kind == RANDOM and {"random", "numpy"} & set(e.libs) for e in facts.events)
+    worker_np = [e for e in facts.worker_events if e.kind == RANDOM and {"random", "numpy"} & set(e.libs)]
+    if not worker_np:
+        return
     for ev in facts.events:
         if ev.kind != DATALOADER or ev.kw("worker_init_fn") is not None:
             continue
@@ -364,18 +367,11 @@ def unseeded_workers(inv: Inventory) -> Iterator[Hit]:
         if workers in (None, "0", "None"):
             continue
         entries = _entries_with(facts, ev)
-        if entries:
-            if all(_lightning_workers(e) for e in entries):
-                continue
-            np_used = any(
-                e.kind == RANDOM and {"random", "numpy"} & set(e.libs) for en in entries for e in en.events
-            )
-        else:
-            np_used = project_np
-        if not np_used:
+        if entries and all(_lightning_workers(e) for e in entries):
             continue
         yield Hit(
-            f"DataLoader(num_workers={workers}) without worker_init_fn while the code draws from numpy/random",
+            f"DataLoader(num_workers={workers}) without worker_init_fn while dataset code draws from "
+            f"numpy/random ({worker_np[0].name} at {worker_np[0].where})",
             Location(ev.path, ev.line, ev.column),
             Fix("Pass worker_init_fn=seed_worker (reseeds numpy and random from torch.initial_seed())."),
             fact=ev,

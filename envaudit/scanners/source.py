@@ -149,6 +149,9 @@ class SourceFacts:
     entries: tuple[Entry, ...]
     launch_env: tuple[LaunchSetting, ...] = ()
     events: tuple[Event, ...] = field(default=())  # every event in every module
+    # what DataLoader workers run: the methods of dataset-like classes (those defining
+    # __getitem__/__iter__) and the project functions they reach
+    worker_events: tuple[Event, ...] = field(default=())
 
     def module(self, path: str) -> Module | None:
         for m in self.modules:
@@ -327,7 +330,6 @@ _GENERIC_SEEDERS = {
     "set_seeds",
     "random_seed",
 }
-_TRAINER_SEEDS = {"transformers.Trainer", "transformers.Seq2SeqTrainer", "transformers.trainer.Trainer"}
 _MAGIC_BODY_CELLS = {"%%time", "%%timeit", "%%capture", "%%prun", "%%debug"}
 
 _LAUNCH_NAMES = ("CUBLAS_WORKSPACE_CONFIG", "TF_DETERMINISTIC_OPS", "PYTHONHASHSEED")
@@ -479,7 +481,8 @@ class _Visitor:
             return
         if t is ast.Call:
             self._call(node)  # type: ignore[arg-type]
-        elif t is ast.Attribute or t is ast.Name:
+            return
+        if t is ast.Attribute or t is ast.Name:
             chain = _dotted(node)
             if chain is not None:
                 q = self.qualify(chain)
@@ -512,7 +515,7 @@ class _Visitor:
                 return
             names = [base] + [f"{base}.{a.name}" for a in node.names if a.name != "*"]  # type: ignore[attr-defined]
         for n in names:
-            self._refs.add(n)
+            self._refs.add(f"!{n}")  # importing runs module code, not the imported functions
         head = names[0].split(".")[0] if names else ""
         lib = {"tensorflow": "tensorflow", "keras": "tensorflow", "torch": "torch", "jax": "jax"}.get(head)
         if lib:
@@ -652,8 +655,9 @@ class _Visitor:
                 if not self._nondet(node):
                     ev(SEED, q, node, libs=("numpy",))
             elif last in _NP_GENERATORS:
+                # a Generator/RandomState of its own: np.random.seed() does not reach it
                 if (not node.args and not node.keywords) or self._nondet(node):
-                    ev(RANDOM, f"{q}() without a seed", node, libs=("numpy",))
+                    ev(RANDOM, f"{q}() without a seed", node, libs=("numpy.Generator",))
             elif last not in _NP_SKIP:
                 ev(RANDOM, q, node, libs=("numpy",))
             return True
@@ -661,6 +665,15 @@ class _Visitor:
             return self._torch(q, parts, node)
         if head == "torchvision" and "transforms" in parts and _TV_RANDOM.match(last):
             ev(RANDOM, q, node, libs=("torch",))
+            return True
+        if (
+            head == "torchvision"
+            and len(parts) >= 3
+            and parts[1] == "models"
+            and last[:1].islower()
+            and last not in ("get_weight", "get_model_weights", "list_models", "get_model_builder")
+        ) or q in ("timm.create_model", "torchvision.models.get_model"):
+            ev(RANDOM, f"{q}() (random weight initialisation)", node, libs=("torch",))
             return True
         if head in ("tensorflow", "keras"):
             return self._tf(q, parts, node)
@@ -695,8 +708,6 @@ class _Visitor:
                 ev(CUDNN_BENCHMARK, q, node, value="False")
                 ev(ENV_WRITE, "CUBLAS_WORKSPACE_CONFIG", node, value="':16:8'")
                 ev(TF_DETERMINISM, q, node)
-            elif q in _TRAINER_SEEDS:
-                ev(SEED, q, node, libs=("random", "numpy", "torch"))
             return True
         if head == "accelerate" and last == "set_seed":
             ev(SEED, q, node, libs=("random", "numpy", "torch"))
@@ -1208,8 +1219,12 @@ class _Graph:
         return cands[0]
 
     def resolve(self, dotted: str, near: str, depth: int = 0) -> tuple[str, ...]:
-        """Function keys (and module tops) a dotted reference runs."""
+        """Function keys (and module tops) a dotted reference runs. `!a.b.c` is an import:
+        it runs the module code of a, a.b and a.b.c (whichever are project modules), no function."""
         ck = (dotted, near)
+        only_modules = dotted.startswith("!")
+        if only_modules:
+            dotted = dotted[1:]
         if ck in self._cache:
             return self._cache[ck]
         self._cache[ck] = ()
@@ -1225,7 +1240,7 @@ class _Graph:
                 if pm is not None:
                     out.append(pm.top.key)
             rest = parts[i:]
-            if rest and depth < 6:
+            if rest and depth < 6 and not only_modules:
                 out.extend(self._member(m, rest, depth))
             break
         res = tuple(dict.fromkeys(out))
@@ -1341,6 +1356,13 @@ def scan(inv: Inventory) -> SourceFacts:
             target = f"{m.name}:{script_targets[m.path][0]}"
         entries.append(Entry(m.path, kind, line, target, tuple(events), tuple(mods)))
 
+    worker_roots = []
+    for _m, c in graph.classes.values():
+        names = {k.rsplit(".", 1)[-1] for k in c.methods}
+        if names & {"__getitem__", "__getitems__", "__iter__", "__next__"}:
+            worker_roots.extend(c.methods)
+    worker_events = tuple(e for k in graph.reach(worker_roots) for e in graph.funcs[k].events)
+
     launch: list[LaunchSetting] = []
     for rel in files:
         if not _is_launch_file(rel):
@@ -1356,4 +1378,4 @@ def scan(inv: Inventory) -> SourceFacts:
         for i, line in enumerate(tf.text.splitlines(), 1):
             for mm in _LAUNCH_RE.finditer(line):
                 launch.append(LaunchSetting(mm.group(1), rel, i))
-    return SourceFacts(tuple(modules), tuple(entries), tuple(launch), tuple(all_events))
+    return SourceFacts(tuple(modules), tuple(entries), tuple(launch), tuple(all_events), worker_events)
