@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.determinism.accuracy import CORPUS, evaluate, load_labels, table  # noqa: E402
+from tests.determinism.accuracy import CORPUS, evaluate, load_labels, table
 
 
 def main() -> None:
