@@ -380,6 +380,86 @@ class _LineMap:
         return self.rows[line - 1]
 
 
+def _keywords() -> re.Pattern[str]:
+    words = {
+        "seed",
+        "rand",
+        "Rand",
+        "random",
+        "Random",
+        "shuffle",
+        "ropout",
+        "DataLoader",
+        "Sampler",
+        "cudnn",
+        "benchmark",
+        "environ",
+        "putenv",
+        "eterminis",
+        "cuda",
+        "init.",
+        "bernoulli",
+        "multinomial",
+        "normal",
+        "poisson",
+        "permutation",
+        "rng",
+        "Generator",
+        "Trainer",
+        "models",
+        "create_model",
+        "layers",
+        "Aug",
+        "Jitter",
+        "subprocess",
+        "exec",
+        "spawn",
+        "system",
+        "multiprocessing",
+        "__main__",
+        "import",
+        "PRNGKey",
+        "sklearn",
+        "tensorflow",
+        "keras",
+        "jax",
+        "torchvision",
+        "timm",
+        "lightning",
+        "transformers",
+        "accelerate",
+    }
+    words |= _TORCH_RANDOM | _TORCH_LAYERS | _KERAS_LAYERS | set(_SKLEARN) | _GENERIC_SEEDERS
+    return re.compile(_trie_regex(words))
+
+
+def _trie_regex(words: Iterable[str]) -> str:
+    """One alternation as a trie (`ra(?:nd|ise)`): the regex engine then dispatches on each
+    character instead of trying two hundred words at every position."""
+    trie: dict[str, Any] = {}
+    for w in words:
+        node = trie
+        for ch in w:
+            node = node.setdefault(ch, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        if "" in node and len(node) == 1:
+            return ""
+        alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
+        # a word that ends here is a complete match: the rest is optional, and shorter is enough
+        if "" in node:
+            return ""
+        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+
+    return build(trie)
+
+
+_KEYWORDS = _keywords()
+_INNER_IMPORT = re.compile(r"^[ \t]+(?:from\s+\S+\s+)?import\s+(?:.*\bas\s+)?(\w+)", re.MULTILINE)
+_STRUCTURE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+
+
 class _Visitor:
     def __init__(
         self, path: str, modname: str, package: str, lines: _LineMap, project: frozenset[str] = frozenset()
@@ -402,33 +482,61 @@ class _Visitor:
         self._cls: list[str] = []
         self._in_func = False
         self._class_methods: dict[str, list[str]] = {}
+        # prefix counts of "hot" lines (see _hot_lines); None: visit everything
+        self.hot: list[int] | None = None
 
     # ---- imports (pre-pass over the whole tree: scope is ignored on purpose)
     def collect_imports(self, tree: ast.Module) -> None:
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for a in node.names:
-                    self.imported.append(a.name)
-                    if a.asname:
-                        self.aliases[a.asname] = a.name
-                    else:
-                        head = a.name.split(".")[0]
-                        self.aliases.setdefault(head, head)
-            elif isinstance(node, ast.ImportFrom):
-                base = self._absolute(node.module, node.level)
-                if base is None:
-                    continue
+        """Bind the module-level imports and defs up front (a function may use a name
+        imported below it); imports inside functions are bound when visited."""
+        for node in _module_level(tree.body):
+            self._bind(node)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                self.defs.add(node.name)
+
+    def _bind(self, node: ast.AST) -> None:
+        if isinstance(node, ast.Import):
+            for a in node.names:
+                self.imported.append(a.name)
+                if a.asname:
+                    self.aliases[a.asname] = a.name
+                else:
+                    head = a.name.split(".")[0]
+                    self.aliases.setdefault(head, head)
+        elif isinstance(node, ast.ImportFrom):
+            base = self._absolute(node.module, node.level)
+            if base is None:
+                return
+            if base not in self.imported:
                 self.imported.append(base)
-                for a in node.names:
-                    if a.name == "*":
+            for a in node.names:
+                if a.name == "*":
+                    if base not in self.stars:
                         self.stars.append(base)
-                        continue
-                    full = f"{base}.{a.name}" if base else a.name
-                    self.aliases[a.asname or a.name] = full
-                    self.imported.append(full)
-        for stmt in _module_level(tree.body):
-            if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-                self.defs.add(stmt.name)
+                    continue
+                full = f"{base}.{a.name}" if base else a.name
+                self.aliases[a.asname or a.name] = full
+                self.imported.append(full)
+
+    def _hot_lines(self, text: str) -> list[int]:
+        """Prefix counts over lines that mention something the lint resolves: an API name
+        from the tables, an import, a name bound to the project's own code or to an API
+        of interest. Statements without such a line are skipped (their subtrees cannot
+        produce an event or a project reference); this is what makes the scan fast."""
+        names = set(self.defs)
+        for local, target in self.aliases.items():
+            if target.split(".")[0] in self.project or _KEYWORDS.search(target):
+                names.add(local)
+        names.update(m.group(1) for m in _INNER_IMPORT.finditer(text))
+        name_re = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b") if names else None
+        counts = [0]
+        n = 0
+        for line in text.split("\n"):
+            if _KEYWORDS.search(line) or (name_re is not None and name_re.search(line)):
+                n += 1
+            counts.append(n)
+        counts.append(n)
+        return counts
 
     def _absolute(self, module: str | None, level: int) -> str | None:
         if level == 0:
@@ -462,8 +570,10 @@ class _Visitor:
         return ev
 
     # ---- traversal
-    def run(self, tree: ast.Module) -> Function:
+    def run(self, tree: ast.Module, text: str | None = None) -> Function:
         self.collect_imports(tree)
+        if text is not None and not self.stars:
+            self.hot = self._hot_lines(text)
         for stmt in tree.body:
             self.visit(stmt)
         top = Function(
@@ -473,6 +583,11 @@ class _Visitor:
 
     def visit(self, node: ast.AST) -> None:
         t = type(node)
+        hot = self.hot
+        if hot is not None and isinstance(node, ast.stmt) and t not in _STRUCTURE:
+            a, b = node.lineno, node.end_lineno or node.lineno
+            if hot[min(b, len(hot) - 1)] == hot[a - 1]:
+                return  # no line of this statement can hold anything the lint looks for
         if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
             self._function(node)  # type: ignore[arg-type]
             return
@@ -507,6 +622,8 @@ class _Visitor:
             self.visit(child)
 
     def _import(self, node: ast.AST) -> None:
+        if self._in_func:
+            self._bind(node)
         if isinstance(node, ast.Import):
             names = [a.name for a in node.names]
         else:
@@ -1119,7 +1236,7 @@ def _parse_module(
     package = name if is_pkg else (name.rsplit(".", 1)[0] if "." in name else "")
     v = _Visitor(rel, name, package, lines, project)
     try:
-        top = v.run(tree)
+        top = v.run(tree, None if notebook else tf.text)
     except RecursionError:
         inv.diag(f"{rel} is nested too deeply to analyse; not audited", rel, 1)
         return None
