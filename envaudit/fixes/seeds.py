@@ -131,23 +131,45 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
 
 
 def _seed_generators(text: str, entry: Entry, seed: int, notes: list[str]) -> str:
-    """`np.random.default_rng()` / `RandomState()` without a seed in the entry's own file:
-    pass the seed (a global seed never reaches a Generator of its own)."""
+    """Random sources a global seed never reaches, in the entry's own file: an unseeded
+    `np.random.default_rng()` / `RandomState()` and a JAX key made from the clock get
+    the seed as their argument."""
     from envaudit.scanners.source import RANDOM
 
+    targets = {
+        (ev.line, ev.column): ev
+        for ev in entry.events
+        if ev.kind == RANDOM
+        and ev.path == entry.path
+        and ("numpy.Generator" in ev.libs or ev.name.endswith("(<clock/entropy>)"))
+    }
+    if not targets:
+        return text
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
     lines = text.splitlines(keepends=True)
-    for ev in entry.events:
-        if ev.kind != RANDOM or "numpy.Generator" not in ev.libs or ev.path != entry.path:
+    edits: list[tuple[int, int, int, str]] = []  # line, start col, end col, replacement
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or (node.lineno, node.col_offset + 1) not in targets:
             continue
-        if not 1 <= ev.line <= len(lines):
-            continue
-        line = lines[ev.line - 1]
-        i = line.find("()", ev.column - 1)
-        name = ev.name.split("(", 1)[0].rsplit(".", 1)[-1]
-        if i != -1 and line[ev.column - 1 : i].endswith(name):
-            lines[ev.line - 1] = f"{line[:i]}({seed}){line[i + 2 :]}"
+        ev = targets.pop((node.lineno, node.col_offset + 1))
+        args = [*node.args, *(k.value for k in node.keywords)]
+        end = node.end_lineno
+        if not args and end == node.lineno and node.end_col_offset is not None:
+            edits.append((node.lineno, node.end_col_offset - 2, node.end_col_offset, f"({seed})"))
+        elif len(args) == 1 and not node.keywords and args[0].lineno == args[0].end_lineno == node.lineno:
+            a = args[0]
+            edits.append((a.lineno, a.col_offset, a.end_col_offset or a.col_offset, str(seed)))
         else:
             notes.append(f"{ev.where}: {ev.name}: pass a fixed seed to it")
+    for line, start, stop, repl in sorted(edits, reverse=True):
+        # ast columns are UTF-8 byte offsets
+        raw = lines[line - 1].encode("utf-8")
+        lines[line - 1] = (raw[:start] + repl.encode("utf-8") + raw[stop:]).decode("utf-8")
+    for ev in targets.values():
+        notes.append(f"{ev.where}: {ev.name}: pass a fixed seed to it")
     return "".join(lines)
 
 
