@@ -433,7 +433,7 @@ def _keywords() -> re.Pattern[str]:
     return re.compile(_trie_regex(words))
 
 
-def _trie_regex(words: Iterable[str]) -> str:
+def _trie_regex(words: Iterable[str], *, whole: bool = False) -> str:
     """One alternation as a trie (`ra(?:nd|ise)`): the regex engine then dispatches on each
     character instead of trying two hundred words at every position."""
     trie: dict[str, Any] = {}
@@ -447,15 +447,19 @@ def _trie_regex(words: Iterable[str]) -> str:
         if "" in node and len(node) == 1:
             return ""
         alts = [re.escape(ch) + build(child) for ch, child in sorted(node.items()) if ch]
-        # a word that ends here is a complete match: the rest is optional, and shorter is enough
+        group = alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
         if "" in node:
-            return ""
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
+            # a word ends here: for a substring search the shorter match is enough; for
+            # whole words (followed by \b) the longer ones stay possible
+            return f"(?:{group})?" if whole else ""
+        return group
 
     return build(trie)
 
 
 _KEYWORDS = _keywords()
+_HOT_LINE = re.compile(r"^.*?(?:" + _KEYWORDS.pattern + ")", re.MULTILINE)
+_IDENT = re.compile(r"[A-Za-z_]\w*")
 _INNER_IMPORT = re.compile(r"^[ \t]+(?:from\s+\S+\s+)?import\s+(?:.*\bas\s+)?(\w+)", re.MULTILINE)
 _STRUCTURE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
@@ -528,14 +532,26 @@ class _Visitor:
             if target.split(".")[0] in self.project or _KEYWORDS.search(target):
                 names.add(local)
         names.update(m.group(1) for m in _INNER_IMPORT.finditer(text))
-        name_re = re.compile(r"\b(?:" + "|".join(map(re.escape, sorted(names))) + r")\b") if names else None
-        counts = [0]
+        if names:
+            names &= set(_IDENT.findall(text))
+        nlines = text.count("\n") + 1
+        hot = bytearray(nlines + 1)
+        patterns = [_HOT_LINE]
+        if names:
+            patterns.append(re.compile(r"^.*?\b(?:" + _trie_regex(names, whole=True) + r")\b", re.MULTILINE))
+        for pat in patterns:
+            line, pos = 1, 0
+            for m in pat.finditer(text):
+                start = m.start()
+                line += text.count("\n", pos, start)
+                pos = start
+                hot[line] = 1
+        counts = [0] * (nlines + 2)
         n = 0
-        for line in text.split("\n"):
-            if _KEYWORDS.search(line) or (name_re is not None and name_re.search(line)):
-                n += 1
-            counts.append(n)
-        counts.append(n)
+        for i in range(1, nlines + 1):
+            n += hot[i]
+            counts[i] = n
+        counts[nlines + 1] = n
         return counts
 
     def _absolute(self, module: str | None, level: int) -> str | None:

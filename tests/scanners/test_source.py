@@ -179,3 +179,19 @@ def test_module_code_of_imported_helpers_runs(make_project: Make) -> None:
         }
     )
     assert check(root, "DET001,DET002").findings == []
+
+
+def test_trie_regex_matches_like_a_plain_alternation() -> None:
+    import re
+
+    from envaudit.scanners.source import _trie_regex
+
+    words = ["Config", "ConfigError", "seed", "seed_everything", "rand", "randn", "x"]
+    texts = ["ConfigError()", "Configs", "Config(", "reseed", "seed_everything(1)", "randn", "y = x", "ra"]
+    whole = re.compile(r"\b(?:" + _trie_regex(words, whole=True) + r")\b")
+    plain_whole = re.compile(r"\b(?:" + "|".join(sorted(words, key=len, reverse=True)) + r")\b")
+    sub = re.compile(_trie_regex(words))
+    plain_sub = re.compile("|".join(words))
+    for t in texts:
+        assert bool(whole.search(t)) == bool(plain_whole.search(t)), t
+        assert bool(sub.search(t)) == bool(plain_sub.search(t)), t
