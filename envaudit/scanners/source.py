@@ -40,6 +40,7 @@ if TYPE_CHECKING:
 # A generated 5 MB module is data, not code a person maintains: parsing it would cost
 # seconds and tell nothing about how the project seeds.
 MAX_SOURCE_BYTES = 2 * 1024 * 1024
+MAX_NOTEBOOK_BYTES = 64 * 1024 * 1024  # saved outputs (base64 plots) are most of a notebook
 
 # Event kinds (Event.kind)
 RANDOM = "random"  # draws from a library's global RNG (libs: which)
@@ -1153,15 +1154,11 @@ def _cell_source_lines(text: str, ncells: int) -> list[list[int] | None] | None:
     if len(positions) != ncells:
         return None
     out: list[list[int] | None] = []
-    line_starts = [0]
-    for i, ch in enumerate(text):
-        if ch == "\n":
-            line_starts.append(i + 1)
-    import bisect
-
     lines = text.split("\n")
+    key_line, last = 1, 0
     for pos in positions:
-        key_line = bisect.bisect_right(line_starts, pos)  # 1-based
+        key_line += text.count("\n", last, pos)  # 1-based line of this "source" key
+        last = pos
         rest = text[pos : pos + 200]
         if re.match(r'"source"\s*:\s*\[\s*\n', rest):
             result = []
@@ -1217,17 +1214,25 @@ def _parse_module(
     except OSError as exc:
         inv.diag(f"cannot read {rel}: {exc.strerror or exc}", rel)
         return None
-    if size > MAX_SOURCE_BYTES:
+    notebook = rel.endswith(".ipynb")
+    if size > (MAX_NOTEBOOK_BYTES if notebook else MAX_SOURCE_BYTES):
         inv.diag(
-            f"{rel} is {size / 1e6:.1f} MB, over the {MAX_SOURCE_BYTES // (1024 * 1024)} MB limit for "
+            f"{rel} is {size / 1e6:.1f} MB, over the "
+            f"{(MAX_NOTEBOOK_BYTES if notebook else MAX_SOURCE_BYTES) // (1024 * 1024)} MB limit for "
             "source analysis (generated code?); not audited for determinism",
             rel,
         )
         return None
-    tf = inv.read(rel)
+    if notebook:  # saved outputs (plots) make notebooks big: allow more than a manifest
+        from envaudit.textio import read_text
+
+        tf, problem = read_text(inv.root / rel, rel, max_bytes=MAX_NOTEBOOK_BYTES)
+        if problem is not None:
+            inv.diag(problem.message, problem.path, problem.line, problem.column)
+    else:
+        tf = inv.read(rel)
     if tf is None:
         return None
-    notebook = rel.endswith(".ipynb")
     if notebook:
         parsed = _notebook_source(inv, rel, tf.text)
         if parsed is None:

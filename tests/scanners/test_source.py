@@ -195,3 +195,13 @@ def test_trie_regex_matches_like_a_plain_alternation() -> None:
     for t in texts:
         assert bool(whole.search(t)) == bool(plain_whole.search(t)), t
         assert bool(sub.search(t)) == bool(plain_sub.search(t)), t
+
+
+def test_big_notebook_with_outputs_is_still_read(make_project: Make) -> None:
+    doc = json.loads(notebook(["import numpy as np\nx = np.random.rand()\n"]))
+    doc["cells"][0]["outputs"] = [{"output_type": "display_data", "data": {"image/png": "A" * 3_000_000}}]
+    root = make_project({"big.ipynb": json.dumps(doc, indent=1)})
+    res = check(root, "DET001,EA001")
+    assert [(f.code, f.location.line) for f in res.findings] == [
+        ("DET001", line_of(root / "big.ipynb", "np.random.rand"))
+    ]
