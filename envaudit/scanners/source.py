@@ -25,6 +25,7 @@ The scanner judges nothing: rules/determinism.py decides what is a finding.
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import os
 import re
@@ -539,7 +540,8 @@ class _Visitor:
         hot = bytearray(nlines + 1)
         patterns = [_HOT_LINE]
         if names:
-            patterns.append(re.compile(r"^.*?\b(?:" + _trie_regex(names, whole=True) + r")\b", re.MULTILINE))
+            alternation = "|".join(map(re.escape, sorted(names)))  # \b after it: order does not matter
+            patterns.append(re.compile(r"^.*?\b(?:" + alternation + r")\b", re.MULTILINE))
         for pat in patterns:
             line, pos = 1, 0
             for m in pat.finditer(text):
@@ -547,12 +549,8 @@ class _Visitor:
                 line += text.count("\n", pos, start)
                 pos = start
                 hot[line] = 1
-        counts = [0] * (nlines + 2)
-        n = 0
-        for i in range(1, nlines + 1):
-            n += hot[i]
-            counts[i] = n
-        counts[nlines + 1] = n
+        counts = list(itertools.accumulate(hot))  # counts[i]: hot lines among 1..i
+        counts.append(counts[-1])
         return counts
 
     def _absolute(self, module: str | None, level: int) -> str | None:
