@@ -57,6 +57,8 @@ CUDA = "cuda"  # the code puts torch work on a CUDA device
 SPAWN = "spawn"  # subprocess / os.exec*: environment writes reach children
 IMPORT = "import"  # a third-party library of interest is imported
 
+MAIN_BLOCK = "<__main__>"  # the pseudo-function of a module's `if __name__ == "__main__":` block
+
 LIBS = ("random", "numpy", "torch", "tensorflow", "jax")
 LIB_LABEL = {
     "random": "random",
@@ -590,6 +592,21 @@ class _Visitor:
         if text is not None and not self.stars:
             self.hot = self._hot_lines(text)
         for stmt in tree.body:
+            if _is_main_test(stmt):
+                # runs only when this module is the program, never when it is imported
+                saved = self._events, self._refs
+                self._events, self._refs = [], set()
+                for inner in stmt.body:  # type: ignore[attr-defined]
+                    self.visit(inner)
+                line, _ = self.lines.get(stmt.lineno)
+                key = f"{self.path}::{MAIN_BLOCK}"
+                self.functions.append(
+                    Function(key, MAIN_BLOCK, line, tuple(self._events), tuple(sorted(self._refs)))
+                )
+                self._events, self._refs = saved
+                for inner in stmt.orelse:  # type: ignore[attr-defined]
+                    self.visit(inner)
+                continue
             self.visit(stmt)
         top = Function(
             f"{self.path}::<module>", "<module>", 1, tuple(self._events), tuple(sorted(self._refs))
@@ -1370,12 +1387,14 @@ class _Graph:
             m = self.module_named(".".join(parts[:i]), near)
             if m is None:
                 continue
-            # importing a.b.c runs a, a.b and a.b.c
-            for j in range(1, i + 1):
-                pm = self.module_named(".".join(parts[:j]), near)
-                if pm is not None:
-                    out.append(pm.top.key)
             rest = parts[i:]
+            if only_modules or not rest:
+                # importing a.b.c runs a, a.b and a.b.c (a use of a member was preceded by
+                # the import that bound it, which is where its modules ran)
+                for j in range(1, i + 1):
+                    pm = self.module_named(".".join(parts[:j]), near)
+                    if pm is not None:
+                        out.append(pm.top.key)
             if rest and depth < 6 and not only_modules:
                 out.extend(self._member(m, rest, depth))
             break
@@ -1464,7 +1483,7 @@ def scan(inv: Inventory) -> SourceFacts:
         if m is not None:
             script_targets.setdefault(m.path, []).append(func.strip())
     for m in modules:
-        roots = [m.top.key]
+        roots = [m.top.key, f"{m.path}::{MAIN_BLOCK}"]
         if m.notebook:
             kind, line = "notebook", 1
         elif m.path in script_targets:

@@ -205,3 +205,14 @@ def test_big_notebook_with_outputs_is_still_read(make_project: Make) -> None:
     assert [(f.code, f.location.line) for f in res.findings] == [
         ("DET001", line_of(root / "big.ipynb", "np.random.rand"))
     ]
+
+
+def test_main_block_of_an_imported_module_does_not_run(make_project: Make) -> None:
+    root = make_project(
+        {
+            "demo.py": "import random\n\ndef f():\n    return 1\n\nif __name__ == '__main__':\n    print(random.random())\n",
+            "app.py": "import demo\n\nif __name__ == '__main__':\n    print(demo.f())\n",
+        }
+    )
+    res = check(root, "DET001")
+    assert [(f.location.path, f.location.line) for f in res.findings] == [("demo.py", 7)]
