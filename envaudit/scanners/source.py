@@ -1090,7 +1090,9 @@ def _body_line(body: list[ast.stmt]) -> int:
 
 # ----------------------------------------------------------------------------- notebooks
 
-_MAGIC_LINE = re.compile(r"^\s*(%|!|\?)|\?\s*$|^\s*[\w.\[\], ]+=\s*[%!]")
+# `%magic`, `!shell`, `?name`, `x = !cmd` / `x = %magic`, and `name?` / `name??` help (a
+# trailing `?` outside a comment or string)
+_MAGIC_LINE = re.compile(r"^\s*(%|!|\?)|^[^#'\"]*\?\s*$|^\s*[\w.\[\], ]+=\s*[%!]")
 
 
 def _notebook_source(inv: Inventory, rel: str, text: str) -> tuple[list[ast.stmt], _LineMap] | None:
