@@ -1451,6 +1451,51 @@ class _Graph:
         return list(seen)
 
 
+_Job = tuple[str, str, tuple[str, ...], bool]  # rel, module name, alternative names, is a package
+PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
+
+
+def _parse_all(
+    inv: Inventory, jobs: list[_Job], project: frozenset[str]
+) -> list[tuple[Module, list[Event]] | None]:
+    """Parse every module, in worker processes for a big tree (parsing is CPU-bound and
+    the GIL would serialise threads). Results and diagnostics keep the input order."""
+    workers = min(os.cpu_count() or 1, 8)
+    if len(jobs) < PARALLEL_MIN_FILES or workers < 2:
+        return [_parse_module(inv, *job, project) for job in jobs]
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    try:
+        ctx = multiprocessing.get_context("fork")  # the workers inherit the imported modules
+    except ValueError:  # no fork on this platform: stay in-process
+        return [_parse_module(inv, *job, project) for job in jobs]
+    size = max(32, len(jobs) // (workers * 4))
+    batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
+    out: list[tuple[Module, list[Event]] | None] = []
+    try:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_parse_batch, str(inv.root), inv.config, b, project) for b in batches]
+            for fut in futures:
+                results, diags = fut.result()
+                out.extend(results)
+                for d in diags:
+                    inv.diag(d.message, d.path, d.line, d.column, d.code)
+    except (OSError, RuntimeError) as exc:  # cannot start processes here (sandbox, limits)
+        inv.diag(f"parallel parsing unavailable ({exc}); parsed in one process", code="EA002")
+        return [_parse_module(inv, *job, project) for job in jobs]
+    return out
+
+
+def _parse_batch(
+    root: str, config: Any, jobs: list[_Job], project: frozenset[str]
+) -> tuple[list[tuple[Module, list[Event]] | None], list[Any]]:
+    from envaudit.inventory import Inventory
+
+    inv = Inventory(root, config=config, environ={})
+    return [_parse_module(inv, *job, project) for job in jobs], inv.diagnostics
+
+
 def scan(inv: Inventory) -> SourceFacts:
     files = inv.files()
     py = [p for p in files if p.endswith((".py", ".ipynb"))]
@@ -1458,9 +1503,8 @@ def scan(inv: Inventory) -> SourceFacts:
     project = frozenset(n.split(".")[0] for name, alts, _ in names.values() for n in (name, *alts) if n)
     modules: list[Module] = []
     all_events: list[Event] = []
-    for rel in py:
-        name, alts, is_pkg = names[rel]
-        got = _parse_module(inv, rel, name, alts, is_pkg, project)
+    jobs = [(rel, *names[rel]) for rel in py]
+    for got in _parse_all(inv, jobs, project):
         if got is not None:
             modules.append(got[0])
             all_events.extend(got[1])

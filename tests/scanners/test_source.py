@@ -217,3 +217,20 @@ def test_main_block_of_an_imported_module_does_not_run(make_project: Make) -> No
     )
     res = check(root, "DET001")
     assert [(f.location.path, f.location.line) for f in res.findings] == [("demo.py", 7)]
+
+
+def test_parallel_parse_gives_the_same_facts(monkeypatch, tmp_path: Path) -> None:
+    import shutil
+
+    from envaudit.scanners import source
+    from tests.determinism.accuracy import CORPUS
+
+    root = tmp_path / "many"
+    for case in ("tn_seed_in_helper_module", "tp_notebook_unseeded", "tn_relative_import_seed"):
+        shutil.copytree(CORPUS / case, root / case)
+    (root / "bad.py").write_text("def f(:\n")
+    sequential, inv1 = facts(root)
+    monkeypatch.setattr(source, "PARALLEL_MIN_FILES", 1)
+    parallel, inv2 = facts(root)
+    assert parallel == sequential
+    assert inv1.diagnostics == inv2.diagnostics and len(inv1.diagnostics) == 1
