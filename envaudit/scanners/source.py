@@ -733,21 +733,18 @@ class _Visitor:
         q = self.qualify(chain) if chain else None
         if q is None and chain and len(chain) == 1 and self.stars:
             for s in self.stars:
-                if self._classify(f"{s}.{chain[0]}", node, chain):
-                    return self._visit_call_children(node, chain)
+                if self._classify(f"{s}.{chain[0]}", node):
+                    return self._visit_call_children(node)
         if q is not None:
-            self._classify(q, node, chain)
+            self._classify(q, node)
         elif chain and len(chain) >= 2:
             self._method(chain, node)
         elif isinstance(node.func, ast.Attribute):
             self._method([node.func.attr], node)
-        self._visit_call_children(node, chain)
+        self._visit_call_children(node)
 
-    def _visit_call_children(self, node: ast.Call, chain: list[str] | None) -> None:
-        if chain is not None:
-            self.visit(node.func)
-        else:
-            self.visit(node.func)
+    def _visit_call_children(self, node: ast.Call) -> None:
+        self.visit(node.func)
         for a in node.args:
             self.visit(a)
         for k in node.keywords:
@@ -783,7 +780,7 @@ class _Visitor:
                 out.append((k.arg, _const_repr(k.value)))
         return tuple(out)
 
-    def _classify(self, q: str, node: ast.Call, chain: list[str] | None) -> bool:
+    def _classify(self, q: str, node: ast.Call) -> bool:
         parts = q.split(".")
         head, last = parts[0], parts[-1]
         ev = self._event
