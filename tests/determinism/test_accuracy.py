@@ -8,11 +8,11 @@ from tests.determinism.accuracy import CORPUS, evaluate, load_labels, table
 # that loses a true positive or adds a false positive fails here; an improvement
 # should update these numbers (and labels.txt) in the same commit.
 MEASURED = {
-    "DET001": (16, 0, 1),  # the FN: a seed called *after* the first random draw (order is not tracked)
+    "DET001": (17, 0, 1),  # the FN: a seed called *after* the first random draw (order is not tracked)
     "DET002": (5, 0, 0),
     "DET003": (2, 0, 0),
     "DET004": (1, 0, 0),
-    "DET005": (2, 0, 0),
+    "DET005": (2, 0, 1),  # the FN: functools.partial(DataLoader, shuffle=True) is not a call
     "DET006": (1, 0, 0),
     "DET007": (2, 0, 0),
     "DET008": (1, 0, 0),
