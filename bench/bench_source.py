@@ -13,6 +13,7 @@ Reports the median of the runs in files per second, and the ratio.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import random
 import resource
@@ -208,6 +209,14 @@ def time_envaudit(root: Path) -> tuple[float, float, int, int]:
     return wall, cpu, len(facts.modules), len(facts.entries)
 
 
+def time_parse_only(root: Path) -> float:
+    """CPU s to read and `ast.parse` every file, nothing else: the floor of any ast-based lint."""
+    c0 = time.process_time()
+    for p in root.rglob("*.py"):
+        ast.parse(p.read_text(encoding="utf-8"))
+    return time.process_time() - c0
+
+
 def time_ruff(root: Path) -> tuple[float, float] | None:
     """(wall s, CPU s of all its threads) of one `ruff check` without cache."""
     ruff = shutil.which("ruff") or str(Path(sys.executable).with_name("ruff"))
@@ -257,6 +266,8 @@ def main() -> None:
             f"envaudit source scan : {ew:7.3f} s wall {n / ew:8.0f} files/s | "
             f"{ec:7.3f} s CPU {n / ec:8.0f} files/CPU-s  ({mods} modules, {entries} entry points)"
         )
+        floor = time_parse_only(root)
+        print(f"ast.parse alone      : {floor:7.3f} s CPU {n / floor:8.0f} files/CPU-s  (one process)")
         if theirs:
             rw = statistics.median(w for w, _ in theirs)
             rc = statistics.median(c for _, c in theirs)
