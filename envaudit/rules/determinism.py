@@ -1,0 +1,536 @@
+"""DET: determinism in the project's own code, read with `ast` (notebooks included).
+
+The source scanner resolves imports and follows each entry point through the
+project's call graph; these rules judge what it found. Seeds count only where
+an entry point really runs them; randomness counts where the entry point can
+reach it (including every method of a class it instantiates).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from envaudit.model import Fix, Hit, Location, Severity
+from envaudit.rules import rule
+from envaudit.scanners.source import (
+    CUDA,
+    CUDNN_BENCHMARK,
+    CUDNN_DETERMINISTIC,
+    DATALOADER,
+    DET_ALGOS,
+    ENV_WRITE,
+    IMPORT,
+    RANDOM,
+    SEED,
+    SKLEARN,
+    SPAWN,
+    TF_DETERMINISM,
+    Entry,
+    Event,
+    SourceFacts,
+)
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
+
+SEEDABLE = ("random", "numpy", "numpy.Generator", "torch", "tensorflow", "jax")
+SEED_CALL = {
+    "random": "random.seed(seed)",
+    "numpy": "np.random.seed(seed)",
+    "numpy.Generator": "np.random.default_rng(seed)",
+    "torch": "torch.manual_seed(seed)",
+    "tensorflow": "tf.random.set_seed(seed)",
+    "jax": "key = jax.random.PRNGKey(seed)",
+}
+
+
+def _facts(inv: Inventory) -> SourceFacts:
+    facts: SourceFacts = inv.get("source")
+    return facts
+
+
+def used_libraries(entry: Entry) -> dict[str, Event]:
+    """Library -> first randomness use the entry point reaches (its own file first)."""
+    out: dict[str, Event] = {}
+    for ev in sorted(
+        (e for e in entry.events if e.kind == RANDOM), key=lambda e: (e.path != entry.path, e.path, e.line)
+    ):
+        for lib in ev.libs:
+            if lib in SEEDABLE:
+                out.setdefault(lib, ev)
+    return out
+
+
+def seeded_libraries(entry: Entry) -> set[str]:
+    return {lib for e in entry.events if e.kind == SEED for lib in e.libs}
+
+
+def unseeded(entry: Entry) -> tuple[dict[str, Event], set[str], list[str]]:
+    used = used_libraries(entry)
+    seeded = seeded_libraries(entry)
+    missing = [lib for lib in SEEDABLE if lib in used and lib not in seeded]
+    return used, seeded, missing
+
+
+def _entry_location(entry: Entry, candidates: list[Event]) -> Location:
+    own = sorted((e for e in candidates if e.path == entry.path), key=lambda e: (e.line, e.column))
+    if own:
+        return Location(entry.path, own[0].line, own[0].column)
+    return Location(entry.path, entry.line)
+
+
+def _entry_label(entry: Entry) -> str:
+    if entry.kind == "project.scripts":
+        return f"entry point {entry.target}"
+    if entry.kind == "notebook":
+        return "notebook"
+    if entry.kind == "main-block":
+        return "script (`__main__` block)"
+    return "script"
+
+
+def _uses(used: dict[str, Event], libs: list[str], entry: Entry) -> str:
+    parts = []
+    for lib in libs:
+        ev = used[lib]
+        parts.append(f"{lib} ({ev.name} at {ev.where})" if ev.path != entry.path else f"{lib} ({ev.name})")
+    return ", ".join(parts)
+
+
+_SEED_FIX = "Seed every library it uses before anything random runs; `envaudit fix seeds --write` adds a seed_everything() helper and calls it here."
+
+
+@rule(
+    "DET001",
+    "no-seed",
+    Severity.ERROR,
+    summary="An entry point uses random/numpy/torch/tensorflow/jax randomness and never seeds it",
+    explanation="""
+        Every run of this script, notebook or console entry point draws different
+        random numbers: weight initialisation, dropout masks, data shuffling and
+        augmentation, train/test splits. Two runs of the same commit then give
+        different models and metrics, and nobody can tell a real improvement from
+        noise. PyTorch's reproducibility notes start with seeding every generator
+        the code uses: `random.seed`, `numpy.random.seed` and `torch.manual_seed`
+        (which also seeds CUDA); TensorFlow's with `tf.random.set_seed` (or
+        `keras.utils.set_random_seed`, which seeds Python, NumPy and TF at once);
+        JAX draws only from explicit keys built with `jax.random.PRNGKey(seed)`.
+
+        envaudit follows the entry point through the project's own imports and
+        calls: a `seed_everything()` defined in utils.py and called from main
+        counts; one that is defined but never called, commented out, or called
+        without a seed (`random.seed()` reseeds from the clock) does not. The
+        finding points at the first random call in the entry point's own file
+        (or at the entry point itself when the randomness is in a helper module)
+        and names every library involved.
+    """,
+    example="""
+        # train.py
+        import torch
+        model = torch.nn.Linear(10, 1)      # random init: DET001 here
+        x = torch.randn(32, 10)
+    """,
+    fix="""
+        Seed at the very top of the entry point, before any model or data is built:
+
+            import random, numpy as np, torch
+            random.seed(0); np.random.seed(0); torch.manual_seed(0)
+
+        or run `envaudit fix seeds --write`, which writes a seed_everything()
+        helper for exactly the libraries the project uses and calls it.
+    """,
+)
+def no_seed(inv: Inventory) -> Iterator[Hit]:
+    for entry in _facts(inv).entries:
+        used, _seeded, _missing = unseeded(entry)
+        if not used or any(e.kind == SEED for e in entry.events):
+            continue
+        libs = [lib for lib in SEEDABLE if lib in used]
+        loc = _entry_location(entry, [used[lib] for lib in libs])
+        yield Hit(
+            f"{_entry_label(entry)} uses randomness from {_uses(used, libs, entry)} and never seeds it",
+            loc,
+            Fix(_SEED_FIX),
+            fact=entry,
+        )
+
+
+@rule(
+    "DET002",
+    "partial-seed",
+    Severity.WARNING,
+    summary="Some libraries are seeded, others that the code uses are not",
+    explanation="""
+        Each library has its own generator: `random.seed` does nothing for NumPy,
+        `np.random.seed` nothing for PyTorch, `torch.manual_seed` nothing for
+        Python's `random` (which torchvision's older transforms and many
+        augmentation libraries use) or for TensorFlow. A project that seeds one
+        and draws from another is still different on every run, while its author
+        believes it is seeded. `torch.cuda.manual_seed_all` alone seeds only the
+        GPU generators, not the CPU one that initialises weights.
+
+        envaudit lists the libraries the entry point draws from and the ones its
+        reachable seeding calls cover (a helper like Lightning's
+        `seed_everything`, transformers' and accelerate's `set_seed` covers
+        random, NumPy and PyTorch).
+    """,
+    example="""
+        import random, numpy as np
+        random.seed(0)
+        idx = np.random.permutation(100)    # DET002: numpy is not seeded
+    """,
+    fix="""
+        Seed the libraries the message names next to the existing seed, or use one
+        helper that seeds them all (`envaudit fix seeds` writes one).
+    """,
+)
+def partial_seed(inv: Inventory) -> Iterator[Hit]:
+    for entry in _facts(inv).entries:
+        used, seeded, missing = unseeded(entry)
+        seeds = [e for e in entry.events if e.kind == SEED]
+        if not seeds or not missing:
+            continue
+        loc = _entry_location(entry, [used[lib] for lib in missing])
+        if loc.line == entry.line:
+            loc = _entry_location(entry, seeds)
+        covered = ", ".join(sorted(lib for lib in seeded if lib != "torch.cuda")) or "torch.cuda only"
+        yield Hit(
+            f"{_entry_label(entry)} seeds {covered} but not {_uses(used, missing, entry)}",
+            loc,
+            Fix(f"Also seed {', '.join(missing)}: " + "; ".join(SEED_CALL[m] for m in missing)),
+            fact=entry,
+        )
+
+
+@rule(
+    "DET003",
+    "cudnn-benchmark",
+    Severity.WARNING,
+    summary="`torch.backends.cudnn.benchmark = True` picks convolution algorithms by timing, run to run",
+    explanation="""
+        With benchmark mode on, cuDNN times several convolution algorithms on the
+        first batch of each shape and keeps the fastest. The timing differs from
+        run to run and machine to machine, so different (and differently
+        rounded) algorithms get chosen, even with every seed set. PyTorch's
+        reproducibility notes say to set `torch.backends.cudnn.benchmark = False`
+        when results must be reproducible (it costs some speed).
+    """,
+    example="""
+        torch.backends.cudnn.benchmark = True   # DET003
+    """,
+    fix="""
+        torch.backends.cudnn.benchmark = False
+        torch.backends.cudnn.deterministic = True
+    """,
+)
+def cudnn_benchmark(inv: Inventory) -> Iterator[Hit]:
+    for ev in _facts(inv).events:
+        if ev.kind == CUDNN_BENCHMARK and ev.value == "True":
+            yield Hit(
+                "cudnn.benchmark = True: cuDNN chooses algorithms by timing, so results differ run to run",
+                Location(ev.path, ev.line, ev.column),
+                Fix("Set torch.backends.cudnn.benchmark = False (and cudnn.deterministic = True)."),
+                fact=ev,
+            )
+
+
+@rule(
+    "DET004",
+    "deterministic-off",
+    Severity.INFO,
+    summary="torch runs on CUDA without `cudnn.deterministic = True` or `use_deterministic_algorithms(True)`",
+    explanation="""
+        Seeds fix the random numbers, not the arithmetic: many CUDA kernels
+        (cuDNN convolutions, scatter/index_add, atomics-based reductions) add
+        floating-point numbers in a different order each run. PyTorch offers
+        `torch.backends.cudnn.deterministic = True` (deterministic cuDNN
+        convolutions) and `torch.use_deterministic_algorithms(True)` (every op
+        deterministic, or an error naming the op that cannot be), together with
+        `CUBLAS_WORKSPACE_CONFIG=:4096:8`. Info only: determinism costs speed and
+        many projects accept the noise, but it should be a choice.
+    """,
+    example="""
+        model = Net().cuda()     # DET004: nothing makes the CUDA kernels deterministic
+    """,
+    fix="""
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")  # before CUDA starts
+        torch.backends.cudnn.deterministic = True
+        torch.backends.cudnn.benchmark = False
+        torch.use_deterministic_algorithms(True)
+        (`envaudit fix seeds --strict` writes these.)
+    """,
+)
+def deterministic_off(inv: Inventory) -> Iterator[Hit]:
+    for entry in _facts(inv).entries:
+        evs = entry.events
+        if not any(e.kind == IMPORT and "torch" in e.libs for e in evs):
+            continue
+        cuda = [e for e in evs if e.kind == CUDA]
+        if not cuda:
+            continue
+        if any(e.kind in (CUDNN_DETERMINISTIC, DET_ALGOS) and e.value == "True" for e in evs):
+            continue
+        loc = _entry_location(entry, cuda)
+        yield Hit(
+            f"{_entry_label(entry)} runs torch on CUDA and never sets cudnn.deterministic = True "
+            "or torch.use_deterministic_algorithms(True)",
+            loc,
+            Fix(
+                "Add the deterministic flags (`envaudit fix seeds --strict`), or ignore DET004 if speed wins."
+            ),
+            fact=entry,
+        )
+
+
+def _entries_with(facts: SourceFacts, ev: Event) -> list[Entry]:
+    return [e for e in facts.entries if ev in e.events]
+
+
+@rule(
+    "DET005",
+    "unseeded-shuffle",
+    Severity.WARNING,
+    summary="`DataLoader(shuffle=True)` without `generator=`",
+    explanation="""
+        A shuffling DataLoader draws its permutation from a RandomSampler. Without
+        a `generator=` it uses torch's global generator, so the order of batches
+        depends on every random call made before each epoch starts (model
+        initialisation, dropout, augmentation, another loader): changing anything
+        upstream reshuffles the data. PyTorch's reproducibility notes pass a
+        seeded `torch.Generator` to each DataLoader.
+    """,
+    example="""
+        loader = DataLoader(ds, batch_size=32, shuffle=True)   # DET005
+    """,
+    fix="""
+        g = torch.Generator()
+        g.manual_seed(0)
+        loader = DataLoader(ds, batch_size=32, shuffle=True, generator=g)
+    """,
+)
+def unseeded_shuffle(inv: Inventory) -> Iterator[Hit]:
+    for ev in _facts(inv).events:
+        if ev.kind != DATALOADER:
+            continue
+        shuffle = ev.kw("shuffle")
+        if shuffle in (None, "False", "None", "0") or ev.kw("generator") is not None:
+            continue
+        yield Hit(
+            f"DataLoader(shuffle={shuffle}) without generator=: the batch order follows torch's global RNG",
+            Location(ev.path, ev.line, ev.column),
+            Fix(
+                "Pass a seeded generator: g = torch.Generator(); g.manual_seed(0); DataLoader(..., generator=g)"
+            ),
+            fact=ev,
+        )
+
+
+@rule(
+    "DET006",
+    "unseeded-workers",
+    Severity.WARNING,
+    summary="`DataLoader(num_workers>0)` without `worker_init_fn` while dataset code uses numpy/random",
+    explanation="""
+        Each DataLoader worker is a separate process. PyTorch seeds torch (and,
+        since 1.9, `random` and NumPy's legacy global generator) in each worker
+        from a base seed, but any other generator (a NumPy `RandomState` or
+        Generator made in the dataset, imgaug, albumentations' own state, a
+        library that caches an RNG at import) is copied from the parent and
+        yields the same "random" augmentations in every worker, and on older
+        PyTorch releases NumPy itself does. PyTorch's reproducibility notes give a
+        `worker_init_fn` that reseeds NumPy and `random` from
+        `torch.initial_seed()`, together with a seeded `generator=`; Lightning's
+        `seed_everything(workers=True)` installs one for the loaders it manages.
+    """,
+    example="""
+        loader = DataLoader(ds, num_workers=4)   # DET006 when ds.__getitem__ uses np.random
+    """,
+    fix="""
+        def seed_worker(worker_id):
+            worker_seed = torch.initial_seed() % 2**32
+            numpy.random.seed(worker_seed)
+            random.seed(worker_seed)
+
+        DataLoader(ds, num_workers=4, worker_init_fn=seed_worker, generator=g)
+    """,
+)
+def unseeded_workers(inv: Inventory) -> Iterator[Hit]:
+    facts = _facts(inv)
+    worker_np = [e for e in facts.worker_events if e.kind == RANDOM and {"random", "numpy"} & set(e.libs)]
+    if not worker_np:
+        return
+    for ev in facts.events:
+        if ev.kind != DATALOADER or ev.kw("worker_init_fn") is not None:
+            continue
+        workers = ev.kw("num_workers")
+        if workers in (None, "0", "None"):
+            continue
+        entries = _entries_with(facts, ev)
+        if entries and all(_lightning_workers(e) for e in entries):
+            continue
+        yield Hit(
+            f"DataLoader(num_workers={workers}) without worker_init_fn while dataset code draws from "
+            f"numpy/random ({worker_np[0].name} at {worker_np[0].where})",
+            Location(ev.path, ev.line, ev.column),
+            Fix("Pass worker_init_fn=seed_worker (reseeds numpy and random from torch.initial_seed())."),
+            fact=ev,
+        )
+
+
+def _lightning_workers(entry: Entry) -> bool:
+    return any(
+        e.kind == SEED and e.name.endswith("seed_everything") and e.kw("workers") == "True"
+        for e in entry.events
+    )
+
+
+@rule(
+    "DET007",
+    "late-pythonhashseed",
+    Severity.WARNING,
+    summary='`os.environ["PYTHONHASHSEED"]` set inside the running program, too late to matter',
+    explanation="""
+        Python reads PYTHONHASHSEED once, when the interpreter starts, to salt
+        the hashes of str and bytes (and so the iteration order of sets of
+        strings). Setting it in `os.environ` from the program itself changes
+        nothing for the running interpreter; it only reaches child processes
+        started afterwards. Code that does this believes string hashing is fixed
+        when it is not. (Writes in a module that then starts subprocesses are not
+        reported: there the variable does reach the children.)
+    """,
+    example="""
+        os.environ["PYTHONHASHSEED"] = "0"   # DET007: this interpreter already hashed with a random salt
+    """,
+    fix="""
+        Set it where the interpreter is launched: `PYTHONHASHSEED=0 python train.py`,
+        `ENV PYTHONHASHSEED=0` in the Dockerfile, or the job script; or avoid relying
+        on the iteration order of sets of strings.
+    """,
+)
+def late_pythonhashseed(inv: Inventory) -> Iterator[Hit]:
+    facts = _facts(inv)
+    spawning = {e.path for e in facts.events if e.kind == SPAWN}
+    for ev in facts.events:
+        if ev.kind == ENV_WRITE and ev.name == "PYTHONHASHSEED" and ev.path not in spawning:
+            yield Hit(
+                "PYTHONHASHSEED is set inside the running program; Python read it at start-up, so this "
+                "changes nothing here",
+                Location(ev.path, ev.line, ev.column),
+                Fix("Set PYTHONHASHSEED in the launch command, Dockerfile ENV or job script instead."),
+                fact=ev,
+            )
+
+
+@rule(
+    "DET008",
+    "cublas-workspace",
+    Severity.WARNING,
+    summary="`use_deterministic_algorithms(True)` without `CUBLAS_WORKSPACE_CONFIG`",
+    explanation="""
+        On CUDA 10.2 and later, cuBLAS is deterministic only with a fixed
+        workspace: PyTorch's `use_deterministic_algorithms(True)` raises a
+        RuntimeError at the first matrix multiply on the GPU unless
+        `CUBLAS_WORKSPACE_CONFIG=:4096:8` (or `:16:8`) is set in the
+        environment (with `warn_only=True` it only warns, and the result is not
+        deterministic). envaudit looks for the variable set in the code
+        (`os.environ[...] =`, `os.environ.setdefault`) and in launch files
+        (Dockerfiles, shell scripts, .env, CI/YAML configs).
+    """,
+    example="""
+        torch.use_deterministic_algorithms(True)   # DET008: no CUBLAS_WORKSPACE_CONFIG anywhere
+    """,
+    fix="""
+        os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")   # before the first CUDA call
+        torch.use_deterministic_algorithms(True)
+    """,
+)
+def cublas_workspace(inv: Inventory) -> Iterator[Hit]:
+    facts = _facts(inv)
+    if any(e.kind == ENV_WRITE and e.name == "CUBLAS_WORKSPACE_CONFIG" for e in facts.events):
+        return
+    if any(s.name == "CUBLAS_WORKSPACE_CONFIG" for s in facts.launch_env):
+        return
+    for ev in facts.events:
+        if ev.kind == DET_ALGOS and ev.value == "True" and ev.name == "torch.use_deterministic_algorithms":
+            yield Hit(
+                "use_deterministic_algorithms(True) without CUBLAS_WORKSPACE_CONFIG: cuBLAS calls on CUDA "
+                "will raise (or, with warn_only, stay nondeterministic)",
+                Location(ev.path, ev.line, ev.column),
+                Fix('Add os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8") before CUDA starts.'),
+                fact=ev,
+            )
+
+
+@rule(
+    "DET009",
+    "tf-op-determinism",
+    Severity.INFO,
+    summary="TensorFlow without `enable_op_determinism()` / `TF_DETERMINISTIC_OPS`",
+    explanation="""
+        `tf.random.set_seed` fixes TensorFlow's random numbers but not the order
+        of floating-point reductions in its GPU (and some multi-threaded CPU)
+        kernels. TensorFlow 2.9+ offers
+        `tf.config.experimental.enable_op_determinism()`, which makes every op
+        deterministic or raises for the ones that cannot be; older releases read
+        `TF_DETERMINISTIC_OPS=1`. Info only: it costs speed.
+    """,
+    example="""
+        import tensorflow as tf
+        tf.random.set_seed(0)            # DET009: ops may still be nondeterministic
+    """,
+    fix="""
+        tf.keras.utils.set_random_seed(0)
+        tf.config.experimental.enable_op_determinism()
+    """,
+)
+def tf_op_determinism(inv: Inventory) -> Iterator[Hit]:
+    facts = _facts(inv)
+    if any(e.kind == ENV_WRITE and e.name == "TF_DETERMINISTIC_OPS" for e in facts.events):
+        return
+    if any(s.name == "TF_DETERMINISTIC_OPS" for s in facts.launch_env):
+        return
+    for entry in facts.entries:
+        imports = [e for e in entry.events if e.kind == IMPORT and "tensorflow" in e.libs]
+        if not imports or any(e.kind == TF_DETERMINISM for e in entry.events):
+            continue
+        yield Hit(
+            f"{_entry_label(entry)} uses TensorFlow without tf.config.experimental.enable_op_determinism()",
+            _entry_location(entry, imports),
+            Fix("Call tf.config.experimental.enable_op_determinism() after seeding."),
+            fact=entry,
+        )
+
+
+@rule(
+    "DET010",
+    "no-random-state",
+    Severity.WARNING,
+    summary="scikit-learn splitter/estimator with randomness and no `random_state`",
+    explanation="""
+        scikit-learn's random splitters (train_test_split, ShuffleSplit,
+        KFold(shuffle=True), ...), ensembles, clusterers, decompositions and
+        dataset generators take a `random_state`. Left at None they draw from
+        NumPy's global generator, so the split or the model changes whenever any
+        earlier code draws a random number, and every run differs when nothing is
+        seeded. scikit-learn's own guidance is to pass an int `random_state` for
+        reproducible results. (KFold without shuffle and
+        `train_test_split(shuffle=False)` are deterministic and not reported.)
+    """,
+    example="""
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2)   # DET010
+    """,
+    fix="""
+        X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2, random_state=0)
+    """,
+)
+def no_random_state(inv: Inventory) -> Iterator[Hit]:
+    for ev in _facts(inv).events:
+        if ev.kind == SKLEARN and ev.value is None:
+            short = ev.name.rsplit(".", 1)[-1]
+            yield Hit(
+                f"{short}() without random_state: the result follows NumPy's global RNG",
+                Location(ev.path, ev.line, ev.column),
+                Fix(f"Pass random_state=<int> to {short}()."),
+                fact=ev,
+            )

@@ -1,0 +1,5 @@
+import torch
+
+
+def seed_everything(seed=0):
+    torch.manual_seed(seed)

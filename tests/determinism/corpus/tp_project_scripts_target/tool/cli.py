@@ -1,0 +1,5 @@
+import torch
+
+
+def main():
+    print(torch.rand(3))

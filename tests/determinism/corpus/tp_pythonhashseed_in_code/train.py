@@ -1,0 +1,4 @@
+import os
+
+os.environ["PYTHONHASHSEED"] = "0"
+print(sorted({"a", "b"}))

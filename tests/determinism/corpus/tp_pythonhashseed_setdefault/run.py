@@ -1,0 +1,4 @@
+import os
+
+os.environ.setdefault("PYTHONHASHSEED", "0")
+print(hash("x"))

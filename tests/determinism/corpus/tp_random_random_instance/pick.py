@@ -1,0 +1,4 @@
+import random
+
+rng = random.Random()
+print(rng.choice([1, 2, 3]))

@@ -1,0 +1,4 @@
+from helpers import make_data
+
+data = make_data(10)
+print(data.shape)

@@ -1,0 +1,4 @@
+from numpy.random import *
+
+x = rand(3)
+print(x)
