@@ -119,3 +119,15 @@ def test_relative_python_on_the_command_line_is_relative_to_cwd(tmp_path: Path, 
     monkeypatch.chdir(tmp_path)
     res = invoke("check", "proj", "--python", "elsewhere", "--select", "DEP006", "--no-color")
     assert "1.0 is installed" in res.stdout and "3.12" not in res.stderr
+
+
+def test_bare_name_is_looked_up_on_path(tmp_path: Path) -> None:
+    prefix = tmp_path / "opt" / "py"
+    make_venv(prefix, version="3.12.5")
+    exe = prefix / "bin" / "python3.12"
+    exe.write_text("", encoding="utf-8")
+    exe.chmod(0o755)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    i = Inventory(proj, python="python3.12", environ={"PATH": str(prefix / "bin")}).get("python")
+    assert i.version == "3.12.5" and i.kind == "venv"
