@@ -267,6 +267,13 @@ def _site_dirs(prefix: Path, vinfo: tuple[int, ...], lib_versions: list[tuple[st
     win = prefix / "Lib" / "site-packages"
     if win.is_dir():
         out.append(str(win))
+    # Debian/Ubuntu's system Python: /usr/local/lib/pythonX.Y/dist-packages, /usr/lib/python3/dist-packages
+    debian = [prefix / "local" / "lib" / f"python{mv}" / "dist-packages" for mv in minors]
+    debian += [prefix / "lib" / "python3" / "dist-packages"]
+    debian += [prefix / "lib" / f"python{mv}" / "dist-packages" for mv in minors]
+    for d in debian:
+        if d.is_dir() and str(d) not in out:
+            out.append(str(d))
     return out
 
 

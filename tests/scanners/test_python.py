@@ -131,3 +131,18 @@ def test_bare_name_is_looked_up_on_path(tmp_path: Path) -> None:
     proj.mkdir()
     i = Inventory(proj, python="python3.12", environ={"PATH": str(prefix / "bin")}).get("python")
     assert i.version == "3.12.5" and i.kind == "venv"
+
+
+def test_debian_system_layout_dist_packages(tmp_path: Path) -> None:
+    usr = tmp_path / "usr"
+    (usr / "lib" / "python3" / "dist-packages").mkdir(parents=True)
+    (usr / "local" / "lib" / "python3.11" / "dist-packages").mkdir(parents=True)
+    (usr / "lib" / "python3.11").mkdir(parents=True)
+    (usr / "bin").mkdir()
+    (usr / "bin" / "python3.11").write_text("", encoding="utf-8")
+    i = interp(tmp_path, str(usr / "bin" / "python3.11"))
+    assert i.kind == "system"
+    assert i.site_packages == (
+        str(usr / "local" / "lib" / "python3.11" / "dist-packages"),
+        str(usr / "lib" / "python3" / "dist-packages"),
+    )
