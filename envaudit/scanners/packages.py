@@ -121,26 +121,27 @@ def _read_head(path: str) -> str | None:
     return data.decode("utf-8", "replace")
 
 
+_HEADER_RE = re.compile(
+    r"^(name|version|requires-dist):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE
+)
+
+
 def _headers(text: str) -> tuple[str, str, list[str]]:
+    """Name, Version and every Requires-Dist of an RFC 822 header block (one regex pass;
+    folded continuation lines are joined)."""
     name = version = ""
     requires: list[str] = []
-    key = ""
-    for line in text.splitlines():
-        if line[:1] in (" ", "\t"):
-            if key == "requires-dist" and requires:
-                requires[-1] += " " + line.strip()
-            continue
-        k, sep, v = line.partition(":")
-        if not sep:
-            continue
-        key = k.strip().lower()
-        v = v.strip()
-        if key == "name" and not name:
-            name = v
-        elif key == "version" and not version:
-            version = v
-        elif key == "requires-dist":
-            requires.append(v)
+    for key, value in _HEADER_RE.findall(text):
+        k = key.lower()
+        if "\n" in value:
+            value = " ".join(part.strip() for part in value.splitlines())
+        value = value.strip()
+        if k == "requires-dist":
+            requires.append(value)
+        elif k == "name":
+            name = name or value
+        else:
+            version = version or value
     return name, version, requires
 
 
@@ -169,12 +170,16 @@ def _read_dist_info(path: str, sp: str, dirname: str) -> InstalledDist | None:
     version = version or fversion
     if not name:
         return None
-    installer = _read_small(os.path.join(path, "INSTALLER"))
+    try:
+        present = set(os.listdir(path))  # one call instead of a failing open per optional file
+    except OSError:
+        present = set()
+    installer = _read_small(os.path.join(path, "INSTALLER")) if "INSTALLER" in present else None
     direct_url = None
-    raw = _read_small(os.path.join(path, "direct_url.json"))
+    raw = _read_small(os.path.join(path, "direct_url.json")) if "direct_url.json" in present else None
     if raw is not None:
         direct_url = _redact_direct_url(raw)
-    top = _read_small(os.path.join(path, "top_level.txt"))
+    top = _read_small(os.path.join(path, "top_level.txt")) if "top_level.txt" in present else None
     return InstalledDist(
         name=name,
         canonical=_canon(name),

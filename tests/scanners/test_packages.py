@@ -127,3 +127,25 @@ def test_legacy_egg_link_develop_install(tmp_path: Path) -> None:
     (site / "dangling.egg-link").write_text(f"{tmp_path / 'gone'}\n.\n", encoding="utf-8")
     _, pk = packages(tmp_path, str(tmp_path / "env"))
     assert [(d.name, d.version) for d in pk.dists] == [("mylib", "0.3.dev0")]
+
+
+def test_venv_with_system_site_packages_sees_the_base(tmp_path: Path) -> None:
+    """`include-system-site-packages = true`: the base interpreter's dists are visible too,
+    exactly as importlib.metadata sees them from inside that venv."""
+    venv = tmp_path / "sys"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True
+    )
+    _, pk = packages(tmp_path, str(venv))
+    out = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-I",  # no user site, no PYTHONPATH: only the venv and its base
+            "-c",
+            "import importlib.metadata as m; print('\\n'.join(sorted({f\"{d.metadata['Name']}=={d.version}\" for d in m.distributions()})))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sorted({f"{d.name}=={d.version}" for d in pk.dists}) == sorted(out.stdout.split())
