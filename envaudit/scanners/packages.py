@@ -1,0 +1,249 @@
+"""The target interpreter's installed distributions, read from its site-packages on disk.
+
+Every `*.dist-info` and `*.egg-info` is read directly: METADATA / PKG-INFO
+headers only (the body, often a whole README, is never parsed), INSTALLER,
+direct_url.json (credentials redacted), top_level.txt and an egg-info's
+requires.txt. No interpreter is run and nothing is imported, which is why this
+is several times faster than `pip freeze`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from envaudit.redact import redact_url
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
+
+_CANON_RE = re.compile(r"[-_.]+")
+_HEAD_CHUNK = 16384
+
+
+def _canon(name: str) -> str:
+    return _CANON_RE.sub("-", name).lower()
+
+
+@dataclass(frozen=True)
+class InstalledDist:
+    name: str
+    canonical: str
+    version: str
+    requires: tuple[str, ...] = ()  # Requires-Dist lines as written
+    installer: str | None = None
+    direct_url: dict[str, Any] | None = field(default=None, hash=False, compare=False)
+    location: str = ""  # the site-packages directory
+    dist_info: str = ""  # the .dist-info / .egg-info path
+    top_level: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class InstalledPackages:
+    dists: tuple[InstalledDist, ...]
+    site_packages: tuple[str, ...] = ()
+
+    def get(self, name: str) -> InstalledDist | None:
+        """The distribution called `name` (any spelling), the first on the path if several."""
+        return self._index().get(_canon(name))
+
+    def _index(self) -> dict[str, InstalledDist]:
+        idx = self.__dict__.get("_idx")
+        if idx is None:
+            idx = {}
+            for d in self.dists:
+                idx.setdefault(d.canonical, d)
+            object.__setattr__(self, "_idx", idx)
+        return idx
+
+    def __contains__(self, name: str) -> bool:
+        return self.get(name) is not None
+
+    def __len__(self) -> int:
+        return len(self.dists)
+
+
+def scan(inv: Inventory) -> InstalledPackages:
+    interp = inv.get("python")
+    dists: list[InstalledDist] = []
+    for sp in interp.site_packages:
+        dists.extend(read_site_packages(sp, inv))
+    return InstalledPackages(tuple(dists), tuple(interp.site_packages))
+
+
+def read_site_packages(sp: str, inv: Inventory | None = None) -> list[InstalledDist]:
+    try:
+        entries = sorted(os.scandir(sp), key=lambda e: e.name)
+    except OSError as exc:
+        if inv is not None:
+            inv.skipped(f"cannot list installed packages in {sp}: {exc.strerror or exc}")
+        return []
+    out = []
+    for e in entries:
+        n = e.name
+        if n.endswith(".dist-info"):
+            d = _read_dist_info(e.path, sp, n)
+        elif n.endswith(".egg-info"):
+            d = _read_egg_info(e.path, sp, n, e.is_dir())
+        else:
+            continue
+        if d is not None:
+            out.append(d)
+        elif inv is not None:
+            inv.diag(f"installed distribution {e.path} has no readable metadata; skipped", None, code="EA002")
+    return out
+
+
+def _read_head(path: str) -> str | None:
+    """The header block of a METADATA/PKG-INFO file (up to the first blank line)."""
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(_HEAD_CHUNK)
+            while b"\n\n" not in data and b"\r\n\r\n" not in data:
+                more = fh.read(_HEAD_CHUNK)
+                if not more:
+                    break
+                data += more
+    except OSError:
+        return None
+    end = data.find(b"\n\n")
+    if end == -1:
+        end = data.find(b"\r\n\r\n")
+    if end != -1:
+        data = data[:end]
+    return data.decode("utf-8", "replace")
+
+
+def _headers(text: str) -> tuple[str, str, list[str]]:
+    name = version = ""
+    requires: list[str] = []
+    key = ""
+    for line in text.splitlines():
+        if line[:1] in (" ", "\t"):
+            if key == "requires-dist" and requires:
+                requires[-1] += " " + line.strip()
+            continue
+        k, sep, v = line.partition(":")
+        if not sep:
+            continue
+        key = k.strip().lower()
+        v = v.strip()
+        if key == "name" and not name:
+            name = v
+        elif key == "version" and not version:
+            version = v
+        elif key == "requires-dist":
+            requires.append(v)
+    return name, version, requires
+
+
+def _read_small(path: str) -> str | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read(1_000_000)
+    except OSError:
+        return None
+
+
+def _from_dirname(dirname: str) -> tuple[str, str]:
+    stem = dirname.rsplit(".", 1)[0]
+    name, _, rest = stem.partition("-")
+    version = rest.split("-", 1)[0] if rest else ""
+    return name, version
+
+
+def _read_dist_info(path: str, sp: str, dirname: str) -> InstalledDist | None:
+    head = _read_head(os.path.join(path, "METADATA"))
+    if head is None:
+        return None
+    name, version, requires = _headers(head)
+    fname, fversion = _from_dirname(dirname)
+    name = name or fname
+    version = version or fversion
+    if not name:
+        return None
+    installer = _read_small(os.path.join(path, "INSTALLER"))
+    direct_url = None
+    raw = _read_small(os.path.join(path, "direct_url.json"))
+    if raw is not None:
+        direct_url = _redact_direct_url(raw)
+    top = _read_small(os.path.join(path, "top_level.txt"))
+    return InstalledDist(
+        name=name,
+        canonical=_canon(name),
+        version=version,
+        requires=tuple(requires),
+        installer=installer.strip() or None if installer is not None else None,
+        direct_url=direct_url,
+        location=sp,
+        dist_info=path,
+        top_level=tuple(t.strip() for t in top.splitlines() if t.strip()) if top else (),
+    )
+
+
+def _read_egg_info(path: str, sp: str, dirname: str, is_dir: bool) -> InstalledDist | None:
+    head = _read_head(os.path.join(path, "PKG-INFO") if is_dir else path)
+    if head is None:
+        return None
+    name, version, requires = _headers(head)
+    fname, fversion = _from_dirname(dirname)
+    name = name or fname
+    version = version or fversion
+    if not name:
+        return None
+    top: tuple[str, ...] = ()
+    installer = None
+    if is_dir:
+        req_txt = _read_small(os.path.join(path, "requires.txt"))
+        if req_txt and not requires:
+            requires = _egg_requires(req_txt)
+        t = _read_small(os.path.join(path, "top_level.txt"))
+        top = tuple(x.strip() for x in t.splitlines() if x.strip()) if t else ()
+        inst = _read_small(os.path.join(path, "INSTALLER"))
+        installer = inst.strip() or None if inst else None
+    return InstalledDist(
+        name=name,
+        canonical=_canon(name),
+        version=version,
+        requires=tuple(requires),
+        installer=installer,
+        location=sp,
+        dist_info=path,
+        top_level=top,
+    )
+
+
+def _egg_requires(text: str) -> list[str]:
+    """setuptools' requires.txt (`[extra:marker]` sections) -> Requires-Dist strings."""
+    out = []
+    extra = marker = ""
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            section = line[1:-1]
+            extra, _, marker = section.partition(":")
+            continue
+        conds = []
+        if marker:
+            conds.append(f"({marker})")
+        if extra:
+            conds.append(f'extra == "{extra}"')
+        out.append(f"{line}; {' and '.join(conds)}" if conds else line)
+    return out
+
+
+def _redact_direct_url(raw: str) -> dict[str, Any] | None:
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    if isinstance(data.get("url"), str):
+        data["url"] = redact_url(data["url"])
+    return data

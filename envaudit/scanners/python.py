@@ -1,0 +1,290 @@
+"""The target interpreter, found and read from disk: never run.
+
+Order: `--python PATH` (an executable, a venv or a conda env directory), then
+`$VIRTUAL_ENV`, then `.venv/` or `venv/` in the project, then the interpreter
+running envaudit. The version comes from pyvenv.cfg (`version` /
+`version_info`), conda-meta, or the `lib/pythonX.Y` directory; the PEP 508
+marker environment is the running one with the target's Python values put in
+(or `packaging.markers.default_environment()` when the target is this process).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
+
+_LIB_RE = re.compile(r"^(python|pypy)(\d+)\.(\d+)t?$")
+_CONDA_PY_RE = re.compile(r"^python-(\d+\.\d+(?:\.\d+)?)-")
+
+
+@dataclass(frozen=True)
+class Interpreter:
+    executable: str
+    prefix: str
+    version: str  # "3.11.7" ("" when unknown)
+    version_info: tuple[int, ...]
+    implementation: str  # "cpython", "pypy"
+    kind: str  # "venv" | "conda" | "system"
+    site_packages: tuple[str, ...]
+    markers: dict[str, str] = field(default_factory=dict, hash=False, compare=False)
+    found_by: str = "running interpreter"
+    running: bool = False  # the interpreter running envaudit itself
+    base_prefix: str | None = None  # a venv's base installation (pyvenv.cfg `home`)
+
+    @property
+    def minor(self) -> str:
+        return ".".join(str(p) for p in self.version_info[:2])
+
+
+def scan(inv: Inventory) -> Interpreter:
+    arg = inv.python_arg
+    if arg:
+        p = Path(arg).expanduser()
+        if not p.is_absolute():
+            p = Path.cwd() / p
+        found = _from_path(p, f"--python {arg}")
+        if found is not None:
+            return found
+        inv.diag(
+            f"--python {arg}: not a Python executable, virtualenv or conda environment; "
+            "auditing the running interpreter instead",
+            None,
+        )
+    venv = inv.environ.get("VIRTUAL_ENV")
+    if venv and Path(venv).is_dir():
+        found = _from_path(Path(venv), "$VIRTUAL_ENV")
+        if found is not None:
+            return found
+    for name in (".venv", "venv"):
+        d = inv.root / name
+        if (d / "pyvenv.cfg").is_file():
+            found = _from_path(d, f"{name}/ in the project")
+            if found is not None:
+                return found
+    return running("running interpreter")
+
+
+def running(found_by: str) -> Interpreter:
+    from packaging.markers import default_environment
+
+    vi = sys.version_info
+    if (Path(sys.prefix) / "conda-meta").is_dir():
+        kind = "conda"
+    elif sys.prefix != getattr(sys, "base_prefix", sys.prefix):
+        kind = "venv"
+    else:
+        kind = "system"
+    return Interpreter(
+        executable=sys.executable,
+        prefix=sys.prefix,
+        version=f"{vi.major}.{vi.minor}.{vi.micro}",
+        version_info=(vi.major, vi.minor, vi.micro),
+        implementation=sys.implementation.name,
+        kind=kind,
+        site_packages=tuple(_running_site_packages()),
+        markers={k: str(v) for k, v in default_environment().items()},
+        found_by=found_by,
+        running=True,
+        base_prefix=getattr(sys, "base_prefix", None),
+    )
+
+
+def _running_site_packages() -> list[str]:
+    import site
+    import sysconfig
+
+    paths: list[str] = []
+    candidates: list[str] = []
+    with contextlib.suppress(AttributeError):  # very old virtualenv
+        candidates += site.getsitepackages()
+    candidates += [sysconfig.get_paths().get("purelib", ""), sysconfig.get_paths().get("platlib", "")]
+    if site.ENABLE_USER_SITE and site.USER_SITE:
+        candidates.append(site.USER_SITE)
+    for c in candidates:
+        if c and os.path.isdir(c) and c not in paths:
+            paths.append(c)
+    return paths
+
+
+def _is_same_as_running(prefix: Path) -> bool:
+    try:
+        return prefix.resolve() == Path(sys.prefix).resolve()
+    except OSError:
+        return False
+
+
+def _from_path(p: Path, found_by: str) -> Interpreter | None:
+    """An executable, a venv dir or a conda env dir -> Interpreter (read from disk)."""
+    try:
+        if p.is_dir():
+            prefix = p
+            exe = _find_exe(prefix)
+        elif p.exists():
+            exe = p
+            # <prefix>/bin/python or <prefix>/Scripts/python.exe or <prefix>/python.exe (conda, Windows)
+            prefix = p.parent.parent if p.parent.name in ("bin", "Scripts") else p.parent
+        else:
+            return None
+    except OSError:
+        return None
+    if _is_same_as_running(prefix):
+        return running(found_by)
+    cfg = _pyvenv_cfg(prefix / "pyvenv.cfg")
+    lib_versions = _lib_versions(prefix)
+    if cfg is not None:
+        kind = "venv"
+    elif (prefix / "conda-meta").is_dir():
+        kind = "conda"
+    elif lib_versions or exe is not None:
+        kind = "system"
+    else:
+        return None
+    version = ""
+    impl = "cpython"
+    base_prefix = None
+    if cfg is not None:
+        version = cfg.get("version_info") or cfg.get("version") or ""
+        impl = (cfg.get("implementation") or "cpython").lower()
+        home = cfg.get("home")
+        if home:
+            h = Path(home)
+            base_prefix = str(h.parent if h.name in ("bin", "Scripts") else h)
+    if not version and kind == "conda":
+        version = _conda_python(prefix)
+    if not version and lib_versions:
+        version = lib_versions[0][1]
+    if not version and exe is not None:
+        m = re.search(r"python(\d+\.\d+)", exe.name)
+        version = m.group(1) if m else ""
+    if lib_versions and lib_versions[0][0] == "pypy":
+        impl = "pypy"
+    vinfo = _vtuple(version)
+    site = _site_dirs(prefix, vinfo, lib_versions)
+    if cfg is not None and cfg.get("include-system-site-packages", "").lower() == "true" and base_prefix:
+        site += [
+            s for s in _site_dirs(Path(base_prefix), vinfo, _lib_versions(Path(base_prefix))) if s not in site
+        ]
+    return Interpreter(
+        executable=str(exe) if exe is not None else str(prefix / "bin" / "python"),
+        prefix=str(prefix),
+        version=version,
+        version_info=vinfo,
+        implementation=impl,
+        kind=kind,
+        site_packages=tuple(site),
+        markers=_markers_for(version, impl),
+        found_by=found_by,
+        running=False,
+        base_prefix=base_prefix,
+    )
+
+
+def _find_exe(prefix: Path) -> Path | None:
+    for rel in ("bin/python3", "bin/python", "Scripts/python.exe", "python.exe"):
+        c = prefix / rel
+        if os.path.lexists(c):
+            return c
+    return None
+
+
+def _pyvenv_cfg(path: Path) -> dict[str, str] | None:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return None
+    out = {}
+    for line in text.splitlines():
+        if "=" in line:
+            k, _, v = line.partition("=")
+            out[k.strip().lower()] = v.strip()
+    return out
+
+
+def _lib_versions(prefix: Path) -> list[tuple[str, str]]:
+    """[(impl, "3.11")] from lib/pythonX.Y directories, newest first."""
+    found = []
+    for lib in ("lib", "lib64"):
+        try:
+            names = os.listdir(prefix / lib)
+        except OSError:
+            continue
+        for n in names:
+            m = _LIB_RE.match(n)
+            if m:
+                found.append((m.group(1), f"{m.group(2)}.{m.group(3)}"))
+    found.sort(key=lambda t: _vtuple(t[1]), reverse=True)
+    return found
+
+
+def _conda_python(prefix: Path) -> str:
+    try:
+        names = os.listdir(prefix / "conda-meta")
+    except OSError:
+        return ""
+    for n in sorted(names):
+        m = _CONDA_PY_RE.match(n)
+        if m and n.endswith(".json"):
+            return m.group(1)
+    return ""
+
+
+def _vtuple(version: str) -> tuple[int, ...]:
+    out = []
+    for part in version.split(".")[:3]:
+        m = re.match(r"\d+", part)
+        if not m:
+            break
+        out.append(int(m.group(0)))
+    return tuple(out)
+
+
+def _site_dirs(prefix: Path, vinfo: tuple[int, ...], lib_versions: list[tuple[str, str]]) -> list[str]:
+    out: list[str] = []
+    minors = []
+    if len(vinfo) >= 2:
+        minors.append(f"{vinfo[0]}.{vinfo[1]}")
+    minors += [v for _, v in lib_versions if v not in minors]
+    for lib in ("lib", "lib64"):
+        for mv in minors:
+            for impl in ("python", "pypy"):
+                for t in ("", "t"):
+                    d = prefix / lib / f"{impl}{mv}{t}" / "site-packages"
+                    if d.is_dir() and str(d) not in out and not any(_same(d, o) for o in out):
+                        out.append(str(d))
+    win = prefix / "Lib" / "site-packages"
+    if win.is_dir():
+        out.append(str(win))
+    return out
+
+
+def _same(a: Path, b: str) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _markers_for(version: str, impl: str) -> dict[str, str]:
+    """The marker environment of another interpreter on this machine: platform values are
+    this machine's, Python values the target's."""
+    from packaging.markers import default_environment
+
+    env = {k: str(v) for k, v in default_environment().items()}
+    vinfo = _vtuple(version)
+    if len(vinfo) >= 2:
+        env["python_version"] = f"{vinfo[0]}.{vinfo[1]}"
+        full = ".".join(str(p) for p in vinfo) if len(vinfo) == 3 else f"{vinfo[0]}.{vinfo[1]}"
+        env["python_full_version"] = full
+        if impl == "cpython":
+            env["implementation_version"] = full
+    env["implementation_name"] = impl
+    env["platform_python_implementation"] = {"cpython": "CPython", "pypy": "PyPy"}.get(impl, impl)
+    return env

@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from envaudit.deps import marker_env
+from envaudit.inventory import Inventory
+from tests.fakeenv import make_venv
+
+
+def interp(root: Path, python: str | None = None, environ: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    return Inventory(root, python=python, environ=environ or {}).get("python")
+
+
+def test_running_interpreter_when_nothing_else(tmp_path: Path) -> None:
+    from packaging.markers import default_environment
+
+    i = interp(tmp_path)
+    assert i.running and i.found_by == "running interpreter"
+    assert i.version_info[:2] == sys.version_info[:2]
+    assert i.markers == default_environment()
+    assert any(Path(p).is_dir() for p in i.site_packages)
+
+
+def test_python_arg_venv_dir_and_executable(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    site = make_venv(venv, version="3.10.14")
+    for arg in (str(venv), str(venv / "bin" / "python")):
+        i = interp(tmp_path, arg)
+        assert i.kind == "venv"
+        assert i.version == "3.10.14" and i.version_info == (3, 10, 14)
+        assert i.site_packages == (str(site),)
+        assert i.markers["python_version"] == "3.10"
+        assert i.markers["python_full_version"] == "3.10.14"
+        assert i.found_by.startswith("--python")
+        assert not i.running
+
+
+def test_uv_style_version_info_key(tmp_path: Path) -> None:
+    make_venv(tmp_path / "env", version="3.12.3", key="version_info")
+    assert interp(tmp_path, str(tmp_path / "env")).version == "3.12.3"
+
+
+def test_version_from_lib_dir_when_cfg_has_none(tmp_path: Path) -> None:
+    venv = tmp_path / "env"
+    make_venv(venv, version="3.9.1")
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n", encoding="utf-8")
+    i = interp(tmp_path, str(venv))
+    assert i.version == "3.9" and i.markers["python_version"] == "3.9"
+
+
+def test_virtual_env_then_project_venv(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    make_venv(proj / ".venv", version="3.11.2")
+    outside = tmp_path / "outside"
+    make_venv(outside, version="3.12.1")
+    assert interp(proj, environ={"VIRTUAL_ENV": str(outside)}).version == "3.12.1"
+    i = interp(proj)
+    assert i.version == "3.11.2" and i.found_by == ".venv/ in the project"
+    # --python wins over both
+    assert interp(proj, str(outside), {"VIRTUAL_ENV": str(proj / ".venv")}).version == "3.12.1"
+
+
+def test_conda_env(tmp_path: Path) -> None:
+    env = tmp_path / "conda"
+    (env / "conda-meta").mkdir(parents=True)
+    (env / "conda-meta" / "python-3.10.13-hd12c33a_0_cpython.json").write_text("{}", encoding="utf-8")
+    (env / "lib" / "python3.10" / "site-packages").mkdir(parents=True)
+    (env / "bin").mkdir()
+    (env / "bin" / "python").write_text("", encoding="utf-8")
+    i = interp(tmp_path, str(env))
+    assert i.kind == "conda" and i.version == "3.10.13"
+    assert i.site_packages == (str(env / "lib" / "python3.10" / "site-packages"),)
+
+
+def test_system_layout(tmp_path: Path) -> None:
+    prefix = tmp_path / "usr"
+    (prefix / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
+    (prefix / "bin").mkdir()
+    (prefix / "bin" / "python3.11").write_text("", encoding="utf-8")
+    i = interp(tmp_path, str(prefix / "bin" / "python3.11"))
+    assert i.kind == "system" and i.version == "3.11"
+
+
+def test_bad_python_arg_is_a_finding_not_a_crash(tmp_path: Path) -> None:
+    inv = Inventory(tmp_path, python=str(tmp_path / "nope"), environ={})
+    i = inv.get("python")
+    assert i.running
+    assert any("--python" in d.message for d in inv.diagnostics)
+
+
+def test_real_venv_is_read_without_running_it(tmp_path: Path) -> None:
+    venv = tmp_path / "real"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    i = interp(tmp_path, str(venv))
+    assert i.kind == "venv"
+    assert i.version_info[:2] == sys.version_info[:2]
+    assert i.site_packages and Path(i.site_packages[0]).name == "site-packages"
+    assert marker_env(i)["python_version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"

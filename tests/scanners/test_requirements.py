@@ -1,0 +1,202 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from envaudit.inventory import Inventory
+from envaudit.scanners.requirements import is_requirements_name, parse_requirements_file
+from tests.conftest import write
+
+
+def scan(root: Path, environ: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    inv = Inventory(root, environ=environ or {})
+    return inv, inv.get("requirements")
+
+
+def by_name(reqs, name):  # type: ignore[no-untyped-def]
+    return [d for d in reqs.requirements if d.name == name]
+
+
+def test_full_grammar(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": """
+                # a comment
+                --index-url https://user:hunter2@pypi.example.com/simple
+                --extra-index-url https://download.pytorch.org/whl/cpu
+                torch==2.3.1 \\
+                    --hash=sha256:aa11 \\
+                    --hash sha256:bb22
+                Numpy>=1.26 ; python_version < "3.0"  # old pythons only
+                foo[bar,baz]==1.0; sys_platform == "win32"
+                ${PKG_NAME}==1.0
+                $lower==2
+                -e git+https://tok:secret@github.com/a/b.git@main#egg=b_pkg
+                https://files.example.com/pkg-1.0-py3-none-any.whl#sha256=00ff
+                pkg2 @ git+https://github.com/a/c@0123456789012345678901234567890123456789
+                ./libs/local
+            """,
+        },
+    )
+    inv, reqs = scan(tmp_path, {"PKG_NAME": "requests"})
+    (f,) = reqs.files
+    assert f.role == "pin" and f.compiled_by is None
+    assert f.options[0] == "--index-url https://***@pypi.example.com/simple"
+    torch = by_name(reqs, "torch")[0]
+    assert (torch.line, torch.specifier, torch.exact_version) == (4, "==2.3.1", "2.3.1")
+    assert torch.hashes == ("sha256:aa11", "sha256:bb22")
+    numpy = by_name(reqs, "numpy")[0]
+    assert numpy.line == 7 and numpy.marker == 'python_version < "3.0"' and not numpy.applies
+    foo = by_name(reqs, "foo")[0]
+    assert foo.extras == ("bar", "baz") and not foo.applies
+    assert by_name(reqs, "requests")[0].specifier == "==1.0"
+    assert not by_name(reqs, "lower")  # `$lower==2` is not expanded: an invalid requirement
+    assert any(d.path == "requirements.txt" and d.line == 10 for d in inv.diagnostics)
+    b = by_name(reqs, "b-pkg")[0]
+    assert b.editable and b.url is not None and "secret" not in b.url and "secret" not in b.raw
+    assert by_name(reqs, "pkg")[0].url.endswith("#sha256=00ff")
+    assert by_name(reqs, "pkg2")[0].url.endswith("0123456789012345678901234567890123456789")
+    assert by_name(reqs, "local")[0].url == "./libs/local"
+
+
+def test_includes_constraints_roles_and_cycles(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "-r requirements/base.txt\n-c constraints/pins.txt\ntorch\n",
+            "requirements/base.txt": "-r ../requirements.txt\nnumpy==1.26.4\n",
+            "constraints/pins.txt": "torch==2.3.1\n",
+            "requirements.in": "torch>=2\n",
+            "requirements-dev.txt": "--requirement=requirements.txt\n-r missing.txt\npytest==8.0\n",
+        },
+    )
+    inv, reqs = scan(tmp_path)
+    roles = {f.path: f.role for f in reqs.files}
+    assert roles == {
+        "requirements.txt": "pin",
+        "requirements/base.txt": "pin",
+        "constraints/pins.txt": "constraint",
+        "requirements.in": "range",
+        "requirements-dev.txt": "pin",
+    }
+    numpy = by_name(reqs, "numpy")
+    assert len(numpy) == 1 and numpy[0].path == "requirements/base.txt" and numpy[0].line == 2
+    assert reqs.closure("requirements-dev.txt") == [
+        "requirements-dev.txt",
+        "requirements.txt",
+        "requirements/base.txt",
+        "constraints/pins.txt",
+    ]
+    msgs = [(d.path, d.line, d.message) for d in inv.diagnostics]
+    cycle = [m for m in msgs if "cycle" in m[2]]
+    assert cycle and cycle[0][:2] == ("requirements/base.txt", 1)
+    assert "requirements.txt" in cycle[0][2] and "requirements/base.txt" in cycle[0][2]
+    assert ("requirements-dev.txt", 2, "included file missing.txt does not exist") in msgs
+
+
+def test_self_include(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.txt": "-r requirements.txt\nx==1\n"})
+    inv, reqs = scan(tmp_path)
+    assert [d.name for d in reqs.requirements] == ["x"]
+    assert any("includes itself" in d.message for d in inv.diagnostics)
+
+
+def test_suppression_on_a_continuation_line(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.txt": "a==1\nb==2 \\\n   --hash=sha256:00  # envaudit: ignore[DEP005]\n"})
+    inv, _ = scan(tmp_path)
+    assert inv.is_suppressed("DEP005", "requirements.txt", 2)
+    assert not inv.is_suppressed("DEP002", "requirements.txt", 2)
+    assert not inv.is_suppressed("DEP005", "requirements.txt", 1)
+
+
+def test_compiled_by_headers(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "#\n# This file is autogenerated by pip-compile with Python 3.11\n#\nx==1\n",
+            "requirements-uv.txt": "# This file was autogenerated by uv via the following command:\n"
+            "#    uv pip compile requirements.in -o requirements-uv.txt\nx==1\n",
+        },
+    )
+    _, reqs = scan(tmp_path)
+    assert {f.path: f.compiled_by for f in reqs.files} == {
+        "requirements.txt": "pip-compile",
+        "requirements-uv.txt": "uv pip compile",
+    }
+
+
+@pytest.mark.parametrize(
+    ("rel", "expected"),
+    [
+        ("requirements.txt", True),
+        ("requirements-gpu.txt", True),
+        ("requirements/dev.txt", True),
+        ("docker/requirements.txt", True),
+        ("constraints.txt", True),
+        ("requirements.in", True),
+        ("dev.in", True),
+        ("MANIFEST.in", False),
+        ("src/config.h.in", False),
+        ("notes.txt", False),
+    ],
+)
+def test_discovery(rel: str, expected: bool) -> None:
+    assert is_requirements_name(rel) is expected
+
+
+def test_bad_input_becomes_diagnostics(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": b"\x00\x01\x02binary junk\xff",
+            "requirements-latin1.txt": "numpy==1.0  # caf\xe9\n".encode("latin-1"),
+            "requirements-bad.txt": "torch=>1\n-r\n--bogus-option x\nok==1 --hash=nothex\n",
+        },
+    )
+    inv, reqs = scan(tmp_path)
+    msgs = {(d.path, d.line): d.message for d in inv.diagnostics}
+    assert "binary" in msgs[("requirements.txt", 1)]
+    assert "UTF-8" in msgs[("requirements-latin1.txt", 1)]
+    assert "invalid requirement" in msgs[("requirements-bad.txt", 1)]
+    assert "needs a file name" in msgs[("requirements-bad.txt", 2)]
+    assert "unknown option" in msgs[("requirements-bad.txt", 3)]
+    assert "malformed --hash" in msgs[("requirements-bad.txt", 4)]
+    assert [d.name for d in reqs.requirements] == ["ok"]
+
+
+def test_huge_file_is_refused_quickly(tmp_path: Path) -> None:
+    import time
+
+    p = tmp_path / "requirements.txt"
+    line = b"numpy==1.26.4\n"
+    with open(p, "wb") as fh:
+        fh.write(line * (50 * 1024 * 1024 // len(line)))
+    t = time.perf_counter()
+    inv, reqs = scan(tmp_path)
+    assert time.perf_counter() - t < 2
+    assert reqs.requirements == ()
+    assert any(d.path == "requirements.txt" and "MB" in d.message for d in inv.diagnostics)
+
+
+def test_parse_requirements_file_api(tmp_path: Path) -> None:
+    write(tmp_path, {"docker/reqs.txt": "-r more.txt\nflask==3.0\n", "docker/more.txt": "gunicorn\n"})
+    inv = Inventory(tmp_path, environ={})
+    got = parse_requirements_file(inv, "docker/reqs.txt")
+    assert [(d.name, d.path, d.line) for d in got] == [
+        ("flask", "docker/reqs.txt", 2),
+        ("gunicorn", "docker/more.txt", 1),
+    ]
+
+
+@pytest.mark.skipif(os.geteuid() == 0, reason="root reads unreadable files")
+def test_unreadable_file(tmp_path: Path) -> None:
+    p = write(tmp_path, {"requirements.txt": "x==1\n"}) / "requirements.txt"
+    p.chmod(0)
+    try:
+        inv, _ = scan(tmp_path)
+        assert any(d.path == "requirements.txt" and "cannot read" in d.message for d in inv.diagnostics)
+    finally:
+        p.chmod(0o644)
