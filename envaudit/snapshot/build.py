@@ -67,8 +67,10 @@ def _python(facts: Any) -> dict[str, Any] | None:
         for k in ("executable", "prefix", "version", "implementation", "kind", "found_by")
     }
     markers = getattr(facts, "markers", None)
-    if isinstance(markers, dict):
-        out["markers"] = to_jsonable(markers)
+    if isinstance(markers, dict):  # the kernel's release and build are host facts, under `host`
+        out["markers"] = to_jsonable(
+            {k: v for k, v in markers.items() if k not in ("platform_release", "platform_version")}
+        )
     return out
 
 

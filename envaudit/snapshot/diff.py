@@ -26,7 +26,7 @@ GROUPS: tuple[tuple[str, str], ...] = (
 )
 TITLES = dict(GROUPS)
 # The identity of a host (or of a GPU, `cuda.gpus[i].uuid`) is not a difference between two hosts.
-_NOT_COMPARED = {("host", "hostname")}
+_NOT_COMPARED = {("host", "hostname"), ("python", "found_by")}
 _ID_KEYS = ("name", "path", "index", "id")
 
 
