@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import os
 import platform
+import re
+import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -60,8 +63,48 @@ def mem_total(meminfo: str | None) -> int | None:
     return None
 
 
+def cpu_flags(cpuinfo: str | None) -> list[str]:
+    """The CPU's feature flags (x86 `flags`, ARM `Features`), sorted: AVX-512 or not
+    changes which kernels MKL/oneDNN pick, and so the last bits of results."""
+    if not cpuinfo:
+        return []
+    for line in cpuinfo.splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in ("flags", "Features"):
+            return sorted(set(value.split()))
+    return []
+
+
+_VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?")
+
+
+def tool_version(tool: str, timeout: float = 5.0) -> str | None:
+    """First line of `tool --version` (gcc, clang, cmake: what builds extensions), or None."""
+    exe = shutil.which(tool)
+    if exe is None:
+        return None
+    try:
+        proc = subprocess.run(
+            [exe, "--version"], capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    first = (proc.stdout or proc.stderr).strip().splitlines()
+    return first[0].strip() if proc.returncode == 0 and first else None
+
+
+def compilers() -> dict[str, str | None]:
+    """gcc, clang and cmake versions, asked concurrently (cmake alone takes ~60 ms)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    tools = ("gcc", "clang", "cmake")
+    with ThreadPoolExecutor(max_workers=len(tools)) as pool:
+        return dict(zip(tools, pool.map(tool_version, tools), strict=True))
+
+
 def host_info() -> dict[str, Any]:
     uname = platform.uname()
+    cpuinfo = _read("/proc/cpuinfo")
     libc, libc_version = platform.libc_ver() if uname.system == "Linux" else ("", "")
     return {
         "hostname": uname.node or None,
@@ -72,7 +115,9 @@ def host_info() -> dict[str, Any]:
         "machine": uname.machine or None,
         "platform": platform.platform(),
         "libc": f"{libc} {libc_version}".strip() or None,
-        "cpu_model": cpu_model(_read("/proc/cpuinfo")) or platform.processor() or None,
+        "cpu_model": cpu_model(cpuinfo) or platform.processor() or None,
+        "cpu_flags": cpu_flags(cpuinfo),
         "cpu_count": os.cpu_count(),
         "memory_total": mem_total(_read("/proc/meminfo")),
+        "toolchain": compilers(),
     }
