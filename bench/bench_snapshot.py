@@ -125,15 +125,15 @@ def parse_collect_env(text: str) -> dict[str, str]:
     lines = text.splitlines()
     for i, line in enumerate(lines):
         key, sep, value = line.partition(":")
-        if sep and key in {f for f, _, _ in FIELDS}:
-            out[key] = value.strip() or (lines[i + 1].strip() if i + 1 < len(lines) else "")
-        elif line.startswith("[conda]"):
+        if line.startswith("[conda]"):
             out["[conda]"] = line[len("[conda]") :].strip()
         elif line.startswith("Versions of relevant libraries"):
             libs = [x for x in lines[i + 1 :] if x.startswith("[pip")]
             out["Versions of relevant libraries"] = f"{len(libs)} pip lines (grep)"
         elif line.startswith("Model name:"):
             out["CPU"] = value.strip()
+        elif sep and key in {f for f, _, _ in FIELDS}:
+            out[key] = value.strip() or (lines[i + 1].strip() if i + 1 < len(lines) else "")
     return out
 
 
