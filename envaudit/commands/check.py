@@ -67,6 +67,10 @@ def check(
     if not path.exists():
         raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
     root = path.resolve()
+    if python:  # relative to where the user typed it; a relative `python` in the config is the project's
+        import os
+
+        python = os.path.abspath(os.path.expanduser(python))
     try:
         cfg = load_config(root, config_path)
         cfg = cfg.with_overrides(

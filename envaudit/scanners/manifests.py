@@ -148,8 +148,9 @@ def _pyproject(
         inv.diag(f"invalid TOML: {exc}", rel, toml_error_line(exc, text.text))
         return
     lines = _Lines(text.text)
-    has = False
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    dynamic = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    has = "dependencies" in dynamic  # filled in by the build backend from another file
     if "dependencies" in project:
         has = True
         start = lines.section(r"^\[project\]$")
@@ -507,6 +508,9 @@ def _conda(inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest],
                 continue
             name = m.group("name")
             spec, _build = conda_spec(m.group("spec"))
+            if spec and not _valid_specifier(spec):
+                inv.diag(f"unreadable conda dependency {item.value!r}", rel, line)
+                continue
             if name.lower() == "python":
                 python = m.group("spec").strip() or None
                 continue
@@ -560,3 +564,13 @@ def _conda(inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest],
                     if d:
                         out.append(d)
     files.append(Manifest(rel, "environment.yml", has, python))
+
+
+def _valid_specifier(spec: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        SpecifierSet(spec)
+    except InvalidSpecifier:
+        return False
+    return True

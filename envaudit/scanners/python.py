@@ -1,6 +1,8 @@
 """The target interpreter, found and read from disk: never run.
 
-Order: `--python PATH` (an executable, a venv or a conda env directory), then
+Order: `--python PATH` (an executable, a venv or a conda env directory; the CLI
+makes it absolute, a relative `python` in the configuration is relative to the
+project root), then
 `$VIRTUAL_ENV`, then `.venv/` or `venv/` in the project, then the interpreter
 running envaudit. The version comes from pyvenv.cfg (`version` /
 `version_info`), conda-meta, or the `lib/pythonX.Y` directory; the PEP 508
@@ -49,7 +51,7 @@ def scan(inv: Inventory) -> Interpreter:
     if arg:
         p = Path(arg).expanduser()
         if not p.is_absolute():
-            p = Path.cwd() / p
+            p = inv.root / p  # `python = ".venv"` in the project's config
         found = _from_path(p, f"--python {arg}")
         if found is not None:
             return found

@@ -98,3 +98,24 @@ def test_real_venv_is_read_without_running_it(tmp_path: Path) -> None:
     assert i.version_info[:2] == sys.version_info[:2]
     assert i.site_packages and Path(i.site_packages[0]).name == "site-packages"
     assert marker_env(i)["python_version"] == f"{sys.version_info[0]}.{sys.version_info[1]}"
+
+
+def test_relative_python_in_config_is_relative_to_the_project(tmp_path: Path) -> None:
+    from envaudit.config import Config
+
+    proj = tmp_path / "proj"
+    make_venv(proj / "envs" / "py310", version="3.10.4")
+    inv = Inventory(proj, config=Config(python="envs/py310"), environ={})
+    assert inv.get("python").version == "3.10.4"
+
+
+def test_relative_python_on_the_command_line_is_relative_to_cwd(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import invoke
+
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "requirements.txt").write_text("numpy==1.26.4\n", encoding="utf-8")
+    make_venv(tmp_path / "elsewhere", {"numpy": "1.0"}, version="3.12.2")
+    monkeypatch.chdir(tmp_path)
+    res = invoke("check", "proj", "--python", "elsewhere", "--select", "DEP006", "--no-color")
+    assert "1.0 is installed" in res.stdout and "3.12" not in res.stderr

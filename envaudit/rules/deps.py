@@ -1,0 +1,652 @@
+"""DEP: dependencies, manifests and the installed environment.
+
+Pinned means exactly one `==` without `.*`, or `===` (envaudit.deps.is_pinned).
+Markers are evaluated for the *target* interpreter: a requirement that does not
+apply there never fires DEP006/DEP007. The installed side is read from disk.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from functools import lru_cache
+from pathlib import PurePosixPath
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+from envaudit.deps import Declared, evaluate_marker, marker_env, parse_pep508, pin_satisfied
+from envaudit.model import Fix, Hit, Location, Severity
+from envaudit.rules import rule
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
+    from envaudit.scanners.packages import InstalledPackages
+
+LOCKFILES = (
+    "poetry.lock",
+    "uv.lock",
+    "Pipfile.lock",
+    "pdm.lock",
+    "conda-lock.yml",
+    "conda-lock.yaml",
+)
+# Tools for testing, linting, typing, formatting and docs: they belong in a dev/test
+# requirements file, an extra or a dependency group, not in what the project needs to run.
+DEV_TOOLS = frozenset(
+    {
+        "pytest",
+        "black",
+        "ruff",
+        "flake8",
+        "mypy",
+        "pylint",
+        "isort",
+        "pre-commit",
+        "tox",
+        "nox",
+        "coverage",
+        "hypothesis",
+        "bandit",
+        "pyright",
+        "autopep8",
+        "yapf",
+        "pycodestyle",
+        "pydocstyle",
+        "pyflakes",
+        "codespell",
+        "twine",
+        "sphinx",
+        "mkdocs",
+        "ipdb",
+        "pdbpp",
+        "nbqa",
+        "bump2version",
+        "interrogate",
+        "pytest-cov",
+        "pytest-xdist",
+        "pytest-mock",
+    }
+)
+DEV_PREFIXES = ("pytest-", "flake8-", "types-", "sphinx-", "mkdocs-", "mypy-")
+_DEV_FILE_RE = re.compile(
+    r"(^|[-_./])(dev|devel|develop|test|tests|testing|lint|docs?|ci|tox|check|style|typing|build)([-_.]|$)"
+)
+_HEX40 = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+_URL_HASH = re.compile(r"[#&](sha256|sha384|sha512)=[0-9a-fA-F]+")
+
+
+# ------------------------------------------------------------------ helpers
+def declared(inv: Inventory) -> list[Declared]:
+    return [*inv.get("requirements").requirements, *inv.get("manifests").requirements]
+
+
+def _loc(d: Declared) -> Location:
+    return Location(d.path, d.line or None)
+
+
+def _where(d: Declared) -> str:
+    return f"{d.path}:{d.line}" if d.line else d.path
+
+
+def _installable_pin(d: Declared) -> bool:
+    """A pinned requirement that pip would install from this file (constraints install nothing)."""
+    return d.source in ("requirements", "conda-pip") and d.role == "pin" and d.exact_version is not None
+
+
+def _line_text(inv: Inventory, rel: str, line: int) -> str | None:
+    text = inv.read(inv.root / rel, record=False)
+    if text is None:
+        return None
+    lines = text.text.splitlines()
+    return lines[line - 1] if 1 <= line <= len(lines) else None
+
+
+def _replace_line_diff(inv: Inventory, d: Declared, new_line: str) -> str | None:
+    old = _line_text(inv, d.path, d.line)
+    if old is None or old.rstrip().endswith("\\"):
+        return None  # a continued requirement: describe, do not guess a diff
+    return f"--- a/{d.path}\n+++ b/{d.path}\n@@ -{d.line} +{d.line} @@\n-{old}\n+{new_line}\n"
+
+
+def _constraint_pins(inv: Inventory, path: str) -> dict[str, str]:
+    """Exact pins that reach `path`'s install through -c files of its include tree."""
+    reqs = inv.get("requirements")
+    files = {f.path: f for f in reqs.files}
+    out: dict[str, str] = {}
+    # every root whose closure contains `path` contributes its constraint files
+    roots = [f.path for f in reqs.files if path in reqs.closure(f.path)]
+    constraint_files: set[str] = set()
+    for r in roots:
+        for p in reqs.closure(r):
+            f = files.get(p)
+            if f is not None and f.role == "constraint":
+                constraint_files.add(p)
+    for d in reqs.requirements:
+        if d.path in constraint_files and d.exact_version:
+            out.setdefault(d.name, d.exact_version)
+    return out
+
+
+# -------------------------------------------------------------------- DEP001
+@rule(
+    "DEP001",
+    "no-dependency-manifest",
+    Severity.ERROR,
+    summary="No requirements file, pyproject dependencies, Pipfile, environment.yml or lockfile at all",
+    explanation="""
+        Without a dependency manifest nobody — not a colleague, not CI, not you in six
+        months — can know which packages the code needs, let alone which versions.
+        envaudit looks for requirements*.txt / *.in, pyproject.toml dependencies
+        (PEP 621, Poetry, dependency groups), setup.cfg install_requires, setup.py,
+        Pipfile, environment.yml and lockfiles (poetry.lock, uv.lock, Pipfile.lock,
+        pdm.lock, pylock.toml, conda-lock).
+    """,
+    example="""
+        <environment>: DEP001 [error] no dependency manifest: nothing declares what this project needs
+    """,
+    fix="""
+        Record what runs today: `pip freeze > requirements.txt` in the project's
+        environment (then prune it to direct dependencies, or compile it from a
+        requirements.in with pip-compile --generate-hashes).
+    """,
+)
+def no_dependency_manifest(inv: Inventory) -> Iterator[Hit]:
+    if inv.get("requirements").files:
+        return
+    if any(m.has_dependencies for m in inv.get("manifests").files):
+        return
+    for rel in inv.files():
+        name = PurePosixPath(rel).name
+        if name in LOCKFILES or name in ("Pipfile", "setup.py") or name.endswith(".conda-lock.yml"):
+            return
+        if name == "pylock.toml" or (name.startswith("pylock.") and name.endswith(".toml")):
+            return
+    yield Hit(
+        "no dependency manifest: nothing declares what this project needs (no requirements file, "
+        "pyproject dependencies, setup.cfg, Pipfile, environment.yml or lockfile)",
+        Location(),
+        Fix(
+            "write the direct dependencies with their versions into requirements.txt (`pip freeze` shows them)"
+        ),
+    )
+
+
+# -------------------------------------------------------------------- DEP002
+def _is_pinning_role(d: Declared) -> bool:
+    return d.role == "pin" and d.source in ("requirements", "conda", "conda-pip", "dockerfile")
+
+
+@rule(
+    "DEP002",
+    "unpinned-requirement",
+    Severity.ERROR,
+    summary="A requirement in a pinning file without an exact `==`/`===` pin",
+    explanation="""
+        A requirements*.txt (not a .in), an environment.yml or a Dockerfile `pip
+        install` is what gets installed, so each line must name one version. `torch`,
+        `torch>=2`, `torch~=2.3` and `torch==2.3.*` all install whatever is newest on
+        the day, and the project silently changes under you. Pinned means exactly
+        one `==` without `.*`, or `===`. A pin in a `-c` constraints file that the
+        file uses counts. Markers do not excuse a missing pin: a line that applies
+        on another platform is still installed there. Ranges belong in
+        pyproject.toml or requirements.in, compiled into a pinned file.
+    """,
+    example="""
+        requirements.txt:1: DEP002 [error] `torch` is not pinned (no version): pin it with `==`
+    """,
+    fix="""
+        Pin each line to the version you tested (`torch==2.3.1`); the fix shows the
+        installed version. Better: keep ranges in requirements.in and generate this
+        file with `pip-compile --generate-hashes requirements.in`.
+    """,
+)
+def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
+    installed = inv.get("packages")
+    constraint_cache: dict[str, dict[str, str]] = {}
+    for d in declared(inv):
+        if not _is_pinning_role(d) or d.pinned or d.url is not None or d.editable or not d.name:
+            continue
+        if d.source == "requirements":
+            pins = constraint_cache.setdefault(d.path, _constraint_pins(inv, d.path))
+            if d.name in pins:
+                continue  # pinned by a -c constraints file it installs with
+        what = f"`{d.specifier}`" if d.specifier else "no version"
+        dist = installed.get(d.name)
+        fix_desc = "pin it to one exact version with `==`"
+        diff = None
+        if dist is not None and d.source in ("requirements", "conda-pip"):
+            extras = f"[{','.join(d.extras)}]" if d.extras else ""
+            marker = f"; {d.marker}" if d.marker else ""
+            pinned = f"{d.name}{extras}=={dist.version}{marker}"
+            fix_desc = f"pin it to the installed version: `{pinned}`"
+            if d.source == "requirements":
+                diff = _replace_line_diff(inv, d, pinned)
+        elif dist is not None and d.source == "conda":
+            fix_desc = f"pin it to the installed version: `{d.name}=={dist.version}`"
+        yield Hit(
+            f"`{d.name}` is not pinned ({what}): pin it with `==`",
+            _loc(d),
+            Fix(fix_desc, diff),
+            fact=d,
+        )
+
+
+# -------------------------------------------------------------------- DEP005
+def _hashed(d: Declared) -> bool:
+    """`--hash` options, or a URL carrying its own `#sha256=` (pip trusts both)."""
+    return bool(d.hashes) or bool(d.url and _URL_HASH.search(d.url))
+
+
+@rule(
+    "DEP005",
+    "missing-hashes",
+    Severity.WARNING,
+    summary="Pinned requirements without `--hash` (pip's hash-checking mode)",
+    explanation="""
+        A version pin names a release, not the bytes: a re-uploaded or compromised
+        file, or a different wheel from another index, installs silently. With
+        `--hash=sha256:…` on every requirement pip verifies each download (and
+        turns on hash-checking mode). The mode is all-or-nothing: once one
+        requirement of an install (included files too) carries a hash, or the file
+        says `--require-hashes`, every requirement must, and pip refuses to install
+        otherwise — those lines are errors.
+    """,
+    example="""
+        requirements.txt: DEP005 [warning] 12 pinned requirements without --hash
+        requirements.txt:7: DEP005 [error] `numpy` has no --hash, but hash-checking mode is on (requirements.txt:3 has one): pip will refuse to install
+    """,
+    fix="""
+        Generate the file with hashes: `pip-compile --generate-hashes requirements.in`
+        (or `uv pip compile --generate-hashes`).
+    """,
+)
+def missing_hashes(inv: Inventory) -> Iterator[Hit]:
+    reqs = inv.get("requirements")
+    by_path: dict[str, list[Declared]] = {}
+    for d in reqs.requirements:
+        by_path.setdefault(d.path, []).append(d)
+    files = {f.path: f for f in reqs.files}
+    strict: set[tuple[str, int]] = set()
+    for f in reqs.files:
+        closure = [p for p in reqs.closure(f.path) if files[p].role != "constraint"]
+        members = [d for p in closure for d in by_path.get(p, ())]
+        hashed = next((d for d in members if _hashed(d)), None)
+        forced = next((files[p] for p in closure if files[p].require_hashes), None)
+        if hashed is None and forced is None:
+            continue
+        why = f"{_where(hashed)} has one" if hashed is not None else f"{forced.path} says --require-hashes"  # type: ignore[union-attr]
+        for d in members:
+            if _hashed(d) or (d.path, d.line) in strict:
+                continue
+            strict.add((d.path, d.line))
+            problem = "is editable" if d.editable else "has no --hash"
+            yield Hit(
+                f"`{d.name or d.raw}` {problem}, but hash-checking mode is on ({why}): pip will refuse to install",
+                _loc(d),
+                Fix("add `--hash=sha256:…` for it (pip-compile --generate-hashes writes them all)"),
+                severity=Severity.ERROR,
+                fact=d,
+            )
+    for f in reqs.files:
+        if f.role != "pin":
+            continue  # ranges are not installed as written; constraints install nothing
+        own = by_path.get(f.path, [])
+        pins = [d for d in own if d.pinned and not _hashed(d) and (d.path, d.line) not in strict]
+        if not pins or any(_hashed(d) for d in own):
+            continue
+        tool = f.compiled_by or "pip-compile"
+        cmd = (
+            "uv pip compile --generate-hashes"
+            if tool == "uv pip compile"
+            else "pip-compile --generate-hashes"
+        )
+        yield Hit(
+            f"{len(pins)} pinned requirement{'s' if len(pins) != 1 else ''} without --hash "
+            f"(first: `{pins[0].name}` at line {pins[0].line})",
+            Location(f.path, None),
+            Fix(f"regenerate {f.path} with `{cmd}` from its .in file"),
+            fact=f,
+        )
+
+
+# -------------------------------------------------------------- DEP006/007
+def _targets(inv: Inventory) -> Iterator[Declared]:
+    for d in declared(inv):
+        if (
+            d.source in ("requirements", "conda-pip")
+            and d.role in ("pin", "constraint")
+            and d.exact_version
+            and d.applies
+            and d.url is None
+        ):
+            yield d
+
+
+@rule(
+    "DEP006",
+    "installed-drift",
+    Severity.ERROR,
+    summary="The target environment has a different version than the pin says",
+    explanation="""
+        The file says `torch==2.3.1` but the environment you run has 2.4.0: results
+        come from a version nobody recorded, and a fresh install gives different
+        ones. envaudit reads the target interpreter's site-packages (`--python`,
+        `$VIRTUAL_ENV`, `.venv/`, or the running interpreter) and compares. A local
+        version suffix is ignored when the pin has none (`torch==2.3.1` is satisfied
+        by `2.3.1+cu121`), not the reverse. Requirements whose marker excludes the
+        target interpreter are skipped.
+    """,
+    example="""
+        requirements.txt:4: DEP006 [error] `torch` is pinned to 2.3.1 but 2.4.0 is installed (venv at .venv)
+    """,
+    fix="""
+        Install what the file says (`pip install -r requirements.txt`, or
+        `pip-sync requirements.txt`), or, if the installed version is the one you
+        tested, update the pin.
+    """,
+)
+def installed_drift(inv: Inventory) -> Iterator[Hit]:
+    packages = inv.get("packages")
+    target = inv.get("python")
+    for d in _targets(inv):
+        dist = packages.get(d.name)
+        if dist is None:
+            continue
+        pin = ("===" if d.specifier.lstrip().startswith("===") else "==") + d.exact_version  # type: ignore[operator]
+        if pin_satisfied(pin, dist.version):
+            continue
+        yield Hit(
+            f"`{d.name}` is pinned to {d.exact_version} but {dist.version} is installed "
+            f"({target.kind} at {target.prefix})",
+            _loc(d),
+            Fix(
+                f"install the pinned version (`pip install '{d.name}{pin}'`) or update the pin to {dist.version}"
+            ),
+            fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version},
+        )
+
+
+@rule(
+    "DEP007",
+    "not-installed",
+    Severity.WARNING,
+    summary="A pinned dependency (for this platform's markers) is not installed in the target environment",
+    explanation="""
+        A pinned requirement that applies to the target interpreter (its marker, if
+        any, holds there) is missing from the environment: either the environment
+        was built from another file, or the code that needs it has never run here.
+        Constraint-only pins (`-c`) install nothing and are not expected.
+    """,
+    example="""
+        requirements.txt:5: DEP007 [warning] `torchvision==0.18.1` is not installed in the target environment
+    """,
+    fix="Install the file into the environment: `pip install -r requirements.txt` (or `pip-sync`).",
+)
+def not_installed(inv: Inventory) -> Iterator[Hit]:
+    packages = inv.get("packages")
+    target = inv.get("python")
+    for d in _targets(inv):
+        if d.role != "pin" or packages.get(d.name) is not None:
+            continue
+        src = d.path
+        yield Hit(
+            f"`{d.name}=={d.exact_version}` is not installed in the target environment "
+            f"({target.kind} at {target.prefix})",
+            _loc(d),
+            Fix(
+                f"`pip install -r {src}`"
+                if d.source == "requirements"
+                else f"`pip install '{d.name}=={d.exact_version}'`"
+            ),
+            fact=d,
+        )
+
+
+# -------------------------------------------------------------------- DEP009
+_EXTRA_ONLY = re.compile(r"""^\s*extra\s*==\s*['"][^'"]*['"]\s*$""")
+
+
+@lru_cache(maxsize=4096)
+def _specifier(spec: str) -> Any:
+    from packaging.specifiers import SpecifierSet
+
+    return SpecifierSet(spec)
+
+
+def broken_requirements(
+    packages: InstalledPackages, env: dict[str, str]
+) -> Iterable[tuple[Any, str, str, str | None]]:
+    """(dist, requirement name, specifier, installed version or None) for each unmet
+    requirement — what `pip check` reports: requirements behind an extra are ignored."""
+    from packaging.version import InvalidVersion, Version
+
+    seen: set[str] = set()
+    for dist in packages.dists:
+        if dist.canonical in seen:
+            continue  # shadowed by an earlier site-packages entry
+        seen.add(dist.canonical)
+        for text in dist.requires:
+            marker_part = text.partition(";")[2]
+            if marker_part and _EXTRA_ONLY.match(marker_part):
+                continue  # only wanted with an extra: pip check ignores these
+            try:
+                p = parse_pep508(text)
+            except ValueError:
+                continue
+            if p.marker and not evaluate_marker(p.marker, env, ""):
+                continue
+            have = packages.get(p.name)
+            if have is None:
+                yield dist, p.name, p.specifier, None
+                continue
+            if not p.specifier:
+                continue
+            try:
+                ok = _specifier(p.specifier).contains(Version(have.version), prereleases=True)
+            except (InvalidVersion, ValueError):
+                continue
+            if not ok:
+                yield dist, p.name, p.specifier, have.version
+
+
+@rule(
+    "DEP009",
+    "broken-environment",
+    Severity.ERROR,
+    summary="Installed distributions whose own requirements are unsatisfied (what `pip check` reports)",
+    explanation="""
+        Each installed distribution declares what it needs (Requires-Dist in its
+        metadata). When one of those is missing or at a version outside the range,
+        the environment is broken: imports fail, or work by accident until the next
+        install. This is what `pip check` reports, computed from the target's
+        installed metadata (markers evaluated for the target interpreter,
+        requirements behind extras ignored, as pip does) without running pip.
+    """,
+    example="""
+        <environment>: DEP009 [error] transformers 4.40.0 requires tokenizers<0.20,>=0.19, but tokenizers 0.15.2 is installed
+    """,
+    fix="""
+        Install a consistent set: `pip install 'tokenizers<0.20,>=0.19'`, or rebuild the
+        environment from a lock (`pip-sync requirements.txt`).
+    """,
+)
+def broken_environment(inv: Inventory) -> Iterator[Hit]:
+    packages = inv.get("packages")
+    env = marker_env(inv.get("python"))
+    for dist, name, spec, have in broken_requirements(packages, env):
+        if have is None:
+            msg = f"{dist.name} {dist.version} requires {name}{spec}, which is not installed"
+        else:
+            msg = f"{dist.name} {dist.version} requires {name}{spec}, but {name} {have} is installed"
+        yield Hit(
+            msg,
+            Location(),
+            Fix(f"`pip install '{name}{spec}'` (or rebuild the environment from its lock)"),
+            fact={"dist": dist.name, "version": dist.version, "requires": f"{name}{spec}", "installed": have},
+        )
+
+
+# -------------------------------------------------------------------- DEP010
+def _vcs_ref(url: str) -> str | None:
+    body = url.split("+", 1)[1] if "+" in url.split("://", 1)[0] else url
+    body = body.split("#", 1)[0]
+    try:
+        parts = urlsplit(body)
+    except ValueError:
+        return None
+    path = parts.path
+    if "@" in path:
+        return path.rsplit("@", 1)[1]
+    return None
+
+
+def url_problem(d: Declared, inv: Inventory) -> str | None:
+    """Why a URL/path requirement is not immutable, or None when it is."""
+    url = d.url or ""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme.startswith(("git+", "hg+")):
+        ref = _vcs_ref(url)
+        if ref is None:
+            return "names no revision (it installs whatever the default branch is today)"
+        if not _HEX40.match(ref.lower()):
+            return f"is pinned to `{ref}`, a branch or tag that can move, not a full commit hash"
+        return None
+    if scheme.startswith(("svn+", "bzr+")):
+        ref = _vcs_ref(url)
+        if ref is None or not ref.isdigit():
+            return "names no fixed revision number"
+        return None
+    if scheme:
+        if _URL_HASH.search(url) or d.hashes:
+            return None
+        return "has no `#sha256=` fragment or `--hash`, so its content can change"
+    # a local path: files inside the project are versioned with it
+    path = url.split("#", 1)[0]
+    if not path.startswith("/") and ".." not in PurePosixPath(path).parts:
+        return None
+    if d.hashes or _URL_HASH.search(url):
+        return None
+    return "is a path outside the project, which nobody else has"
+
+
+@rule(
+    "DEP010",
+    "unpinned-vcs-or-url",
+    Severity.ERROR,
+    summary="A VCS or URL requirement without an immutable commit or hash",
+    explanation="""
+        `git+https://…@main` installs whatever the branch points to today, and a
+        tag can be moved; only a full 40-character commit hash names fixed code.
+        A plain URL (`https://…/pkg.whl`) can be replaced on the server; pip checks
+        it only with a `#sha256=` fragment or `--hash`. A path outside the project
+        exists only on one machine. Paths inside the project (`-e .`, `./libs/x`)
+        are versioned with it and are fine.
+    """,
+    example="""
+        requirements.txt:3: DEP010 [error] `peft` (git+https://github.com/huggingface/peft@main) is pinned to `main`, a branch or tag that can move, not a full commit hash
+    """,
+    fix="""
+        Pin the commit: `git+https://github.com/org/repo@<40-hex commit>#egg=name`
+        (`git ls-remote https://github.com/org/repo main` prints it), or add
+        `#sha256=<digest>` / `--hash=sha256:<digest>` to a URL.
+    """,
+)
+def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
+    for d in declared(inv):
+        if d.url is None:
+            continue
+        problem = url_problem(d, inv)
+        if problem is None:
+            continue
+        fix = (
+            "pin a full commit: `…@<40-hex sha>` (`git ls-remote <repo> <branch>` prints it)"
+            if "+" in d.url.split("://", 1)[0]
+            else "add `#sha256=<digest>` to the URL or `--hash=sha256:<digest>` to the line"
+        )
+        yield Hit(f"`{d.name or d.raw}` ({d.url}) {problem}", _loc(d), Fix(fix), fact=d)
+
+
+# -------------------------------------------------------------------- DEP011
+@rule(
+    "DEP011",
+    "conflicting-pins",
+    Severity.WARNING,
+    summary="Two files pin the same distribution to different versions",
+    explanation="""
+        requirements.txt says `numpy==1.26.4` and requirements/gpu.txt says
+        `numpy==2.0.1`: which one is the tested version depends on which file
+        someone installs, and installing both fails. Pins that do not apply to the
+        target interpreter (markers) are not compared, and local variants of one
+        version (`2.3.1` and `2.3.1+cu121`) do not conflict.
+    """,
+    example="""
+        requirements/gpu.txt:2: DEP011 [warning] `numpy` is pinned to 2.0.1 here but to 1.26.4 at requirements.txt:3
+    """,
+    fix="Agree on one version in every file (or generate them all from one lock).",
+)
+def conflicting_pins(inv: Inventory) -> Iterator[Hit]:
+    from packaging.version import InvalidVersion, Version
+
+    first: dict[str, Declared] = {}
+    for d in sorted(_targets(inv), key=lambda d: (d.path, d.line)):
+        prev = first.get(d.name)
+        if prev is None:
+            first[d.name] = d
+            continue
+        a, b = prev.exact_version or "", d.exact_version or ""
+        try:
+            same = Version(Version(a).public) == Version(Version(b).public)
+        except InvalidVersion:
+            same = a == b
+        if same:
+            continue
+        yield Hit(
+            f"`{d.name}` is pinned to {b} here but to {a} at {_where(prev)}",
+            _loc(d),
+            Fix(f"use one version of {d.name} in both files"),
+            fact={"name": d.name, "versions": [a, b]},
+        )
+
+
+# -------------------------------------------------------------------- DEP012
+def is_dev_tool(name: str) -> bool:
+    return name in DEV_TOOLS or name.startswith(DEV_PREFIXES)
+
+
+def _runtime(d: Declared) -> bool:
+    if d.source == "requirements":
+        return (
+            d.role != "constraint"
+            and not _DEV_FILE_RE.search(PurePosixPath(d.path).name.lower())
+            and not any(_DEV_FILE_RE.search(p.lower()) for p in PurePosixPath(d.path).parts[:-1])
+        )
+    return d.source in ("pyproject", "poetry", "setup.cfg") and d.group is None
+
+
+@rule(
+    "DEP012",
+    "dev-deps-mixed",
+    Severity.INFO,
+    summary="Test/lint tools (pytest, black, ruff, mypy, …) in the runtime requirements",
+    explanation="""
+        The runtime requirements are what a user, a container or a deployment
+        installs. Test, lint, type-check and docs tools there make every install
+        bigger and slower and pin tool versions that conflict with other projects.
+        Keep them in requirements-dev.txt, an extra (`[project.optional-dependencies]
+        dev`) or a dependency group (`[dependency-groups] dev`).
+    """,
+    example="""
+        requirements.txt:9: DEP012 [info] `pytest` is a development tool in the runtime requirements
+    """,
+    fix="Move it to requirements-dev.txt (which can `-r requirements.txt`) or a `dev` dependency group.",
+)
+def dev_deps_mixed(inv: Inventory) -> Iterator[Hit]:
+    for d in declared(inv):
+        if d.name and is_dev_tool(d.name) and _runtime(d):
+            where = "requirements-dev.txt" if d.source == "requirements" else "a `dev` dependency group"
+            yield Hit(
+                f"`{d.name}` is a development tool in the runtime requirements ({d.path})",
+                _loc(d),
+                Fix(f"move `{d.raw}` to {where}"),
+                fact=d,
+            )

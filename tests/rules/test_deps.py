@@ -1,0 +1,326 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import check, codes, write
+from tests.fakeenv import dist_info, make_venv
+
+H1 = "--hash=sha256:" + "a" * 64
+H2 = "--hash=sha256:" + "b" * 64
+SHA = "0123456789abcdef0123456789abcdef01234567"
+
+
+@pytest.fixture
+def proj(tmp_path: Path) -> Path:
+    p = tmp_path / "proj"
+    p.mkdir()
+    return p
+
+
+def run(root: Path, select: str, installed: dict[str, str] | None = None, *, requires=None, version="3.11.7"):  # type: ignore[no-untyped-def]
+    env = root.parent / "env"
+    if not env.exists():
+        make_venv(env, installed or {}, version=version, requires=requires)
+    return check(root, select, python=str(env), environ={})
+
+
+def located(res):  # type: ignore[no-untyped-def]
+    return [(f.code, f.location.path, f.location.line) for f in res.findings]
+
+
+# ---------------------------------------------------------------- DEP001
+def test_dep001_no_manifest(proj: Path) -> None:
+    write(proj, {"train.py": "import torch\n"})
+    assert codes(run(proj, "DEP001")) == ["DEP001"]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"requirements.txt": ""},
+        {"requirements.in": "torch\n"},
+        {"pyproject.toml": '[project]\nname = "x"\ndependencies = []\n'},
+        {"pyproject.toml": '[project]\nname = "x"\ndynamic = ["dependencies"]\n'},
+        {"Pipfile": "[packages]\n"},
+        {"uv.lock": "version = 1\n"},
+        {"environment.yml": "dependencies:\n  - numpy\n"},
+        {"setup.py": "from setuptools import setup\nsetup()\n"},
+    ],
+)
+def test_dep001_any_manifest_counts(proj: Path, files: dict[str, str]) -> None:
+    write(proj, files)
+    assert codes(run(proj, "DEP001")) == []
+
+
+def test_dep001_pyproject_without_dependencies_is_no_manifest(proj: Path) -> None:
+    write(proj, {"pyproject.toml": '[project]\nname = "x"\n'})
+    assert codes(run(proj, "DEP001")) == ["DEP001"]
+
+
+# ---------------------------------------------------------------- DEP002
+def test_dep002_fires_on_unpinned_and_offers_the_installed_pin(proj: Path) -> None:
+    write(proj, {"requirements.txt": "torch\nnumpy>=1.26\npandas~=2.2\nscipy==1.13.*\nrequests!=2.0\n"})
+    res = run(proj, "DEP002", {"torch": "2.3.1+cu121"})
+    assert located(res) == [("DEP002", "requirements.txt", n) for n in (1, 2, 3, 4, 5)]
+    fix = res.findings[0].fix
+    assert fix is not None and fix.diff is not None
+    assert "-torch\n+torch==2.3.1+cu121\n" in fix.diff
+
+
+def test_dep002_true_negatives(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": (
+                "torch==2.3.1 \\\n    --hash=sha256:" + "a" * 64 + "\n"  # a pin behind a continuation line
+                "legacy===1.0-custom\n"  # `===` pin
+                "-r requirements/base.txt\n"
+                "-c constraints.txt\n"
+                "scipy\n"  # pinned by the -c constraints file
+                "-e .\n"  # the project itself
+                f"pkg @ git+https://github.com/a/b@{SHA}\n"  # URL requirements are DEP010's job
+            ),
+            "requirements/base.txt": "numpy==1.26.4\n",  # a pin in an included file
+            "constraints.txt": "scipy==1.13.1\nanything>=1\n",  # constraints may be ranges
+            "requirements.in": "torch>=2\n",  # ranges belong in .in files
+            "pyproject.toml": '[project]\nname = "x"\ndependencies = ["torch>=2"]\n',
+        },
+    )
+    assert codes(run(proj, "DEP002")) == []
+
+
+def test_dep002_marker_does_not_excuse_a_missing_pin(proj: Path) -> None:
+    write(proj, {"requirements.txt": 'pywin32 ; sys_platform == "win32"\n'})
+    assert codes(run(proj, "DEP002")) == ["DEP002"]
+
+
+def test_dep002_unpinned_in_an_included_file_points_there(proj: Path) -> None:
+    write(proj, {"requirements.txt": "-r reqs/base.txt\n", "reqs/base.txt": "# base\nnumpy\n"})
+    assert located(run(proj, "DEP002")) == [("DEP002", "reqs/base.txt", 2)]
+
+
+def test_dep002_conda_environment(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "environment.yml": "dependencies:\n  - python=3.11\n  - numpy=1.26.4\n  - scipy=1.13\n  - pandas\n  - pip:\n    - torch>=2\n"
+        },
+    )
+    assert located(run(proj, "DEP002")) == [
+        ("DEP002", "environment.yml", 4),
+        ("DEP002", "environment.yml", 5),
+        ("DEP002", "environment.yml", 7),
+    ]
+
+
+def test_dep002_suppressed_on_a_continuation_line(proj: Path) -> None:
+    write(proj, {"requirements.txt": "torch>=2 \\\n   --hash=sha256:00  # envaudit: ignore[DEP002]\n"})
+    res = run(proj, "DEP002")
+    assert codes(res) == [] and res.suppressed == 1
+
+
+# ---------------------------------------------------------------- DEP005
+def test_dep005_file_without_hashes(proj: Path) -> None:
+    write(proj, {"requirements.txt": "torch==2.3.1\nnumpy==1.26.4\n"})
+    res = run(proj, "DEP005")
+    assert located(res) == [("DEP005", "requirements.txt", None)]
+    assert res.findings[0].severity.label == "warning" and "2 pinned" in res.findings[0].message
+
+
+def test_dep005_hash_mode_is_all_or_nothing(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": f"torch==2.3.1 {H1} {H2}\n-r more.txt\nnumpy==1.26.4\n",
+            "more.txt": "scipy==1.13.1\n",
+        },
+    )
+    res = run(proj, "DEP005")
+    assert located(res) == [("DEP005", "more.txt", 1), ("DEP005", "requirements.txt", 3)]
+    assert all(f.severity.label == "error" for f in res.findings)
+
+
+def test_dep005_require_hashes_option(proj: Path) -> None:
+    write(proj, {"requirements.txt": "--require-hashes\nnumpy==1.26.4\n"})
+    res = run(proj, "DEP005")
+    assert (
+        located(res) == [("DEP005", "requirements.txt", 2)] and "--require-hashes" in res.findings[0].message
+    )
+
+
+def test_dep005_fully_hashed_and_ranges_are_silent(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": f"torch==2.3.1 \\\n  {H1}\nwheel @ https://x.org/w-1.0-py3-none-any.whl#sha256={'c' * 64}\n",
+            "requirements.in": "torch>=2\n",
+            "constraints.txt": "numpy==1.26.4\n",
+        },
+    )
+    assert codes(run(proj, "DEP005")) == []
+
+
+# ---------------------------------------------------------- DEP006/DEP007
+def test_dep006_drift_and_local_versions(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": (
+                "torch==2.3.1\n"  # installed 2.3.1+cu121: satisfied
+                "torchvision==0.18.1+cu121\n"  # installed 0.18.1: NOT satisfied
+                "numpy==1.26.4\n"  # installed 2.0.1: drift
+                "Pillow==10.3\n"  # installed 10.3.0: equal versions
+                "scipy===1.13.1\n"  # === compares strings
+            ),
+        },
+    )
+    res = run(
+        proj,
+        "DEP006",
+        {
+            "torch": "2.3.1+cu121",
+            "torchvision": "0.18.1",
+            "numpy": "2.0.1",
+            "pillow": "10.3.0",
+            "scipy": "1.13.1",
+        },
+    )
+    assert located(res) == [("DEP006", "requirements.txt", 2), ("DEP006", "requirements.txt", 3)]
+    assert "2.0.1 is installed" in res.findings[1].message
+
+
+def test_dep006_marker_excluding_the_target_never_fires(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": 'numpy==1.26.4 ; python_version < "3.10"\nnumpy==2.0.1 ; python_version >= "3.10"\n'
+        },
+    )
+    assert codes(run(proj, "DEP006,DEP007", {"numpy": "2.0.1"})) == []
+
+
+def test_markers_use_the_target_interpreter_not_envaudits(proj: Path) -> None:
+    write(proj, {"requirements.txt": 'tomli==2.0.1 ; python_version < "3.11"\n'})
+    # the target is 3.10: the marker holds there, whatever Python runs envaudit
+    assert codes(run(proj, "DEP007", {}, version="3.10.14")) == ["DEP007"]
+
+
+def test_dep007_not_installed_and_true_negatives(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": 'torch==2.3.1\npywin32==306 ; sys_platform == "win32"\n-c constraints.txt\n',
+            "constraints.txt": "urllib3==2.2.1\n",  # constraints install nothing
+        },
+    )
+    res = run(proj, "DEP007", {})
+    assert located(res) == [("DEP007", "requirements.txt", 1)]
+
+
+def test_dep006_reads_a_pin_in_an_included_file(proj: Path) -> None:
+    write(proj, {"requirements.txt": "-r base.txt\n", "base.txt": "numpy==1.26.4\n"})
+    assert located(run(proj, "DEP006", {"numpy": "1.26.3"})) == [("DEP006", "base.txt", 1)]
+
+
+# ---------------------------------------------------------------- DEP009
+def test_dep009_pip_check_equivalent(proj: Path, tmp_path: Path) -> None:
+    write(proj, {"requirements.txt": ""})
+    env = tmp_path / "env"
+    site = make_venv(env, {"tokenizers": "0.15.2", "filelock": "3.13.1"})
+    dist_info(
+        site,
+        "transformers",
+        "4.40.0",
+        [
+            "tokenizers<0.20,>=0.19",  # wrong version installed
+            "filelock",  # satisfied
+            "safetensors>=0.4.1",  # missing
+            'pywin32 ; sys_platform == "win32"',  # not for this platform
+            'accelerate>=0.21 ; extra == "torch"',  # extras are not checked (as pip check)
+            'tomli ; python_version < "3.11"',  # the target is 3.11
+        ],
+    )
+    res = check(proj, "DEP009", python=str(env), environ={})
+    assert sorted(f.message for f in res.findings) == [
+        "transformers 4.40.0 requires safetensors>=0.4.1, which is not installed",
+        "transformers 4.40.0 requires tokenizers<0.20,>=0.19, but tokenizers 0.15.2 is installed",
+    ]
+
+
+def test_dep009_consistent_environment(proj: Path) -> None:
+    write(proj, {"requirements.txt": ""})
+    res = run(proj, "DEP009", {"a": "1.0", "b": "2.0rc1"}, requires={"a": ["B>=2.0rc1"]})
+    assert codes(res) == []
+
+
+# ---------------------------------------------------------------- DEP010
+def test_dep010_vcs_and_urls(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": (
+                "git+https://github.com/org/a@main#egg=a\n"
+                "-e git+https://github.com/org/b#egg=b\n"
+                "c @ git+https://github.com/org/c@v1.0\n"
+                "https://example.com/d-1.0.tar.gz\n"
+                f"e @ git+https://github.com/org/e@{SHA}\n"  # commit: fine
+                f"https://example.com/f-1.0.tar.gz#sha256={'f' * 64}\n"  # hash fragment: fine
+                f"https://example.com/g-1.0.tar.gz {H1}\n"  # --hash: fine
+                "./vendored/h\n"  # inside the project: fine
+                "-e .\n"
+            ),
+            "pyproject.toml": '[project]\nname = "x"\ndependencies = ["i @ git+https://github.com/org/i@develop"]\n',
+        },
+    )
+    assert located(run(proj, "DEP010")) == [
+        ("DEP010", "pyproject.toml", 3),
+        ("DEP010", "requirements.txt", 1),
+        ("DEP010", "requirements.txt", 2),
+        ("DEP010", "requirements.txt", 3),
+        ("DEP010", "requirements.txt", 4),
+    ]
+
+
+def test_dep010_redacts_credentials(proj: Path) -> None:
+    write(proj, {"requirements.txt": "git+https://user:ghp_secret@github.com/org/a@main#egg=a\n"})
+    res = run(proj, "DEP010")
+    assert codes(res) == ["DEP010"] and "ghp_secret" not in res.findings[0].message
+
+
+# ---------------------------------------------------------------- DEP011
+def test_dep011_conflicting_pins(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": "numpy==1.26.4\ntorch==2.3.1\n",
+            "requirements/gpu.txt": "numpy==2.0.1\ntorch==2.3.1+cu121\n",  # a local variant is not a conflict
+            "requirements-old.txt": 'numpy==1.21.0 ; python_version < "3.8"\n',  # not for the target
+        },
+    )
+    res = run(proj, "DEP011")
+    assert located(res) == [("DEP011", "requirements/gpu.txt", 1)]
+    assert "requirements.txt:1" in res.findings[0].message
+
+
+# ---------------------------------------------------------------- DEP012
+def test_dep012_dev_tools_in_runtime(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": "torch==2.3.1\npytest==8.2.0\npytest-cov==5.0\n",
+            "requirements-dev.txt": "ruff==0.6.0\n",
+            "requirements/test.txt": "hypothesis==6.0\n",
+            "pyproject.toml": (
+                '[project]\nname = "x"\ndependencies = ["black>=24"]\n'
+                '[project.optional-dependencies]\ndev = ["mypy"]\n'
+                '[dependency-groups]\nlint = ["flake8"]\n'
+            ),
+        },
+    )
+    assert located(run(proj, "DEP012")) == [
+        ("DEP012", "pyproject.toml", 3),
+        ("DEP012", "requirements.txt", 2),
+        ("DEP012", "requirements.txt", 3),
+    ]
