@@ -147,12 +147,18 @@ def main() -> None:
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
     env.pop("VIRTUAL_ENV", None)
     out = Path(tempfile.mkdtemp()) / "snap.json"
+    # an ML project (the example of the README), not this checkout with its test fixtures
+    project = REPO / "fixtures" / "mnist-example"
+    if not project.is_dir():
+        project = out.parent / "project"
+        project.mkdir()
+        (project / "requirements.txt").write_text("torch==2.13.0\ntransformers\npandas\n")
     ours_cmd = [
         sys.executable,
         "-m",
         "envaudit",
         "snapshot",
-        str(REPO),
+        str(project),
         "--python",
         str(venv),
         "-o",
@@ -172,6 +178,7 @@ def main() -> None:
     record = json.loads(out.read_text())
     n = count_dists(venv)
     print(f"venv: {venv}  ({n} distributions; snapshot recorded {len(record.get('packages') or {})})")
+    print(f"project: {project}")
     print(
         f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f}; {args.repeat} interleaved runs each"
     )
