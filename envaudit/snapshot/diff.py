@@ -242,7 +242,7 @@ def render_text(result: DiffResult) -> str:
     if len(labels) == 2:
         lines.append(f"{labels[0]} -> {labels[1]}: {n} difference{'s' * (n != 1)}")
     else:
-        lines.append(f"{len(labels)} snapshots: {n} key{'s' * (n != 1)} differ")
+        lines.append(f"{len(labels)} snapshots: {n} key{'s' * (n != 1)} differ{'s' * (n == 1)}")
         outliers = _outlier_lines(result)
         if outliers:
             lines.append("")

@@ -72,3 +72,15 @@ def test_snapshot_and_version_stay_lazy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO
     ).stdout
     assert out.strip().endswith("[]")
+
+
+def test_cyclonedx_without_the_library_says_how_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "cyclonedx.model", None)  # as if the extra were not installed
+    from click.testing import CliRunner
+
+    from envaudit.cli import cli
+
+    res = CliRunner().invoke(cli, ["snapshot", str(tmp_path), "--format", "cyclonedx"])
+    assert res.exit_code == 2 and "pip install 'envaudit[cyclonedx]'" in res.output
