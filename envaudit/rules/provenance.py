@@ -69,6 +69,25 @@ def _message(change: Any) -> tuple[str, Fix]:
             )
         return f"package {key}: recorded {av}, installed {bv}", Fix(f"Restore it ({pin}) {record_fix}")
     what = f"{g}.{key}" if key else g
+    ignore = f"or pass `--ignore '{what}'` if it may differ"
+    if g == "files":
+        if change.kind == "added":
+            return f"{key} is new since the snapshot", Fix(f"Remove it {record_fix}; {ignore}")
+        if change.kind == "removed":
+            return f"{key}, recorded in the snapshot, is missing", Fix(f"Restore it {record_fix}; {ignore}")
+        return (
+            f"{key} changed since the snapshot (sha256 {str(a)[:12]}… -> {str(b)[:12]}…)",
+            Fix(f"Restore the recorded file (e.g. `git checkout <commit> -- {key}`) {record_fix}; {ignore}"),
+        )
+    if g == "variables":
+        if change.kind == "added":
+            return f"${key} is set ({b!r}) but was not when the snapshot was taken", Fix(
+                f"Unset it {record_fix}; {ignore}"
+            )
+        if change.kind == "removed":
+            return f"${key} was {a!r} in the snapshot and is not set now", Fix(
+                f"Set it: `export {key}={a}` {record_fix}; {ignore}"
+            )
     return (
         f"{what}: recorded {fmt_value(g, a)}, now {fmt_value(g, b)}",
         Fix(f"Restore the recorded value {record_fix}; or pass `--ignore '{what}'` if it may differ"),
@@ -94,7 +113,7 @@ def _message(change: Any) -> tuple[str, Fix]:
     """,
     example="""
         env.json: environment-drift: package numpy: recorded 1.26.4, installed 2.0.0
-        env.json: environment-drift: variables.CUBLAS_WORKSPACE_CONFIG: recorded :4096:8, now (absent)
+        env.json: environment-drift: $CUBLAS_WORKSPACE_CONFIG was ':4096:8' in the snapshot and is not set now
     """,
     fix="Restore what the snapshot records (e.g. `pip install -r requirements.lock`), or record a new snapshot when the change is intended.",
 )

@@ -55,7 +55,14 @@ def test_prv001_silent_when_matching_and_with_ignored(tmp_path: Path) -> None:
     }
     assert _verify(tmp_path, VerifyRequest("env.json", rec2), env).findings == []
     (tmp_path / "uv.lock").write_text("y")
-    assert [f.code for f in _verify(tmp_path, VerifyRequest("env.json", rec), env).findings] == ["PRV001"]
+    found = _verify(tmp_path, VerifyRequest("env.json", rec), env).findings
+    assert [(f.code, f.message.split(" (")[0]) for f in found] == [
+        ("PRV001", "uv.lock changed since the snapshot")
+    ]
+    (tmp_path / "poetry.lock").write_text("z")
+    found = _verify(tmp_path, VerifyRequest("env.json", rec, ignore=("files.uv.lock",)), env).findings
+    assert [f.message for f in found] == ["poetry.lock is new since the snapshot"]
+    (tmp_path / "poetry.lock").unlink()
     assert _verify(tmp_path, VerifyRequest("env.json", rec, ignore=("files.uv.lock",)), env).findings == []
 
 
