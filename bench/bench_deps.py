@@ -98,11 +98,16 @@ def main() -> int:
     version_t, _ = timed([*envaudit, "--version"], args.runs, env)
     pipcheck_t, pipcheck = timed([py, "-m", "pip", "check"], max(3, args.runs // 2))
     py_t, _ = timed([sys.executable, "-c", "pass"], args.runs)
+    click_t, _ = timed([sys.executable, "-c", "import click"], args.runs)
 
     print(f"\nvenv: {venv} ({n} distributions; pip freeze lists {len(freeze.stdout.splitlines())} lines)")
-    print(f"median of {args.runs} runs, wall clock, this machine ({os.cpu_count()} CPUs)\n")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(
+        f"median of {args.runs} runs, wall clock, this machine ({os.cpu_count()} CPUs, load average {load:.1f})\n"
+    )
     rows = [
         ("python -c pass", py_t),
+        ("python -c 'import click'", click_t),
         ("pip freeze", freeze_t),
         ("pip check", pipcheck_t),
         ("envaudit check --select PY,DEP", check_t),

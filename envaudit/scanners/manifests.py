@@ -454,8 +454,8 @@ def conda_spec(spec: str) -> tuple[str, str | None]:
     `>=1.2,<2` stays, `1.2.*` -> `==1.2.*`.
     """
     s = spec.strip()
-    if not s:
-        return "", None
+    if not s or "|" in s:
+        return "", None  # alternatives (`1.2|1.3`) are no single version: not a pin
     build = None
     if s.startswith("=") and not s.startswith("=="):
         body = s[1:]

@@ -345,35 +345,32 @@ class _Parser:
 
 
 def _logical_lines(text: str) -> list[tuple[int, str, list[str]]]:
-    """Join backslash continuations: (first physical line number, joined text, physical lines)."""
+    """Join backslash continuations the way pip does: (first physical line number, joined
+    text, the physical lines). The trailing backslash is removed and the pieces are joined
+    as they are; a comment line ends a continuation (and is itself commented out)."""
     out: list[tuple[int, str, list[str]]] = []
-    buf: list[str] = []
+    pieces: list[str] = []
+    physical: list[str] = []
     start = 0
     for i, line in enumerate(text.splitlines(), 1):
-        if not buf:
-            start = i
-        stripped = line.rstrip()
-        is_comment = stripped.lstrip().startswith("#")
-        if (
-            stripped.endswith("\\")
-            and not is_comment
-            and (len(stripped) - len(stripped.rstrip("\\"))) % 2 == 1
-        ):
-            buf.append(line)
-            continue
-        if is_comment and buf:
-            # pip: a comment line ends a continuation
-            out.append((start, " ".join(b.rstrip()[:-1] for b in buf), list(buf)))
-            buf = []
-            out.append((i, line, [line]))
-            continue
-        buf.append(line)
-        joined = " ".join(b.rstrip()[:-1] if b.rstrip().endswith("\\") else b for b in buf[:-1])
-        joined = f"{joined} {buf[-1]}" if joined else buf[-1]
-        out.append((start, joined, list(buf)))
-        buf = []
-    if buf:
-        out.append((start, " ".join(b.rstrip().rstrip("\\") for b in buf), list(buf)))
+        is_comment = bool(_COMMENT_RE.match(line)) and line.lstrip().startswith("#")
+        if not line.endswith("\\") or is_comment:
+            if is_comment:
+                line = " " + line
+            if pieces:
+                pieces.append(line)
+                physical.append(line)
+                out.append((start, "".join(pieces), physical))
+                pieces, physical = [], []
+            else:
+                out.append((i, line, [line]))
+        else:
+            if not pieces:
+                start = i
+            pieces.append(line.strip("\\"))
+            physical.append(line)
+    if pieces:
+        out.append((start, "".join(pieces), physical))
     return out
 
 

@@ -200,3 +200,14 @@ def test_unreadable_file(tmp_path: Path) -> None:
         assert any(d.path == "requirements.txt" and "cannot read" in d.message for d in inv.diagnostics)
     finally:
         p.chmod(0o644)
+
+
+def test_continuations_join_like_pip(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "tor\\\nch==2.3.1\n# a comment ends it \\\nnumpy==1.26.4 \\\n# note\nscipy==1.13.1\n"
+        },
+    )
+    _, reqs = scan(tmp_path)
+    assert [(d.name, d.line) for d in reqs.requirements] == [("torch", 1), ("numpy", 4), ("scipy", 6)]
