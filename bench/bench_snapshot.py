@@ -146,6 +146,10 @@ def main() -> None:
     ensure_venv(venv)
     env = {**os.environ, "PYTHONPATH": str(REPO), "PYTHONWARNINGS": "ignore"}
     env.pop("VIRTUAL_ENV", None)
+    # as installed by pip: bytecode compiled once (torch in the venv has its .pyc too);
+    # a PYTHONDONTWRITEBYTECODE shell would otherwise recompile envaudit on every run
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(REPO / "envaudit")], check=True, env=env)
     out = Path(tempfile.mkdtemp()) / "snap.json"
     # an ML project (the example of the README), not this checkout with its test fixtures
     project = REPO / "fixtures" / "mnist-example"

@@ -277,7 +277,14 @@ def _files(inv: Inventory, extra: list[str]) -> dict[str, str]:
 
 def build_snapshot(inv: Inventory, *, now: _dt.datetime | None = None) -> dict[str, Any]:
     """The record of one environment (schema envaudit/snapshot/1)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from envaudit.snapshot.host import TOOLS, tool_version
+
     unavailable: dict[str, str] = {}
+    # `gcc/clang/cmake --version` wait on subprocesses: run them while the scanners work
+    pool = ThreadPoolExecutor(max_workers=len(TOOLS))
+    tool_futures = {tool: pool.submit(tool_version, tool) for tool in TOOLS}
     python = _domain(inv, "python", unavailable)
     packages = _domain(inv, "packages", unavailable)
     requirements = _domain(inv, "requirements", unavailable)
@@ -295,7 +302,7 @@ def build_snapshot(inv: Inventory, *, now: _dt.datetime | None = None) -> dict[s
         "envaudit": __version__,
         "created": created.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "project": {"root": redact_text(str(inv.root))},
-        "host": host_info(),
+        "host": host_info(toolchain={tool: f.result() for tool, f in tool_futures.items()}),
         "python": _python(python),
         "packages": _packages(packages),
         "files": _files(inv, _paths_of(requirements) + _paths_of(locks)),
@@ -313,4 +320,5 @@ def build_snapshot(inv: Inventory, *, now: _dt.datetime | None = None) -> dict[s
             key=lambda d: (d["code"], d["path"] or "", d["line"] or 0, d["message"]),
         ),
     }
+    pool.shutdown()
     return record

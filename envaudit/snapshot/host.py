@@ -93,16 +93,19 @@ def tool_version(tool: str, timeout: float = 5.0) -> str | None:
     return first[0].strip() if proc.returncode == 0 and first else None
 
 
+TOOLS = ("gcc", "clang", "cmake")
+
+
 def compilers() -> dict[str, str | None]:
     """gcc, clang and cmake versions, asked concurrently (cmake alone takes ~60 ms)."""
     from concurrent.futures import ThreadPoolExecutor
 
-    tools = ("gcc", "clang", "cmake")
-    with ThreadPoolExecutor(max_workers=len(tools)) as pool:
-        return dict(zip(tools, pool.map(tool_version, tools), strict=True))
+    with ThreadPoolExecutor(max_workers=len(TOOLS)) as pool:
+        return dict(zip(TOOLS, pool.map(tool_version, TOOLS), strict=True))
 
 
-def host_info() -> dict[str, Any]:
+def host_info(toolchain: dict[str, str | None] | None = None) -> dict[str, Any]:
+    """The host's facts; `toolchain` when the caller already asked for it (in the background)."""
     uname = platform.uname()
     cpuinfo = _read("/proc/cpuinfo")
     libc, libc_version = platform.libc_ver() if uname.system == "Linux" else ("", "")
@@ -119,5 +122,5 @@ def host_info() -> dict[str, Any]:
         "cpu_flags": cpu_flags(cpuinfo),
         "cpu_count": os.cpu_count(),
         "memory_total": mem_total(_read("/proc/meminfo")),
-        "toolchain": compilers(),
+        "toolchain": compilers() if toolchain is None else toolchain,
     }
