@@ -38,6 +38,7 @@ _MANIFEST_RE = re.compile(
     r")$"
 )
 _MAX_DIGEST_BYTES = 64 * 1024 * 1024
+GIT_DIFF_TIMEOUT = 30.0
 
 
 class _Unavailable(Exception):
@@ -134,21 +135,31 @@ def _diff_sha256(inv: Inventory, facts: Any) -> str | None:
     The git domain gives commit and status; this one digest is taken here."""
     import shutil
     import subprocess
+    import threading
 
     top = getattr(facts, "toplevel", None) or str(inv.root)
     git = shutil.which("git")
     if git is None:
         return None
-    try:
-        proc = subprocess.run(
-            [git, "-C", top, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff"],
-            capture_output=True,
-            timeout=30,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
+
+    cmd = [git, "-C", top, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff", "--no-textconv"]
+    try:  # streamed into the digest: a diff of large binaries never sits in memory
+        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    except OSError:
         return None
-    return hashlib.sha256(proc.stdout).hexdigest() if proc.returncode == 0 else None
+    timer = threading.Timer(GIT_DIFF_TIMEOUT, proc.kill)
+    timer.start()
+    digest = hashlib.sha256()
+    try:
+        assert proc.stdout is not None
+        for chunk in iter(lambda: proc.stdout.read(1 << 20), b""):  # type: ignore[union-attr]
+            digest.update(chunk)
+        returncode = proc.wait()
+    finally:
+        timer.cancel()
+        if proc.stdout is not None:
+            proc.stdout.close()
+    return digest.hexdigest() if returncode == 0 else None
 
 
 def _cuda(facts: Any) -> dict[str, Any] | None:

@@ -75,9 +75,12 @@ def to_cyclonedx(record: dict[str, Any], *, validate: bool = False) -> str:
             comp.properties.add(Property(name="envaudit:installer", value=meta["installer"]))
         url = (meta.get("direct_url") or {}).get("url")
         if url:
-            comp.external_references.add(
-                ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url))
-            )
+            try:
+                ref = ExternalReference(type=ExternalReferenceType.DISTRIBUTION, url=XsUri(url))
+            except Exception:  # a URL CycloneDX's URI type rejects: keep it as a property instead
+                comp.properties.add(Property(name="envaudit:direct_url", value=str(url)))
+            else:
+                comp.external_references.add(ref)
         bom.components.add(comp)
         bom.register_dependency(root, [comp])
     text = JsonV1Dot6(bom).output_as_string(indent=2)

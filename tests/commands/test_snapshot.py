@@ -55,6 +55,7 @@ def test_cyclonedx_components_from_packages() -> None:
 
     rec = record()
     rec["packages"]["numpy"]["direct_url"] = {"url": "https://example.com/numpy-1.26.4.whl"}
+    rec["packages"]["six"]["direct_url"] = {"url": "file:///home/me/my wheels/six.whl"}  # a space
     bom = json.loads(to_cyclonedx(rec, validate=True))
     comps = {c["name"]: c for c in bom["components"]}
     assert comps["numpy"]["purl"] == "pkg:pypi/numpy@1.26.4"
