@@ -70,7 +70,9 @@ def check(
     if python:  # relative to where the user typed it; a relative `python` in the config is the project's
         import os
 
-        python = os.path.abspath(os.path.expanduser(python))
+        python = os.path.expanduser(python)
+        if os.sep in python or os.path.exists(python):
+            python = os.path.abspath(python)  # a bare `python3.11` is looked up on PATH
     try:
         cfg = load_config(root, config_path)
         cfg = cfg.with_overrides(

@@ -88,6 +88,10 @@ def read_site_packages(sp: str, inv: Inventory | None = None) -> list[InstalledD
             d = _read_dist_info(e.path, sp, n)
         elif n.endswith(".egg-info"):
             d = _read_egg_info(e.path, sp, n, e.is_dir())
+        elif n.endswith(".egg-link"):
+            d = _read_egg_link(e.path, sp)  # legacy `setup.py develop` / `pip install -e`
+            if d is None:
+                continue
         else:
             continue
         if d is not None:
@@ -117,26 +121,27 @@ def _read_head(path: str) -> str | None:
     return data.decode("utf-8", "replace")
 
 
+_HEADER_RE = re.compile(
+    r"^(name|version|requires-dist):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE
+)
+
+
 def _headers(text: str) -> tuple[str, str, list[str]]:
+    """Name, Version and every Requires-Dist of an RFC 822 header block (one regex pass;
+    folded continuation lines are joined)."""
     name = version = ""
     requires: list[str] = []
-    key = ""
-    for line in text.splitlines():
-        if line[:1] in (" ", "\t"):
-            if key == "requires-dist" and requires:
-                requires[-1] += " " + line.strip()
-            continue
-        k, sep, v = line.partition(":")
-        if not sep:
-            continue
-        key = k.strip().lower()
-        v = v.strip()
-        if key == "name" and not name:
-            name = v
-        elif key == "version" and not version:
-            version = v
-        elif key == "requires-dist":
-            requires.append(v)
+    for key, value in _HEADER_RE.findall(text):
+        k = key.lower()
+        if "\n" in value:
+            value = " ".join(part.strip() for part in value.splitlines())
+        value = value.strip()
+        if k == "requires-dist":
+            requires.append(value)
+        elif k == "name":
+            name = name or value
+        else:
+            version = version or value
     return name, version, requires
 
 
@@ -165,12 +170,16 @@ def _read_dist_info(path: str, sp: str, dirname: str) -> InstalledDist | None:
     version = version or fversion
     if not name:
         return None
-    installer = _read_small(os.path.join(path, "INSTALLER"))
+    try:
+        present = set(os.listdir(path))  # one call instead of a failing open per optional file
+    except OSError:
+        present = set()
+    installer = _read_small(os.path.join(path, "INSTALLER")) if "INSTALLER" in present else None
     direct_url = None
-    raw = _read_small(os.path.join(path, "direct_url.json"))
+    raw = _read_small(os.path.join(path, "direct_url.json")) if "direct_url.json" in present else None
     if raw is not None:
         direct_url = _redact_direct_url(raw)
-    top = _read_small(os.path.join(path, "top_level.txt"))
+    top = _read_small(os.path.join(path, "top_level.txt")) if "top_level.txt" in present else None
     return InstalledDist(
         name=name,
         canonical=_canon(name),
@@ -214,6 +223,26 @@ def _read_egg_info(path: str, sp: str, dirname: str, is_dir: bool) -> InstalledD
         dist_info=path,
         top_level=top,
     )
+
+
+def _read_egg_link(path: str, sp: str) -> InstalledDist | None:
+    """An `.egg-link` names the source directory that holds the project's *.egg-info."""
+    text = _read_small(path)
+    if not text:
+        return None
+    src = text.splitlines()[0].strip()
+    if not src:
+        return None
+    src = os.path.normpath(os.path.join(sp, src))
+    try:
+        infos = sorted(e for e in os.scandir(src) if e.name.endswith(".egg-info") and e.is_dir())
+    except OSError:
+        return None
+    for e in infos:
+        d = _read_egg_info(e.path, sp, e.name, True)
+        if d is not None:
+            return d
+    return None
 
 
 def _egg_requires(text: str) -> list[str]:

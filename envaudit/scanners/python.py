@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,6 +53,8 @@ def scan(inv: Inventory) -> Interpreter:
         p = Path(arg).expanduser()
         if not p.is_absolute():
             p = inv.root / p  # `python = ".venv"` in the project's config
+            if not p.exists() and "/" not in arg and shutil.which(arg, path=inv.environ.get("PATH")):
+                p = Path(shutil.which(arg, path=inv.environ.get("PATH")) or arg)  # `--python python3.11`
         found = _from_path(p, f"--python {arg}")
         if found is not None:
             return found
@@ -264,6 +267,13 @@ def _site_dirs(prefix: Path, vinfo: tuple[int, ...], lib_versions: list[tuple[st
     win = prefix / "Lib" / "site-packages"
     if win.is_dir():
         out.append(str(win))
+    # Debian/Ubuntu's system Python: /usr/local/lib/pythonX.Y/dist-packages, /usr/lib/python3/dist-packages
+    debian = [prefix / "local" / "lib" / f"python{mv}" / "dist-packages" for mv in minors]
+    debian += [prefix / "lib" / "python3" / "dist-packages"]
+    debian += [prefix / "lib" / f"python{mv}" / "dist-packages" for mv in minors]
+    for d in debian:
+        if d.is_dir() and str(d) not in out:
+            out.append(str(d))
     return out
 
 

@@ -114,3 +114,38 @@ def test_the_running_environment(tmp_path: Path) -> None:
 
 def test_unlistable_site_packages(tmp_path: Path) -> None:
     assert read_site_packages(str(tmp_path / "missing")) == []
+
+
+def test_legacy_egg_link_develop_install(tmp_path: Path) -> None:
+    site = make_venv(tmp_path / "env")
+    src = tmp_path / "src" / "mylib"
+    (src / "mylib.egg-info").mkdir(parents=True)
+    (src / "mylib.egg-info" / "PKG-INFO").write_text(
+        "Metadata-Version: 2.1\nName: mylib\nVersion: 0.3.dev0\n", encoding="utf-8"
+    )
+    (site / "mylib.egg-link").write_text(f"{src}\n.\n", encoding="utf-8")
+    (site / "dangling.egg-link").write_text(f"{tmp_path / 'gone'}\n.\n", encoding="utf-8")
+    _, pk = packages(tmp_path, str(tmp_path / "env"))
+    assert [(d.name, d.version) for d in pk.dists] == [("mylib", "0.3.dev0")]
+
+
+def test_venv_with_system_site_packages_sees_the_base(tmp_path: Path) -> None:
+    """`include-system-site-packages = true`: the base interpreter's dists are visible too,
+    exactly as importlib.metadata sees them from inside that venv."""
+    venv = tmp_path / "sys"
+    subprocess.run(
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)], check=True
+    )
+    _, pk = packages(tmp_path, str(venv))
+    out = subprocess.run(
+        [
+            str(venv / "bin" / "python"),
+            "-I",  # no user site, no PYTHONPATH: only the venv and its base
+            "-c",
+            "import importlib.metadata as m; print('\\n'.join(sorted({f\"{d.metadata['Name']}=={d.version}\" for d in m.distributions()})))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert sorted({f"{d.name}=={d.version}" for d in pk.dists}) == sorted(out.stdout.split())

@@ -119,3 +119,30 @@ def test_relative_python_on_the_command_line_is_relative_to_cwd(tmp_path: Path, 
     monkeypatch.chdir(tmp_path)
     res = invoke("check", "proj", "--python", "elsewhere", "--select", "DEP006", "--no-color")
     assert "1.0 is installed" in res.stdout and "3.12" not in res.stderr
+
+
+def test_bare_name_is_looked_up_on_path(tmp_path: Path) -> None:
+    prefix = tmp_path / "opt" / "py"
+    make_venv(prefix, version="3.12.5")
+    exe = prefix / "bin" / "python3.12"
+    exe.write_text("", encoding="utf-8")
+    exe.chmod(0o755)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    i = Inventory(proj, python="python3.12", environ={"PATH": str(prefix / "bin")}).get("python")
+    assert i.version == "3.12.5" and i.kind == "venv"
+
+
+def test_debian_system_layout_dist_packages(tmp_path: Path) -> None:
+    usr = tmp_path / "usr"
+    (usr / "lib" / "python3" / "dist-packages").mkdir(parents=True)
+    (usr / "local" / "lib" / "python3.11" / "dist-packages").mkdir(parents=True)
+    (usr / "lib" / "python3.11").mkdir(parents=True)
+    (usr / "bin").mkdir()
+    (usr / "bin" / "python3.11").write_text("", encoding="utf-8")
+    i = interp(tmp_path, str(usr / "bin" / "python3.11"))
+    assert i.kind == "system"
+    assert i.site_packages == (
+        str(usr / "local" / "lib" / "python3.11" / "dist-packages"),
+        str(usr / "lib" / "python3" / "dist-packages"),
+    )
