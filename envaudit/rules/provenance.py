@@ -121,10 +121,28 @@ def environment_drift(inv: Inventory) -> Iterator[Hit]:
     req = _request(inv)
     if req is None or req.record is None:
         return
+    from envaudit.snapshot.diff import GROUPS
+
     result = drift(inv, req)
     for change in result.changes:
         message, fix = _message(change)
         yield Hit(message, Location(req.path), fix, fact=change.name)
+    # a section only one side could record was not compared: say so, never a silent pass
+    current = inv.get("verify_current")
+    ignored = set(req.ignore) | (set() if req.include_host else {"host"})
+    for group, title in GROUPS:
+        then, now = req.record.get(group), current.get(group)
+        if group in ignored or (then is None) == (now is None):
+            continue
+        side = "now" if now is None else "in the snapshot"
+        yield Hit(
+            f"{title} ({group}) was not recorded {side}, so it was not compared",
+            Location(req.path),
+            Fix(
+                "Run verify with the envaudit version (and scanners) that took the snapshot, or record it again."
+            ),
+            severity=Severity.INFO,
+        )
 
 
 @rule(

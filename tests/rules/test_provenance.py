@@ -75,3 +75,15 @@ def test_nothing_without_a_verify_request(tmp_path: Path) -> None:
     write(tmp_path, {"requirements.txt": "numpy\n"})
     result = run_check(tmp_path, Config(select=("ALL",)))
     assert not [f for f in result.findings if f.code.startswith("PRV")]
+
+
+def test_section_recorded_on_one_side_only_is_an_info_not_a_silent_pass(tmp_path: Path) -> None:
+    rec = _recorded(tmp_path, {})
+    rec["cuda"] = {"driver_version": "535.104.05", "gpus": []}
+    current = build_snapshot(Inventory(tmp_path, environ={}))
+    if current["cuda"] is not None:  # the gpu domain is part of this build: blank it the other way
+        rec["cuda"] = None
+    result = _verify(tmp_path, VerifyRequest("env.json", rec), {})
+    assert [(f.code, f.severity.label) for f in result.findings] == [("PRV001", "info")]
+    assert "CUDA stack (cuda) was not recorded" in result.findings[0].message
+    assert result.exit_code() == 0
