@@ -21,6 +21,10 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "rules": ("rules", "rules", "List every rule: code, name, severity, summary."),
     "explain": ("rules", "explain", "Explain one rule: why it matters, an example, the fix."),
     "fix": ("fix", "fix", "Write the fix: pinned requirements, Dockerfile, .dockerignore, seeds..."),
+    "snapshot": ("snapshot", "snapshot", "Record the environment (JSON or CycloneDX) for diff and verify."),
+    "diff": ("diff", "diff", "Compare snapshots; with more than two, name the outliers."),
+    "fleet": ("fleet", "fleet", "Snapshot every node of a Ray cluster and name the odd ones out."),
+    "verify": ("verify", "verify", "Fail when the environment drifted from a snapshot (PRV001/PRV002)."),
 }
 
 
