@@ -61,6 +61,26 @@ def invoke_json(*args: str) -> dict[str, Any]:
     return json.loads(res.stdout)
 
 
+@pytest.fixture(scope="session")
+def installed_wheel(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """envaudit built as a plain wheel once per session and unpacked as a site dir:
+    (wheel, site). Tests import it from there, not from the source tree."""
+    import sys
+    import zipfile
+
+    tmp = tmp_path_factory.mktemp("wheel")
+    dist = tmp / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(dist), str(REPO)],
+        check=True,
+        capture_output=True,
+    )
+    (wheel,) = dist.glob("envaudit-*.whl")
+    with zipfile.ZipFile(wheel) as zf:
+        zf.extractall(tmp / "site")
+    return wheel, tmp / "site"
+
+
 def docker_available() -> bool:
     if shutil.which("docker") is None:
         return False

@@ -148,13 +148,9 @@ def _pyproject(
         inv.diag(f"invalid TOML: {exc}", rel, toml_error_line(exc, text.text))
         return
     lines = _Lines(text.text)
-    project = data.get("project") if isinstance(data.get("project"), dict) else {}
-    dynamic = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
-    has = "dependencies" in dynamic  # filled in by the build backend from another file
-    if "dependencies" in project:
-        has = True
-        start = lines.section(r"^\[project\]$")
-        for item in _str_items(inv, rel, project.get("dependencies"), "project.dependencies"):
+
+    def declare(items: list[str], start: int, group: str | None) -> None:
+        for item in items:
             d = _pep508_declared(
                 inv,
                 item,
@@ -162,47 +158,31 @@ def _pyproject(
                 line=lines.find(item, start),
                 source="pyproject",
                 role="range",
-                group=None,
+                group=group,
                 env=env,
             )
             if d:
                 out.append(d)
+
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    dynamic = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
+    has = "dependencies" in dynamic  # filled in by the build backend from another file
+    if "dependencies" in project:
+        has = True
+        start = lines.section(r"^\[project\]$")
+        declare(_str_items(inv, rel, project.get("dependencies"), "project.dependencies"), start, None)
     optional = project.get("optional-dependencies")
     if isinstance(optional, dict):
         has = True
         start = lines.section(r"^\[project\.optional-dependencies\]$") or lines.section(r"^\[project\]$")
         for extra, items in optional.items():
-            for item in _str_items(inv, rel, items, f"project.optional-dependencies.{extra}"):
-                d = _pep508_declared(
-                    inv,
-                    item,
-                    rel=rel,
-                    line=lines.find(item, start),
-                    source="pyproject",
-                    role="range",
-                    group=extra,
-                    env=env,
-                )
-                if d:
-                    out.append(d)
+            declare(_str_items(inv, rel, items, f"project.optional-dependencies.{extra}"), start, extra)
     groups = data.get("dependency-groups")
     if isinstance(groups, dict):
         has = True
         start = lines.section(r"^\[dependency-groups\]$")
         for g in groups:
-            for item in _expand_group(inv, rel, groups, g, ()):
-                d = _pep508_declared(
-                    inv,
-                    item,
-                    rel=rel,
-                    line=lines.find(item, start),
-                    source="pyproject",
-                    role="range",
-                    group=g,
-                    env=env,
-                )
-                if d:
-                    out.append(d)
+            declare(_expand_group(inv, rel, groups, g, ()), start, g)
     poetry = data.get("tool", {}).get("poetry") if isinstance(data.get("tool"), dict) else None
     py_constraint = None
     if isinstance(poetry, dict):
