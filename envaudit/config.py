@@ -72,7 +72,7 @@ class Config:
 
     # --- resolved views -------------------------------------------------
     def selected_codes(self) -> list[str]:
-        from envaudit.rules import all_rules, expand_selector
+        from envaudit.rules import expand_selector, known_codes
 
         chosen: set[str] = set()
         try:
@@ -82,7 +82,7 @@ class Config:
                 chosen.difference_update(expand_selector(sel))
         except ValueError as exc:
             raise ConfigError(f"{self._where()}{exc}") from None
-        return [r.code for r in all_rules() if r.code in chosen]
+        return [c for c in known_codes() if c in chosen]
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         for c, sev in self.severity:
@@ -235,7 +235,7 @@ def parse_fail_on(value: Any, where: str = "") -> str:
 
 def validate_codes(cfg: Config) -> None:
     """Every code named anywhere must exist: a typo must not silently disable a gate."""
-    from envaudit.rules import expand_selector, get_rule
+    from envaudit.rules import expand_selector, known_codes
 
     where = cfg._where()
     names = [*cfg.select, *cfg.extend_select, *cfg.ignore]
@@ -247,7 +247,7 @@ def validate_codes(cfg: Config) -> None:
         except ValueError as exc:
             raise ConfigError(f"{where}{exc}") from None
     for code, _ in cfg.severity:
-        if get_rule(code) is None:
+        if code not in known_codes():
             raise ConfigError(f"{where}severity: unknown rule code {code!r}")
 
 

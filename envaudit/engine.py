@@ -10,7 +10,7 @@ from envaudit.config import Config
 from envaudit.inventory import Inventory
 from envaudit.model import Finding, Fix, Hit, Severity
 from envaudit.redact import redact_text
-from envaudit.rules import Rule, all_rules
+from envaudit.rules import Rule, load_rules
 
 
 @dataclass
@@ -48,7 +48,7 @@ def run_check(
     config = config or Config()
     inv = inventory or Inventory(root, config=config, python=python, image=image, environ=environ)
     selected = set(config.selected_codes())
-    rules = [r for r in all_rules() if r.code in selected]
+    rules = load_rules(selected)
     result = CheckResult(root=inv.root, config=config, inventory=inv, rules=rules)
     # EA rules report what the other rules made the scanners meet, so they run last.
     for r in sorted(rules, key=lambda r: (r.late, r.code)):

@@ -96,26 +96,56 @@ def _load() -> None:
     _LOADED = True
 
 
+def _rule_index() -> dict[str, tuple[str, str]]:
+    """code -> (module, name), without importing any rule module: selecting and
+    validating codes must not cost the import of every rule family (~150 ms)."""
+    from envaudit.rules._index import RULES
+
+    return RULES
+
+
+def known_codes() -> list[str]:
+    """Indexed codes plus any registered at run time (a plugin, a test)."""
+    return sorted(set(_rule_index()) | set(_REGISTRY))
+
+
+def _names() -> dict[str, str]:
+    """rule name -> code, from the index and the registry."""
+    names = {name: code for code, (_module, name) in _rule_index().items()}
+    names.update({r.name: r.code for r in _REGISTRY.values()})
+    return names
+
+
+def load_rules(codes: Iterable[str]) -> list[Rule]:
+    """The Rule objects of `codes`, importing only the modules that define them."""
+    wanted = sorted({c.upper() for c in codes})
+    for code in wanted:
+        entry = _rule_index().get(code)
+        if entry is not None:
+            importlib.import_module(f"{__name__}.{entry[0]}")
+    if any(c not in _REGISTRY for c in wanted):  # an index older than the code: be right, then slow
+        _load()
+    return [_REGISTRY[c] for c in wanted if c in _REGISTRY]
+
+
 def all_rules() -> list[Rule]:
     _load()
     return [_REGISTRY[c] for c in sorted(_REGISTRY)]
 
 
 def get_rule(code: str) -> Rule | None:
-    _load()
-    return _REGISTRY.get(code.upper())
+    found = load_rules([code])
+    return found[0] if found else None
 
 
 def by_name(name: str) -> Rule | None:
-    _load()
-    for r in _REGISTRY.values():
-        if r.name == name:
-            return r
-    return None
+    code = _names().get(name)
+    return get_rule(code) if code else None
 
 
-def families() -> set[str]:
-    return {r.family for r in all_rules()}
+def build_index() -> dict[str, tuple[str, str]]:
+    """The index as the registry says it should be (`python -m envaudit.rules` writes it)."""
+    return {r.code: (r.check.__module__.rsplit(".", 1)[-1], r.name) for r in all_rules()}
 
 
 def expand_selector(selector: str) -> list[str]:
@@ -125,12 +155,11 @@ def expand_selector(selector: str) -> list[str]:
     if not sel:
         raise ValueError("empty rule selector")
     if sel.upper() == "ALL":
-        return [r.code for r in all_rules()]
-    named = by_name(sel)
-    if named:
-        return [named.code]
+        return known_codes()
+    if sel in _names():
+        return [_names()[sel]]
     up = sel.upper()
-    codes = [r.code for r in all_rules() if r.code.startswith(up)]
+    codes = [c for c in known_codes() if c.startswith(up)]
     if not codes:
         raise ValueError(f"unknown rule code or prefix {selector!r} (see `envaudit rules`)")
     return codes
