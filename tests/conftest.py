@@ -20,6 +20,12 @@ REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "fixtures"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The source scanner's cache goes to a temporary dir, not the user's ~/.cache."""
+    os.environ["ENVAUDIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("envaudit-cache"))
+
+
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
     """Create files under root; str content is dedented."""
     for rel, content in files.items():

@@ -1452,45 +1452,81 @@ _Job = tuple[str, str, tuple[str, ...], bool]  # rel, module name, alternative n
 PARALLEL_MIN_FILES = 200  # below this, starting worker processes costs more than it saves
 
 
+_Parsed = tuple["tuple[Module, list[Event]] | None", list[Any]]  # result, its diagnostics
+
+
 def _parse_all(
     inv: Inventory, jobs: list[_Job], project: frozenset[str]
 ) -> list[tuple[Module, list[Event]] | None]:
-    """Parse every module, in worker processes for a big tree (parsing is CPU-bound and
-    the GIL would serialise threads). Results and diagnostics keep the input order."""
+    """Parse every module (results in input order), reusing the per-file cache for the
+    modules that did not change. A cached module's diagnostics are reported again."""
+    from envaudit.scanners._source_cache import SourceCache, digest
+
+    cache = SourceCache.open(inv, project)
+    results: list[tuple[Module, list[Event]] | None] = [None] * len(jobs)
+    keys: list[Any] = [None] * len(jobs)
+    todo: list[int] = []
+    for i, job in enumerate(jobs):
+        if cache is not None:
+            d = digest(inv.root / job[0])
+            keys[i] = (*job, d) if d is not None else None
+        hit = cache.get(keys[i]) if cache is not None and keys[i] is not None else None
+        if hit is None:
+            todo.append(i)
+            continue
+        results[i] = hit[0]
+        for diag in hit[1]:
+            inv.diag(diag.message, diag.path, diag.line, diag.column, diag.code)
+    for i, (got, diags) in zip(todo, _parse_uncached(inv, [jobs[i] for i in todo], project), strict=True):
+        results[i] = got
+        if cache is not None and keys[i] is not None:
+            cache.put(keys[i], (got, diags))
+    if cache is not None:
+        cache.save()
+    return results
+
+
+def _parse_one(inv: Inventory, job: _Job, project: frozenset[str]) -> _Parsed:
+    before = len(inv.diagnostics)
+    got = _parse_module(inv, *job, project)
+    return got, inv.diagnostics[before:]
+
+
+def _parse_uncached(inv: Inventory, jobs: list[_Job], project: frozenset[str]) -> list[_Parsed]:
+    """In worker processes for a big tree (parsing is CPU-bound and the GIL would
+    serialise threads); their diagnostics are recorded here, in input order."""
     workers = min(os.cpu_count() or 1, 8)
     if len(jobs) < PARALLEL_MIN_FILES or workers < 2:
-        return [_parse_module(inv, *job, project) for job in jobs]
+        return [_parse_one(inv, job, project) for job in jobs]
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
     try:
         ctx = multiprocessing.get_context("fork")  # the workers inherit the imported modules
     except ValueError:  # no fork on this platform: stay in-process
-        return [_parse_module(inv, *job, project) for job in jobs]
+        return [_parse_one(inv, job, project) for job in jobs]
     size = max(32, len(jobs) // (workers * 4))
     batches = [jobs[i : i + size] for i in range(0, len(jobs), size)]
-    out: list[tuple[Module, list[Event]] | None] = []
+    out: list[_Parsed] = []
     try:
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
             futures = [pool.submit(_parse_batch, str(inv.root), inv.config, b, project) for b in batches]
             for fut in futures:
-                results, diags = fut.result()
-                out.extend(results)
-                for d in diags:
-                    inv.diag(d.message, d.path, d.line, d.column, d.code)
+                for got, diags in fut.result():
+                    out.append((got, diags))
+                    for d in diags:
+                        inv.diag(d.message, d.path, d.line, d.column, d.code)
     except (OSError, RuntimeError) as exc:  # cannot start processes here (sandbox, limits)
         inv.diag(f"parallel parsing unavailable ({exc}); parsed in one process", code="EA002")
-        return [_parse_module(inv, *job, project) for job in jobs]
+        return [_parse_one(inv, job, project) for job in jobs]
     return out
 
 
-def _parse_batch(
-    root: str, config: Any, jobs: list[_Job], project: frozenset[str]
-) -> tuple[list[tuple[Module, list[Event]] | None], list[Any]]:
+def _parse_batch(root: str, config: Any, jobs: list[_Job], project: frozenset[str]) -> list[_Parsed]:
     from envaudit.inventory import Inventory
 
     inv = Inventory(root, config=config, environ={})
-    return [_parse_module(inv, *job, project) for job in jobs], inv.diagnostics
+    return [_parse_one(inv, job, project) for job in jobs]
 
 
 def scan(inv: Inventory) -> SourceFacts:
