@@ -35,6 +35,7 @@ if TYPE_CHECKING:
 
 GIT_TIMEOUT = 30  # seconds, per git process
 LARGE_BLOB_MIN = 1024 * 1024  # blobs at least this large are recorded (the rule picks its threshold)
+_CANDIDATE_DIGITS = len(str(LARGE_BLOB_MIN // 2))  # fewer digits: certainly smaller
 MAX_LISTED = 5000  # dirty/untracked paths kept in the facts (the counts stay exact)
 
 # What GIT008 asks about: category -> (probe path relative to the project, gitignore line that
@@ -232,8 +233,10 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
     ls_rc, ls_out, ls_err = g.wait(ls_p)
     tracked: list[str] = []
     gitlinks: list[tuple[str, str]] = []
-    blob_ids: dict[str, bytes] = {}
-    index_sizes: dict[str, int] = {}
+    seen: set[str] = set()
+    # Only a big staged file can be a large blob: keep its object id, skip the rest
+    # (no int() and no dict entries for the 50,000 small files of a big repository).
+    candidates: dict[str, bytes] = {}
     attributes: list[str] = []
     if ls_rc == 0:
         for mode, oid, stage, path_b, size in _LS_DEBUG.findall(ls_out):
@@ -242,11 +245,13 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
                 gitlinks.append((full, oid.decode()))
                 continue
             rel = full if not prefix else _project_rel(full, prefix)
-            if rel is None or (stage != b"0" and rel in blob_ids):
+            if rel is None or (stage != b"0" and rel in seen):
                 continue  # outside the project, or a second stage of an unmerged path
+            if stage != b"0":
+                seen.add(rel)
             tracked.append(rel)
-            blob_ids[rel] = oid
-            index_sizes[rel] = int(size)
+            if len(size) >= _CANDIDATE_DIGITS and int(size) >= LARGE_BLOB_MIN // 2:
+                candidates[rel] = oid
             if full.endswith(".gitattributes") and (
                 full == ".gitattributes" or full.endswith("/.gitattributes")
             ):
@@ -255,7 +260,7 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
         errors.append(f"git ls-files: {ls_err or ls_rc}")
     del ls_out
     lfs_patterns = _lfs_patterns(top, attributes)
-    large = _large_blobs(g, blob_ids, index_sizes, lfs_patterns, prefix, errors)
+    large = _large_blobs(g, candidates, lfs_patterns, prefix, errors)
 
     st_rc, st_out, st_err = g.wait(status_p)
     refs_rc, refs_out, refs_err = g.wait(refs_p)
@@ -427,18 +432,16 @@ def matches_lfs(path: str, patterns: tuple[str, ...]) -> bool:
 
 def _large_blobs(
     g: _Git,
-    blob_ids: dict[str, bytes],
-    index_sizes: dict[str, int],
+    candidates: dict[str, bytes],
     lfs: tuple[str, ...],
     prefix: str,
     errors: list[str],
 ) -> tuple[Blob, ...]:
-    # The index's cached size picks the candidates (generous: line-ending filters change
-    # sizes); git confirms the staged blob's real size.
-    candidates = [r for r, size in index_sizes.items() if size >= LARGE_BLOB_MIN // 2]
+    """The index's cached size picked the candidates (generously: line-ending filters
+    change sizes); git confirms each staged blob's real size."""
     if not candidates:
         return ()
-    query = b"".join(blob_ids[r] + b"\n" for r in candidates)
+    query = b"".join(oid + b"\n" for oid in candidates.values())
     rc, out, err = g.run("cat-file", "--batch-check=%(objectname) %(objectsize)", input=query)
     if rc != 0:
         errors.append(f"git cat-file: {err or rc}")
@@ -449,8 +452,8 @@ def _large_blobs(
         if size.isdigit():
             sizes[oid] = int(size)
     blobs = []
-    for rel in candidates:
-        size = sizes.get(blob_ids[rel].decode())
+    for rel, oid in candidates.items():
+        size = sizes.get(oid.decode())
         if size is not None and size >= LARGE_BLOB_MIN:
             full = f"{prefix}/{rel}" if prefix else rel
             blobs.append(Blob(rel, size, matches_lfs(full, lfs)))
