@@ -2,7 +2,10 @@
 
 An item is *failed* when any of its rules that ran fired, *passed* when at
 least one of its rules ran and none fired, and *not checkable automatically*
-when none of its rules exists in this installation or was selected for the run.
+when none of its rules exists in this installation or was selected for the run,
+or when the facts it needs were not there: a finding that says a scan was
+skipped (`unless`, e.g. GPU007 without a driver) or a domain the run lacks
+(`needs`, e.g. the snapshot only `envaudit verify` supplies).
 Items draw on the checklists reviewers use (Papers with Code's ML Code
 Completeness Checklist, the NeurIPS paper checklist, Pineau's checklist).
 """
@@ -25,6 +28,8 @@ class Item:
     key: str
     text: str
     codes: tuple[str, ...]
+    unless: tuple[str, ...] = ()  # a finding of these codes means the facts were missing
+    needs: str | None = None  # an Inventory domain the item cannot be judged without
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,7 @@ CHECKLIST: tuple[Part, ...] = (
                 "gpu-stack",
                 "Driver, CUDA, cuDNN and the framework build fit together",
                 ("GPU001", "GPU002", "GPU003", "GPU005", "GPU006", "GPU008", "GPU009", "DKR016"),
+                unless=("GPU007",),  # no driver here: the build cannot be matched against it
             ),
             Item("hardware-documented", "Hardware, CUDA and memory needs are documented", ("DOC003",)),
             Item(
@@ -117,7 +123,12 @@ CHECKLIST: tuple[Part, ...] = (
                 ("GIT007", "GIT008"),
             ),
             Item("data-unchanged", "The data still matches its recorded checksums", ("DAT002", "DAT003")),
-            Item("env-recorded", "The environment matches the recorded snapshot", ("PRV001", "PRV002")),
+            Item(
+                "env-recorded",
+                "The environment matches the recorded snapshot",
+                ("PRV001", "PRV002"),
+                needs="verify",
+            ),
         ),
     ),
 )
@@ -140,7 +151,10 @@ def evaluate(result: CheckResult) -> list[tuple[Part, list[ItemStatus]]]:
         for item in part.items:
             ran = tuple(c for c in item.codes if c in ran_codes)
             fired = tuple(c for c in ran if c in fired_codes)
-            status = FAILED if fired else PASSED if ran else NOT_CHECKABLE
+            blind = any(c in fired_codes for c in item.unless) or (
+                item.needs is not None and not result.inventory.has(item.needs)
+            )
+            status = FAILED if fired else NOT_CHECKABLE if blind or not ran else PASSED
             statuses.append(ItemStatus(item, status, ran, fired))
         out.append((part, statuses))
     return out

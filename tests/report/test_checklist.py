@@ -45,3 +45,16 @@ def test_an_item_is_not_checkable_when_its_rules_are_ignored(tmp_path: Path) -> 
     result = check(tmp_path, "DOC001")
     assert _status(result, "readme").status == FAILED
     assert _status(result, "config-files").status == NOT_CHECKABLE
+
+
+def test_not_checkable_without_the_facts_it_needs(tmp_path: Path) -> None:
+    """The rules ran and found nothing, but could not see: that is no pass."""
+    write(tmp_path, {"requirements.txt": "torch==2.3.1\n"})
+    result = check(tmp_path, "GPU,PRV")
+    # no NVIDIA driver here (GPU007 fires): the build was never matched against one
+    if "GPU007" in {f.code for f in result.findings}:
+        assert _status(result, "gpu-stack").status == NOT_CHECKABLE
+    # a plain check has no snapshot to compare with; only `envaudit verify` brings one
+    assert _status(result, "env-recorded").status == NOT_CHECKABLE
+    result.inventory.put("verify", object())
+    assert _status(result, "env-recorded").status == PASSED
