@@ -17,7 +17,7 @@ from typing import Any
 
 from envaudit.config import Config
 from envaudit.model import Diagnostic
-from envaudit.textio import TextFile, read_text, relpath
+from envaudit.textio import TextFile, read_text, relpath, toml_error_line
 
 _SUPPRESS_RE = re.compile(r"#\s*envaudit\s*:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s\-]*)\])?", re.IGNORECASE)
 
@@ -43,6 +43,7 @@ class Inventory:
         self._facts: dict[str, Any] = {}
         self._in_progress: set[str] = set()
         self._texts: dict[str, TextFile | None] = {}
+        self._tomls: dict[str, dict[str, Any] | None] = {}
         self._lines: dict[str, list[str]] = {}  # split once: is_suppressed runs per finding
         self._diag_keys: set[tuple[Any, ...]] = set()
 
@@ -139,6 +140,27 @@ class Inventory:
             self.diag(problem.message, problem.path, problem.line, problem.column)
         self._texts[rel] = text
         return text
+
+    def toml(self, path: str | Path) -> dict[str, Any] | None:
+        """A TOML file (pyproject.toml, Pipfile, ...) parsed once for every scanner and rule;
+        invalid TOML is recorded once (EA001, with its line) and gives None."""
+        p = Path(path)
+        if not p.is_absolute():
+            p = self.root / p
+        rel = self.rel(p)
+        if rel in self._tomls:
+            return self._tomls[rel]
+        data: dict[str, Any] | None = None
+        text = self.read(p)
+        if text is not None:
+            from envaudit import _toml
+
+            try:
+                data = _toml.loads(text.text)
+            except _toml.TOMLDecodeError as exc:
+                self.diag(f"invalid TOML: {exc}", rel, toml_error_line(exc, text.text))
+        self._tomls[rel] = data
+        return data
 
     def files(self) -> tuple[str, ...]:
         """Project files (relative, `/`-separated), outside excluded and ignored paths."""

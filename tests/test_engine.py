@@ -137,3 +137,18 @@ def test_files_scanner_skips_venvs_and_excludes(tmp_path: Path) -> None:
     (tmp_path / "loop").symlink_to(tmp_path, target_is_directory=True)
     inv = Inventory(tmp_path, config=Config(exclude=("vendor",)))
     assert inv.files() == ("a.py",)  # the loop is neither followed nor listed
+
+
+def test_toml_is_parsed_once_and_an_error_reported_once(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n', "Pipfile": "[packages\n"})
+    inv = Inventory(tmp_path)
+    assert inv.toml("pyproject.toml") is inv.toml(tmp_path / "pyproject.toml")
+    assert inv.toml("Pipfile") is None and inv.toml("Pipfile") is None
+    (bad,) = inv.diagnostics
+    assert bad.path == "Pipfile" and bad.line == 1 and bad.message.startswith("invalid TOML")
+
+
+def test_a_broken_pyproject_is_reported_whichever_family_runs(tmp_path: Path) -> None:
+    write(tmp_path, {"pyproject.toml": "[project\n", "Dockerfile": "FROM python:3.11-slim\n"})
+    found = run_check(tmp_path, Config(select=("DKR015", "EA001"))).findings
+    assert [(f.code, f.location.path) for f in found] == [("EA001", "pyproject.toml")]

@@ -856,15 +856,10 @@ def declared_python(inv: Inventory) -> tuple[str, str, int, str] | None:
             if d.specifier:
                 return "spec", d.specifier, d.line or 1, d.path
         return None
-    from envaudit._toml import loads as toml_loads  # type: ignore[attr-defined]
-
     if (inv.root / "pyproject.toml").is_file():
         t = inv.read("pyproject.toml")
         if t is not None:
-            try:
-                data = toml_loads(t.text)
-            except Exception:
-                data = {}
+            data = inv.toml("pyproject.toml") or {}
             rp = (data.get("project") or {}).get("requires-python")
             if isinstance(rp, str) and rp.strip():
                 line = next((i + 1 for i, ln in enumerate(t.text.splitlines()) if "requires-python" in ln), 1)

@@ -51,15 +51,7 @@ def _folder(rel: str) -> str:
 def _load_toml_file(inv: Inventory, rel: str | None) -> dict[str, Any] | None:
     if rel is None:
         return None
-    tf = inv.read(rel)
-    if tf is None:
-        return None
-    from envaudit import _toml
-
-    try:
-        data = _toml.loads(tf.text)
-    except _toml.TOMLDecodeError:
-        return None  # the manifest scanners report it (EA001)
+    data = inv.toml(rel)
     return data if isinstance(data, dict) else None
 
 

@@ -63,19 +63,6 @@ def scan(inv: Inventory) -> Manifests:
 
 
 # ------------------------------------------------------------------ helpers
-def toml_error_line(exc: Exception, text: str) -> int | None:
-    """The line of a TOMLDecodeError (`at line N`, or the last line at end of document)."""
-    lineno = getattr(exc, "lineno", None)
-    if isinstance(lineno, int):
-        return lineno
-    m = re.search(r"line (\d+)", str(exc))
-    if m:
-        return int(m.group(1))
-    if "end of document" in str(exc):
-        return max(len(text.splitlines()), 1)
-    return None
-
-
 class _Lines:
     """Find the line where a value was written (the parsers do not say)."""
 
@@ -137,15 +124,9 @@ def _pep508_declared(
 def _pyproject(
     inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest], out: list[Declared]
 ) -> None:
-    from envaudit import _toml
-
-    text = inv.read(inv.root / rel)
-    if text is None:
-        return
-    try:
-        data = _toml.loads(text.text)
-    except _toml.TOMLDecodeError as exc:
-        inv.diag(f"invalid TOML: {exc}", rel, toml_error_line(exc, text.text))
+    data = inv.toml(rel)
+    text = inv.read(rel)
+    if data is None or text is None:
         return
     lines = _Lines(text.text)
 

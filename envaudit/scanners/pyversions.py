@@ -140,17 +140,8 @@ def _runtime_txt(inv: Inventory, rel: str, out: list[PyVersionDecl]) -> None:
 
 
 def _pipfile(inv: Inventory, rel: str, out: list[PyVersionDecl]) -> None:
-    from envaudit import _toml
-
-    text = inv.read(inv.root / rel)
-    if text is None:
-        return
-    try:
-        data = _toml.loads(text.text)
-    except _toml.TOMLDecodeError as exc:
-        from envaudit.scanners.manifests import toml_error_line
-
-        inv.diag(f"invalid TOML: {exc}", rel, toml_error_line(exc, text.text))
+    data = inv.toml(rel)
+    if data is None:
         return
     req = data.get("requires") if isinstance(data.get("requires"), dict) else {}
     for key in ("python_full_version", "python_version"):
@@ -206,17 +197,12 @@ def _setup_cfg(inv: Inventory, rel: str, out: list[PyVersionDecl]) -> None:
 
 
 def _pyproject(inv: Inventory, rels: list[str], out: list[PyVersionDecl]) -> None:
-    from envaudit import _toml
     from envaudit.scanners.manifests import poetry_to_pep440
 
     for rel in rels:
-        text = inv.read(inv.root / rel)
-        if text is None:
+        data = inv.toml(rel)
+        if data is None:
             continue
-        try:
-            data = _toml.loads(text.text)
-        except _toml.TOMLDecodeError:
-            continue  # reported once, by the manifests scanner
         project = data.get("project") if isinstance(data.get("project"), dict) else {}
         rp = project.get("requires-python")
         if isinstance(rp, str) and rp.strip():

@@ -1317,18 +1317,13 @@ def _is_test_file(rel: str) -> bool:
 
 
 def _project_scripts(inv: Inventory) -> list[tuple[str, str]]:
-    from envaudit import _toml
 
     p = inv.root / "pyproject.toml"
     if not p.is_file():
         return []
-    tf = inv.read(p)
-    if tf is None:
+    data = inv.toml(p)
+    if data is None:
         return []
-    try:
-        data = _toml.loads(tf.text)
-    except (_toml.TOMLDecodeError, ValueError):
-        return []  # the manifest scanners report a broken pyproject.toml
     scripts = (data.get("project") or {}).get("scripts") or {}
     out = []
     if isinstance(scripts, dict):
