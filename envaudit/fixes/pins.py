@@ -181,15 +181,12 @@ def pins_from_env(
 def _project_name(inv: Inventory, source: str) -> str | None:
     if not source.endswith("pyproject.toml"):
         return None
-    from envaudit import _toml
     from envaudit.deps import canonical
 
-    tf = inv.read(source)
-    try:
-        name = _toml.loads(tf.text).get("project", {}).get("name") if tf else None
-    except _toml.TOMLDecodeError:
-        return None
-    return canonical(name) if name else None
+    data = inv.toml(source) or {}  # parsed once, shared with the manifests scanner
+    project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    name = project.get("name")
+    return canonical(name) if isinstance(name, str) and name else None
 
 
 def _wheel_hashes(find_links: tuple[str, ...], versions: dict[str, str]) -> dict[str, list[str]]:

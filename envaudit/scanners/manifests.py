@@ -88,6 +88,34 @@ class _Lines:
         return start
 
 
+def _declare_ranges(
+    inv: Inventory,
+    items: list[str],
+    *,
+    rel: str,
+    lines: _Lines,
+    start: int,
+    source: str,
+    group: str | None,
+    env: dict[str, str],
+    out: list[Declared],
+) -> None:
+    """The ranges a manifest table declares, each at the line where it is written."""
+    for item in items:
+        d = _pep508_declared(
+            inv,
+            item,
+            rel=rel,
+            line=lines.find(item, start),
+            source=source,
+            role="range",
+            group=group,
+            env=env,
+        )
+        if d:
+            out.append(d)
+
+
 def _pep508_declared(
     inv: Inventory,
     text: str,
@@ -131,19 +159,9 @@ def _pyproject(
     lines = _Lines(text.text)
 
     def declare(items: list[str], start: int, group: str | None) -> None:
-        for item in items:
-            d = _pep508_declared(
-                inv,
-                item,
-                rel=rel,
-                line=lines.find(item, start),
-                source="pyproject",
-                role="range",
-                group=group,
-                env=env,
-            )
-            if d:
-                out.append(d)
+        _declare_ranges(
+            inv, items, rel=rel, lines=lines, start=start, source="pyproject", group=group, env=env, out=out
+        )
 
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
     dynamic = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
@@ -361,36 +379,25 @@ def _setup_cfg(
     if cp.has_option("options", "install_requires"):
         has = True
         start = lines.section(r"^\[options\]$")
-        for item in _cfg_list(cp.get("options", "install_requires")):
-            d = _pep508_declared(
-                inv,
-                item,
-                rel=rel,
-                line=lines.find(item, start),
-                source="setup.cfg",
-                role="range",
-                group=None,
-                env=env,
-            )
-            if d:
-                out.append(d)
+        items = _cfg_list(cp.get("options", "install_requires"))
+        _declare_ranges(
+            inv, items, rel=rel, lines=lines, start=start, source="setup.cfg", group=None, env=env, out=out
+        )
     if cp.has_section("options.extras_require"):
         has = True
         start = lines.section(r"^\[options\.extras_require\]$")
         for extra, value in cp.items("options.extras_require"):
-            for item in _cfg_list(value):
-                d = _pep508_declared(
-                    inv,
-                    item,
-                    rel=rel,
-                    line=lines.find(item, start),
-                    source="setup.cfg",
-                    role="range",
-                    group=extra,
-                    env=env,
-                )
-                if d:
-                    out.append(d)
+            _declare_ranges(
+                inv,
+                _cfg_list(value),
+                rel=rel,
+                lines=lines,
+                start=start,
+                source="setup.cfg",
+                group=extra,
+                env=env,
+                out=out,
+            )
     files.append(Manifest(rel, "setup.cfg", has))
 
 
