@@ -77,20 +77,62 @@ def test_resolve_from_pyproject_offline(tmp_path: Path, wheelhouse: tuple[Path, 
 
 
 @pytest.mark.slow
-def test_resolve_refuses_to_overwrite_a_hand_written_file(
+def test_resolve_keeps_the_ranges_of_a_hand_written_requirements_txt(
     tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
 ) -> None:
     wh, _ = wheelhouse
-    root = write(tmp_path / "proj", {"requirements.txt": "alpha  # what we need\n"})
-    args = ["fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--write"]
+    root = write(tmp_path / "proj", {"requirements.txt": "alpha>=1  # what we need\n"})
+    args = ["fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh)]
+    res = invoke(*args)
+    assert res.exit_code == 0, res.stderr
+    assert "+++ b/requirements.in" in res.stdout and "+alpha>=1  # what we need" in res.stdout
+    assert not (root / "requirements.in").exists()
+    res = invoke(*args, "--write")
+    assert res.exit_code == 0, res.stderr
+    assert "ranges are kept in requirements.in" in res.stderr
+    assert "pip-compile:" in res.stderr  # the resolution log, as it runs
+    assert (root / "requirements.in").read_text() == "alpha>=1  # what we need\n"
+    text = (root / "requirements.txt").read_text()
+    assert "alpha==1.0 \\" in text and "# via -r requirements.in" in text
+    assert "--source requirements.in" in text
+    found = dep_codes(root)
+    assert "DEP002" not in found and "DEP005" not in found and "DEP004" not in found, found
+
+
+def test_refusal_is_decided_before_resolving(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, _ = wheelhouse
+    root = write(tmp_path / "proj", {"requirements.in": "alpha\n", "pinned.txt": "alpha==1.0  # mine\n"})
+    args = ["fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "-o", "pinned.txt", "--write"]
     res = invoke(*args)
     assert res.exit_code == 1 and "hand-written" in res.stderr
-    assert (root / "requirements.txt").read_text() == "alpha  # what we need\n"
-    assert "DEP002" in dep_codes(root)
-    assert invoke(*args, "--force").exit_code == 0
-    assert "alpha==1.0" in (root / "requirements.txt").read_text()
-    found = dep_codes(root)
-    assert "DEP002" not in found and "DEP005" not in found
+    assert "resolving" not in res.stderr and "pip-compile" not in res.stderr  # refused first
+    assert (root / "pinned.txt").read_text() == "alpha==1.0  # mine\n"
+
+
+@pytest.mark.slow
+def test_resolve_writes_no_machine_local_index(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    """pip-compile copies the pip configuration's index and find-links into its output;
+    envaudit keeps only what the user's own file declares."""
+    wh, _ = wheelhouse
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\nfind-links = {wh}\nindex-url = file:///nonexistent/simple\n")
+    root = write(
+        tmp_path / "proj",
+        {"requirements.in": "--extra-index-url https://user:s3cret@mirror.example/simple\nalpha\n"},
+    )
+    res = invoke(
+        "fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--write",
+        env={"PIP_CONFIG_FILE": str(conf)},
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "--extra-index-url https://mirror.example/simple" in text  # the user's, credentials dropped
+    assert "s3cret" not in text and "file://" not in text and str(wh) not in text
+    assert "--find-links" not in text and "--index-url" not in text.replace("--extra-index-url", "")
 
 
 def test_resolve_failure_is_reported(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
@@ -139,22 +181,34 @@ def test_from_env_keeps_declared_markers(tmp_path: Path, wheelhouse: tuple[Path,
     _wh, wheels = wheelhouse
     venv = target_env(tmp_path, wheels, ("gamma",))
     root = write(tmp_path / "proj", {"requirements.in": "gamma ; python_version >= '3'\n"})
-    res = invoke("fix", "pins", str(root), "--python", str(venv))
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--no-hashes")
     assert res.exit_code == 0
     assert '+gamma==1.0 ; python_version >= "3"' in res.stdout
 
 
-def test_from_env_declared_but_not_installed(
+def test_from_env_never_drops_a_declared_dependency(
     tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
 ) -> None:
-    _wh, wheels = wheelhouse
+    wh, wheels = wheelhouse
     venv = target_env(tmp_path, wheels, ("gamma",))
     root = write(tmp_path / "proj", {"requirements.in": "gamma\nalpha\n"})
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--write")
+    assert res.exit_code == 1
+    assert "not installed in the target environment: alpha" in res.stderr and "--resolve" in res.stderr
+    assert not (root / "requirements.txt").exists()
+
+
+def test_from_env_hashes_by_default(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    _wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("gamma",))
+    root = write(tmp_path / "proj", {"requirements.in": "gamma\n"})
     res = invoke("fix", "pins", str(root), "--python", str(venv), "--write")
+    assert res.exit_code == 1 and "no hash for 1 pin(s) (gamma)" in res.stderr
+    assert not (root / "requirements.txt").exists()
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write", "--no-hashes")
     assert res.exit_code == 0
-    assert "alpha is declared in requirements.in but not installed" in res.stderr
     text = (root / "requirements.txt").read_text()
-    assert "gamma==1.0" in text and "#   alpha  (declared, not installed)" in text
+    assert "gamma==1.0" in text and str(venv) not in text  # no machine-local path in the header
 
 
 def test_write_never_follows_a_symlink_out(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
@@ -164,7 +218,7 @@ def test_write_never_follows_a_symlink_out(tmp_path: Path, wheelhouse: tuple[Pat
     outside.write_text("# generated by envaudit\n")
     root = write(tmp_path / "proj", {"requirements.in": "gamma\n"})
     (root / "requirements.txt").symlink_to(outside)
-    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write")
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write", "--no-hashes")
     assert res.exit_code == 2 and "outside the project" in res.stderr
     assert outside.read_text() == "# generated by envaudit\n"
 
@@ -188,9 +242,9 @@ def test_from_env_pyproject_source_and_extras(
             """
         },
     )
-    res = invoke("fix", "pins", str(root), "--python", str(venv))
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--no-hashes")
     assert res.exit_code == 0
     assert "+beta==1.0" in res.stdout and "+gamma==1.0" in res.stdout and "delta" not in res.stdout
     assert "+    # via pyproject.toml" in res.stdout
-    res = invoke("fix", "pins", str(root), "--python", str(venv), "--extra", "win")
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--extra", "win", "--no-hashes")
     assert "+delta==1.0" in res.stdout
