@@ -248,3 +248,104 @@ def test_from_env_pyproject_source_and_extras(
     assert "+    # via pyproject.toml" in res.stdout
     res = invoke("fix", "pins", str(root), "--python", str(venv), "--extra", "win", "--no-hashes")
     assert "+delta==1.0" in res.stdout
+
+
+# ------------------------------------------------------- other sources, PyTorch
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("files", "source", "expect", "absent"),
+    [
+        (
+            {
+                "pyproject.toml": """
+                    [tool.poetry]
+                    name = "demo"
+                    version = "0.1.0"
+
+                    [tool.poetry.dependencies]
+                    python = "^3.10"
+                    beta = "^1.0"
+
+                    [tool.poetry.group.extras.dependencies]
+                    delta = "*"
+                """
+            },
+            "pyproject.toml",
+            ("beta==1.0 \\", "gamma==1.0 \\", "# via pyproject.toml"),
+            ("delta", "python"),
+        ),
+        (
+            {"Pipfile": '[packages]\nalpha = "*"\n\n[dev-packages]\ndelta = "*"\n'},
+            "Pipfile",
+            ("alpha==1.0 \\", "beta==2.0 \\", "gamma==1.0 \\"),
+            ("delta",),
+        ),
+        (
+            {
+                "environment.yml": "name: demo\ndependencies:\n  - python=3.11\n  - numpy=1.26\n"
+                "  - pip\n  - pip:\n    - beta<2\n"
+            },
+            "environment.yml",
+            ("beta==1.0 \\", "gamma==1.0 \\"),
+            ("numpy", "alpha"),
+        ),
+    ],
+)
+def test_resolve_from_poetry_pipfile_and_environment_yml(
+    tmp_path: Path,
+    wheelhouse: tuple[Path, dict[str, Path]],
+    files: dict[str, str],
+    source: str,
+    expect: tuple[str, ...],
+    absent: tuple[str, ...],
+) -> None:
+    wh, _ = wheelhouse
+    root = write(tmp_path / "proj", files)
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("#"))
+    for e in expect:
+        assert e in text, (e, text)
+    for a in absent:
+        assert a not in body, (a, text)
+    assert "/tmp" not in text and "envaudit-pins-" not in text  # no temporary path leaks
+    assert f"--source {source}" in text
+    if source == "environment.yml":
+        assert "conda package(s) (numpy)" in res.stderr and "conda-lock" in res.stderr
+    # the lock itself is clean (environment.yml's own conda ranges are DEP002's business)
+    found = [f.code for f in check(root, "DEP").findings if f.location.path == "requirements.txt"]
+    assert "DEP002" not in found and "DEP005" not in found, found
+
+
+@pytest.mark.slow
+def test_resolve_poetry_group_with_extra(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    wh, _ = wheelhouse
+    root = write(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.poetry]\nname = "demo"\n\n[tool.poetry.dependencies]\ngamma = "^1"\n\n'
+            '[tool.poetry.group.win.dependencies]\ndelta = "1.0"\n'
+        },
+    )
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--extra", "win")
+    assert res.exit_code == 0, res.stderr
+    assert "+delta==1.0 \\" in res.stdout and "+gamma==1.0 \\" in res.stdout
+
+
+def test_torch_local_version_is_written_with_its_index(tmp_path: Path) -> None:
+    from tests.wheelhouse import build_wheel
+
+    wh = tmp_path / "wh"
+    wheel = build_wheel(wh, "torch", "2.3.1+cu121")
+    venv = tmp_path / "venv"
+    install_wheel(wheel, make_venv(venv))
+    root = write(tmp_path / "proj", {"requirements.in": "torch>=2\n"})
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "torch==2.3.1+cu121 \\" in text
+    assert "\n--extra-index-url https://download.pytorch.org/whl/cu121\n" in text
+    assert "DEP013" not in dep_codes(root, python=str(venv))
