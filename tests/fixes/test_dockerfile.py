@@ -232,14 +232,25 @@ def test_generated_dockerfile_builds(tmp_path: Path) -> None:
             ["docker", "build", "-q", "-t", tag, str(root)], capture_output=True, text=True, timeout=240
         )
         assert build.returncode == 0, build.stderr[-2000:]
-        probe = "import os, demo_dep; print(demo_dep.VALUE, os.getuid(), sorted(os.listdir('/app')))"
+        probe = (
+            "import os, demo_dep; open('outputs/model.txt', 'w').write('w'); open('data/x', 'w').write('d'); "
+            "open('new.txt', 'w').write('n'); print(demo_dep.VALUE, os.getuid(), sorted(os.listdir('/app')))"
+        )
         run = subprocess.run(
             ["docker", "run", "--rm", tag, "python", "-c", probe], capture_output=True, text=True, timeout=60
         )
+        assert run.returncode == 0, run.stderr  # the user writes its outputs, data and WORKDIR
         value, uid, listing = run.stdout.split(" ", 2)
         assert (value, uid) == ("42", "10001"), run.stderr
-        # the .dockerignore kept the data folder and the weights out of the image
-        assert "train.py" in listing and "data" not in listing and "model.safetensors" not in listing
+        # the .dockerignore kept the weights out; the wheelhouse never reached the final stage
+        assert "train.py" in listing and "model.safetensors" not in listing and "wheels" not in listing
+        hist = subprocess.run(
+            ["docker", "run", "--rm", tag, "python", "-c", "import os; print(os.path.exists('/wheelhouse'))"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert hist.stdout.strip() == "False"
     finally:
         subprocess.run(["docker", "image", "rm", "-f", tag], capture_output=True, timeout=60)
 
