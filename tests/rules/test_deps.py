@@ -351,20 +351,30 @@ def test_dep013_fires(proj: Path, files: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     "files",
     [
-        {"requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch==2.3.1+cu121\n"},
+        {
+            "requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch==2.3.1+cu121\n"
+        },
         {"requirements.txt": "-f ./wheels\ntorch==2.3.1+cpu\n"},
         # the index is in an included file
-        {"requirements.txt": "-r base.txt\ntorch==2.3.1+cpu\n", "base.txt": "-i https://mirror.example/simple\n"},
+        {
+            "requirements.txt": "-r base.txt\ntorch==2.3.1+cpu\n",
+            "base.txt": "-i https://mirror.example/simple\n",
+        },
         # compiled with --no-emit-index-url: the .in source names it
         {
             "requirements.in": "--extra-index-url https://download.pytorch.org/whl/cpu\ntorch\n",
             "requirements.txt": "torch==2.3.1+cpu\n",
         },
         # a direct URL serves itself; a public version and a range are not local versions
-        {"requirements.txt": "torch @ https://download.pytorch.org/whl/cpu/torch-2.3.1%2Bcpu-cp311-cp311-linux_x86_64.whl\n"},
+        {
+            "requirements.txt": "torch @ https://download.pytorch.org/whl/cpu/torch-2.3.1%2Bcpu-cp311-cp311-linux_x86_64.whl\n"
+        },
         {"requirements.txt": "torch==2.3.1\nfoo>=1.0+abc\n"},
         # a constraint installs nothing
-        {"requirements.txt": "-c constraints.txt\nnumpy==1.26.4\n", "constraints.txt": "torch==2.3.1+cu121\n"},
+        {
+            "requirements.txt": "-c constraints.txt\nnumpy==1.26.4\n",
+            "constraints.txt": "torch==2.3.1+cu121\n",
+        },
         {
             "environment.yml": "dependencies:\n  - pip:\n    - --extra-index-url https://download.pytorch.org/whl/cu121\n"
             "    - torch==2.3.1+cu121\n"
