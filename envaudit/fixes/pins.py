@@ -443,6 +443,7 @@ def pip_compile_argv(
     extras: tuple[str, ...],
     no_build_isolation: bool,
     hashes: bool = True,
+    constraints: str | None = None,
 ) -> list[str]:
     # pip-compile's header is kept: it marks the file as generated and names its source.
     # --no-emit-*: pip-compile would copy this machine's pip configuration (a local
@@ -470,6 +471,8 @@ def pip_compile_argv(
         argv += ["--extra", e]
     if no_build_isolation:
         argv.append("--no-build-isolation")
+    if constraints:
+        argv += ["--constraint", constraints]
     argv.append(source)
     return argv
 
@@ -632,6 +635,12 @@ def _stream(proc: subprocess.Popen[str], deadline: float, progress: bool) -> lis
     is_flag=True,
     help="Write pins without --hash (pip install --require-hashes then refuses the file).",
 )
+@click.option(
+    "--no-resolve",
+    is_flag=True,
+    help="--from-env: never run pip-compile; refuse when the environment lacks a declared "
+    "dependency or a local wheel to hash.",
+)
 @click.option("--write", is_flag=True, help="Write the file (atomically) instead of printing a diff.")
 @click.option("--force", is_flag=True, help="Overwrite a hand-written file.")
 @click.option(
@@ -654,6 +663,7 @@ def command(
     no_build_isolation: bool,
     python: str | None,
     no_hashes: bool,
+    no_resolve: bool,
     write: bool,
     force: bool,
     timeout: float,
@@ -731,18 +741,42 @@ def command(
             for d in inv.diagnostics:
                 if d.code == "EA001" and d.path == src:
                     raise PinError(f"{src}: {d.message}")
-            if missing:
-                raise _Refuse(
-                    f"{len(missing)} declared dependenc{'y is' if len(missing) == 1 else 'ies are'} not "
-                    f"installed in the target environment: {', '.join(missing)}. Nothing is dropped: "
-                    "install them, or resolve them with `envaudit fix pins --resolve`"
-                )
-            if unhashed and not no_hashes:
+            if (missing or (unhashed and not no_hashes)) and no_resolve:
+                if missing:
+                    raise _Refuse(
+                        f"{len(missing)} declared dependenc{'y is' if len(missing) == 1 else 'ies are'} not "
+                        f"installed in the target environment: {', '.join(missing)}. Nothing is dropped: "
+                        "install them, or let pip-compile resolve them (drop --no-resolve)"
+                    )
                 raise _Refuse(
                     f"no hash for {len(unhashed)} pin(s) ({', '.join(unhashed[:8])}"
                     f"{', …' if len(unhashed) > 8 else ''}): --from-env hashes the wheels found in "
-                    "--find-links DIR. Pass the folder holding them, use --resolve "
-                    "(pip-compile --generate-hashes), or --no-hashes"
+                    "--find-links DIR. Pass the folder holding them, drop --no-resolve, or --no-hashes"
+                )
+            if missing or (unhashed and not no_hashes):
+                # what the environment lacks (a dependency, or the hashes) is resolved by
+                # pip-compile, every installed version kept as a constraint
+                why = (
+                    f"not installed: {', '.join(missing)}"
+                    if missing
+                    else f"no local wheel to hash for {len(unhashed)} pin(s)"
+                )
+                click.echo(f"envaudit: {why}; resolving them, keeping the installed versions", err=True)
+                installed = [f"{m.group(1)}=={m.group(2)}" for m in _PIN_LINE_RE.finditer(new)]
+                new = _resolve_keeping(
+                    root,
+                    src,
+                    installed,
+                    timeout=timeout,
+                    compile_text=compile_text,
+                    previous=old or None,
+                    index_url=index_url,
+                    extra_index_urls=(*extra_index_urls, *_torch_urls(root, src)),
+                    find_links=find_links,
+                    no_index=no_index,
+                    extras=extras,
+                    no_build_isolation=no_build_isolation,
+                    hashes=not no_hashes,
                 )
         if migrate is not None:
             new = new.replace(f"-r {src}", f"-r {migrate}").replace(f"--source {src}", f"--source {migrate}")
@@ -781,6 +815,20 @@ def command(
 
 class _Refuse(PinError):
     """A refusal that protects the user's files or declared dependencies (exit 1)."""
+
+
+def _resolve_keeping(root: Path, src: str, installed: list[str], **opts: Any) -> str:
+    """pip-compile with the target environment's versions as constraints (`-c`)."""
+    with tempfile.TemporaryDirectory(prefix="envaudit-env-") as tmp:
+        cons = Path(tmp) / "installed.txt"
+        text = "\n".join(installed) + "\n"
+        torch = [ln.split(" ", 1)[1] for ln in indexes_for_local_versions(text, [])]
+        cons.write_text(text, encoding="utf-8")
+        opts["extra_index_urls"] = (*opts.get("extra_index_urls", ()), *torch)
+        out = resolve(root, src, constraints=str(cons), **opts)
+        return out.replace(f"-c {cons}", "the target environment").replace(
+            str(cons), "the target environment"
+        )
 
 
 def _torch_urls(root: Path, src: str) -> tuple[str, ...]:

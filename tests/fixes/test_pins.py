@@ -190,19 +190,31 @@ def test_from_env_never_drops_a_declared_dependency(
     tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
 ) -> None:
     wh, wheels = wheelhouse
-    venv = target_env(tmp_path, wheels, ("gamma",))
-    root = write(tmp_path / "proj", {"requirements.in": "gamma\nalpha\n"})
-    res = invoke("fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--write")
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma"))
+    root = write(tmp_path / "proj", {"requirements.in": "beta\nalpha\n"})
+    args = ["fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--no-index", "--write"]
+    res = invoke(*args, "--no-resolve")
     assert res.exit_code == 1
-    assert "not installed in the target environment: alpha" in res.stderr and "--resolve" in res.stderr
+    assert (
+        "not installed in the target environment: alpha" in res.stderr and "Nothing is dropped" in res.stderr
+    )
     assert not (root / "requirements.txt").exists()
+    # by default what the environment lacks is resolved; what it has keeps its version
+    res = invoke(*args)
+    assert res.exit_code == 0, res.stderr
+    assert "not installed: alpha; resolving them, keeping the installed versions" in res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "alpha==1.0 \\" in text and "beta==1.0 \\" in text and "gamma==1.0 \\" in text  # beta 2.0 exists
+    assert text.count("--hash=sha256:") == 3 and "/tmp" not in text and "envaudit-env-" not in text
+    found = dep_codes(root, python=str(venv))
+    assert "DEP002" not in found and "DEP005" not in found
 
 
 def test_from_env_hashes_by_default(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
     _wh, wheels = wheelhouse
     venv = target_env(tmp_path, wheels, ("gamma",))
     root = write(tmp_path / "proj", {"requirements.in": "gamma\n"})
-    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write")
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write", "--no-resolve")
     assert res.exit_code == 1 and "no hash for 1 pin(s) (gamma)" in res.stderr
     assert not (root / "requirements.txt").exists()
     res = invoke("fix", "pins", str(root), "--python", str(venv), "--write", "--no-hashes")
