@@ -384,3 +384,10 @@ def test_dep013_fires(proj: Path, files: dict[str, str]) -> None:
 def test_dep013_does_not_fire(proj: Path, files: dict[str, str]) -> None:
     write(proj, files)
     assert codes(run(proj, "DEP013")) == []
+
+
+@pytest.mark.parametrize("rel", ["requirements.lock", "requirements-dev.lock", "requirements/prod.txt"])
+def test_pin_files_other_tools_write_are_audited(proj: Path, rel: str) -> None:
+    """rye's requirements*.lock, `fix pins -o requirements.lock`, requirements/*.txt."""
+    write(proj, {rel: "numpy>=1\n"})
+    assert [(c, p) for c, p, _ in located(run(proj, "DEP002"))] == [("DEP002", rel)]
