@@ -216,6 +216,15 @@ def guess_cmd(inv: object) -> list[str]:
     for name in ("main.py", "train.py", "app.py", "run.py", "serve.py"):
         if (root / name).is_file():
             return ["python", name]
+    # else the one top-level script with a `__main__` block (a bare `python` runs nothing)
+    scripts = []
+    for rel in sorted(inv.files()):  # type: ignore[attr-defined]
+        if "/" not in rel and rel.endswith(".py") and not rel.startswith(("test_", "setup.py", "conftest")):
+            text = inv.read(rel)  # type: ignore[attr-defined]
+            if text is not None and re.search(r"^if __name__ == [\"']__main__[\"']", text.text, re.MULTILINE):
+                scripts.append(rel)
+    if len(scripts) == 1:
+        return ["python", scripts[0]]
     return ["python"]
 
 

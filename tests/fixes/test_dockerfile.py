@@ -267,3 +267,15 @@ def test_plan_uses_inventory_facts(tmp_path: Path) -> None:
     plan = make_plan(Inventory(root), digest=False)
     assert plan.python == "3.12" and plan.lock == "requirements.lock" and plan.hashed
     assert plan.cmd[:2] == ["python", "-c"] and "pkg.cli" in plan.cmd[2]
+
+
+def test_cmd_is_the_projects_one_script(tmp_path: Path) -> None:
+    from envaudit.fixes.dockerfile import guess_cmd
+
+    root = project(
+        tmp_path, {"finetune.py": "def main():\n    pass\n\n\nif __name__ == '__main__':\n    main()\n"}
+    )
+    (root / "train.py").unlink()
+    assert guess_cmd(Inventory(root)) == ["python", "finetune.py"]
+    write(root, {"eval.py": 'if __name__ == "__main__":\n    pass\n'})
+    assert guess_cmd(Inventory(root)) == ["python"]  # two scripts: no guess
