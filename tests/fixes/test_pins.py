@@ -361,3 +361,19 @@ def test_torch_local_version_is_written_with_its_index(tmp_path: Path) -> None:
     assert "torch==2.3.1+cu121 \\" in text
     assert "\n--extra-index-url https://download.pytorch.org/whl/cu121\n" in text
     assert "DEP013" not in dep_codes(root, python=str(venv))
+
+
+def test_from_env_poetry_source_offline(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma"))
+    root = write(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.poetry]\nname = "demo"\n\n[tool.poetry.dependencies]\npython = "^3.10"\nbeta = "^1"\n'
+        },
+    )
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--no-resolve", "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "beta==1.0 \\" in text and "gamma==1.0 \\" in text and "# via pyproject.toml" in text
+    assert "python==" not in text and text.count("--hash=sha256:") == 2
