@@ -685,6 +685,11 @@ def command(
         except UnsafeWrite as exc:
             raise PinError(str(exc)) from None
         migrate = migrated_source(src, out_rel)
+        if migrate is not None and is_generated((root / src).read_text("utf-8", errors="replace")):
+            raise PinError(
+                f"{src} is already a generated lock (it has a generator header): regenerate it from its "
+                "source, e.g. `--source pyproject.toml`"
+            )
         if migrate is not None and (root / migrate).exists():
             raise PinError(f"{migrate} exists: pin it (`--source {migrate}`), or pass --output")
         old = target.read_text(encoding="utf-8") if target.is_file() else ""
