@@ -1,20 +1,25 @@
-"""`envaudit fix pins`: write a pinned (and, when resolving, hashed) requirements file.
+"""`envaudit fix pins`: write a pinned, hashed requirements file.
 
 Two ways to choose the versions:
 
 - `--from-env` (default): pin exactly what the target environment runs. The
-  declared dependencies of the source (requirements.in, pyproject.toml or an
-  unpinned requirements.txt) and their transitive closure, read from the
-  installed distributions' metadata on disk; markers kept. Offline and
-  instant. Hashes are added for distributions whose wheel is found in a
-  `--find-links` directory.
+  declared dependencies of the source and their transitive closure, read from
+  the installed distributions' metadata on disk; markers kept; hashed from the
+  wheels of a local `--find-links` folder. What the environment lacks (a
+  declared dependency that is not installed, a wheel to hash) is resolved by
+  pip-compile with every installed version as a constraint, so nothing declared
+  is dropped (`--no-resolve` refuses instead).
 - `--resolve`: run pip-tools' `pip-compile --generate-hashes` (it has no
-  Python API, so as a subprocess), passing `--index-url`, `--find-links`,
-  `--no-index` through.
+  Python API, so as a subprocess, its log streamed to stderr), passing
+  `--index-url`, `--find-links`, `--no-index` through.
 
-A unified diff is printed by default; `--write` writes the file atomically
-and refuses to overwrite a hand-written (not generated) file without
-`--force`.
+Sources: requirements.in, pyproject.toml (PEP 621; Poetry, made into a
+requirements.in), Pipfile, environment.yml's `pip:` part, an unpinned
+requirements.txt (whose ranges move to requirements.in). Only the index lines the
+source itself declares are written (never this machine's pip configuration);
+`+cpu`/`+cuXXX` torch pins get the PyTorch index that serves them. A unified
+diff is printed by default; `--write` writes atomically and refuses, before any
+resolve, to overwrite a hand-written (not generated) file without `--force`.
 """
 
 from __future__ import annotations
