@@ -316,6 +316,8 @@ def render(plan: Plan, dockerfile: str = "Dockerfile") -> str:
     notes: list[str] = []
     if plan.conda:
         notes.append(f"Dependencies: {plan.conda}, installed by micromamba as the non-root {MAMBA_USER}.")
+        if plan.hashed:
+            notes.append(f"pip packages: {plan.lock} (pinned with hashes), installed after it.")
     else:
         notes.append(f"Dependencies: {plan.lock} (pinned with hashes; pip refuses anything else).")
     if c.source:
@@ -350,6 +352,7 @@ def render(plan: Plan, dockerfile: str = "Dockerfile") -> str:
         python=plan.python,
         base=plan.base,
         runtime_base=plan.runtime_base,
+        hashed=plan.hashed,
         lock=plan.lock or "requirements.txt",
         lock_name=(plan.lock or "requirements.txt").rsplit("/", 1)[-1],
         cuda=plan.cuda,

@@ -159,6 +159,15 @@ def test_conda_project_uses_micromamba(tmp_path: Path) -> None:
     assert [f for f in found if f.severity.label != "info"] == [], found
     if HADOLINT is not None:
         assert hadolint(root / "Dockerfile") == []
+    assert "--require-hashes" not in text  # no hashed pip lock in this project
+    # with a hashed pip lock (fix pins from the environment.yml's pip part) it is installed after
+    write(root, {"requirements.txt": f"numpy==1.26.4 \\\n    --hash=sha256:{HASH}\n"})
+    assert invoke("fix", "dockerfile", str(root), "--write", "--no-digest").exit_code == 0
+    text = (root / "Dockerfile").read_text()
+    assert "python -m pip install --no-cache-dir --require-hashes --no-deps -r /tmp/requirements.txt" in text
+    assert [f for f in check(root, "DKR").findings if f.severity.label != "info"] == []
+    if HADOLINT is not None:
+        assert hadolint(root / "Dockerfile") == []
     write(root, {"conda-lock.yml": "version: 1\nmetadata: {}\npackage: []\n"})
     assert invoke("fix", "dockerfile", str(root), "--write", "--no-digest").exit_code == 0
     assert "-f /tmp/conda-lock.yml" in (root / "Dockerfile").read_text()
