@@ -36,6 +36,12 @@ def safe_target(root: Path, target: Path) -> Path:
     return resolved
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)  # the only portable way to read it: set, then restore
+    os.umask(mask)
+    return mask
+
+
 def atomic_write(root: Path, target: Path, text: str) -> None:
     dest = safe_target(root, target)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -43,8 +49,9 @@ def atomic_write(root: Path, target: Path, text: str) -> None:
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
             fh.write(text)
-        if dest.exists():
-            os.chmod(tmp, dest.stat().st_mode & 0o7777)
+        # mkstemp creates 0600; a written file should look like one the user wrote:
+        # an existing file keeps its mode, a new one gets what the umask gives (0644)
+        os.chmod(tmp, dest.stat().st_mode & 0o7777 if dest.exists() else 0o666 & ~_umask())
         os.replace(tmp, dest)
     except BaseException:
         if os.path.exists(tmp):

@@ -43,6 +43,31 @@ CUDA_PATCH = {
 UID = 10001
 
 
+MICROMAMBA = "mambaorg/micromamba:1.5.10"
+MAMBA_USER = "mambauser"
+DATA_DIRS = ("data", "datasets", "outputs", "checkpoints", "models", "runs", "logs", "mlruns", "wandb")
+_BUILD_APT = re.compile(r"^(build-essential|gcc(-\d+)?|g\+\+(-\d+)?|make|cmake|pkg-config|.*-dev)(=.*)?$")
+_SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|CREDENTIAL)", re.IGNORECASE)
+_OWN_ENV = {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "HOME", "PIP_NO_CACHE_DIR"}
+
+
+class DockerfileError(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class Carried:
+    """What an existing Dockerfile says that the generated one keeps."""
+
+    apt: tuple[str, ...] = ()
+    env: tuple[tuple[str, str], ...] = ()
+    workdir: str | None = None
+    expose: tuple[str, ...] = ()
+    cmd: str | None = None  # as it goes after CMD (JSON or shell form)
+    entrypoint: str | None = None
+    source: str | None = None
+
+
 @dataclass(frozen=True)
 class Plan:
     python: str  # "3.11"
@@ -55,7 +80,11 @@ class Plan:
     cmd: list[str]
     name: str
     wheelhouse: str | None
-    extra_index: str | None = None  # the PyTorch index for +cuXXX wheels (not on PyPI)
+    extra_index: str | None = None  # kept for callers; the lock names its own index
+    cudnn_note: str = ""
+    conda: str | None = None  # environment.yml / conda-lock.yml for micromamba
+    carried: Carried = Carried()
+    data_dirs: tuple[str, ...] = ("data", "outputs")
 
 
 def choose_python(inv: object) -> str:
@@ -102,12 +131,67 @@ def local_digest(image: str, timeout: float = 10) -> str | None:
 
 
 def find_lock(inv: object) -> tuple[str | None, bool]:
+    """The first hashed pin file, else the first pin file at all."""
     files = set(inv.files())  # type: ignore[attr-defined]
+    first: str | None = None
     for cand in LOCK_CANDIDATES:
         if cand in files:
             text = inv.read(cand)  # type: ignore[attr-defined]
-            return cand, bool(text and "--hash=" in text.text)
-    return None, False
+            if text and "--hash=" in text.text:
+                return cand, True
+            first = first or cand
+    return first, False
+
+
+def find_conda(inv: object) -> str | None:
+    """conda-lock.yml, or an environment.yml with conda packages beyond python and pip."""
+    files = set(inv.files())  # type: ignore[attr-defined]
+    for cand in ("conda-lock.yml", "conda-lock.yaml"):
+        if cand in files:
+            return cand
+    for cand in ("environment.yml", "environment.yaml"):
+        if cand in files:
+            reqs = inv.get("manifests").requirements  # type: ignore[attr-defined]
+            if any(d.path == cand and d.source == "conda" and d.name not in ("python", "pip") for d in reqs):
+                return cand
+    return None
+
+
+def carry_over(inv: object, rel: str) -> Carried:
+    """apt packages (every stage), and the final stage's ENV, WORKDIR, EXPOSE, CMD and
+    ENTRYPOINT of an existing Dockerfile. Secret-looking ENV names are left behind."""
+    from envaudit.scanners.dockerfiles import _parse_kv
+
+    df = next((d for d in inv.get("dockerfiles").files if d.path == rel), None)  # type: ignore[attr-defined]
+    if df is None or df.final_stage is None:
+        return Carried()
+    apt: list[str] = []
+    for run in df.runs:
+        for c in run.commands:
+            argv = list(c.argv)
+            if argv and argv[0] in ("apt-get", "apt") and "install" in argv:
+                for word in argv[argv.index("install") + 1 :]:
+                    if not word.startswith("-") and word not in apt:
+                        apt.append(word)
+    env: list[tuple[str, str]] = []
+    workdir = cmd = entrypoint = None
+    expose: list[str] = []
+    for ins in df.final_stage.instructions:
+        if ins.cmd == "ENV":
+            for k, v in _parse_kv(ins.args, "ENV"):
+                if v is not None and k not in _OWN_ENV and not _SECRET_NAME.search(k) and "$" not in v:
+                    env = [(a, b) for a, b in env if a != k] + [(k, v)]
+        elif ins.cmd == "WORKDIR" and ins.args.startswith("/"):
+            workdir = ins.args.strip()
+        elif ins.cmd == "EXPOSE":
+            expose += [p for p in ins.args.split() if p not in expose]
+        elif ins.cmd in ("CMD", "ENTRYPOINT"):
+            form = json.dumps(list(ins.json)) if ins.json is not None else ins.args.strip()
+            if ins.cmd == "CMD":
+                cmd = form
+            else:
+                entrypoint = form
+    return Carried(tuple(apt), tuple(env), workdir, tuple(expose), cmd, entrypoint, rel)
 
 
 def guess_cmd(inv: object) -> list[str]:
@@ -132,106 +216,270 @@ def guess_cmd(inv: object) -> list[str]:
     for name in ("main.py", "train.py", "app.py", "run.py", "serve.py"):
         if (root / name).is_file():
             return ["python", name]
+    # else the one top-level script with a `__main__` block (a bare `python` runs nothing)
+    scripts = []
+    for rel in sorted(inv.files()):  # type: ignore[attr-defined]
+        if "/" not in rel and rel.endswith(".py") and not rel.startswith(("test_", "setup.py", "conftest")):
+            text = inv.read(rel)  # type: ignore[attr-defined]
+            if text is not None and re.search(r"^if __name__ == [\"']__main__[\"']", text.text, re.MULTILINE):
+                scripts.append(rel)
+    if len(scripts) == 1:
+        return ["python", scripts[0]]
     return ["python"]
 
 
+def cuda_base(cuda: tuple[int, int], python: str, lock_text: str) -> tuple[str, str]:
+    """An NVIDIA runtime tag for the pinned torch build, and how its cuDNN matches.
+
+    The torch wheels for CUDA 12 / 11.8 bring their own cuDNN as a pinned pip package
+    (nvidia-cudnn-cu12): the base then has CUDA alone (`-runtime-`), so exactly one
+    cuDNN, the pinned one, is loaded. Without that pin the base provides cuDNN: 8 for
+    torch < 2.3, 9 from 2.3 on (NVIDIA tags cuDNN 9 `-cudnn-`, from CUDA 12.3)."""
+    major, minor = cuda
+    ubuntu = "24.04" if python in ("3.12", "3.13") and cuda >= (12, 5) else "22.04"
+    tag = f"{major}.{minor}.{CUDA_PATCH.get((major, minor), 0)}"
+    m = re.search(r"(?im)^nvidia-cudnn-cu1\d==([0-9][^\s;\\]*)", lock_text)
+    if m:
+        return (
+            f"nvidia/cuda:{tag}-runtime-ubuntu{ubuntu}",
+            f"cuDNN {m.group(1)} from the pinned nvidia-cudnn wheel (the base brings none)",
+        )
+    tv = re.search(r"(?im)^torch==(\d+)\.(\d+)", lock_text)
+    cudnn9 = tv is not None and (int(tv.group(1)), int(tv.group(2))) >= (2, 3)
+    if not cudnn9:
+        return f"nvidia/cuda:{tag}-cudnn8-runtime-ubuntu{ubuntu}", "cuDNN 8, as torch < 2.3 expects"
+    if cuda >= (12, 3):
+        return f"nvidia/cuda:{tag}-cudnn-runtime-ubuntu{ubuntu}", "cuDNN 9, as torch >= 2.3 expects"
+    return (
+        f"nvidia/cuda:{tag}-runtime-ubuntu{ubuntu}",
+        "cuDNN 9 (torch >= 2.3) comes with its pip dependencies: NVIDIA has no cuDNN 9 image for this CUDA",
+    )
+
+
 def make_plan(
-    inv: object, base: str | None = None, wheelhouse: str | None = None, digest: bool = True
+    inv: object,
+    base: str | None = None,
+    wheelhouse: str | None = None,
+    digest: bool = True,
+    carry_from: str | None = None,
 ) -> Plan:
     from envaudit.rules.docker import torch_cuda
 
     py = choose_python(inv)
     lock, hashed = find_lock(inv)
-    cuda = cuda_source = cu = None
+    conda = find_conda(inv)
+    carried = carry_over(inv, carry_from) if carry_from else Carried()
+    cuda = cuda_source = None
+    cudnn_note = ""
     tc = torch_cuda(inv)  # type: ignore[arg-type]
-    if base is None and tc is not None:
+    lock_text = ""
+    if lock:
+        t = inv.read(lock)  # type: ignore[attr-defined]
+        lock_text = t.text if t is not None else ""
+    if conda:
+        base = base or MICROMAMBA
+    elif base is None and tc is not None:
         (major, minor), rel, line = tc
         cuda = f"{major}.{minor}"
         cuda_source = f"torch build in {rel}:{line}"
-        ubuntu = "24.04" if py in ("3.12", "3.13") else "22.04"
-        # NVIDIA's tags: `-cudnn8-runtime-` up to CUDA 12.2, `-cudnn-runtime-` (cuDNN 9) from 12.3 on
-        cudnn = "cudnn8" if (major, minor) < (12, 3) else "cudnn"
-        base = (
-            f"nvidia/cuda:{major}.{minor}.{CUDA_PATCH.get((major, minor), 0)}-{cudnn}-runtime-ubuntu{ubuntu}"
-        )
-        cu = f"cu{major}{minor}"
+        base, cudnn_note = cuda_base((major, minor), py, lock_text)
     if base is None:
         base = f"python:{py}-slim-bookworm"
     if digest and "@" not in base:
         base = local_digest(base) or base
     name = re.sub(r"[^a-z0-9._-]+", "-", inv.root.name.lower()).strip("-._") or "app"  # type: ignore[attr-defined]
-    extra_index = None
-    if cu and lock and wheelhouse is None:
-        text = inv.read(lock)  # type: ignore[attr-defined]
-        if text is not None and "download.pytorch.org" not in text.text:
-            extra_index = f"https://download.pytorch.org/whl/{cu}"
+    tops = {f.split("/", 1)[0] for f in inv.files() if "/" in f}  # type: ignore[attr-defined]
+    data_dirs = tuple(d for d in DATA_DIRS if d in tops or d in ("data", "outputs"))
     return Plan(
-        py, base, base, lock, hashed, cuda, cuda_source, guess_cmd(inv), name, wheelhouse, extra_index
+        py,
+        base,
+        base,
+        lock,
+        hashed,
+        cuda,
+        cuda_source,
+        guess_cmd(inv),
+        name,
+        wheelhouse,
+        None,
+        cudnn_note,
+        conda,
+        carried,
+        data_dirs,
     )
 
 
-def render(plan: Plan) -> str:
+def render(plan: Plan, dockerfile: str = "Dockerfile") -> str:
     from envaudit.templating import render_template
 
-    if plan.lock is None:
-        lock_note = "No lock file found: run `envaudit fix requirements` and regenerate."
-    elif plan.hashed:
-        lock_note = f"Dependencies: {plan.lock} (pinned with hashes; pip refuses anything else)."
+    c = plan.carried
+    notes: list[str] = []
+    if plan.conda:
+        notes.append(f"Dependencies: {plan.conda}, installed by micromamba as the non-root {MAMBA_USER}.")
+        if plan.hashed:
+            notes.append(f"pip packages: {plan.lock} (pinned with hashes), installed after it.")
     else:
-        lock_note = f"Dependencies: {plan.lock} (no hashes: `envaudit fix requirements` adds them)."
+        notes.append(f"Dependencies: {plan.lock} (pinned with hashes; pip refuses anything else).")
+    if c.source:
+        notes.append(f"Kept from {c.source}: apt packages, ENV, WORKDIR, EXPOSE, CMD/ENTRYPOINT.")
+    workdir = (c.workdir or "/app").rstrip("/") or "/app"
+    apt_build = [p for p in c.apt if _BUILD_APT.match(p)]
+    apt_runtime = [p for p in c.apt if not _BUILD_APT.match(p) and not p.startswith("python3")]
+    apt_python = [f"python{plan.python}", f"python{plan.python}-venv"] if plan.cuda else []
+    if not plan.cuda and apt_build:
+        apt_python = []
+    cmd = c.cmd if c.cmd else (json.dumps(plan.cmd) if not c.entrypoint else None)
+    entrypoint = c.entrypoint
+    if plan.conda and entrypoint:
+        # micromamba's entrypoint activates the environment; keep it in front
+        inner = json.loads(entrypoint) if entrypoint.startswith("[") else ["/bin/sh", "-c", entrypoint]
+        entrypoint = json.dumps(["/usr/local/bin/_entrypoint.sh", *inner])
+    skel = [workdir] + [f"{workdir}/{d}" for d in plan.data_dirs]
+    # caches an ENV points at (HF_HOME=/cache/hf, TORCH_HOME, XDG_CACHE_HOME): writable too
+    outside = sorted(
+        {
+            v.rstrip("/")
+            for k, v in c.env
+            if re.search(r"(HOME|DIR|CACHE|ROOT)$", k)
+            and re.fullmatch(r"/[A-Za-z0-9._/-]+", v)
+            and not (v.rstrip("/") + "/").startswith(workdir + "/")
+            and v.rstrip("/") not in ("/usr", "/opt", "/etc", "/bin", "/lib", "/var", "/tmp")
+        }
+    )
+    skel += outside
     return render_template(
         "Dockerfile.j2",
         python=plan.python,
         base=plan.base,
         runtime_base=plan.runtime_base,
+        hashed=plan.hashed,
         lock=plan.lock or "requirements.txt",
         lock_name=(plan.lock or "requirements.txt").rsplit("/", 1)[-1],
-        hashed=plan.hashed,
         cuda=plan.cuda,
         cuda_source=plan.cuda_source,
+        cudnn_note=plan.cudnn_note,
         python_cmd=f"python{plan.python}" if plan.cuda else "python",
-        cmd=json.dumps(plan.cmd),
+        cmd=cmd,
+        entrypoint=entrypoint,
         image_name=plan.name,
         uid=UID,
-        wheelhouse=plan.wheelhouse.rstrip("/") if plan.wheelhouse else None,
-        lock_note=lock_note,
-        extra_index=plan.extra_index,
+        user=MAMBA_USER,
+        wheelhouse=plan.wheelhouse.strip("/") if plan.wheelhouse else None,
+        notes=notes,
+        dockerfile=dockerfile,
+        conda=plan.conda,
+        conda_name=(plan.conda or "").rsplit("/", 1)[-1],
+        env=[(k, json.dumps(v)) for k, v in c.env],
+        expose=c.expose,
+        workdir=workdir,
+        data_dirs=plan.data_dirs,
+        writable=outside,
+        skel_dirs=repr(skel),
+        apt_build=apt_build,
+        apt_runtime=apt_runtime,
+        apt_python=apt_python,
+        apt_python_runtime=[f"python{plan.python}"] if plan.cuda else [],
     )
+
+
+GENERATED_MARK = "Generated by `envaudit fix dockerfile`"
+
+
+def _read_inside(root: Path, path: Path) -> str:
+    """The file's text, or "" for one that resolves outside the project (never read)."""
+    from envaudit.fixes._write import UnsafeWrite, safe_target
+
+    try:
+        return safe_target(root, path).read_text("utf-8", errors="replace")
+    except (UnsafeWrite, OSError):
+        return ""
 
 
 @click.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, exists=True, path_type=Path))
 @click.option("--write", is_flag=True, help="Write the file instead of showing a diff.")
 @click.option(
-    "--output", "output", default="Dockerfile", show_default=True, help="File to write, relative to PATH."
+    "--output",
+    "output",
+    default=None,
+    help="File to write, relative to PATH (default: Dockerfile, or Dockerfile.envaudit beside a hand-written one).",
 )
+@click.option("--force", is_flag=True, help="Replace a hand-written Dockerfile.")
 @click.option(
     "--base", metavar="IMAGE", help="Base image for both stages (default: from the project's Python / CUDA)."
 )
 @click.option(
-    "--wheelhouse", metavar="DIR", help="Install from this folder of the project (offline: --no-index)."
+    "--wheelhouse",
+    metavar="DIR",
+    help="Install from this folder of the project (offline: --no-index); it never reaches the final stage.",
 )
 @click.option(
     "--no-digest", is_flag=True, help="Do not ask the local Docker engine for the base image's digest."
 )
 def command(
-    path: Path, write: bool, output: str, base: str | None, wheelhouse: str | None, no_digest: bool
+    path: Path,
+    write: bool,
+    output: str | None,
+    force: bool,
+    base: str | None,
+    wheelhouse: str | None,
+    no_digest: bool,
 ) -> None:
-    """Generate a multi-stage Dockerfile: locked deps in a builder, slim non-root runtime."""
+    """Generate a multi-stage Dockerfile: the hashed lock in a builder, a non-root runtime that
+    owns its working directory; keeps what an existing Dockerfile sets up."""
+    from envaudit.fixes import dockerignore
     from envaudit.fixes._write import UnsafeWrite, atomic_write, unified_diff
     from envaudit.inventory import Inventory
 
     inv = Inventory(path)
-    plan = make_plan(inv, base=base, wheelhouse=wheelhouse, digest=not no_digest)
-    new = render(plan)
+    existing = inv.root / "Dockerfile"
+    hand_written = existing.is_file() and GENERATED_MARK not in _read_inside(inv.root, existing)
+    if output is None:
+        output = "Dockerfile.envaudit" if hand_written and not force else "Dockerfile"
     target = inv.root / output
-    old = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
+    if target.is_file() and GENERATED_MARK not in _read_inside(inv.root, target) and not force:
+        click.echo(f"envaudit: error: {output} is hand-written: use --force to replace it", err=True)
+        raise click.exceptions.Exit(1)
+    if wheelhouse and not (inv.root / wheelhouse).is_dir():
+        click.echo(f"envaudit: error: --wheelhouse {wheelhouse}: no such folder in the project", err=True)
+        raise click.exceptions.Exit(2)
+    plan = make_plan(
+        inv,
+        base=base,
+        wheelhouse=wheelhouse,
+        digest=not no_digest,
+        carry_from="Dockerfile" if existing.is_file() else None,
+    )
+    if plan.conda is None and not plan.hashed:
+        what = f"{plan.lock} has no hashes" if plan.lock else "the project has no pinned requirements file"
+        click.echo(
+            f"envaudit: error: {what}: the image installs a hashed lock only. "
+            "Write one with `envaudit fix pins --write` (or `envaudit fix pins --resolve --write`), then rerun",
+            err=True,
+        )
+        raise click.exceptions.Exit(1)
+    new = render(plan, output)
+    old = _read_inside(inv.root, target) if target.is_file() else ""
+    ignore = inv.root / ".dockerignore"
+    ignore_text = None if ignore.exists() else dockerignore.build(inv)
     if not write:
         diff = unified_diff(old, new, output)
+        if ignore_text:
+            diff += unified_diff("", ignore_text, ".dockerignore")
         click.echo(diff or f"{output} is up to date", nl=not diff)
         return
     try:
         atomic_write(inv.root, target, new)
+        if ignore_text:
+            atomic_write(inv.root, ignore, ignore_text)
     except UnsafeWrite as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(f"wrote {output}", err=True)
+    if output != "Dockerfile" and hand_written:
+        click.echo(
+            f"envaudit: Dockerfile is hand-written, so it is left alone: build with "
+            f"`docker build -f {output} .`, or rerun with --force to replace it",
+            err=True,
+        )
+    if ignore_text:
+        click.echo("wrote .dockerignore (there was none: the build context was everything)", err=True)

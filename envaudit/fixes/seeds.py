@@ -55,16 +55,25 @@ def render_helper(libs: list[str], *, strict: bool, seed: int) -> str:
 
 def _helper_for(entry: Entry, facts: SourceFacts) -> tuple[str, str]:
     """(helper path, module to import it from) beside the entry point."""
-    mod = facts.module(entry.path)
-    folder = entry.path.rsplit("/", 1)[0] + "/" if "/" in entry.path else ""
+    return _helper_beside(entry.path, facts)
+
+
+def _helper_beside(path: str, facts: SourceFacts) -> tuple[str, str]:
+    mod = facts.module(path)
+    folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
     package = ""
     if mod is not None and not mod.notebook and "." in mod.name:
         package = mod.name.rsplit(".", 1)[0]
     return f"{folder}seeding.py", (f"{package}.seeding" if package else "seeding")
 
 
+def _in_package(path: str, facts: SourceFacts) -> bool:
+    mod = facts.module(path)
+    return mod is not None and not mod.notebook and "." in mod.name and not path.endswith("__main__.py")
+
+
 def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change], list[str]]:
-    """The file changes and the notes (DataLoader patterns, jax) for a check result."""
+    """The file changes and the notes (jax, calls it could not edit) for a check result."""
     from envaudit.scanners.source import Entry
 
     inv = result.inventory
@@ -73,20 +82,47 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
     for f in result.findings:
         if f.code in ("DET001", "DET002") and isinstance(f.fact, Entry):
             entries.setdefault(f.fact.path, f.fact)
+    # DataLoader calls to complete: path -> [(line, column, keywords to add)]
+    loaders: dict[str, list[tuple[int, int, dict[str, str]]]] = {}
+    for f in result.findings:
+        if f.code not in ("DET005", "DET006") or f.fact is None:
+            continue
+        ev = f.fact
+        want = {"generator": "torch_generator()"}
+        if f.code == "DET006":
+            want = {"worker_init_fn": "seed_worker", **want}
+        if ev.kw("generator") is not None:  # type: ignore[attr-defined]
+            want.pop("generator")
+        calls = loaders.setdefault(ev.path, [])  # type: ignore[attr-defined]
+        same = next((c for c in calls if c[:2] == (ev.line, ev.column)), None)  # type: ignore[attr-defined]
+        if same is not None:
+            same[2].update(want)
+        else:
+            calls.append((ev.line, ev.column, want))  # type: ignore[attr-defined]
     changes: list[Change] = []
     notes: list[str] = []
     groups: dict[tuple[str, str], list[Entry]] = {}
-    for _rel, entry in sorted(entries.items()):
-        helper_rel, helper_mod = _helper_for(entry, facts)
-        target = inv.root / helper_rel
+    torch_helpers: set[tuple[str, str]] = set()
+
+    def helper_key(rel: str, mod_name: str) -> tuple[str, str]:
+        target = inv.root / rel
         if target.exists() and MARKER not in target.read_text(encoding="utf-8", errors="replace"):
             # someone's own seeding.py: leave it alone
-            helper_rel = helper_rel[: -len(".py")] + "_envaudit.py"
-            helper_mod += "_envaudit"
-        groups.setdefault((helper_rel, helper_mod), []).append(entry)
+            return rel[: -len(".py")] + "_envaudit.py", mod_name + "_envaudit"
+        return rel, mod_name
+
+    for _rel, entry in sorted(entries.items()):
+        groups.setdefault(helper_key(*_helper_for(entry, facts)), []).append(entry)
+    for path in loaders:
+        key = helper_key(*_helper_beside(path, facts))
+        groups.setdefault(key, [])
+        torch_helpers.add(key)
     libs: set[str] = set()
+    file_helper: dict[str, tuple[str, str]] = {}
     for (helper_rel, helper_mod), group in groups.items():
         helper_libs = entry_libraries(group, strict)
+        if (helper_rel, helper_mod) in torch_helpers and "torch" not in helper_libs:
+            helper_libs = [lib for lib in SEEDABLE if lib in {*helper_libs, "torch"}]
         libs.update(helper_libs)
         helper_text = render_helper(helper_libs, strict=strict, seed=seed)
         target = inv.root / helper_rel
@@ -94,40 +130,114 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
         if old != helper_text:
             changes.append(Change(helper_rel, old, helper_text))
         for entry in group:
-            mod = facts.module(entry.path)
+            file_helper[entry.path] = (helper_rel, helper_mod)
+    for path in loaders:
+        file_helper.setdefault(path, helper_key(*_helper_beside(path, facts)))
+    for path in sorted({*entries, *loaders}):
+        src = inv.read(path)
+        if src is None:
+            continue
+        helper_mod = file_helper[path][1]
+        mod = facts.module(path)
+        entry = entries.get(path)
+        names: list[str] = []
+        call = None
+        if entry is not None:
             alias = "seed_everything"
             if mod is not None and "seed_everything" in mod.defs:
                 alias = "envaudit_seed_everything"
-            imp = f"from {helper_mod} import seed_everything" + (
-                f" as {alias}" if alias != "seed_everything" else ""
-            )
+            names.append("seed_everything" + (f" as {alias}" if alias != "seed_everything" else ""))
             call = f"{alias}({seed})"
-            src = inv.read(entry.path)
-            if src is None:
-                continue
-            if entry.path.endswith(".ipynb"):
-                new = _insert_notebook(src.text, imp, call)
+        if path.endswith(".ipynb"):
+            if entry is not None:
+                new = _insert_notebook(src.text, f"from {helper_mod} import {', '.join(names)}", call or "")
             else:
-                new = _insert_py(_seed_generators(src.text, entry, seed, notes), imp, call)
-            if new is not None and new != src.text:
-                changes.append(Change(entry.path, src.text, new))
+                new = None
+            for line, _col, want in loaders.get(path, []):
+                kws = ", ".join(f"{k}={v}" for k, v in want.items())
+                notes.append(f"{path}:{line}: DataLoader: pass {kws} (from the seeding helper)")
+        else:
+            text = src.text
+            if entry is not None:
+                text = _seed_generators(text, entry, seed, notes)
+            text, added = _complete_loaders(text, path, loaders.get(path, []), notes)
+            names += sorted(added)
+            new = (
+                _insert_py(
+                    text,
+                    f"from {helper_mod} import {', '.join(names)}",
+                    call,
+                    entry,
+                    in_package=_in_package(path, facts),
+                    notes=notes,
+                )
+                if names
+                else text
+            )
+        if new is not None and new != src.text:
+            changes.append(Change(path, src.text, new))
     if "jax" in libs:
         notes.append(
             "jax: JAX has no global seed; build every key from seeding.jax_key(seed) instead of a key "
             "made from the clock."
         )
-    for f in result.findings:
-        if f.code == "DET005":
-            notes.append(
-                f"{f.location}: DataLoader: pass generator=torch_generator() "
-                f"(from the seeding helper), e.g. DataLoader(ds, shuffle=True, generator=torch_generator())"
-            )
-        elif f.code == "DET006":
-            notes.append(
-                f"{f.location}: DataLoader: pass worker_init_fn=seed_worker, generator=torch_generator() "
-                "(both in the seeding helper) so every worker reseeds numpy and random"
-            )
     return changes, notes
+
+
+def _complete_loaders(
+    text: str, path: str, calls: list[tuple[int, int, dict[str, str]]], notes: list[str]
+) -> tuple[str, set[str]]:
+    """Add `generator=torch_generator()` / `worker_init_fn=seed_worker` to the DataLoader
+    calls DET005/DET006 named; the helper names the file now needs."""
+    if not calls:
+        return text, set()
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text, set()
+    want = {(line, col): kws for line, col, kws in calls}
+    lines = text.splitlines(keepends=True)
+    edits: list[tuple[int, int, str]] = []  # end line, end byte column of the ')', insertion
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or (node.lineno, node.col_offset + 1) not in want:
+            continue
+        kws = want.pop((node.lineno, node.col_offset + 1))
+        have = {k.arg for k in node.keywords}
+        kws = {k: v for k, v in kws.items() if k not in have}
+        end, end_col = node.end_lineno, node.end_col_offset
+        if not kws or end is None or end_col is None:
+            continue
+        raw = lines[end - 1].encode("utf-8")
+        if raw[end_col - 1 : end_col] != b")" or any(isinstance(k.value, ast.Starred) for k in node.keywords):
+            notes.append(
+                f"{path}:{node.lineno}: DataLoader: pass {', '.join(f'{k}={v}' for k, v in kws.items())}"
+            )
+            continue
+        before = _text_before(lines, end, end_col - 1).rstrip()
+        own_line = not raw[: end_col - 1].strip()
+        if own_line and before.endswith(","):
+            # one argument a line, the `)` alone: the same layout for the new ones
+            prev = before.splitlines()[-1]
+            indent = prev[: len(prev) - len(prev.lstrip())]
+            added = "".join(f"{indent}{k}={v},\n" for k, v in kws.items())
+            edits.append((end, 0, added.removesuffix("\n") + "\n"))
+        else:
+            sep = "" if before.endswith("(") else (" " if before.endswith(",") else ", ")
+            edits.append((end, end_col - 1, sep + ", ".join(f"{k}={v}" for k, v in kws.items())))
+        names.update("torch_generator" if v == "torch_generator()" else v for v in kws.values())
+    for line, col, ins in sorted(edits, reverse=True):
+        raw = lines[line - 1].encode("utf-8")
+        lines[line - 1] = (raw[:col] + ins.encode("utf-8") + raw[col:]).decode("utf-8")
+    for (line, _col), kws in want.items():
+        notes.append(f"{path}:{line}: DataLoader: pass {', '.join(f'{k}={v}' for k, v in kws.items())}")
+    return "".join(lines), names
+
+
+def _text_before(lines: list[str], line: int, byte_col: int) -> str:
+    """The source up to (line, byte column), for looking at what precedes a `)`."""
+    head = "".join(lines[: line - 1])
+    return head + lines[line - 1].encode("utf-8")[:byte_col].decode("utf-8", errors="replace")
 
 
 def _seed_generators(text: str, entry: Entry, seed: int, notes: list[str]) -> str:
@@ -173,19 +283,109 @@ def _seed_generators(text: str, entry: Entry, seed: int, notes: list[str]) -> st
     return "".join(lines)
 
 
-def _insert_py(text: str, imp: str, call: str) -> str | None:
+def _is_main_block(s: ast.stmt) -> bool:
+    t = s.test if isinstance(s, ast.If) else None
+    return (
+        isinstance(t, ast.Compare)
+        and isinstance(t.left, ast.Name)
+        and t.left.id == "__name__"
+        and len(t.comparators) == 1
+        and isinstance(t.comparators[0], ast.Constant)
+        and t.comparators[0].value == "__main__"
+    )
+
+
+def _called_names(body: list[ast.stmt]) -> list[str]:
+    """Functions the `__main__` block calls directly: `main()`, `sys.exit(main())`,
+    `raise SystemExit(main())`, `app = main()`."""
+    out: list[str] = []
+    for s in body:
+        for node in ast.walk(s):
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+                out.append(node.func.id)
+    return out
+
+
+def _entry_body(tree: ast.Module, entry: Entry | None, module_draws: bool) -> list[ast.stmt] | None:
+    """Where the entry point starts running: the console script's function, the function
+    the `__main__` block calls (main()), or the block itself. None: module level."""
+    defs = {s.name: s for s in tree.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if entry is not None and entry.kind == "project.scripts" and entry.target and ":" in entry.target:
+        fn = defs.get(entry.target.rsplit(":", 1)[1].split(".")[0])
+        return fn.body if fn is not None else None
+    if module_draws:
+        return None  # randomness at import time: only a module-level seed comes first
+    block = next((s for s in reversed(tree.body) if _is_main_block(s)), None)
+    if block is not None:
+        for name in _called_names(block.body):  # type: ignore[attr-defined]
+            if name in defs:
+                return defs[name].body
+        return block.body  # type: ignore[attr-defined,no-any-return]
+    if "main" in defs:
+        return defs["main"].body
+    return None
+
+
+def _module_level_draws(tree: ast.Module, entry: Entry | None) -> bool:
+    """A random draw in this file that runs at import (outside every def, class and the
+    `__main__` block)."""
+    from envaudit.scanners.source import RANDOM
+
+    if entry is None:
+        return False
+    spans = [
+        (s.lineno, s.end_lineno or s.lineno)
+        for s in tree.body
+        if not isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and not _is_main_block(s)
+    ]
+    return any(
+        ev.kind == RANDOM and ev.path == entry.path and any(a <= ev.line <= b for a, b in spans)
+        for ev in entry.events
+    )
+
+
+def _insert_py(
+    text: str,
+    imp: str,
+    call: str | None,
+    entry: Entry | None = None,
+    *,
+    in_package: bool = False,
+    notes: list[str] | None = None,
+) -> str | None:
+    """The import after the leading imports; the call where the entry point starts: the top
+    of main() (or the function the `__main__` block calls), else the top of the
+    `__main__` block, else (a plain script) after the imports. Inside a package a
+    module-level call would run on import, so there it is never written."""
     from envaudit.scanners.source import _body_line
 
     try:
         tree = ast.parse(text)
     except SyntaxError:
         return None
-    line = _body_line(tree.body)  # 1-based line to insert before
     lines = text.splitlines(keepends=True)
     if lines and not lines[-1].endswith("\n"):
         lines[-1] += "\n"
+    body = _entry_body(tree, entry, _module_level_draws(tree, entry)) if call else None
+    if call and body is None and in_package:
+        if notes is not None and entry is not None:
+            notes.append(
+                f"{entry.path}: no main() or `__main__` block to seed in, and a module-level call "
+                f"would run on import: call {call} where this entry point starts"
+            )
+        call = None
+    if call and body is not None:
+        first = body[0]
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and len(body) > 1:
+            first = body[1]  # after a docstring
+        here = lines[first.lineno - 1]
+        indent = here[: len(here) - len(here.lstrip())]
+        if indent and first.col_offset == len(indent.encode("utf-8")):  # on a line of its own
+            lines.insert(first.lineno - 1, f"{indent}{call}\n")
+            call = None
+    line = _body_line(tree.body)  # 1-based line to insert before
     before, after = lines[: line - 1], lines[line - 1 :]
-    block = [f"{imp}\n", "\n", f"{call}\n"]
+    block = [f"{imp}\n"] + (["\n", f"{call}\n"] if call else [])
     if before and before[-1].strip():
         block.insert(0, "\n")
     if after and after[0].strip():

@@ -21,6 +21,7 @@ RULES: dict[str, tuple[str, str]] = {
     "DEP010": ("deps", "unpinned-vcs-or-url"),
     "DEP011": ("deps", "conflicting-pins"),
     "DEP012": ("deps", "dev-deps-mixed"),
+    "DEP013": ("deps", "local-version-without-index"),
     "DET001": ("determinism", "no-seed"),
     "DET002": ("determinism", "partial-seed"),
     "DET003": ("determinism", "cudnn-benchmark"),

@@ -681,3 +681,96 @@ def dev_deps_mixed(inv: Inventory) -> Iterator[Hit]:
                 Fix(f"move `{d.raw}` to {where}"),
                 fact=d,
             )
+
+
+# -------------------------------------------------------------------- DEP013
+_LOCAL_VERSION = re.compile(r"^[^+]+\+([A-Za-z0-9.]+)$")
+_SOURCE_OPTS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links")
+_SOURCE_OPT_RE = re.compile(r"(?m)^\s*-?\s*(?:-i|--index-url|--extra-index-url|-f|--find-links)[\s=]+(\S+)")
+_PYPI_HOSTS = ("pypi.org", "pypi.python.org", "files.pythonhosted.org")
+
+
+def _serving(url: str) -> bool:
+    """An index or find-links location other than PyPI (PyPI never serves a local version)."""
+    host = urlsplit(url if "://" in url else f"file://{url}").hostname or ""
+    return not host.endswith(_PYPI_HOSTS)
+
+
+def _file_sources(inv: Inventory, path: str) -> list[str]:
+    """The index / find-links locations an install of `path` sees: its own options and
+    those of every file it includes, plus (for a compiled .txt) its .in source's."""
+    reqs = inv.get("requirements")
+    files = {f.path: f for f in reqs.files}
+    paths = list(reqs.closure(path)) if path in files else [path]
+    if path.endswith(".txt") and path[:-4] + ".in" in files:
+        paths += reqs.closure(path[:-4] + ".in")
+    out: list[str] = []
+    for p in paths:
+        f = files.get(p)
+        if f is not None:
+            for opt in f.options:
+                name, _, value = opt.partition(" ")
+                if name in _SOURCE_OPTS and value:
+                    out.append(value)
+        elif p.endswith((".yml", ".yaml")):
+            text = inv.read(inv.root / p, record=False)
+            if text is not None:
+                out += _SOURCE_OPT_RE.findall(text.text)
+    return out
+
+
+def torch_index_for(local: str) -> str | None:
+    """The PyTorch index that serves `+cpu`, `+cu121`, `+rocm6.1` wheels."""
+    if local == "cpu" or re.fullmatch(r"cu\d{2,3}|rocm\d+(\.\d+)*|xpu", local):
+        return f"https://download.pytorch.org/whl/{local}"
+    return None
+
+
+@rule(
+    "DEP013",
+    "local-version-without-index",
+    Severity.ERROR,
+    summary="A pin with a local version (`torch==2.3.1+cu121`) and no index that serves it",
+    explanation="""
+        A local version label (`+cu121`, `+cpu`, `+rocm6.1`) names a build that
+        PyPI never hosts: PyPI rejects uploads with one. `pip install` of such a
+        pin succeeds only on a machine whose pip configuration happens to point at
+        the index that has it (PyTorch's download.pytorch.org/whl/cu121), and fails
+        everywhere else with "No matching distribution". The file has to say where
+        the build comes from: an `--extra-index-url`, `--index-url` or
+        `--find-links` line in the same file (or the .in file it was compiled
+        from), or a direct URL for the requirement.
+    """,
+    example="""
+        requirements.txt:3: DEP013 [error] `torch==2.3.1+cu121` has a local version, but requirements.txt names no index or find-links that serves it: it installs nowhere but here
+    """,
+    fix="""
+        Add the index line to the file, e.g. `--extra-index-url https://download.pytorch.org/whl/cu121`
+        (`envaudit fix pins` writes it with the pin), or pin the PyPI build (`torch==2.3.1`).
+    """,
+)
+def local_version_without_index(inv: Inventory) -> Iterator[Hit]:
+    cache: dict[str, bool] = {}
+    for d in declared(inv):
+        if d.source not in ("requirements", "conda-pip") or d.role == "constraint" or d.url:
+            continue
+        version = d.exact_version
+        m = _LOCAL_VERSION.match(version or "")
+        if not m:
+            continue
+        if d.path not in cache:
+            cache[d.path] = any(_serving(u) for u in _file_sources(inv, d.path))
+        if cache[d.path]:
+            continue
+        index = torch_index_for(m.group(1).lower()) if d.name in _TORCH_FAMILY else None
+        line = f"--extra-index-url {index}" if index else "an `--extra-index-url` / `--find-links` line"
+        yield Hit(
+            f"`{d.name}=={version}` has a local version, but {d.path} names no index or find-links "
+            "that serves it: it installs nowhere but here",
+            _loc(d),
+            Fix(f"add {line} to {d.path}, or pin the public build `{d.name}=={version.split('+')[0]}`"),  # type: ignore[union-attr]
+            fact=d,
+        )
+
+
+_TORCH_FAMILY = frozenset({"torch", "torchvision", "torchaudio", "torchtext", "torchdata", "pytorch-triton"})

@@ -297,7 +297,7 @@ def pip_install_unpinned(inv: Inventory) -> Iterator[Hit]:
                 if rel and loose:
                     more = f" and {len(loose) - 5} more" if len(loose) > 5 else ""
                     yield Hit(f"pip install -r {ref}: {rel} does not pin {', '.join(loose[:5])}{more}", loc,
-                              Fix(f"install from a lock instead (`envaudit fix requirements`), or pin {rel}"), run)  # fmt: skip
+                              Fix(f"install from a lock instead (`envaudit fix pins --write`), or pin {rel}"), run)  # fmt: skip
 
 
 def _env_has(run: RunFacts, name: str) -> bool:

@@ -1,6 +1,6 @@
 """Requirements files, with all of pip's grammar.
 
-Found: `requirements*.txt`, `requirements*.in`, `constraints*.txt`, any
+Found: `requirements*.txt`, `requirements*.in`, `requirements*.lock`, `constraints*.txt`, any
 `.txt`/`.in` inside a `requirements/` directory, and top-level `*.in` (except
 MANIFEST.in). Understood: `-r`/`-c` recursion relative to the including file
 (cycles and missing targets reported with file and line), `-e`, several
@@ -106,6 +106,8 @@ def is_requirements_name(rel: str) -> bool:
         return True
     if name.endswith(".in") and name.startswith("requirements"):
         return True
+    if name.endswith(".lock") and name.startswith("requirements"):
+        return True  # rye's requirements.lock / requirements-dev.lock, `fix pins -o requirements.lock`
     if "requirements" in parents and name.endswith((".txt", ".in")):
         return True
     return len(p.parts) == 1 and name.endswith(".in") and name not in ("manifest.in",)

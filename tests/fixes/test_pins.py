@@ -77,20 +77,62 @@ def test_resolve_from_pyproject_offline(tmp_path: Path, wheelhouse: tuple[Path, 
 
 
 @pytest.mark.slow
-def test_resolve_refuses_to_overwrite_a_hand_written_file(
+def test_resolve_keeps_the_ranges_of_a_hand_written_requirements_txt(
     tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
 ) -> None:
     wh, _ = wheelhouse
-    root = write(tmp_path / "proj", {"requirements.txt": "alpha  # what we need\n"})
-    args = ["fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--write"]
+    root = write(tmp_path / "proj", {"requirements.txt": "alpha>=1  # what we need\n"})
+    args = ["fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh)]
+    res = invoke(*args)
+    assert res.exit_code == 0, res.stderr
+    assert "+++ b/requirements.in" in res.stdout and "+alpha>=1  # what we need" in res.stdout
+    assert not (root / "requirements.in").exists()
+    res = invoke(*args, "--write")
+    assert res.exit_code == 0, res.stderr
+    assert "ranges are kept in requirements.in" in res.stderr
+    assert "pip-compile:" in res.stderr  # the resolution log, as it runs
+    assert (root / "requirements.in").read_text() == "alpha>=1  # what we need\n"
+    text = (root / "requirements.txt").read_text()
+    assert "alpha==1.0 \\" in text and "# via -r requirements.in" in text
+    assert "--source requirements.in" in text
+    found = dep_codes(root)
+    assert "DEP002" not in found and "DEP005" not in found and "DEP004" not in found, found
+
+
+def test_refusal_is_decided_before_resolving(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, _ = wheelhouse
+    root = write(tmp_path / "proj", {"requirements.in": "alpha\n", "pinned.txt": "alpha==1.0  # mine\n"})
+    args = ["fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "-o", "pinned.txt", "--write"]
     res = invoke(*args)
     assert res.exit_code == 1 and "hand-written" in res.stderr
-    assert (root / "requirements.txt").read_text() == "alpha  # what we need\n"
-    assert "DEP002" in dep_codes(root)
-    assert invoke(*args, "--force").exit_code == 0
-    assert "alpha==1.0" in (root / "requirements.txt").read_text()
-    found = dep_codes(root)
-    assert "DEP002" not in found and "DEP005" not in found
+    assert "resolving" not in res.stderr and "pip-compile" not in res.stderr  # refused first
+    assert (root / "pinned.txt").read_text() == "alpha==1.0  # mine\n"
+
+
+@pytest.mark.slow
+def test_resolve_writes_no_machine_local_index(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    """pip-compile copies the pip configuration's index and find-links into its output;
+    envaudit keeps only what the user's own file declares."""
+    wh, _ = wheelhouse
+    conf = tmp_path / "pip.conf"
+    conf.write_text(f"[global]\nfind-links = {wh}\nindex-url = file:///nonexistent/simple\n")
+    root = write(
+        tmp_path / "proj",
+        {"requirements.in": "--extra-index-url https://user:s3cret@mirror.example/simple\nalpha\n"},
+    )
+    res = invoke(
+        "fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--write",
+        env={"PIP_CONFIG_FILE": str(conf)},
+    )  # fmt: skip
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "--extra-index-url https://mirror.example/simple" in text  # the user's, credentials dropped
+    assert "s3cret" not in text and "file://" not in text and str(wh) not in text
+    assert "--find-links" not in text and "--index-url" not in text.replace("--extra-index-url", "")
 
 
 def test_resolve_failure_is_reported(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
@@ -139,22 +181,46 @@ def test_from_env_keeps_declared_markers(tmp_path: Path, wheelhouse: tuple[Path,
     _wh, wheels = wheelhouse
     venv = target_env(tmp_path, wheels, ("gamma",))
     root = write(tmp_path / "proj", {"requirements.in": "gamma ; python_version >= '3'\n"})
-    res = invoke("fix", "pins", str(root), "--python", str(venv))
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--no-hashes")
     assert res.exit_code == 0
     assert '+gamma==1.0 ; python_version >= "3"' in res.stdout
 
 
-def test_from_env_declared_but_not_installed(
+def test_from_env_never_drops_a_declared_dependency(
     tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
 ) -> None:
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma"))
+    root = write(tmp_path / "proj", {"requirements.in": "beta\nalpha\n"})
+    args = ["fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--no-index", "--write"]
+    res = invoke(*args, "--no-resolve")
+    assert res.exit_code == 1
+    assert (
+        "not installed in the target environment: alpha" in res.stderr and "Nothing is dropped" in res.stderr
+    )
+    assert not (root / "requirements.txt").exists()
+    # by default what the environment lacks is resolved; what it has keeps its version
+    res = invoke(*args)
+    assert res.exit_code == 0, res.stderr
+    assert "not installed: alpha; resolving them, keeping the installed versions" in res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "alpha==1.0 \\" in text and "beta==1.0 \\" in text and "gamma==1.0 \\" in text  # beta 2.0 exists
+    assert text.count("--hash=sha256:") == 3 and "/tmp" not in text and "envaudit-env-" not in text
+    found = dep_codes(root, python=str(venv))
+    assert "DEP002" not in found and "DEP005" not in found
+
+
+def test_from_env_hashes_by_default(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
     _wh, wheels = wheelhouse
     venv = target_env(tmp_path, wheels, ("gamma",))
-    root = write(tmp_path / "proj", {"requirements.in": "gamma\nalpha\n"})
-    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write")
+    root = write(tmp_path / "proj", {"requirements.in": "gamma\n"})
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write", "--no-resolve")
+    assert res.exit_code == 1 and "no hash for 1 pin(s) (gamma)" in res.stderr
+    assert not (root / "requirements.txt").exists()
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write", "--no-hashes")
     assert res.exit_code == 0
-    assert "alpha is declared in requirements.in but not installed" in res.stderr
     text = (root / "requirements.txt").read_text()
-    assert "gamma==1.0" in text and "#   alpha  (declared, not installed)" in text
+    assert "gamma==1.0" in text and str(venv) not in text  # no machine-local path in the header
 
 
 def test_write_never_follows_a_symlink_out(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
@@ -164,7 +230,7 @@ def test_write_never_follows_a_symlink_out(tmp_path: Path, wheelhouse: tuple[Pat
     outside.write_text("# generated by envaudit\n")
     root = write(tmp_path / "proj", {"requirements.in": "gamma\n"})
     (root / "requirements.txt").symlink_to(outside)
-    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write")
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--write", "--no-hashes")
     assert res.exit_code == 2 and "outside the project" in res.stderr
     assert outside.read_text() == "# generated by envaudit\n"
 
@@ -188,9 +254,136 @@ def test_from_env_pyproject_source_and_extras(
             """
         },
     )
-    res = invoke("fix", "pins", str(root), "--python", str(venv))
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--no-hashes")
     assert res.exit_code == 0
     assert "+beta==1.0" in res.stdout and "+gamma==1.0" in res.stdout and "delta" not in res.stdout
     assert "+    # via pyproject.toml" in res.stdout
-    res = invoke("fix", "pins", str(root), "--python", str(venv), "--extra", "win")
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--extra", "win", "--no-hashes")
     assert "+delta==1.0" in res.stdout
+
+
+# ------------------------------------------------------- other sources, PyTorch
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("files", "source", "expect", "absent"),
+    [
+        (
+            {
+                "pyproject.toml": """
+                    [tool.poetry]
+                    name = "demo"
+                    version = "0.1.0"
+
+                    [tool.poetry.dependencies]
+                    python = "^3.10"
+                    beta = "^1.0"
+
+                    [tool.poetry.group.extras.dependencies]
+                    delta = "*"
+                """
+            },
+            "pyproject.toml",
+            ("beta==1.0 \\", "gamma==1.0 \\", "# via pyproject.toml"),
+            ("delta", "python"),
+        ),
+        (
+            {"Pipfile": '[packages]\nalpha = "*"\n\n[dev-packages]\ndelta = "*"\n'},
+            "Pipfile",
+            ("alpha==1.0 \\", "beta==2.0 \\", "gamma==1.0 \\"),
+            ("delta",),
+        ),
+        (
+            {
+                "environment.yml": "name: demo\ndependencies:\n  - python=3.11\n  - numpy=1.26\n"
+                "  - pip\n  - pip:\n    - beta<2\n"
+            },
+            "environment.yml",
+            ("beta==1.0 \\", "gamma==1.0 \\"),
+            ("numpy", "alpha"),
+        ),
+    ],
+)
+def test_resolve_from_poetry_pipfile_and_environment_yml(
+    tmp_path: Path,
+    wheelhouse: tuple[Path, dict[str, Path]],
+    files: dict[str, str],
+    source: str,
+    expect: tuple[str, ...],
+    absent: tuple[str, ...],
+) -> None:
+    wh, _ = wheelhouse
+    root = write(tmp_path / "proj", files)
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    body = "\n".join(ln for ln in text.splitlines() if not ln.startswith("#"))
+    for e in expect:
+        assert e in text, (e, text)
+    for a in absent:
+        assert a not in body, (a, text)
+    assert "/tmp" not in text and "envaudit-pins-" not in text  # no temporary path leaks
+    assert f"--source {source}" in text
+    if source == "environment.yml":
+        assert "conda package(s) (numpy)" in res.stderr and "conda-lock" in res.stderr
+    # the lock itself is clean (environment.yml's own conda ranges are DEP002's business)
+    found = [f.code for f in check(root, "DEP").findings if f.location.path == "requirements.txt"]
+    assert "DEP002" not in found and "DEP005" not in found, found
+
+
+@pytest.mark.slow
+def test_resolve_poetry_group_with_extra(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    wh, _ = wheelhouse
+    root = write(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.poetry]\nname = "demo"\n\n[tool.poetry.dependencies]\ngamma = "^1"\n\n'
+            '[tool.poetry.group.win.dependencies]\ndelta = "1.0"\n'
+        },
+    )
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--extra", "win")
+    assert res.exit_code == 0, res.stderr
+    assert "+delta==1.0 \\" in res.stdout and "+gamma==1.0 \\" in res.stdout
+
+
+def test_torch_local_version_is_written_with_its_index(tmp_path: Path) -> None:
+    from tests.wheelhouse import build_wheel
+
+    wh = tmp_path / "wh"
+    wheel = build_wheel(wh, "torch", "2.3.1+cu121")
+    venv = tmp_path / "venv"
+    install_wheel(wheel, make_venv(venv))
+    root = write(tmp_path / "proj", {"requirements.in": "torch>=2\n"})
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "torch==2.3.1+cu121 \\" in text
+    assert "\n--extra-index-url https://download.pytorch.org/whl/cu121\n" in text
+    assert "DEP013" not in dep_codes(root, python=str(venv))
+
+
+def test_from_env_poetry_source_offline(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma"))
+    root = write(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.poetry]\nname = "demo"\n\n[tool.poetry.dependencies]\npython = "^3.10"\nbeta = "^1"\n'
+        },
+    )
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--no-resolve", "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "beta==1.0 \\" in text and "gamma==1.0 \\" in text and "# via pyproject.toml" in text
+    assert "python==" not in text and text.count("--hash=sha256:") == 2
+
+
+def test_a_generated_lock_is_not_its_own_source(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "proj",
+        {"requirements.txt": "#\n# This file is autogenerated by pip-compile\n#\nalpha==1.0\n"},
+    )
+    res = invoke("fix", "pins", str(root), "--write")
+    assert res.exit_code == 2 and "already a generated lock" in res.stderr
+    assert not (root / "requirements.in").exists()

@@ -78,8 +78,7 @@ def test_strict_helper_and_dataloader_notes(make_project: Make) -> None:
         }
     )
     res = invoke("fix", "seeds", str(root), "--strict", "--write")
-    assert "pkg/train.py:10:10: DataLoader: pass generator=torch_generator()" in res.output
-    assert "worker_init_fn=seed_worker" in res.output
+    assert res.exit_code == 0, res.output
     helper = (root / "pkg/seeding.py").read_text()
     for needle in (
         "torch.backends.cudnn.deterministic = True",
@@ -89,8 +88,55 @@ def test_strict_helper_and_dataloader_notes(make_project: Make) -> None:
         "def seed_worker(",
     ):
         assert needle in helper
-    assert "from pkg.seeding import seed_everything" in (root / "pkg/train.py").read_text()
-    assert codes(check(root, "DET001,DET002,DET004,DET008")) == []
+    text = (root / "pkg/train.py").read_text()
+    assert "from pkg.seeding import seed_everything, seed_worker, torch_generator" in text
+    # the DataLoader gets its seeded generator and worker_init_fn; the seed opens the __main__ block
+    assert (
+        "if __name__ == '__main__':\n    seed_everything(0)\n"
+        "    dl = DataLoader(D(), shuffle=True, num_workers=2, generator=torch_generator(), "
+        "worker_init_fn=seed_worker)\n"
+    ) in text
+    assert codes(check(root, "DET001,DET002,DET004,DET005,DET006,DET008")) == []
+
+
+SEED_PLACES = {
+    # package module: inside main(), the function the __main__ block calls; never module level
+    "pkg/cli.py": (
+        'import numpy as np\n\n\ndef main():\n    """Run."""\n    print(np.random.rand(3))\n\n\n'
+        'if __name__ == "__main__":\n    raise SystemExit(main())\n',
+        'def main():\n    """Run."""\n    seed_everything(0)\n    print(np.random.rand(3))\n',
+    ),
+    # a __main__ block that calls no function of the file: the top of the block
+    "pkg/run.py": (
+        "import random\n\nif __name__ == '__main__':\n    print(random.random())\n",
+        "if __name__ == '__main__':\n    seed_everything(0)\n    print(random.random())\n",
+    ),
+    # a console script: the function it names
+    "pkg/app.py": (
+        "import random\n\n\ndef start():\n    return random.random()\n",
+        "def start():\n    seed_everything(0)\n    return random.random()\n",
+    ),
+}
+
+
+@pytest.mark.parametrize("rel", sorted(SEED_PLACES))
+def test_seed_goes_where_the_entry_point_starts(make_project: Make, rel: str) -> None:
+    source, expected = SEED_PLACES[rel]
+    files: dict[str, str | bytes] = {"pkg/__init__.py": "", rel: source}
+    if rel == "pkg/app.py":
+        files["pyproject.toml"] = (
+            '[project]\nname = "pkg"\nversion = "0"\n[project.scripts]\napp = "pkg.app:start"\n'
+        )
+    root = make_project(files)
+    res = invoke("fix", "seeds", str(root), "--write")
+    assert res.exit_code == 0, res.output
+    text = (root / rel).read_text()
+    assert expected in text, text
+    # nothing runs on import: no module-level call
+    tree = ast.parse(text)
+    assert not any(isinstance(s, ast.Expr) and isinstance(s.value, ast.Call) for s in tree.body), text
+    assert (root / "pkg/seeding.py").stat().st_mode & 0o777 == 0o644
+    assert codes(check(root, "DET001,DET002")) == []
 
 
 def test_someone_elses_seeding_module_is_left_alone(make_project: Make) -> None:
@@ -108,3 +154,21 @@ def test_existing_seed_everything_name_is_not_shadowed(make_project: Make) -> No
     assert "import seed_everything as envaudit_seed_everything" in text
     assert "envaudit_seed_everything(0)" in text
     assert codes(check(root, "DET001,DET002")) == []
+
+
+def test_dataloader_in_another_module_gets_its_generator(make_project: Make) -> None:
+    root = make_project(
+        {
+            "data.py": "from torch.utils.data import DataLoader\n\n\ndef make(ds):\n"
+            "    return DataLoader(\n        ds,\n        shuffle=True,\n    )\n",
+            "train.py": "import torch\n\nfrom data import make\n\nif __name__ == '__main__':\n"
+            "    print(torch.rand(1), make([1, 2]))\n",
+        }
+    )
+    assert "DET005" in codes(check(root, "DET005"))
+    assert invoke("fix", "seeds", str(root), "--write").exit_code == 0
+    text = (root / "data.py").read_text()
+    assert "        shuffle=True,\n        generator=torch_generator(),\n    )\n" in text
+    assert "from seeding import torch_generator" in text
+    assert "def torch_generator(" in (root / "seeding.py").read_text()
+    assert codes(check(root, "DET001,DET002,DET005,DET006")) == []

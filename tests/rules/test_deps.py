@@ -324,3 +324,70 @@ def test_dep012_dev_tools_in_runtime(proj: Path) -> None:
         ("DEP012", "requirements.txt", 2),
         ("DEP012", "requirements.txt", 3),
     ]
+
+
+# ---------------------------------------------------------------- DEP013
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"requirements.txt": "numpy==1.26.4\ntorch==2.3.1+cu121\n"},
+        # PyPI named explicitly serves no local version either
+        {"requirements.txt": "--index-url https://pypi.org/simple\ntorch==2.3.1+cpu\n"},
+        # the rye / fix-pins lock name is audited too
+        {"requirements.lock": "torchvision==0.18.1+cu118\n"},
+        {"environment.yml": "dependencies:\n  - python=3.11\n  - pip:\n    - torch==2.3.1+cu121\n"},
+    ],
+)
+def test_dep013_fires(proj: Path, files: dict[str, str]) -> None:
+    write(proj, files)
+    res = run(proj, "DEP013")
+    assert codes(res) == ["DEP013"]
+    f = res.findings[0]
+    assert f.location.line is not None
+    if "torch==" in next(iter(files.values())) and "cu121" in next(iter(files.values())):
+        assert "https://download.pytorch.org/whl/cu121" in f.fix.description  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {
+            "requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch==2.3.1+cu121\n"
+        },
+        {"requirements.txt": "-f ./wheels\ntorch==2.3.1+cpu\n"},
+        # the index is in an included file
+        {
+            "requirements.txt": "-r base.txt\ntorch==2.3.1+cpu\n",
+            "base.txt": "-i https://mirror.example/simple\n",
+        },
+        # compiled with --no-emit-index-url: the .in source names it
+        {
+            "requirements.in": "--extra-index-url https://download.pytorch.org/whl/cpu\ntorch\n",
+            "requirements.txt": "torch==2.3.1+cpu\n",
+        },
+        # a direct URL serves itself; a public version and a range are not local versions
+        {
+            "requirements.txt": "torch @ https://download.pytorch.org/whl/cpu/torch-2.3.1%2Bcpu-cp311-cp311-linux_x86_64.whl\n"
+        },
+        {"requirements.txt": "torch==2.3.1\nfoo>=1.0+abc\n"},
+        # a constraint installs nothing
+        {
+            "requirements.txt": "-c constraints.txt\nnumpy==1.26.4\n",
+            "constraints.txt": "torch==2.3.1+cu121\n",
+        },
+        {
+            "environment.yml": "dependencies:\n  - pip:\n    - --extra-index-url https://download.pytorch.org/whl/cu121\n"
+            "    - torch==2.3.1+cu121\n"
+        },
+    ],
+)
+def test_dep013_does_not_fire(proj: Path, files: dict[str, str]) -> None:
+    write(proj, files)
+    assert codes(run(proj, "DEP013")) == []
+
+
+@pytest.mark.parametrize("rel", ["requirements.lock", "requirements-dev.lock", "requirements/prod.txt"])
+def test_pin_files_other_tools_write_are_audited(proj: Path, rel: str) -> None:
+    """rye's requirements*.lock, `fix pins -o requirements.lock`, requirements/*.txt."""
+    write(proj, {rel: "numpy>=1\n"})
+    assert [(c, p) for c, p, _ in located(run(proj, "DEP002"))] == [("DEP002", rel)]
