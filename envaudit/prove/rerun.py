@@ -1,0 +1,661 @@
+"""`envaudit rerun`: run a command several times, each in a fresh copy of the project,
+compare what the runs wrote and printed, and when they differ find which knob makes
+them agree.
+
+Each run gets its own temporary copy of the project (virtual environments in it are
+linked, not copied), so no run sees another's outputs. The outputs are the files the
+`--output` globs match, or, without globs, every file the run created or changed;
+stdout is compared too (numbers within tolerance). When the runs differ, the runs
+are repeated with one knob set at a time (PYTHONHASHSEED=0, single-threaded BLAS
+and OpenMP, every RNG seeded at interpreter start, CUBLAS_WORKSPACE_CONFIG on a
+machine with an NVIDIA GPU); the knobs under which the runs agree are the causes.
+The project's static DET findings are cross-referenced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envaudit.prove import RERUN_SCHEMA
+from envaudit.prove.compare import (
+    CLOSE,
+    DIFFERENT,
+    IDENTICAL,
+    MISSING,
+    Comparison,
+    Tolerance,
+    compare_bytes,
+)
+
+STDOUT = "<stdout>"
+LINKED_DIRS = frozenset({".venv", "venv", ".tox", ".nox", "node_modules", ".conda", "env"})
+SKIPPED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
+MAX_OUTPUT = 512 * 1024 * 1024  # a bigger output file is compared by size and digest only
+
+_SEED_ALL = '''"""envaudit rerun: seed every RNG when the interpreter starts (the `seed-all` knob)."""
+import importlib.abc
+import random
+import sys
+
+random.seed(0)
+
+
+def _numpy(m):
+    m.random.seed(0)
+
+
+def _torch(m):
+    m.manual_seed(0)
+
+
+_SEEDERS = {"numpy": _numpy, "torch": _torch}
+
+
+class _SeedOnImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name not in _SEEDERS:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader, seeder = spec.loader, _SEEDERS.pop(name)
+        original = loader.exec_module
+
+        def exec_module(module):
+            original(module)
+            try:
+                seeder(module)
+            except Exception:
+                pass
+
+        loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _SeedOnImport())
+'''
+
+
+@dataclass(frozen=True)
+class Knob:
+    key: str
+    env: dict[str, str]
+    explains: str  # what agreement under this knob means
+    codes: tuple[str, ...]  # the DET rules that predict this cause
+    needs_gpu: bool = False
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+KNOBS: tuple[Knob, ...] = (
+    Knob(
+        "PYTHONHASHSEED=0",
+        {"PYTHONHASHSEED": "0"},
+        "the output depends on the iteration order of sets/dicts of strings, which changes with "
+        "the per-process hash seed; export PYTHONHASHSEED=0 before the interpreter starts",
+        ("DET007",),
+    ),
+    Knob(
+        "seed-all",
+        {},
+        "an RNG is used unseeded: with random, numpy and torch seeded when the interpreter starts the "
+        "runs agree; seed them in the code (`envaudit fix seeds`)",
+        ("DET001", "DET002", "DET005", "DET006", "DET010"),
+    ),
+    Knob(
+        "single-thread",
+        {**{v: "1" for v in THREAD_VARS}, "NUMEXPR_NUM_THREADS": "1"},
+        "parallel reductions in BLAS/OpenMP sum in a different order from run to run; "
+        "with one thread (OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1) the runs agree",
+        (),
+    ),
+    Knob(
+        "CUBLAS_WORKSPACE_CONFIG=:4096:8",
+        {"CUBLAS_WORKSPACE_CONFIG": ":4096:8"},
+        "cuBLAS picks nondeterministic algorithms; with CUBLAS_WORKSPACE_CONFIG=:4096:8 "
+        "(and torch.use_deterministic_algorithms(True)) the runs agree",
+        ("DET003", "DET004", "DET008"),
+        needs_gpu=True,
+    ),
+)
+
+
+class RerunError(Exception):
+    """A usage problem: bad command, nothing to compare, every run failed."""
+
+
+@dataclass
+class Run:
+    index: int
+    workdir: Path  # the project's copy the run ran in
+    returncode: int | None  # None: timed out
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+    outputs: dict[str, Path] = field(default_factory=dict)  # rel path -> file
+    host: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def describe_failure(self) -> str:
+        why = "timed out" if self.returncode is None else f"exited with status {self.returncode}"
+        tail = self.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        return f"run {self.index}{' on ' + self.host if self.host else ''} {why}" + (
+            ": " + " | ".join(t.strip() for t in tail) if tail else ""
+        )
+
+
+@dataclass
+class OutputResult:
+    path: str
+    comparison: Comparison
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.comparison
+        return {
+            "path": self.path,
+            "status": c.status,
+            "max_abs_diff": c.max_abs,
+            "max_rel_diff": c.max_rel,
+            "first_difference": c.first,
+        }
+
+
+@dataclass
+class Cause:
+    knob: str
+    reproducible_with: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"knob": self.knob, "reproducible_with": self.reproducible_with, "detail": self.detail}
+
+
+@dataclass
+class RerunResult:
+    command: list[str]
+    runs: list[Run]
+    outputs: list[OutputResult]
+    causes: list[Cause] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)  # envaudit.model.Finding
+    failures: list[str] = field(default_factory=list)
+    knob_runs: int = 0
+    seconds: float = 0.0  # wall time of the whole rerun, causes included
+
+    @property
+    def reproducible(self) -> bool:
+        return not self.failures and all(o.comparison.status in (IDENTICAL, CLOSE) for o in self.outputs)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "schema": RERUN_SCHEMA,
+            "runs": len(self.runs),
+            "reproducible": self.reproducible,
+            "outputs": [o.to_dict() for o in self.outputs],
+            "causes": [c.to_dict() for c in self.causes],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+# ------------------------------------------------------------------------- copying
+
+
+def _ignore(src: str, names: list[str]) -> set[str]:
+    return {n for n in names if n in SKIPPED_NAMES}
+
+
+def fresh_copy(root: Path, dest: Path) -> Path:
+    """Copy the project to dest/<name>; virtual environments are linked, not copied."""
+    target = dest / (root.name or "project")
+    target.mkdir(parents=True)
+    for entry in sorted(root.iterdir()):
+        to = target / entry.name
+        if entry.name in SKIPPED_NAMES:
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            if entry.name in LINKED_DIRS or (entry / "pyvenv.cfg").is_file():
+                to.symlink_to(entry, target_is_directory=True)
+            else:
+                shutil.copytree(entry, to, symlinks=True, ignore=_ignore)
+        else:
+            shutil.copy2(entry, to, follow_symlinks=False)
+    return target
+
+
+def _state(root: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_NAMES and not Path(dirpath, d).is_symlink()]
+        for f in filenames:
+            p = Path(dirpath, f)
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            out[p.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+def collect_outputs(
+    workdir: Path, before: dict[str, tuple[int, int]], globs: tuple[str, ...]
+) -> dict[str, Path]:
+    if globs:
+        found: dict[str, Path] = {}
+        for pattern in globs:
+            for p in sorted(workdir.glob(pattern)):
+                if p.is_file():
+                    found[p.relative_to(workdir).as_posix()] = p
+        return found
+    after = _state(workdir)
+    return {
+        rel: workdir / rel
+        for rel, st in sorted(after.items())
+        if before.get(rel) != st and not rel.endswith(".pyc")
+    }
+
+
+# ------------------------------------------------------------------------- running
+
+
+def run_command(
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float | None
+) -> tuple[int | None, bytes, bytes, float]:
+    """(returncode or None on timeout, stdout, stderr, seconds); the whole process group is
+    killed on timeout."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        command,
+        cwd=cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        code: int | None = proc.returncode
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        code = None
+    return code, out, err, time.perf_counter() - start
+
+
+def run_env(extra: dict[str, str], sitedir: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(extra)
+    if sitedir is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(sitedir), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def local_runs(
+    root: Path,
+    command: list[str],
+    n: int,
+    globs: tuple[str, ...],
+    timeout: float | None,
+    extra: dict[str, str],
+    scratch: Path,
+    sitedir: Path | None,
+    progress: Callable[[str], None],
+    label: str,
+) -> list[Run]:
+    runs = []
+    for i in range(1, n + 1):
+        base = Path(tempfile.mkdtemp(prefix=f"run{i}-", dir=scratch))
+        workdir = fresh_copy(root, base)
+        before = {} if globs else _state(workdir)
+        progress(f"{label}run {i}/{n}: {shlex.join(command)}")
+        code, out, err, secs = run_command(command, workdir, run_env(extra, sitedir), timeout)
+        run = Run(i, workdir, code, out, err, secs)
+        if run.ok:
+            run.outputs = collect_outputs(workdir, before, globs)
+        progress(f"{label}run {i}/{n}: {'ok' if run.ok else 'FAILED'} in {secs:.1f} s")
+        runs.append(run)
+    return runs
+
+
+# ------------------------------------------------------------------------ comparing
+
+
+def command_python(command: list[str], root: Path) -> str:
+    """The interpreter the command runs in (for loading its torch files), else ours."""
+    if not command:
+        return sys.executable
+    first = command[0]
+    name = Path(first).name
+    if name.startswith("python") or name in ("py", "pypy3", "pypy"):
+        if os.sep in first:
+            p = Path(first) if Path(first).is_absolute() else root / first
+            return str(p) if p.exists() else first
+        return shutil.which(first) or sys.executable
+    return shutil.which("python3") or sys.executable
+
+
+def compare_runs(runs: list[Run], tol: Tolerance, python: str, *, stdout: bool = True) -> list[OutputResult]:
+    """Each run against the first; per output the worst status and the largest differences."""
+    ref = runs[0]
+    names = sorted({rel for r in runs for rel in r.outputs})
+    results = []
+    for rel in names:
+        worst: Comparison | None = None
+        max_abs: float | None = None
+        max_rel: float | None = None
+        for other in runs[1:]:
+            c = _compare_file(rel, ref, other, tol, python)
+            if c.max_abs is not None:
+                max_abs = c.max_abs if max_abs is None else max(max_abs, c.max_abs)
+            if c.max_rel is not None:
+                max_rel = c.max_rel if max_rel is None else max(max_rel, c.max_rel)
+            if worst is None or c.worse(worst):
+                where = f"run 1 vs run {other.index}: {c.first}" if c.first else None
+                worst = Comparison(c.status, c.max_abs, c.max_rel, where)
+        assert worst is not None
+        if worst.status == MISSING:
+            max_abs = max_rel = None
+        results.append(OutputResult(rel, Comparison(worst.status, max_abs, max_rel, worst.first)))
+    if stdout and any(r.stdout for r in runs):
+        worst = None
+        max_abs = max_rel = 0.0
+        for other in runs[1:]:
+            c = compare_bytes("stdout.txt", ref.stdout, other.stdout, tol)
+            max_abs = max(max_abs, c.max_abs or 0.0) if c.max_abs is not None else max_abs
+            max_rel = max(max_rel, c.max_rel or 0.0) if c.max_rel is not None else max_rel
+            if worst is None or c.worse(worst):
+                worst = Comparison(
+                    c.status,
+                    c.max_abs,
+                    c.max_rel,
+                    f"run 1 vs run {other.index}: {c.first}" if c.first else None,
+                )
+        assert worst is not None
+        results.append(OutputResult(STDOUT, Comparison(worst.status, max_abs, max_rel, worst.first)))
+    return results
+
+
+def _compare_file(rel: str, a: Run, b: Run, tol: Tolerance, python: str) -> Comparison:
+    pa, pb = a.outputs.get(rel), b.outputs.get(rel)
+    if pa is None or pb is None:
+        missing_in = a.index if pa is None else b.index
+        return Comparison(MISSING, None, None, f"run {missing_in} did not write it")
+    try:
+        sa, sb = pa.stat().st_size, pb.stat().st_size
+        if sa > MAX_OUTPUT or sb > MAX_OUTPUT:
+            return _compare_big(pa, pb)
+        da, db = pa.read_bytes(), pb.read_bytes()
+    except OSError as exc:
+        return Comparison(DIFFERENT, None, None, f"cannot read: {exc.strerror or exc}")
+    return compare_bytes(rel, da, db, tol, torch_files=(pa, pb), python=python)
+
+
+def _compare_big(pa: Path, pb: Path) -> Comparison:
+    import hashlib
+
+    digests = []
+    for p in (pa, pb):
+        h = hashlib.sha256()
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digests.append(h.hexdigest())
+    if digests[0] == digests[1]:
+        return Comparison(IDENTICAL, 0.0, 0.0, None)
+    return Comparison(
+        DIFFERENT, None, None, f"sha256 {digests[0][:12]}… vs {digests[1][:12]}… (too big to compare values)"
+    )
+
+
+def agree(outputs: Iterable[OutputResult]) -> bool:
+    return all(o.comparison.status in (IDENTICAL, CLOSE) for o in outputs)
+
+
+def has_gpu() -> bool:
+    return Path("/dev/nvidia0").exists() or shutil.which("nvidia-smi") is not None
+
+
+# ----------------------------------------------------------------------- the whole
+
+
+Runner = Callable[[dict[str, str], Path | None, str], list[Run]]
+
+
+def rerun(
+    root: Path,
+    command: list[str],
+    *,
+    runs: int = 2,
+    globs: tuple[str, ...] = (),
+    tol: Tolerance | None = None,
+    timeout: float | None = None,
+    stdout: bool = True,
+    causes: bool = True,
+    progress: Callable[[str], None] = lambda _m: None,
+    runner: Runner | None = None,
+    static: bool = True,
+) -> RerunResult:
+    """Run, compare, and on difference find the knob that makes the runs agree."""
+    if runs < 2:
+        raise RerunError("--runs must be at least 2: one run has nothing to be compared with")
+    if not command:
+        raise RerunError("no command given: envaudit rerun [PATH] -- COMMAND...")
+    tol = tol or Tolerance()
+    started = time.perf_counter()
+    python = command_python(command, root)
+    with tempfile.TemporaryDirectory(prefix="envaudit-rerun-") as tmp:
+        scratch = Path(tmp)
+        seed_dir = scratch / "seed-all"
+        seed_dir.mkdir()
+        (seed_dir / "sitecustomize.py").write_text(_SEED_ALL, encoding="utf-8")
+
+        def do_runs(extra: dict[str, str], seed: bool, label: str) -> list[Run]:
+            sitedir = seed_dir if seed else None
+            if runner is not None:
+                return runner(extra, sitedir, label)
+            return local_runs(root, command, runs, globs, timeout, extra, scratch, sitedir, progress, label)
+
+        first = do_runs({}, False, "")
+        result = RerunResult(command, first, [])
+        failed = [r for r in first if not r.ok]
+        if failed and len(failed) == len(first):
+            raise RerunError(
+                "the command failed in every run, so nothing was compared:\n  "
+                + "\n  ".join(r.describe_failure() for r in failed)
+            )
+        result.failures = [r.describe_failure() for r in failed]
+        ok_runs = [r for r in first if r.ok]
+        result.outputs = compare_runs(ok_runs, tol, python, stdout=stdout) if len(ok_runs) > 1 else []
+        if not result.outputs and not result.failures:
+            raise RerunError(
+                "nothing to compare: the command wrote no file and printed nothing "
+                "(pass --output GLOB for outputs written outside the project)"
+            )
+        for r in failed:  # a run that failed while another succeeded: that is a difference too
+            result.outputs.append(
+                OutputResult(f"<run {r.index}>", Comparison(MISSING, None, None, r.describe_failure()))
+            )
+        if causes and not result.reproducible:
+            result.causes, result.knob_runs = _find_causes(do_runs, tol, python, stdout, progress, runs)
+        if static:
+            result.findings = _static_findings(root) + run_findings(result)
+        else:
+            result.findings = run_findings(result)
+        _annotate_causes(result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _find_causes(
+    do_runs: Callable[[dict[str, str], bool, str], list[Run]],
+    tol: Tolerance,
+    python: str,
+    stdout: bool,
+    progress: Callable[[str], None],
+    n: int,
+) -> tuple[list[Cause], int]:
+    out: list[Cause] = []
+    count = 0
+    gpu = has_gpu()
+    tried: list[Knob] = []
+    for knob in KNOBS:
+        if knob.needs_gpu and not gpu:
+            continue
+        already = knob.env and all(os.environ.get(k) == v for k, v in knob.env.items())
+        if already:
+            out.append(Cause(knob.key, False, "already set in this environment, so not the cause"))
+            continue
+        tried.append(knob)
+        ok, detail = _try(do_runs, knob.key, knob.env, knob.key == "seed-all", tol, python, stdout, progress)
+        count += n
+        out.append(Cause(knob.key, ok, knob.explains if ok else detail))
+    if len(tried) > 1 and not any(c.reproducible_with for c in out):
+        every = _env_of(tried)
+        ok, detail = _try(do_runs, "all knobs", every, True, tol, python, stdout, progress)
+        count += n
+        if not ok:
+            out.append(
+                Cause(
+                    "all knobs",
+                    False,
+                    "even with every knob set the runs differ: look for time, the network, unseeded "
+                    "generators made in the code (np.random.default_rng(), torch.Generator()), threads "
+                    f"or files read from outside the project ({detail})",
+                )
+            )
+        else:
+            # no knob alone is enough: the needed ones are those whose removal breaks agreement
+            needed = []
+            for knob in tried:
+                rest = [k for k in tried if k is not knob]
+                agrees, _ = _try(
+                    do_runs,
+                    f"all but {knob.key}",
+                    _env_of(rest),
+                    any(k.key == "seed-all" for k in rest),
+                    tol,
+                    python,
+                    stdout,
+                    progress,
+                )
+                count += n
+                if not agrees:
+                    needed.append(knob)
+            needed = needed or tried
+            out.append(
+                Cause(
+                    " + ".join(k.key for k in needed),
+                    True,
+                    "no knob alone is enough; together they make the runs agree: "
+                    + "; ".join(k.explains for k in needed),
+                )
+            )
+    return out, count
+
+
+def _env_of(knobs: list[Knob]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for k in knobs:
+        env.update(k.env)
+    return env
+
+
+def _try(
+    do_runs: Callable[[dict[str, str], bool, str], list[Run]],
+    key: str,
+    env: dict[str, str],
+    seed: bool,
+    tol: Tolerance,
+    python: str,
+    stdout: bool,
+    progress: Callable[[str], None],
+) -> tuple[bool, str]:
+    progress(f"trying {key}")
+    runs = do_runs(env, seed, f"[{key}] ")
+    ok_runs = [r for r in runs if r.ok]
+    if len(ok_runs) < len(runs):
+        return False, "; ".join(r.describe_failure() for r in runs if not r.ok)
+    outputs = compare_runs(ok_runs, tol, python, stdout=stdout)
+    if agree(outputs):
+        return True, ""
+    bad = next(o for o in outputs if o.comparison.status not in (IDENTICAL, CLOSE))
+    return False, f"still different with it: {bad.path} ({bad.comparison.first})"
+
+
+def _static_findings(root: Path) -> list[Any]:
+    """The project's DET findings (`check --select DET`), never fatal."""
+    from envaudit.config import ConfigError, load_config
+    from envaudit.engine import run_check
+
+    try:
+        cfg = load_config(root, None).with_overrides(select=("DET",), extend_select=(), ignore=())
+        return list(run_check(root, cfg).findings)
+    except (ConfigError, OSError):
+        return []
+
+
+def run_findings(result: RerunResult) -> list[Any]:
+    """RUN003, one per output that differs, for the record and the checklist."""
+    from envaudit.model import Finding, Fix, Location, Severity
+
+    out = []
+    fixers = [c for c in result.causes if c.reproducible_with]
+    fix = Fix(
+        "Runs agree with " + ", ".join(c.knob for c in fixers) + ": " + fixers[0].detail
+        if fixers
+        else "Seed every RNG, set PYTHONHASHSEED before Python starts, and request deterministic kernels."
+    )
+    for o in result.outputs:
+        if o.comparison.status in (IDENTICAL, CLOSE):
+            continue
+        c = o.comparison
+        size = (
+            f" (max abs diff {c.max_abs:.3g}, max rel diff {c.max_rel:.3g})" if c.max_abs is not None else ""
+        )
+        where = None if o.path.startswith("<") else o.path
+        out.append(
+            Finding(
+                "RUN003",
+                "rerun-differs",
+                Severity.ERROR,
+                f"{o.path} is {c.status} across {len(result.runs)} runs{size}: {c.first}",
+                Location(where),
+                fix,
+            )
+        )
+    return out
+
+
+def _annotate_causes(result: RerunResult) -> None:
+    """Name the static findings that predicted a cause."""
+    by_code: dict[str, list[Any]] = {}
+    for f in result.findings:
+        by_code.setdefault(f.code, []).append(f)
+    for cause in result.causes:
+        knob = next((k for k in KNOBS if k.key == cause.knob), None)
+        if knob is None or not cause.reproducible_with:
+            continue
+        hits = [f for code in knob.codes for f in by_code.get(code, [])]
+        if hits:
+            cause.detail += "; predicted by " + ", ".join(f"{f.code} at {f.location}" for f in hits[:3])
+        elif knob.codes:
+            cause.detail += f"; no static rule flagged it ({', '.join(knob.codes)} did not fire)"
