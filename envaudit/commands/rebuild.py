@@ -17,14 +17,24 @@ from envaudit.commands._common import write_output
 
 @click.command()
 @click.argument("path", default=".", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--lock", "lock", metavar="FILE", help="The lock to build from (default: the project's best one).")
 @click.option(
-    "--find-links", "find_links", multiple=True, metavar="DIR", help="Also look for wheels in DIR (repeatable)."
+    "--lock", "lock", metavar="FILE", help="The lock to build from (default: the project's best one)."
+)
+@click.option(
+    "--find-links",
+    "find_links",
+    multiple=True,
+    metavar="DIR",
+    help="Also look for wheels in DIR (repeatable).",
 )
 @click.option("--no-index", is_flag=True, help="Do not use a package index (only --find-links).")
 @click.option("--index-url", metavar="URL", help="The package index (default: the installer's, i.e. PyPI).")
-@click.option("--docker", is_flag=True, help="Build the project's Dockerfile and compare the image's packages.")
-@click.option("--against", metavar="SNAPSHOT", help="Also compare the rebuilt environment with this snapshot.")
+@click.option(
+    "--docker", is_flag=True, help="Build the project's Dockerfile and compare the image's packages."
+)
+@click.option(
+    "--against", metavar="SNAPSHOT", help="Also compare the rebuilt environment with this snapshot."
+)
 @click.option(
     "--keep",
     metavar="DIR",
@@ -38,7 +48,9 @@ from envaudit.commands._common import write_output
     show_default=True,
     help="auto: uv when it is on PATH, pip otherwise.",
 )
-@click.option("--python", "python", metavar="PATH", help="Interpreter of the new environment (default: this one).")
+@click.option(
+    "--python", "python", metavar="PATH", help="Interpreter of the new environment (default: this one)."
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--record", "record_path", metavar="FILE", help="Also write the JSON record to FILE.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
@@ -114,7 +126,9 @@ def render_text(result: Any) -> str:
     if result.drift:
         lines.append("  differs from the lock:")
         for name, locked, built in result.drift:
-            lines.append(f"    RUN002 {name}: locked {locked or '(not in the lock)'}, built {built or '(not installed)'}")
+            lines.append(
+                f"    RUN002 {name}: locked {locked or '(not in the lock)'}, built {built or '(not installed)'}"
+            )
     if result.against_drift:
         lines.append("  differs from the snapshot:")
         for name, then, now in result.against_drift:

@@ -53,6 +53,14 @@ class DashDashCommand(click.Command):
 @click.option("--no-stdout", is_flag=True, help="Do not compare what the command prints.")
 @click.option("--no-causes", is_flag=True, help="On difference, do not re-run with knobs to find the cause.")
 @click.option(
+    "--knob",
+    "knobs",
+    multiple=True,
+    metavar="KNOB",
+    help="Only try these knobs when runs differ (repeatable): PYTHONHASHSEED, seed-all, single-thread, "
+    "CUBLAS_WORKSPACE_CONFIG. Default: all (CUBLAS only where an NVIDIA GPU is).",
+)
+@click.option(
     "--ray", "ray_address", metavar="ADDRESS", help="Spread the runs over the nodes of a Ray cluster."
 )
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
@@ -69,6 +77,7 @@ def rerun(
     timeout: float | None,
     no_stdout: bool,
     no_causes: bool,
+    knobs: tuple[str, ...],
     ray_address: str | None,
     fmt: str,
     record_path: str | None,
@@ -117,6 +126,7 @@ def rerun(
             causes=not no_causes,
             progress=progress,
             runner=runner,
+            knobs=knobs,
         )
     except RerunError as exc:
         click.echo(f"envaudit: error: {exc}", err=True)

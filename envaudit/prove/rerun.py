@@ -136,6 +136,11 @@ KNOBS: tuple[Knob, ...] = (
 )
 
 
+def knob_names() -> list[str]:
+    """The names `--knob` accepts: each knob's key, and the variable alone for VAR=value keys."""
+    return [k.key for k in KNOBS] + [k.key.split("=")[0] for k in KNOBS if "=" in k.key]
+
+
 class RerunError(Exception):
     """A usage problem: bad command, nothing to compare, every run failed."""
 
@@ -281,15 +286,18 @@ def run_command(
     """(returncode or None on timeout, stdout, stderr, seconds); the whole process group is
     killed on timeout."""
     start = time.perf_counter()
-    proc = subprocess.Popen(
-        command,
-        cwd=cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,
-    )
+    try:
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return 127, b"", f"cannot run {command[0]}: {exc.strerror or exc}".encode(), 0.0
     try:
         out, err = proc.communicate(timeout=timeout)
         code: int | None = proc.returncode
@@ -369,7 +377,9 @@ def compare_runs(runs: list[Run], tol: Tolerance, python: str, *, stdout: bool =
             if c.max_rel is not None:
                 max_rel = c.max_rel if max_rel is None else max(max_rel, c.max_rel)
             if worst is None or c.worse(worst):
-                where = f"run 1 vs run {other.index}: {c.first}" if c.first else None
+                where = (
+                    f"run 1 vs run {other.index}: {c.first}" if c.first and c.status != MISSING else c.first
+                )
                 worst = Comparison(c.status, c.max_abs, c.max_rel, where)
         assert worst is not None
         if worst.status == MISSING:
@@ -453,12 +463,17 @@ def rerun(
     progress: Callable[[str], None] = lambda _m: None,
     runner: Runner | None = None,
     static: bool = True,
+    knobs: tuple[str, ...] = (),
 ) -> RerunResult:
     """Run, compare, and on difference find the knob that makes the runs agree."""
     if runs < 2:
         raise RerunError("--runs must be at least 2: one run has nothing to be compared with")
     if not command:
         raise RerunError("no command given: envaudit rerun [PATH] -- COMMAND...")
+    unknown = [k for k in knobs if k not in knob_names()]
+    if unknown:
+        raise RerunError(f"unknown knob {unknown[0]!r}; the knobs are: {', '.join(knob_names())}")
+    chosen = tuple(k for k in KNOBS if not knobs or k.key in knobs or k.key.split("=")[0] in knobs)
     tol = tol or Tolerance()
     started = time.perf_counter()
     python = command_python(command, root)
@@ -495,7 +510,9 @@ def rerun(
                 OutputResult(f"<run {r.index}>", Comparison(MISSING, None, None, r.describe_failure()))
             )
         if causes and not result.reproducible:
-            result.causes, result.knob_runs = _find_causes(do_runs, tol, python, stdout, progress, runs)
+            result.causes, result.knob_runs = _find_causes(
+                do_runs, tol, python, stdout, progress, runs, chosen
+            )
         if static:
             result.findings = _static_findings(root) + run_findings(result)
         else:
@@ -512,12 +529,13 @@ def _find_causes(
     stdout: bool,
     progress: Callable[[str], None],
     n: int,
+    knobs: tuple[Knob, ...] = KNOBS,
 ) -> tuple[list[Cause], int]:
     out: list[Cause] = []
     count = 0
     gpu = has_gpu()
     tried: list[Knob] = []
-    for knob in KNOBS:
+    for knob in knobs:
         if knob.needs_gpu and not gpu:
             continue
         already = knob.env and all(os.environ.get(k) == v for k, v in knob.env.items())
