@@ -365,43 +365,30 @@ def compare_runs(runs: list[Run], tol: Tolerance, python: str, *, stdout: bool =
     """Each run against the first; per output the worst status and the largest differences."""
     ref = runs[0]
     names = sorted({rel for r in runs for rel in r.outputs})
-    results = []
-    for rel in names:
-        worst: Comparison | None = None
-        max_abs: float | None = None
-        max_rel: float | None = None
-        for other in runs[1:]:
-            c = _compare_file(rel, ref, other, tol, python)
-            if c.max_abs is not None:
-                max_abs = c.max_abs if max_abs is None else max(max_abs, c.max_abs)
-            if c.max_rel is not None:
-                max_rel = c.max_rel if max_rel is None else max(max_rel, c.max_rel)
-            if worst is None or c.worse(worst):
-                where = (
-                    f"run 1 vs run {other.index}: {c.first}" if c.first and c.status != MISSING else c.first
-                )
-                worst = Comparison(c.status, c.max_abs, c.max_rel, where)
-        assert worst is not None
-        if worst.status == MISSING:
-            max_abs = max_rel = None
-        results.append(OutputResult(rel, Comparison(worst.status, max_abs, max_rel, worst.first)))
+    results = [
+        OutputResult(rel, _worst([(o.index, _compare_file(rel, ref, o, tol, python)) for o in runs[1:]]))
+        for rel in names
+    ]
     if stdout and any(r.stdout for r in runs):
-        worst = None
-        max_abs = max_rel = 0.0
-        for other in runs[1:]:
-            c = compare_bytes("stdout.txt", ref.stdout, other.stdout, tol)
-            max_abs = max(max_abs, c.max_abs or 0.0) if c.max_abs is not None else max_abs
-            max_rel = max(max_rel, c.max_rel or 0.0) if c.max_rel is not None else max_rel
-            if worst is None or c.worse(worst):
-                worst = Comparison(
-                    c.status,
-                    c.max_abs,
-                    c.max_rel,
-                    f"run 1 vs run {other.index}: {c.first}" if c.first else None,
-                )
-        assert worst is not None
-        results.append(OutputResult(STDOUT, Comparison(worst.status, max_abs, max_rel, worst.first)))
+        pairs = [(o.index, compare_bytes("stdout.txt", ref.stdout, o.stdout, tol)) for o in runs[1:]]
+        results.append(OutputResult(STDOUT, _worst(pairs)))
     return results
+
+
+def _worst(pairs: list[tuple[int, Comparison]]) -> Comparison:
+    """The worst of run 1's comparisons with the others; the largest differences of all."""
+    worst: Comparison | None = None
+    where: str | None = None
+    for index, c in pairs:
+        if worst is None or c.worse(worst):
+            worst = c
+            where = f"run 1 vs run {index}: {c.first}" if c.first and c.status != MISSING else c.first
+    assert worst is not None
+    if worst.status == MISSING:
+        return Comparison(MISSING, None, None, where)
+    abs_ = [c.max_abs for _, c in pairs if c.max_abs is not None]
+    rel = [c.max_rel for _, c in pairs if c.max_rel is not None]
+    return Comparison(worst.status, max(abs_) if abs_ else None, max(rel) if rel else None, where)
 
 
 def _compare_file(rel: str, a: Run, b: Run, tol: Tolerance, python: str) -> Comparison:

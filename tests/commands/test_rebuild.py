@@ -91,6 +91,7 @@ def rebuild(root: Path, wh: Path, *args: str) -> tuple[int, dict[str, Any]]:
     return res.exit_code, json.loads(res.stdout)
 
 
+@pytest.mark.slow
 def test_clean_rebuild_from_hashed_requirements(tmp_path: Path, wheelhouse: Path) -> None:
     root = write(tmp_path / "proj", {"requirements.txt": hashed(wheelhouse, {"alpha": "1.0", "beta": "2.0"})})
     keep = tmp_path / "env"
@@ -112,6 +113,7 @@ def test_clean_rebuild_from_hashed_requirements(tmp_path: Path, wheelhouse: Path
     assert out.stdout.strip() == "2.0"
 
 
+@pytest.mark.slow
 def test_each_failure_named_with_its_reason(
     tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -148,6 +150,7 @@ def test_machine_pip_config_is_not_carried(
     ]
 
 
+@pytest.mark.slow
 def test_poetry_lock_and_against_snapshot(tmp_path: Path, wheelhouse: Path) -> None:
     alpha, beta = wheelhouse / "alpha-1.0-py3-none-any.whl", wheelhouse / "beta-2.0-py3-none-any.whl"
     lock = f"""
@@ -242,6 +245,7 @@ def test_classify_requires_python_and_drift() -> None:
 
 
 @pytest.mark.docker
+@pytest.mark.slow
 @pytest.mark.skipif(not docker_available(), reason="no Docker engine running")
 def test_docker_image_compared_with_the_lock(tmp_path: Path, wheelhouse: Path) -> None:
     from tests.docker.images import ensure_base_image

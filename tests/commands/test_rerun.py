@@ -198,6 +198,7 @@ def _indent(text: str) -> str:
 torch_python = shutil.which("python", path=str(Path(PY).parent))
 
 
+@pytest.mark.slow
 def test_seeded_torch_training_is_byte_identical(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="torch not installed (pip install torch==2.13.0)")
     code, rec = rerun(FIXTURES / "tiny-train", "--", PY, "train.py")
@@ -205,6 +206,7 @@ def test_seeded_torch_training_is_byte_identical(tmp_path: Path) -> None:
     assert outputs(rec) == {"metrics.json": "identical", "model.pt": "identical", "<stdout>": "identical"}
 
 
+@pytest.mark.slow
 def test_unseeded_torch_training_differs_and_seeding_is_the_cause(tmp_path: Path) -> None:
     pytest.importorskip("torch", reason="torch not installed (pip install torch==2.13.0)")
     code, rec = rerun(FIXTURES / "tiny-train-unseeded", "--knob", "seed-all", "--", PY, "train.py")
