@@ -128,7 +128,11 @@ def rerun(
             runner=runner,
             knobs=knobs,
         )
-    except RerunError as exc:
+    except Exception as exc:
+        from envaudit.prove.rayrun import RayRunError
+
+        if not isinstance(exc, RerunError | RayRunError):
+            raise
         click.echo(f"envaudit: error: {exc}", err=True)
         raise click.exceptions.Exit(2) from None
     finally:
