@@ -24,6 +24,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -464,6 +465,47 @@ def rerun(
     tol = tol or Tolerance()
     started = time.perf_counter()
     python = command_python(command, root)
+    # the static DET check reads files only: it runs while the command runs
+    static_pool = ThreadPoolExecutor(max_workers=1) if static else None
+    static_job = static_pool.submit(_static_findings, root) if static_pool is not None else None
+    try:
+        return _rerun(
+            root,
+            command,
+            runs,
+            globs,
+            tol,
+            timeout,
+            stdout,
+            causes,
+            progress,
+            runner,
+            chosen,
+            python,
+            static_job,
+            started,
+        )
+    finally:
+        if static_pool is not None:
+            static_pool.shutdown(wait=True)
+
+
+def _rerun(
+    root: Path,
+    command: list[str],
+    runs: int,
+    globs: tuple[str, ...],
+    tol: Tolerance,
+    timeout: float | None,
+    stdout: bool,
+    causes: bool,
+    progress: Callable[[str], None],
+    runner: Runner | None,
+    chosen: tuple[Knob, ...],
+    python: str,
+    static_job: Future[list[Any]] | None,
+    started: float,
+) -> RerunResult:
     with tempfile.TemporaryDirectory(prefix="envaudit-rerun-") as tmp:
         scratch = Path(tmp)
         seed_dir = scratch / "seed-all"
@@ -500,10 +542,7 @@ def rerun(
             result.causes, result.knob_runs = _find_causes(
                 do_runs, tol, python, stdout, progress, runs, chosen
             )
-        if static:
-            result.findings = _static_findings(root) + run_findings(result)
-        else:
-            result.findings = run_findings(result)
+        result.findings = (static_job.result() if static_job is not None else []) + run_findings(result)
         _annotate_causes(result)
     result.seconds = time.perf_counter() - started
     return result
@@ -614,7 +653,7 @@ def _static_findings(root: Path) -> list[Any]:
     try:
         cfg = load_config(root, None).with_overrides(select=("DET",), extend_select=(), ignore=())
         return list(run_check(root, cfg).findings)
-    except (ConfigError, OSError):
+    except ConfigError:  # a broken config is `check`'s to report; rerun still compares
         return []
 
 
