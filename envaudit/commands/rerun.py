@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from pathlib import Path
 from typing import Any
 
@@ -63,6 +64,18 @@ class DashDashCommand(click.Command):
 @click.option(
     "--ray", "ray_address", metavar="ADDRESS", help="Spread the runs over the nodes of a Ray cluster."
 )
+@click.option(
+    "--launcher",
+    metavar="PREFIX",
+    help="Prefix each run's command with PREFIX ({i}: the run's 0-based index, {run}: 1-based), "
+    "e.g. 'srun --nodes=1 --ntasks=1 --relative={i}' for one Slurm task per run.",
+)
+@click.option(
+    "--scratch",
+    metavar="DIR",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Make the fresh copies under DIR (a shared file system for --launcher srun).",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--record", "record_path", metavar="FILE", help="Also write the JSON record to FILE.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
@@ -79,6 +92,8 @@ def rerun(
     no_causes: bool,
     knobs: tuple[str, ...],
     ray_address: str | None,
+    launcher: str | None,
+    scratch: Path | None,
     fmt: str,
     record_path: str | None,
     quiet: bool,
@@ -105,6 +120,10 @@ def rerun(
         if not quiet:
             click.echo(f"envaudit rerun: {msg}", err=True)
 
+    if ray_address and launcher:
+        raise click.UsageError("--ray and --launcher are two ways to place the runs: choose one")
+    if scratch is not None and not scratch.is_dir():
+        raise click.BadParameter(f"{scratch} is not a directory", param_hint="--scratch")
     runner = None
     if ray_address:
         from envaudit.prove.rayrun import RayRunError, ray_runner
@@ -127,6 +146,8 @@ def rerun(
             progress=progress,
             runner=runner,
             knobs=knobs,
+            launcher=tuple(shlex.split(launcher)) if launcher else (),
+            scratch=scratch.resolve() if scratch else None,
         )
     except Exception as exc:
         from envaudit.prove.rayrun import RayRunError

@@ -329,14 +329,16 @@ def local_runs(
     sitedir: Path | None,
     progress: Callable[[str], None],
     label: str,
+    launcher: tuple[str, ...] = (),
 ) -> list[Run]:
     runs = []
     for i in range(1, n + 1):
         base = Path(tempfile.mkdtemp(prefix=f"run{i}-", dir=scratch))
         workdir = fresh_copy(root, base)
         before = {} if globs else _state(workdir)
-        progress(f"{label}run {i}/{n}: {shlex.join(command)}")
-        code, out, err, secs = run_command(command, workdir, run_env(extra, sitedir), timeout)
+        argv = [w.replace("{i}", str(i - 1)).replace("{run}", str(i)) for w in launcher] + command
+        progress(f"{label}run {i}/{n}: {shlex.join(argv)}")
+        code, out, err, secs = run_command(argv, workdir, run_env(extra, sitedir), timeout)
         run = Run(i, workdir, code, out, err, secs)
         if run.ok:
             run.outputs = collect_outputs(workdir, before, globs)
@@ -452,6 +454,8 @@ def rerun(
     runner: Runner | None = None,
     static: bool = True,
     knobs: tuple[str, ...] = (),
+    launcher: tuple[str, ...] = (),
+    scratch: Path | None = None,
 ) -> RerunResult:
     """Run, compare, and on difference find the knob that makes the runs agree."""
     if runs < 2:
@@ -484,6 +488,8 @@ def rerun(
             python,
             static_job,
             started,
+            launcher,
+            scratch,
         )
     finally:
         if static_pool is not None:
@@ -505,8 +511,10 @@ def _rerun(
     python: str,
     static_job: Future[list[Any]] | None,
     started: float,
+    launcher: tuple[str, ...] = (),
+    scratch_dir: Path | None = None,
 ) -> RerunResult:
-    with tempfile.TemporaryDirectory(prefix="envaudit-rerun-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="envaudit-rerun-", dir=scratch_dir) as tmp:
         scratch = Path(tmp)
         seed_dir = scratch / "seed-all"
         seed_dir.mkdir()
@@ -516,7 +524,9 @@ def _rerun(
             sitedir = seed_dir if seed else None
             if runner is not None:
                 return runner(extra, sitedir, label)
-            return local_runs(root, command, runs, globs, timeout, extra, scratch, sitedir, progress, label)
+            return local_runs(
+                root, command, runs, globs, timeout, extra, scratch, sitedir, progress, label, launcher
+            )
 
         first = do_runs({}, False, "")
         result = RerunResult(command, first, [])

@@ -217,3 +217,31 @@ def test_unseeded_torch_training_differs_and_seeding_is_the_cause(tmp_path: Path
     assert model["first_difference"].startswith("run 1 vs run 2: 0.weight[") and model["max_abs_diff"] > 0
     assert causes(rec) == {"seed-all": True}
     assert [f["code"] for f in rec["findings"] if f["code"].startswith("DET")] == ["DET001"]
+
+
+def test_launcher_prefix_places_each_run(tmp_path: Path) -> None:
+    """`--launcher` is how runs map onto Slurm tasks (`srun ... --relative={i}`); `env` stands
+    in for srun here: a real program that sets the run's index and runs the command."""
+    root = write(tmp_path / "proj", {"where.py": "import os\nprint('task', os.environ['TASK'])\n"})
+    scratch = tmp_path / "shared"
+    scratch.mkdir()
+    res = invoke(
+        "rerun",
+        str(root),
+        "--no-causes",
+        "--launcher",
+        "env TASK={i}",
+        "--scratch",
+        str(scratch),
+        "--format",
+        "json",
+        "--",
+        PY,
+        "where.py",
+    )
+    assert res.exit_code == 1
+    (out,) = json.loads(res.stdout)["outputs"]
+    assert (
+        out["path"] == "<stdout>" and out["first_difference"] == "run 1 vs run 2: line 1 ('task 0'): 0 vs 1"
+    )
+    assert "env TASK=1" in res.stderr and list(scratch.iterdir()) == []  # copies made there, then removed
