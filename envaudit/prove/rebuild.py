@@ -248,13 +248,58 @@ _COMPILER_RE = re.compile(
 )
 
 
+# uv's words (it stops at the first resolution error too, as pip does)
+_UV_NOT_FOUND_RE = re.compile(
+    r"Because (\S+?) was not found in the (?:provided package locations|package registry)"
+)
+_UV_NO_VERSION_RE = re.compile(
+    r"Because there is no version of (\S+?)==(\S+)\s|"
+    r"Because only (\S+?)(?:[<>=!~]=?[^\s,]+)? (?:is|are) available and you require (\S+?)==([^\s,]+),"
+)
+_UV_NO_WHEEL_RE = re.compile(
+    r"Because (\S+?)==(\S+?) has no wheels with a matching ([\w ]+?) tag|"
+    r"Because (\S+?)==(\S+?) (?:requires|depends on) Python ?([^\s,]+)"
+)
+_UV_HASH_RE = re.compile(r"Hash mismatch for `(\S+?)==(\S+?)`")
+_UV_BUILD_RE = re.compile(r"Failed to build `(\S+?)(?:==(\S+?))?(?: @ \S+)?`")
+
+
+def _classify_uv(output: str, pins: dict[str, Pin]) -> dict[str, tuple[str, str | None, str]]:
+    out: dict[str, tuple[str, str | None, str]] = {}
+
+    def version(name: str, given: str | None) -> str | None:
+        return given or (pins[name].version if name in pins else None)
+
+    for m in _UV_HASH_RE.finditer(output):
+        name = _canon(m.group(1))
+        out.setdefault(name, (name, m.group(2), f"{HASH_MISMATCH} (the file's sha256 is not the lock's)"))
+    for m in _UV_NO_WHEEL_RE.finditer(output):
+        if m.group(1):
+            name, why = _canon(m.group(1)), f"{NO_WHEEL} (no wheel with a matching {m.group(3)} tag)"
+            out.setdefault(name, (name, m.group(2), why))
+        else:
+            name = _canon(m.group(4))
+            out.setdefault(name, (name, m.group(5), f"{NO_WHEEL} (it requires Python {m.group(6)})"))
+    for m in _UV_NO_VERSION_RE.finditer(output):
+        name = _canon(m.group(1) or m.group(3))
+        out.setdefault(name, (name, m.group(2) or m.group(5), NOT_ON_INDEX))
+    for m in _UV_NOT_FOUND_RE.finditer(output):
+        name = _canon(m.group(1))
+        out.setdefault(name, (name, version(name, None), NOT_ON_INDEX))
+    for m in _UV_BUILD_RE.finditer(output):
+        name = _canon(m.group(1))
+        reason = NEEDS_COMPILER if _COMPILER_RE.search(output) else BUILD_FAILED
+        out.setdefault(name, (name, version(name, m.group(2)), _build_reason(reason, output)))
+    return out
+
+
 def _dist_name(filename: str) -> str:
     return _canon(filename.split("-", 1)[0])
 
 
 def classify(output: str, pins: dict[str, Pin]) -> list[tuple[str, str | None, str]]:
-    """The packages pip names as failed in `output`, each with the reason."""
-    out: dict[str, tuple[str, str | None, str]] = {}
+    """The packages pip (or uv) names as failed in `output`, each with the reason."""
+    out: dict[str, tuple[str, str | None, str]] = _classify_uv(output, pins)
     for m in _HASH_BLOCK_RE.finditer(output):
         name = _canon(m.group(1))
         out[name] = (
