@@ -214,4 +214,4 @@ def render_text(result: Any) -> str:
         named = [c.knob for c in result.causes if c.reproducible_with]
         tail = f" Runs agree with: {', '.join(named)}." if named else ""
         lines.append(f"Not reproducible.{tail}")
-    return "\n".join(lines) + "\n"
+    return "\n".join(line.rstrip() for line in "\n".join(lines).split("\n")) + "\n"

@@ -150,7 +150,7 @@ def test_each_failure_named_with_its_reason(
 
 
 def test_machine_pip_config_is_not_carried(
-    tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch, installer: str
 ) -> None:
     """PIP_FIND_LINKS points at a wheelhouse that has alpha; the rebuild is told to use an
     empty one, so alpha must not be found."""
@@ -159,7 +159,9 @@ def test_machine_pip_config_is_not_carried(
     empty.mkdir()
     monkeypatch.setenv("PIP_FIND_LINKS", str(wheelhouse))
     monkeypatch.setenv("PIP_NO_INDEX", "1")
-    code, rec = rebuild(root, empty)
+    monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
+    monkeypatch.setenv("UV_NO_INDEX", "1")
+    code, rec = rebuild(root, empty, "--installer", installer)
     assert code == 1 and rec["failed"] == [
         {"name": "alpha", "version": "1.0", "reason": "version not on the index"}
     ]
@@ -238,7 +240,9 @@ def test_usage_errors(tmp_path: Path, wheelhouse: Path) -> None:
 
 def test_text_report(tmp_path: Path, wheelhouse: Path) -> None:
     root = write(tmp_path / "proj", {"requirements.txt": hashed(wheelhouse, {"alpha": "1.0", "beta": "9.9"})})
-    res = invoke("rebuild", str(root), "--no-index", "--find-links", str(wheelhouse), "-q")
+    res = invoke(
+        "rebuild", str(root), "--no-index", "--find-links", str(wheelhouse), "-q", "--installer", "pip"
+    )
     assert res.exit_code == 1
     assert "RUN001 beta==9.9: version not on the index (the index has: 1.5, 2.0)" in res.stdout
     assert res.stdout.rstrip().endswith("Clean environment FAILED.")
