@@ -45,6 +45,14 @@ class DashDashCommand(click.Command):
     "Default: every file a run creates or changes.",
 )
 @click.option(
+    "--link",
+    "link",
+    multiple=True,
+    metavar="PATH",
+    help="Symlink this project-relative path into each copy instead of copying it "
+    "(big read-only inputs such as data/; repeatable). Runs must not write there.",
+)
+@click.option(
     "--rtol", type=click.FloatRange(min=0), default=1e-5, show_default=True, help="Relative tolerance."
 )
 @click.option(
@@ -85,6 +93,7 @@ def rerun(
     path: Path,
     n_runs: int,
     globs: tuple[str, ...],
+    link: tuple[str, ...],
     rtol: float,
     atol: float,
     timeout: float | None,
@@ -114,6 +123,9 @@ def rerun(
     for g in globs:
         if Path(g).is_absolute() or ".." in Path(g).parts:
             raise click.BadParameter(f"{g}: globs are relative to the project", param_hint="--output")
+    for p in link:
+        if Path(p).is_absolute() or ".." in Path(p).parts or not (path / p).exists():
+            raise click.BadParameter(f"{p}: not a path inside the project", param_hint="--link")
     root = path.resolve()
 
     def progress(msg: str) -> None:
@@ -148,6 +160,7 @@ def rerun(
             knobs=knobs,
             launcher=tuple(shlex.split(launcher)) if launcher else (),
             scratch=scratch.resolve() if scratch else None,
+            link=link,
         )
     except Exception as exc:
         from envaudit.prove.rayrun import RayRunError

@@ -224,25 +224,43 @@ class RerunResult:
 # ------------------------------------------------------------------------- copying
 
 
-def _ignore(src: str, names: list[str]) -> set[str]:
-    return {n for n in names if n in SKIPPED_NAMES}
-
-
-def fresh_copy(root: Path, dest: Path) -> Path:
-    """Copy the project to dest/<name>; virtual environments are linked, not copied."""
+def fresh_copy(root: Path, dest: Path, link: tuple[str, ...] = ()) -> Path:
+    """Copy the project to dest/<name>. Virtual environments, and the project-relative
+    paths in `link` (big read-only inputs), are symlinked, not copied."""
     target = dest / (root.name or "project")
     target.mkdir(parents=True)
+    linked = {p.strip("/") for p in link}
+
+    def ignore(src: str, names: list[str]) -> set[str]:
+        here = Path(src).relative_to(root).as_posix()
+        out = set()
+        for n in names:
+            rel = n if here == "." else f"{here}/{n}"
+            if n in SKIPPED_NAMES:
+                out.add(n)
+            elif rel in linked:
+                out.add(n)
+                pending.append((target / rel, Path(src) / n))
+        return out
+
+    pending: list[tuple[Path, Path]] = []
+
     for entry in sorted(root.iterdir()):
         to = target / entry.name
         if entry.name in SKIPPED_NAMES:
             continue
-        if entry.is_dir() and not entry.is_symlink():
-            if entry.name in LINKED_DIRS or (entry / "pyvenv.cfg").is_file():
-                to.symlink_to(entry, target_is_directory=True)
-            else:
-                shutil.copytree(entry, to, symlinks=True, ignore=_ignore)
+        if entry.name in linked or (
+            entry.is_dir()
+            and not entry.is_symlink()
+            and (entry.name in LINKED_DIRS or (entry / "pyvenv.cfg").is_file())
+        ):
+            to.symlink_to(entry, target_is_directory=entry.is_dir())
+        elif entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, to, symlinks=True, ignore=ignore)
         else:
             shutil.copy2(entry, to, follow_symlinks=False)
+    for to, src in pending:  # linked paths below the top level: their folders exist now
+        to.symlink_to(src, target_is_directory=src.is_dir())
     return target
 
 
@@ -330,11 +348,12 @@ def local_runs(
     progress: Callable[[str], None],
     label: str,
     launcher: tuple[str, ...] = (),
+    link: tuple[str, ...] = (),
 ) -> list[Run]:
     runs = []
     for i in range(1, n + 1):
         base = Path(tempfile.mkdtemp(prefix=f"run{i}-", dir=scratch))
-        workdir = fresh_copy(root, base)
+        workdir = fresh_copy(root, base, link)
         before = {} if globs else _state(workdir)
         argv = [w.replace("{i}", str(i - 1)).replace("{run}", str(i)) for w in launcher] + command
         progress(f"{label}run {i}/{n}: {shlex.join(argv)}")
@@ -456,6 +475,7 @@ def rerun(
     knobs: tuple[str, ...] = (),
     launcher: tuple[str, ...] = (),
     scratch: Path | None = None,
+    link: tuple[str, ...] = (),
 ) -> RerunResult:
     """Run, compare, and on difference find the knob that makes the runs agree."""
     if runs < 2:
@@ -513,6 +533,7 @@ def _rerun(
     started: float,
     launcher: tuple[str, ...] = (),
     scratch_dir: Path | None = None,
+    link: tuple[str, ...] = (),
 ) -> RerunResult:
     with tempfile.TemporaryDirectory(prefix="envaudit-rerun-", dir=scratch_dir) as tmp:
         scratch = Path(tmp)
@@ -525,7 +546,7 @@ def _rerun(
             if runner is not None:
                 return runner(extra, sitedir, label)
             return local_runs(
-                root, command, runs, globs, timeout, extra, scratch, sitedir, progress, label, launcher
+                root, command, runs, globs, timeout, extra, scratch, sitedir, progress, label, launcher, link
             )
 
         first = do_runs({}, False, "")

@@ -245,3 +245,24 @@ def test_launcher_prefix_places_each_run(tmp_path: Path) -> None:
         out["path"] == "<stdout>" and out["first_difference"] == "run 1 vs run 2: line 1 ('task 0'): 0 vs 1"
     )
     assert "env TASK=1" in res.stderr and list(scratch.iterdir()) == []  # copies made there, then removed
+
+
+def test_fresh_copies_link_environments_and_linked_data(tmp_path: Path) -> None:
+    from envaudit.prove.rerun import fresh_copy
+
+    root = write(
+        tmp_path / "proj",
+        {
+            "train.py": "x = 1\n",
+            ".venv/pyvenv.cfg": "home = /usr\n",
+            "data/raw/big.bin": b"\0" * 1024,
+            "data/small.csv": "a\n1\n",
+            "pkg/__pycache__/m.pyc": b"\0",
+        },
+    )
+    copy = fresh_copy(root, tmp_path / "c1", ("data/raw",))
+    assert (copy / ".venv").is_symlink() and (copy / "data" / "raw").is_symlink()
+    assert not (copy / "data").is_symlink() and (copy / "data" / "small.csv").read_text() == "a\n1\n"
+    assert not (copy / "pkg" / "__pycache__").exists() and (copy / "train.py").read_text() == "x = 1\n"
+    copy = fresh_copy(root, tmp_path / "c2", ("data",))
+    assert (copy / "data").is_symlink()
