@@ -28,6 +28,12 @@ UNSEEDED = """
 """
 
 
+@pytest.fixture(autouse=True)
+def _hash_seed_unset(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The runs inherit this environment: a PYTHONHASHSEED set by CI would hide the hash-order cases."""
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
+
+
 def rerun(root: Path, *args: str) -> tuple[int, dict[str, Any]]:
     res = invoke("rerun", str(root), "--format", "json", "-q", *args)
     assert res.exit_code in (0, 1), res.output

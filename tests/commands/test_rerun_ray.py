@@ -35,7 +35,12 @@ def test_without_ray_says_how_to_install(monkeypatch: pytest.MonkeyPatch, tmp_pa
 
 
 @pytest.mark.slow
-def test_runs_on_two_nodes_and_finds_the_cause(cluster: object, tmp_path: Path) -> None:  # noqa: F811
+def test_runs_on_two_nodes_and_finds_the_cause(
+    cluster: object,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PYTHONHASHSEED", raising=False)
     root = write(
         tmp_path / "proj",
         {
