@@ -575,13 +575,14 @@ def snapshot_drift(root: Path, against: str, env_dir: Path) -> list[tuple[str, s
 
 
 def _version(v: Any) -> str | None:
+    """A package's version in a diff value (a dict), None where the record lacks it."""
     if isinstance(v, dict):
         return v.get("version")
-    return None if v is None else str(v)
+    return v if isinstance(v, str) else None
 
 
 def _text(v: Any) -> str | None:
-    return None if v is None else str(v)
+    return str(v) if isinstance(v, str | int | float) else None
 
 
 # ------------------------------------------------------------------------ docker

@@ -213,9 +213,13 @@ def test_poetry_lock_and_against_snapshot(tmp_path: Path, wheelhouse: Path) -> N
     )
     data = json.loads(snap.read_text())
     data["packages"]["beta"]["version"] = "1.5"
+    del data["packages"]["alpha"]
     snap.write_text(json.dumps(data))
     code, rec = rebuild(root, wheelhouse, "--against", str(snap))
-    assert code == 1 and rec["drift"] == [{"name": "beta", "locked": "1.5", "built": "2.0"}]
+    assert code == 1 and rec["drift"] == [
+        {"name": "alpha", "locked": None, "built": "1.0"},
+        {"name": "beta", "locked": "1.5", "built": "2.0"},
+    ]
 
 
 def test_usage_errors(tmp_path: Path, wheelhouse: Path) -> None:
