@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shlex
 import shutil
 import signal
@@ -278,9 +279,27 @@ def _state(root: Path) -> dict[str, tuple[int, int]]:
     return out
 
 
+# files that hold wall-clock times or run ids by design: not outputs to compare by default
+VOLATILE_RE = re.compile(
+    r"(^|/)(events\.out\.tfevents\.[^/]*|wandb/.*|mlruns/.*|\.hydra/.*|[^/]*\.pyc|\.ipynb_checkpoints/.*)$"
+)
+# a timestamp in a path (Hydra's outputs/2024-01-31/12-00-00/, run-20240131-120000/): the
+# same output of two runs lives under two names; it is matched by its name without the time
+_STAMP_RE = re.compile(
+    r"(?<!\d)(?:\d{4}-?\d{2}-?\d{2}(?:[_T. -]?\d{2}[-:.]?\d{2}(?:[-:.]?\d{2})?)?|\d{2}[-:]\d{2}[-:]\d{2})"
+    r"(?:[.,]\d+)?(?!\d)"
+)
+
+
+def output_key(rel: str) -> str:
+    return _STAMP_RE.sub("<time>", rel)
+
+
 def collect_outputs(
     workdir: Path, before: dict[str, tuple[int, int]], globs: tuple[str, ...]
 ) -> dict[str, Path]:
+    """rel path -> file: what the globs match, or what the run created or changed (files
+    that hold wall-clock times by design, such as TensorBoard events, left out)."""
     if globs:
         found: dict[str, Path] = {}
         for pattern in globs:
@@ -292,7 +311,7 @@ def collect_outputs(
     return {
         rel: workdir / rel
         for rel, st in sorted(after.items())
-        if before.get(rel) != st and not rel.endswith(".pyc")
+        if before.get(rel) != st and not VOLATILE_RE.search(rel)
     }
 
 
@@ -386,11 +405,32 @@ def command_python(command: list[str], root: Path) -> str:
 def compare_runs(runs: list[Run], tol: Tolerance, python: str, *, stdout: bool = True) -> list[OutputResult]:
     """Each run against the first; per output the worst status and the largest differences."""
     ref = runs[0]
-    names = sorted({rel for r in runs for rel in r.outputs})
-    results = [
-        OutputResult(rel, _worst([(o.index, _compare_file(rel, ref, o, tol, python)) for o in runs[1:]]))
-        for rel in names
+    # outputs are matched across runs by their path with any timestamp in it taken out
+    # (two files of one run with the same such name keep their own names)
+    clash = set()
+    for r in runs:
+        seen: set[str] = set()
+        for rel in r.outputs:
+            k = output_key(rel)
+            if k in seen:
+                clash.add(k)
+            seen.add(k)
+    keyed = [
+        {(k if (k := output_key(rel)) not in clash else rel): (rel, p) for rel, p in r.outputs.items()}
+        for r in runs
     ]
+    keys = sorted({k for m in keyed for k in m})
+    results = []
+    for key in keys:
+        shown = next(m[key][0] for m in keyed if key in m)
+        pairs = [
+            (
+                o.index,
+                _compare_paths(keyed[0].get(key), keyed[n].get(key), ref.index, o.index, shown, tol, python),
+            )
+            for n, o in enumerate(runs[1:], 1)
+        ]
+        results.append(OutputResult(shown, _worst(pairs)))
     if stdout and any(r.stdout for r in runs):
         pairs = [(o.index, compare_bytes("stdout.txt", ref.stdout, o.stdout, tol)) for o in runs[1:]]
         results.append(OutputResult(STDOUT, _worst(pairs)))
@@ -413,11 +453,18 @@ def _worst(pairs: list[tuple[int, Comparison]]) -> Comparison:
     return Comparison(worst.status, max(abs_) if abs_ else None, max(rel) if rel else None, where)
 
 
-def _compare_file(rel: str, a: Run, b: Run, tol: Tolerance, python: str) -> Comparison:
-    pa, pb = a.outputs.get(rel), b.outputs.get(rel)
-    if pa is None or pb is None:
-        missing_in = a.index if pa is None else b.index
-        return Comparison(MISSING, None, None, f"run {missing_in} did not write it")
+def _compare_paths(
+    a: tuple[str, Path] | None,
+    b: tuple[str, Path] | None,
+    ia: int,
+    ib: int,
+    rel: str,
+    tol: Tolerance,
+    python: str,
+) -> Comparison:
+    if a is None or b is None:
+        return Comparison(MISSING, None, None, f"run {ia if a is None else ib} did not write it")
+    pa, pb = a[1], b[1]
     try:
         sa, sb = pa.stat().st_size, pb.stat().st_size
         if sa > MAX_OUTPUT or sb > MAX_OUTPUT:

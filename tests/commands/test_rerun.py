@@ -272,3 +272,35 @@ def test_fresh_copies_link_environments_and_linked_data(tmp_path: Path) -> None:
     assert not (copy / "pkg" / "__pycache__").exists() and (copy / "train.py").read_text() == "x = 1\n"
     copy = fresh_copy(root, tmp_path / "c2", ("data",))
     assert (copy / "data").is_symlink()
+
+
+def test_timestamped_run_dirs_are_matched_and_event_files_left_out(tmp_path: Path) -> None:
+    """Hydra writes outputs/<date>/<time>/, TensorBoard events hold wall-clock times: the
+    same result of two runs is still found and compared, the events are not outputs."""
+    root = write(
+        tmp_path / "proj",
+        {
+            "train.py": """
+                import os, time
+                stamp = time.strftime("%Y-%m-%d/%H-%M-%S") + f".{time.time_ns() % 10**9:09d}"
+                os.makedirs(f"outputs/{stamp}/.hydra")
+                open(f"outputs/{stamp}/metrics.json", "w").write('{"acc": 0.5}')
+                open(f"outputs/{stamp}/.hydra/config.yaml", "w").write(f"time: {time.time()}")
+                os.makedirs("runs/exp")
+                open(f"runs/exp/events.out.tfevents.{time.time()}.host", "w").write(str(time.time()))
+            """
+        },
+    )
+    code, rec = rerun(root, "--no-causes", "--", PY, "train.py")
+    assert code == 0, rec
+    ((path, status),) = outputs(rec).items()
+    assert path.startswith("outputs/") and path.endswith("/metrics.json") and status == "identical"
+
+
+def test_numbered_outputs_that_look_like_dates_keep_their_names(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "proj",
+        {"s.py": "for step in (20000000, 30000000):\n    open(f'ckpt-{step}.txt', 'w').write(str(step))\n"},
+    )
+    code, rec = rerun(root, "--no-causes", "--", PY, "s.py")
+    assert code == 0 and outputs(rec) == {"ckpt-20000000.txt": "identical", "ckpt-30000000.txt": "identical"}
