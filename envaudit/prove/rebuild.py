@@ -361,6 +361,9 @@ class Installer:
     name: str  # "pip" | "uv"
     index_args: list[str]
     progress: Callable[[str], None]
+    find_links: tuple[Path, ...] = ()
+    offline: bool = False  # --no-index: the find-links directories are all there is
+    same_python: bool = True  # the new environment's interpreter is this one (its tags are ours)
 
     def make_env(self, env_dir: Path, python: str) -> None:
         if self.name == "uv":
@@ -416,6 +419,75 @@ def pick_installer(requested: str) -> str:
 # ----------------------------------------------------------------------- rebuild
 
 
+MAX_ATTEMPTS = 25
+NOT_ATTEMPTED = (
+    f"not attempted: the installer stopped at {MAX_ATTEMPTS} earlier failures (fix those and rebuild)"
+)
+
+
+def precheck(pins: list[Pin], dirs: tuple[Path, ...]) -> list[tuple[str, str | None, str]]:
+    """Offline (--no-index --find-links), every missing file is found at once, by the
+    names of the files in the directories (pip would stop at the first)."""
+    from packaging.tags import sys_tags
+    from packaging.utils import (
+        InvalidSdistFilename,
+        InvalidWheelFilename,
+        parse_sdist_filename,
+        parse_wheel_filename,
+    )
+
+    files: dict[
+        str, dict[str, list[frozenset[Any] | None]]
+    ] = {}  # name -> version -> [wheel tags | None=sdist]
+    for d in dirs:
+        try:
+            entries = list(d.iterdir())
+        except OSError:
+            continue
+        for f in entries:
+            try:
+                if f.name.endswith(".whl"):
+                    name, ver, _, tags = parse_wheel_filename(f.name)
+                    files.setdefault(str(name), {}).setdefault(str(ver), []).append(frozenset(tags))
+                elif f.name.endswith((".tar.gz", ".zip")):
+                    name, ver = parse_sdist_filename(f.name)
+                    files.setdefault(str(name), {}).setdefault(str(ver), []).append(None)
+            except (InvalidWheelFilename, InvalidSdistFilename, ValueError):
+                continue
+    ours = set(sys_tags())
+    out = []
+    for p in pins:
+        if p.version is None or p.source:
+            continue
+        from packaging.version import InvalidVersion, Version
+
+        try:
+            want = str(Version(p.version))
+        except InvalidVersion:
+            continue
+        have = files.get(p.name, {})
+        if want not in have:
+            versions = ", ".join(sorted(have, key=_version_key))
+            out.append(
+                (p.name, p.version, NOT_ON_INDEX + (f" (the index has: {versions})" if versions else ""))
+            )
+            continue
+        kinds = have[want]
+        if None not in kinds and not any(tags & ours for tags in kinds if tags is not None):
+            shown = sorted({str(t) for tags in kinds if tags is not None for t in tags})[:3]
+            out.append((p.name, p.version, f"{NO_WHEEL} (only wheels tagged {', '.join(shown)})"))
+    return out
+
+
+def _version_key(v: str) -> Any:
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return (0, Version(v))
+    except InvalidVersion:
+        return (1, v)
+
+
 def _line_name(line: str) -> str:
     return re.split(r"[=@ ]", line, maxsplit=1)[0]
 
@@ -425,8 +497,11 @@ def install_pins(
 ) -> tuple[list[tuple[str, str | None, str]], list[str]]:
     """Install the pins; on failure, set the failed packages aside and try the rest
     again, so every failure is named (pip stops at the first)."""
-    lines, failed = requirements_lines(pins)
     by_name = {p.name: p for p in pins}
+    failed = precheck(pins, installer.find_links) if installer.offline else []
+    gone = {f[0] for f in failed}
+    lines, bad = requirements_lines([p for p in pins if p.name not in gone])
+    failed += bad
     notes: list[str] = []
     hashed = [ln for ln in lines if "--hash=" in ln]
     bare = [ln for ln in lines if "--hash=" not in ln]
@@ -452,10 +527,16 @@ def install_pins(
             found = [f for f in classify(output, by_name) if any(_line_name(ln) == f[0] for ln in todo)]
             if not found:  # pip failed in a way it did not pin on a package: say what it said
                 for ln in todo:
-                    name, _, rest = ln.partition("==")
-                    failed.append(
-                        (name, rest.split()[0] if rest else None, f"install failed: {_last_error(output)}")
-                    )
+                    name = _line_name(ln)
+                    failed.append((name, by_name[name].version, f"install failed: {_last_error(output)}"))
+                break
+            if attempt >= MAX_ATTEMPTS:  # one failure per attempt: bounded, and said so
+                failed.extend(found)
+                names = {f[0] for f in found}
+                for ln in todo:
+                    name = _line_name(ln)
+                    if name not in names:
+                        failed.append((name, by_name[name].version, NOT_ATTEMPTED))
                 break
             for f in found:
                 installer.progress(f"failed: {f[0]} {f[1] or ''}: {f[2]}")
@@ -496,7 +577,9 @@ def rebuild(
         index_args += ["--index-url", index_url]
     for fl in find_links:
         index_args += ["--find-links", str(Path(fl).resolve()) if "://" not in fl else fl]
-    inst = Installer(tool, index_args, progress)
+    local = tuple(Path(fl).resolve() for fl in find_links if "://" not in fl)
+    same = python is None or Path(python).resolve() == Path(sys.executable).resolve()
+    inst = Installer(tool, index_args, progress, local, no_index and same, same)
     result = RebuildResult(rel, fmt, tool)
     with tempfile.TemporaryDirectory(prefix="envaudit-rebuild-") as tmp:
         scratch = Path(tmp)

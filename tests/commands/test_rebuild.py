@@ -152,8 +152,9 @@ def test_each_failure_named_with_its_reason(
 def test_machine_pip_config_is_not_carried(
     tmp_path: Path, wheelhouse: Path, monkeypatch: pytest.MonkeyPatch, installer: str
 ) -> None:
-    """PIP_FIND_LINKS points at a wheelhouse that has alpha; the rebuild is told to use an
-    empty one, so alpha must not be found."""
+    """PIP_FIND_LINKS (UV_FIND_LINKS) points at a wheelhouse that has alpha; the rebuild is
+    told to use an empty index, so alpha must not be found: the installer itself decides
+    here (no --no-index, so no offline pre-check)."""
     root = write(tmp_path / "proj", {"requirements.txt": hashed(wheelhouse, {"alpha": "1.0"})})
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -161,7 +162,18 @@ def test_machine_pip_config_is_not_carried(
     monkeypatch.setenv("PIP_NO_INDEX", "1")
     monkeypatch.setenv("UV_FIND_LINKS", str(wheelhouse))
     monkeypatch.setenv("UV_NO_INDEX", "1")
-    code, rec = rebuild(root, empty, "--installer", installer)
+    res = invoke(
+        "rebuild",
+        str(root),
+        "--index-url",
+        empty.as_uri(),
+        "--installer",
+        installer,
+        "--format",
+        "json",
+        "-q",
+    )
+    code, rec = res.exit_code, json.loads(res.stdout)
     assert code == 1 and rec["failed"] == [
         {"name": "alpha", "version": "1.0", "reason": "version not on the index"}
     ]
@@ -220,6 +232,17 @@ def test_poetry_lock_and_against_snapshot(tmp_path: Path, wheelhouse: Path) -> N
         {"name": "alpha", "locked": None, "built": "1.0"},
         {"name": "beta", "locked": "1.5", "built": "2.0"},
     ]
+
+
+@pytest.mark.slow
+def test_many_missing_found_at_once_offline(tmp_path: Path, wheelhouse: Path) -> None:
+    pins = {f"missing{i}": "1.0" for i in range(40)} | {"alpha": "1.0"}
+    root = write(tmp_path / "proj", {"requirements.txt": hashed(wheelhouse, pins)})
+    code, rec = rebuild(root, wheelhouse, "--installer", "pip")
+    assert (
+        code == 1 and len(rec["failed"]) == 40 and rec["installed"] == [{"name": "alpha", "version": "1.0"}]
+    )
+    assert {f["reason"] for f in rec["failed"]} == {"version not on the index"}
 
 
 def test_usage_errors(tmp_path: Path, wheelhouse: Path) -> None:
