@@ -389,16 +389,20 @@ def local_runs(
 
 
 def command_python(command: list[str], root: Path) -> str:
-    """The interpreter the command runs in (for loading its torch files), else ours."""
-    if not command:
-        return sys.executable
-    first = command[0]
-    name = Path(first).name
-    if name.startswith("python") or name in ("py", "pypy3", "pypy"):
-        if os.sep in first:
-            p = Path(first) if Path(first).is_absolute() else root / first
-            return str(p) if p.exists() else first
-        return shutil.which(first) or sys.executable
+    """The interpreter the command runs in (for loading its torch files): the first word
+    that names a python (`python train.py`, `.venv/bin/python -m x`, `uv run python ...`),
+    else python3 on PATH, else ours."""
+    for word in command:
+        name = Path(word).name
+        if re.fullmatch(r"python[0-9.]*|pypy[0-9.]*", name):
+            if os.sep in word:
+                p = Path(word) if Path(word).is_absolute() else root / word
+                if p.exists():
+                    return str(p)
+                continue
+            found = shutil.which(word)
+            if found:
+                return found
     return shutil.which("python3") or sys.executable
 
 

@@ -304,3 +304,13 @@ def test_numbered_outputs_that_look_like_dates_keep_their_names(tmp_path: Path) 
     )
     code, rec = rerun(root, "--no-causes", "--", PY, "s.py")
     assert code == 0 and outputs(rec) == {"ckpt-20000000.txt": "identical", "ckpt-30000000.txt": "identical"}
+
+
+def test_the_commands_own_python_loads_its_checkpoints(tmp_path: Path) -> None:
+    from envaudit.prove.rerun import command_python
+
+    venv_py = write(tmp_path / "proj", {".venv/bin/python": "#!/bin/sh\n"}) / ".venv" / "bin" / "python"
+    assert command_python([PY, "train.py"], tmp_path) == PY
+    assert command_python(["uv", "run", PY, "train.py"], tmp_path) == PY
+    assert command_python([".venv/bin/python", "train.py"], tmp_path / "proj") == str(venv_py)
+    assert Path(command_python(["bash", "run.sh"], tmp_path)).name.startswith("python")
