@@ -372,7 +372,13 @@ def local_runs(
     runs = []
     for i in range(1, n + 1):
         base = Path(tempfile.mkdtemp(prefix=f"run{i}-", dir=scratch))
-        workdir = fresh_copy(root, base, link)
+        try:
+            workdir = fresh_copy(root, base, link)
+        except (OSError, shutil.Error) as exc:
+            detail = exc.args[0][0][2] if isinstance(exc, shutil.Error) and exc.args and exc.args[0] else exc
+            raise RerunError(
+                f"cannot copy the project for run {i}: {detail} (pass --link PATH for what need not be copied)"
+            ) from None
         before = {} if globs else _state(workdir)
         argv = [w.replace("{i}", str(i - 1)).replace("{run}", str(i)) for w in launcher] + command
         progress(f"{label}run {i}/{n}: {shlex.join(argv)}")

@@ -314,3 +314,12 @@ def test_the_commands_own_python_loads_its_checkpoints(tmp_path: Path) -> None:
     assert command_python(["uv", "run", PY, "train.py"], tmp_path) == PY
     assert command_python([".venv/bin/python", "train.py"], tmp_path / "proj") == str(venv_py)
     assert Path(command_python(["bash", "run.sh"], tmp_path)).name.startswith("python")
+
+
+def test_a_project_that_cannot_be_copied_is_a_clear_error(tmp_path: Path) -> None:
+    import os
+
+    root = write(tmp_path / "proj", {"x.py": "print(1)\n"})
+    os.mkfifo(root / "pipe")  # a named pipe: copying it would block, so it cannot be copied
+    res = invoke("rerun", str(root), "-q", "--", PY, "x.py")
+    assert res.exit_code == 2 and "cannot copy the project for run 1" in res.output and "pipe" in res.output
