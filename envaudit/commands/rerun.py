@@ -67,7 +67,8 @@ class DashDashCommand(click.Command):
     multiple=True,
     metavar="KNOB",
     help="Only try these knobs when runs differ (repeatable): PYTHONHASHSEED, seed-all, single-thread, "
-    "CUBLAS_WORKSPACE_CONFIG. Default: all (CUBLAS only where an NVIDIA GPU is).",
+    "CUBLAS_WORKSPACE_CONFIG, TF_DETERMINISTIC_OPS. Default: all that apply (CUBLAS where an NVIDIA "
+    "GPU is, TF where the code uses TensorFlow).",
 )
 @click.option(
     "--ray", "ray_address", metavar="ADDRESS", help="Spread the runs over the nodes of a Ray cluster."

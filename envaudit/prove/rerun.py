@@ -15,6 +15,7 @@ The project's static DET findings are cross-referenced.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import re
 import shlex
@@ -102,6 +103,7 @@ class Knob:
     explains: str  # what agreement under this knob means
     codes: tuple[str, ...]  # the DET rules that predict this cause
     needs_gpu: bool = False
+    when: tuple[str, ...] = ()  # tried only when one of these static findings fired
 
 
 THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
@@ -134,6 +136,14 @@ KNOBS: tuple[Knob, ...] = (
         "(and torch.use_deterministic_algorithms(True)) the runs agree",
         ("DET003", "DET004", "DET008"),
         needs_gpu=True,
+    ),
+    Knob(
+        "TF_DETERMINISTIC_OPS=1",
+        {"TF_DETERMINISTIC_OPS": "1", "TF_CUDNN_DETERMINISTIC": "1"},
+        "TensorFlow ops pick nondeterministic kernels; with TF_DETERMINISTIC_OPS=1 the runs agree "
+        "(in code: tf.config.experimental.enable_op_determinism())",
+        ("DET009",),
+        when=("DET009",),
     ),
 )
 
@@ -542,7 +552,12 @@ def rerun(
     unknown = [k for k in knobs if k not in knob_names()]
     if unknown:
         raise RerunError(f"unknown knob {unknown[0]!r}; the knobs are: {', '.join(knob_names())}")
-    chosen = tuple(k for k in KNOBS if not knobs or k.key in knobs or k.key.split("=")[0] in knobs)
+    # named knobs are tried whatever the static findings say
+    chosen = tuple(
+        dataclasses.replace(k, when=()) if knobs else k
+        for k in KNOBS
+        if not knobs or k.key in knobs or k.key.split("=")[0] in knobs
+    )
     tol = tol or Tolerance()
     started = time.perf_counter()
     python = command_python(command, root)
@@ -626,11 +641,14 @@ def _rerun(
             result.outputs.append(
                 OutputResult(f"<run {r.index}>", Comparison(MISSING, None, None, r.describe_failure()))
             )
+        static_found = static_job.result() if static_job is not None else []
         if causes and not result.reproducible:
+            fired = {f.code for f in static_found}
+            usable = tuple(k for k in chosen if not k.when or fired & set(k.when))
             result.causes, result.knob_runs = _find_causes(
-                do_runs, tol, python, stdout, progress, runs, chosen
+                do_runs, tol, python, stdout, progress, runs, usable
             )
-        result.findings = (static_job.result() if static_job is not None else []) + run_findings(result)
+        result.findings = static_found + run_findings(result)
         _annotate_causes(result)
     result.seconds = time.perf_counter() - started
     return result

@@ -323,3 +323,13 @@ def test_a_project_that_cannot_be_copied_is_a_clear_error(tmp_path: Path) -> Non
     os.mkfifo(root / "pipe")  # a named pipe: copying it would block, so it cannot be copied
     res = invoke("rerun", str(root), "-q", "--", PY, "x.py")
     assert res.exit_code == 2 and "cannot copy the project for run 1" in res.output and "pipe" in res.output
+
+
+def test_tensorflow_knob_only_where_the_code_uses_tensorflow(tmp_path: Path) -> None:
+    files = {"train.py": "if __name__ == '__main__':\n" + _indent(UNSEEDED)}
+    code, rec = rerun(write(tmp_path / "a", files), "--", PY, "train.py")
+    assert code == 1 and "TF_DETERMINISTIC_OPS=1" not in causes(rec)
+    # a module the run never imports, but the project uses TensorFlow (DET009 fires)
+    files["model_tf.py"] = "import tensorflow as tf\nmodel = tf.keras.Sequential()\n"
+    code, rec = rerun(write(tmp_path / "b", files), "--", PY, "train.py")
+    assert code == 1 and causes(rec)["TF_DETERMINISTIC_OPS=1"] is False and causes(rec)["seed-all"] is True
