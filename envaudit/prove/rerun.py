@@ -354,6 +354,10 @@ def run_command(
             os.killpg(proc.pid, signal.SIGKILL)
         out, err = proc.communicate()
         code = None
+    except BaseException:  # Ctrl-C: the run's whole process group goes too
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise
     return code, out, err, time.perf_counter() - start
 
 
