@@ -72,6 +72,12 @@ CHECKLIST: tuple[Part, ...] = (
                 ("DKR001", "DKR002", "DKR004", "DKR013", "DKR018"),
             ),
             Item("tests-ci", "Tests exist and a CI runs them in a clean environment", ("DOC007",)),
+            Item(
+                "clean-env",
+                "Tested on a clean environment (envaudit rebuild)",
+                ("RUN001", "RUN002"),
+                needs="rebuild_report",
+            ),
         ),
     ),
     Part(
@@ -123,6 +129,12 @@ CHECKLIST: tuple[Part, ...] = (
                 ("GIT007", "GIT008"),
             ),
             Item("data-unchanged", "The data still matches its recorded checksums", ("DAT002", "DAT003")),
+            Item(
+                "rerun-same",
+                "Re-run gives the same results (envaudit rerun)",
+                ("RUN003",),
+                needs="rerun_report",
+            ),
             Item(
                 "env-recorded",
                 "The environment matches the recorded snapshot",

@@ -24,6 +24,12 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "snapshot": ("snapshot", "snapshot", "Record the environment (JSON or CycloneDX) for diff and verify."),
     "diff": ("diff", "diff", "Compare snapshots; with more than two, name the outliers."),
     "fleet": ("fleet", "fleet", "Snapshot every node of a Ray cluster and name the odd ones out."),
+    "rebuild": (
+        "rebuild",
+        "rebuild",
+        "Build a clean environment from the lock and compare it (installs packages).",
+    ),
+    "rerun": ("rerun", "rerun", "Run a command twice in fresh copies and compare the outputs (runs code)."),
     "verify": ("verify", "verify", "Fail when the environment drifted from a snapshot (PRV001/PRV002)."),
 }
 

@@ -34,6 +34,35 @@ def node_label(node: dict[str, Any], taken: set[str]) -> str:
     return label
 
 
+def connect(address: str | None) -> bool:
+    """Join the cluster (address, else RAY_ADDRESS/'auto'); True when this call started
+    the connection (the caller then shuts it down)."""
+    try:
+        import ray
+    except ImportError:
+        raise FleetError("this needs Ray: pip install 'envaudit[ray]'") from None
+    if ray.is_initialized():
+        return False
+    try:
+        ray.init(address=address or "auto", log_to_driver=False, logging_level="ERROR")
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise FleetError(f"cannot connect to a Ray cluster ({address or 'auto'}): {exc}") from None
+    return True
+
+
+def alive_nodes() -> list[dict[str, Any]]:
+    """The alive nodes, in a stable order (host name, address, id)."""
+    import ray
+
+    nodes = sorted(
+        (n for n in ray.nodes() if n.get("Alive")),
+        key=lambda n: (n.get("NodeManagerHostname") or "", n.get("NodeManagerAddress") or "", n["NodeID"]),
+    )
+    if not nodes:
+        raise FleetError("the Ray cluster has no alive node")
+    return nodes
+
+
 def gather(
     path: str, *, address: str | None = None, python: str | None = None, timeout: float = 300.0
 ) -> list[tuple[str, dict[str, Any]]]:
@@ -43,24 +72,9 @@ def gather(
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
     except ImportError:
         raise FleetError("envaudit fleet needs Ray: pip install 'envaudit[ray]'") from None
-    started = False
-    if not ray.is_initialized():
-        try:
-            ray.init(address=address or "auto", log_to_driver=False, logging_level="ERROR")
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise FleetError(f"cannot connect to a Ray cluster ({address or 'auto'}): {exc}") from None
-        started = True
+    started = connect(address)
     try:
-        nodes = sorted(
-            (n for n in ray.nodes() if n.get("Alive")),
-            key=lambda n: (
-                n.get("NodeManagerHostname") or "",
-                n.get("NodeManagerAddress") or "",
-                n["NodeID"],
-            ),
-        )
-        if not nodes:
-            raise FleetError("the Ray cluster has no alive node")
+        nodes = alive_nodes()
         task = ray.remote(num_cpus=0, max_retries=0)(_snapshot_on_node)
         refs = [
             task.options(

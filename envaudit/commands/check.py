@@ -44,6 +44,14 @@ from envaudit.report import FORMATS
 @click.option("--no-color", is_flag=True, help="No ANSI colour (also: NO_COLOR set).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file.")
 @click.option("--image", metavar="NAME", help="Also inspect this built Docker image.")
+@click.option(
+    "--rebuild-report",
+    metavar="FILE",
+    help="A record of `envaudit rebuild -o FILE` (checklist: clean environment).",
+)
+@click.option(
+    "--rerun-report", metavar="FILE", help="A record of `envaudit rerun -o FILE` (checklist: re-run)."
+)
 def check(
     path: Path,
     python: str | None,
@@ -58,6 +66,8 @@ def check(
     no_color: bool,
     config_path: Path | None,
     image: str | None,
+    rebuild_report: str | None,
+    rerun_report: str | None,
 ) -> None:
     """Audit PATH (default: the current directory) and its environment."""
     from envaudit.config import validate_codes
@@ -83,7 +93,13 @@ def check(
             python=python,
         )
         validate_codes(cfg)
-        result = run_check(root, cfg, python=python, image=image)
+        if rebuild_report or rerun_report:
+            from envaudit.prove.records import reports_inventory
+
+            inv = reports_inventory(root, cfg, python, image, rebuild_report, rerun_report)
+            result = run_check(root, cfg, inventory=inv)
+        else:
+            result = run_check(root, cfg, python=python, image=image)
     except ConfigError as exc:
         raise usage_error(exc) from None
     color = use_color(no_color, output)

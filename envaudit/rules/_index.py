@@ -86,4 +86,7 @@ RULES: dict[str, tuple[str, str]] = {
     "PY002": ("python", "python-version-mismatch"),
     "PY003": ("python", "python-end-of-life"),
     "PY004": ("python", "not-isolated"),
+    "RUN001": ("run", "rebuild-failed"),
+    "RUN002": ("run", "rebuild-drift"),
+    "RUN003": ("run", "rerun-differs"),
 }

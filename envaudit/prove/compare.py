@@ -1,0 +1,469 @@
+"""Comparing what two runs wrote: identical bytes, numbers close within tolerance,
+or different (with where, and by how much).
+
+Understood formats: JSON (and JSON Lines), CSV/TSV, YAML, NumPy `.npy`/`.npz`,
+safetensors, PyTorch checkpoints (`torch.save` files, loaded with
+`weights_only=True` in the command's own interpreter, never in envaudit's), and
+text (stdout, logs): numbers in lines such as `loss 0.3490` are compared with the
+tolerance, the words around them must match. Anything else is compared byte by
+byte. `.npy` and safetensors are read here without NumPy.
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+import math
+import re
+import struct
+import subprocess
+import sys
+import zipfile
+from array import array
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+IDENTICAL, CLOSE, DIFFERENT, MISSING = "identical", "close", "different", "missing"
+_RANK = {IDENTICAL: 0, CLOSE: 1, DIFFERENT: 2, MISSING: 3}
+_NUM_RE = re.compile(r"[-+]?(?:\d+\.\d*|\.\d+|\d+)(?:[eE][-+]?\d+)?|[-+]?(?:nan|inf)\b")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    status: str
+    max_abs: float | None = None
+    max_rel: float | None = None
+    first: str | None = None
+
+    def worse(self, other: Comparison) -> bool:
+        return _RANK[self.status] > _RANK[other.status]
+
+
+@dataclass(frozen=True)
+class Tolerance:
+    rtol: float = 1e-5
+    atol: float = 1e-8
+
+    def close(self, a: float, b: float) -> bool:
+        if math.isnan(a) or math.isnan(b):
+            return math.isnan(a) and math.isnan(b)
+        if math.isinf(a) or math.isinf(b):
+            return a == b
+        return abs(a - b) <= self.atol + self.rtol * abs(b)
+
+
+class _Acc:
+    """Walks two values; remembers the first difference and the worst numbers."""
+
+    def __init__(self, tol: Tolerance) -> None:
+        self.tol = tol
+        self.max_abs = 0.0
+        self.max_rel = 0.0
+        self.first: str | None = None  # the first difference of any size
+        self.first_bad: str | None = None  # the first one outside the tolerance
+        self.numbers = 0
+
+    def number(self, where: str, a: float, b: float) -> None:
+        self.numbers += 1
+        if a == b or (math.isnan(a) and math.isnan(b)):
+            return
+        if math.isfinite(a) and math.isfinite(b):
+            d = abs(a - b)
+            scale = max(abs(a), abs(b))
+            self.max_abs = max(self.max_abs, d)
+            self.max_rel = max(self.max_rel, d / scale if scale else 0.0)
+        else:
+            self.max_abs = self.max_rel = math.inf
+        text = f"{where}: {_fmt(a)} vs {_fmt(b)}"
+        self.first = self.first or text
+        if not self.tol.close(a, b):
+            self.first_bad = self.first_bad or text
+
+    def mismatch(self, where: str, what: str) -> None:
+        text = f"{where}: {what}"
+        self.first = self.first or text
+        self.first_bad = self.first_bad or text
+
+    def result(self) -> Comparison:
+        status = DIFFERENT if self.first_bad else CLOSE
+        if status == DIFFERENT and not self.numbers:  # no number was compared: no size to give
+            return Comparison(status, None, None, self.first_bad)
+        return Comparison(status, self.max_abs, self.max_rel, self.first_bad or self.first)
+
+
+def _fmt(x: Any) -> str:
+    if isinstance(x, float):
+        return repr(x) if not x.is_integer() or abs(x) >= 1e16 else str(int(x)) if abs(x) < 1e6 else repr(x)
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+# ------------------------------------------------------------------ structured values
+
+
+def _walk(acc: _Acc, where: str, a: Any, b: Any) -> None:
+    if isinstance(a, bool) or isinstance(b, bool):
+        if a != b:
+            acc.mismatch(where, f"{_fmt(a)} vs {_fmt(b)}")
+    elif isinstance(a, int | float) and isinstance(b, int | float):
+        acc.number(where, float(a), float(b))
+    elif isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            sub = f"{where}.{k}" if where else str(k)
+            if k not in b:
+                acc.mismatch(sub, "only in the first run")
+            elif k not in a:
+                acc.mismatch(sub, "only in the second run")
+            else:
+                _walk(acc, sub, a[k], b[k])
+    elif isinstance(a, list | tuple) and isinstance(b, list | tuple):
+        if len(a) != len(b):
+            acc.mismatch(where or "(top)", f"{len(a)} items vs {len(b)}")
+        for i, (x, y) in enumerate(zip(a, b, strict=False)):
+            _walk(acc, f"{where}[{i}]", x, y)
+    elif isinstance(a, str) and isinstance(b, str):
+        if a != b:
+            fa, fb = _to_float(a), _to_float(b)
+            if fa is not None and fb is not None:
+                acc.number(where, fa, fb)
+            else:
+                acc.mismatch(where or "(top)", f"{_fmt(a)} vs {_fmt(b)}")
+    elif a != b:
+        acc.mismatch(where or "(top)", f"{_fmt(a)} vs {_fmt(b)}")
+
+
+def _to_float(text: str) -> float | None:
+    try:
+        return float(text)
+    except ValueError:
+        return None
+
+
+def compare_values(a: Any, b: Any, tol: Tolerance) -> Comparison:
+    acc = _Acc(tol)
+    _walk(acc, "", a, b)
+    return acc.result()
+
+
+# ------------------------------------------------------------------------------ text
+
+
+def compare_text(a: str, b: str, tol: Tolerance, label: str = "line") -> Comparison:
+    """Line by line; numbers within tolerance, the text around them equal."""
+    acc = _Acc(tol)
+    la, lb = a.splitlines(), b.splitlines()
+    for i, (x, y) in enumerate(zip(la, lb, strict=False), 1):
+        if x == y:
+            continue
+        nx, ny = _NUM_RE.findall(x), _NUM_RE.findall(y)
+        if _NUM_RE.sub("#", x) != _NUM_RE.sub("#", y) or len(nx) != len(ny):
+            acc.mismatch(f"{label} {i}", f"{_fmt(x.strip())} vs {_fmt(y.strip())}")
+            continue
+        for u, v in zip(nx, ny, strict=True):
+            acc.number(f"{label} {i} ({x.strip()[:40]!r})", float(u), float(v))
+    if len(la) != len(lb):
+        acc.mismatch(f"{label} {min(len(la), len(lb)) + 1}", f"{len(la)} lines vs {len(lb)}")
+    return acc.result()
+
+
+# ------------------------------------------------------------------- arrays (.npy)
+
+_NPY_CODES = {"f8": "d", "f4": "f", "i8": "q", "i4": "i", "i2": "h", "i1": "b", "u8": "Q", "u4": "I"}
+_NPY_CODES |= {"u2": "H", "u1": "B", "b1": "B"}
+
+
+def _numbers(raw: bytes, code: str, big_endian: bool) -> list[float]:
+    """Little or big endian raw numbers of a struct code ('e' half, 'E' bfloat16)."""
+    if code == "e":
+        return [float(x) for x in struct.unpack(f"{'>' if big_endian else '<'}{len(raw) // 2}e", raw)]
+    if code == "E":  # bfloat16: the top half of a float32
+        halves = array("H", raw)
+        if big_endian != (sys.byteorder == "big"):
+            halves.byteswap()
+        return list(array("f", b"".join(struct.pack("<I", h << 16) for h in halves)))
+    arr = array(code, raw)
+    if big_endian != (sys.byteorder == "big"):
+        arr.byteswap()
+    return [float(x) for x in arr]
+
+
+def read_npy(data: bytes) -> tuple[tuple[int, ...], list[float]]:
+    """(shape, numbers in C order) of a numeric .npy; ValueError for anything else."""
+    if not data.startswith(b"\x93NUMPY"):
+        raise ValueError("not a .npy file")
+    major = data[6]
+    if major == 1:
+        (hlen,), start = struct.unpack("<H", data[8:10]), 10
+    else:
+        (hlen,), start = struct.unpack("<I", data[8:12]), 12
+    header = ast.literal_eval(data[start : start + hlen].decode("latin-1"))
+    descr, fortran, shape = header["descr"], header["fortran_order"], tuple(header["shape"])
+    if not isinstance(descr, str) or (descr[1:] not in _NPY_CODES and descr[1:] != "f2"):
+        raise ValueError(f"dtype {descr!r} is not numeric")
+    code = "e" if descr[1:] == "f2" else _NPY_CODES[descr[1:]]
+    nums = _numbers(data[start + hlen :], code, descr[0] == ">")
+    if fortran and len(shape) > 1:  # back to C order
+        nums = _fortran_to_c(nums, shape)
+    return shape, nums
+
+
+def _fortran_to_c(nums: list[float], shape: tuple[int, ...]) -> list[float]:
+    out = [0.0] * len(nums)
+    for f_index, value in enumerate(nums):
+        rest, c_index, stride = f_index, 0, 1
+        idx = []
+        for dim in shape:
+            idx.append(rest % dim)
+            rest //= dim
+        for i, dim in reversed(list(enumerate(shape))):
+            c_index += idx[i] * stride
+            stride *= dim
+        out[c_index] = value
+    return out
+
+
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    idx = []
+    for dim in reversed(shape):
+        idx.append(flat % dim if dim else 0)
+        flat //= dim or 1
+    return tuple(reversed(idx))
+
+
+def _compare_arrays(
+    acc: _Acc, where: str, sa: tuple[int, ...], na: list[float], sb: tuple[int, ...], nb: list[float]
+) -> None:
+    if sa != sb:
+        acc.mismatch(where or "(array)", f"shape {sa} vs {sb}")
+        return
+    for i, (x, y) in enumerate(zip(na, nb, strict=True)):
+        if x != y:
+            acc.number(f"{where}{list(_unravel(i, sa))}", x, y)
+
+
+# ---------------------------------------------------------------------- safetensors
+
+_ST_CODES = {"F64": "d", "F32": "f", "F16": "e", "BF16": "E", "I64": "q", "I32": "i", "I16": "h"}
+_ST_CODES |= {"I8": "b", "U8": "B", "BOOL": "B", "U16": "H", "U32": "I", "U64": "Q"}
+
+
+def read_safetensors(data: bytes) -> dict[str, tuple[str, tuple[int, ...], bytes]]:
+    (n,) = struct.unpack("<Q", data[:8])
+    header = json.loads(data[8 : 8 + n])
+    body = data[8 + n :]
+    out = {}
+    for name, info in header.items():
+        if name == "__metadata__":
+            continue
+        s, e = info["data_offsets"]
+        out[name] = (info["dtype"], tuple(info["shape"]), body[s:e])
+    return out
+
+
+def _compare_safetensors(a: bytes, b: bytes, tol: Tolerance) -> Comparison:
+    acc = _Acc(tol)
+    ta, tb = read_safetensors(a), read_safetensors(b)
+    for name in sorted(set(ta) | set(tb)):
+        if name not in tb or name not in ta:
+            acc.mismatch(name, f"only in the {'first' if name in ta else 'second'} run")
+            continue
+        (da, sa, ra), (db, sb, rb) = ta[name], tb[name]
+        if ra == rb and (da, sa) == (db, sb):
+            continue
+        if da != db or da not in _ST_CODES:
+            acc.mismatch(name, f"dtype {da} vs {db}" if da != db else f"bytes differ ({da})")
+            continue
+        _compare_arrays(
+            acc, name, sa, _numbers(ra, _ST_CODES[da], False), sb, _numbers(rb, _ST_CODES[db], False)
+        )
+    return acc.result()
+
+
+# ------------------------------------------------------------------- torch (subprocess)
+
+_TORCH_HELPER = r"""
+import json, math, sys
+import torch
+
+def load(p):
+    return torch.load(p, map_location="cpu", weights_only=True)
+
+rtol, atol = float(sys.argv[3]), float(sys.argv[4])
+st = {"max_abs": 0.0, "max_rel": 0.0, "first": None, "first_bad": None}
+
+def note(where, what, bad):
+    text = f"{where}: {what}"
+    st["first"] = st["first"] or text
+    if bad:
+        st["first_bad"] = st["first_bad"] or text
+
+def walk(where, a, b):
+    if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
+        if a.shape != b.shape or a.dtype != b.dtype:
+            note(where, f"{a.dtype}{list(a.shape)} vs {b.dtype}{list(b.shape)}", True)
+            return
+        if torch.equal(a, b) or a.numel() == 0:
+            return
+        x, y = a.detach().double().flatten(), b.detach().double().flatten()
+        same = (x == y) | (torch.isnan(x) & torch.isnan(y))
+        first = int((~same).nonzero()[0])
+        d = (x - y).abs()
+        finite = torch.isfinite(d)
+        if bool(finite.any()):
+            scale = torch.maximum(x.abs(), y.abs())
+            rel = torch.where(scale > 0, d / scale, torch.zeros_like(d))
+            st["max_abs"] = max(st["max_abs"], float(d[finite].max()))
+            st["max_rel"] = max(st["max_rel"], float(rel[finite].max()))
+        if not bool(finite.all()):
+            st["max_abs"] = st["max_rel"] = math.inf
+        ok = bool(torch.isclose(x, y, rtol=rtol, atol=atol, equal_nan=True).all())
+        idx = list(torch.unravel_index(torch.tensor(first), a.shape)) if a.dim() else []
+        pos = "[" + ", ".join(str(int(i)) for i in idx) + "]"
+        note(f"{where}{pos}", f"{float(x[first])!r} vs {float(y[first])!r}", not ok)
+    elif isinstance(a, dict) and isinstance(b, dict):
+        for k in list(a) + [k for k in b if k not in a]:
+            sub = f"{where}.{k}" if where else str(k)
+            if k not in a or k not in b:
+                note(sub, "only in the " + ("first" if k in a else "second") + " run", True)
+            else:
+                walk(sub, a[k], b[k])
+    elif isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)) and len(a) == len(b):
+        for i, (x, y) in enumerate(zip(a, b)):
+            walk(f"{where}[{i}]", x, y)
+    elif isinstance(a, float) and isinstance(b, float) and not isinstance(a, bool):
+        if a != b:
+            d = abs(a - b)
+            st["max_abs"] = max(st["max_abs"], d)
+            st["max_rel"] = max(st["max_rel"], d / max(abs(a), abs(b)))
+            note(where, f"{a!r} vs {b!r}", not math.isclose(a, b, rel_tol=rtol, abs_tol=atol))
+    elif a != b:
+        note(where or "(top)", f"{a!r:.60} vs {b!r:.60}", True)
+
+walk("", load(sys.argv[1]), load(sys.argv[2]))
+print(json.dumps(st))
+"""
+
+
+def looks_like_torch(data: bytes) -> bool:
+    if not data.startswith(b"PK"):
+        return False
+    try:
+        import io
+
+        names = zipfile.ZipFile(io.BytesIO(data)).namelist()
+    except zipfile.BadZipFile:
+        return False
+    return any(n.endswith("/data.pkl") for n in names)
+
+
+def compare_torch(a: Path, b: Path, tol: Tolerance, python: str, timeout: float = 300) -> Comparison:
+    """Load both with torch in `python` (weights_only=True) and compare every tensor."""
+    try:
+        proc = subprocess.run(
+            [python, "-c", _TORCH_HELPER, str(a), str(b), repr(tol.rtol), repr(tol.atol)],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            stdin=subprocess.DEVNULL,
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return Comparison(DIFFERENT, None, None, f"could not load with torch in {python}: {exc}")
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        return Comparison(DIFFERENT, None, None, f"could not load with torch in {python}: {last[:200]}")
+    st = json.loads(proc.stdout.strip().splitlines()[-1])
+    status = DIFFERENT if st["first_bad"] else CLOSE
+    return Comparison(status, st["max_abs"], st["max_rel"], st["first_bad"] or st["first"])
+
+
+# ----------------------------------------------------------------------- dispatch
+
+
+def _first_byte(a: bytes, b: bytes) -> str:
+    n = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    if n == min(len(a), len(b)) and len(a) != len(b):
+        return f"byte {n}: one run's file ends there ({len(a)} vs {len(b)} bytes)"
+    return f"byte {n}: 0x{a[n]:02x} vs 0x{b[n]:02x}"
+
+
+def _load_structured(suffix: str, data: bytes) -> Any:
+    text = data.decode("utf-8")
+    if suffix == ".json":
+        return json.loads(text)
+    if suffix == ".jsonl":
+        return [json.loads(line) for line in text.splitlines() if line.strip()]
+    if suffix in (".yaml", ".yml"):
+        import yaml
+
+        return yaml.safe_load(text)
+    import csv
+
+    return list(csv.reader(text.splitlines(), delimiter="\t" if suffix == ".tsv" else ","))
+
+
+def compare_bytes(
+    name: str,
+    a: bytes,
+    b: bytes,
+    tol: Tolerance,
+    *,
+    torch_files: tuple[Path, Path] | None = None,
+    python: str = "",
+) -> Comparison:
+    """Compare two versions of one output (`name` gives the format by its suffix)."""
+    if a == b:
+        return Comparison(IDENTICAL, 0.0, 0.0, None)
+    suffix = Path(name).suffix.lower()
+    try:
+        if suffix in (".json", ".jsonl", ".yaml", ".yml", ".csv", ".tsv"):
+            c = compare_values(_load_structured(suffix, a), _load_structured(suffix, b), tol)
+            if suffix in (".csv", ".tsv") and c.first:
+                c = Comparison(c.status, c.max_abs, c.max_rel, _csv_where(c.first))
+            return c
+        if suffix == ".npy":
+            sa, na = read_npy(a)
+            sb, nb = read_npy(b)
+            acc = _Acc(tol)
+            _compare_arrays(acc, "", sa, na, sb, nb)
+            return acc.result()
+        if suffix == ".npz":
+            return _compare_npz(a, b, tol)
+        if suffix == ".safetensors":
+            return _compare_safetensors(a, b, tol)
+    except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError, zipfile.BadZipFile) as exc:
+        return Comparison(DIFFERENT, None, None, f"{_first_byte(a, b)} (not readable as {suffix}: {exc})")
+    except Exception as exc:  # yaml errors and the like: compare as bytes, say why
+        return Comparison(DIFFERENT, None, None, f"{_first_byte(a, b)} (not readable as {suffix}: {exc})")
+    if torch_files is not None and python and looks_like_torch(a) and looks_like_torch(b):
+        return compare_torch(*torch_files, tol, python)
+    if b"\x00" not in a[:8192] and b"\x00" not in b[:8192]:
+        try:
+            return compare_text(a.decode("utf-8"), b.decode("utf-8"), tol)
+        except UnicodeDecodeError:
+            pass
+    return Comparison(DIFFERENT, None, None, _first_byte(a, b))
+
+
+def _csv_where(first: str) -> str:
+    m = re.match(r"^\[(\d+)\]\[(\d+)\](.*)$", first)
+    return f"row {int(m.group(1)) + 1}, column {int(m.group(2)) + 1}{m.group(3)}" if m else first
+
+
+def _compare_npz(a: bytes, b: bytes, tol: Tolerance) -> Comparison:
+    import io
+
+    za, zb = zipfile.ZipFile(io.BytesIO(a)), zipfile.ZipFile(io.BytesIO(b))
+    acc = _Acc(tol)
+    na, nb = set(za.namelist()), set(zb.namelist())
+    for n in sorted(na | nb):
+        key = n.removesuffix(".npy")
+        if n not in na or n not in nb:
+            acc.mismatch(key, f"only in the {'first' if n in na else 'second'} run")
+            continue
+        da, db = za.read(n), zb.read(n)
+        if da != db:
+            sa, xa = read_npy(da)
+            sb, xb = read_npy(db)
+            _compare_arrays(acc, key, sa, xa, sb, xb)
+    return acc.result()

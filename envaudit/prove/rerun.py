@@ -1,0 +1,815 @@
+"""`envaudit rerun`: run a command several times, each in a fresh copy of the project,
+compare what the runs wrote and printed, and when they differ find which knob makes
+them agree.
+
+Each run gets its own temporary copy of the project (virtual environments in it are
+linked, not copied), so no run sees another's outputs. The outputs are the files the
+`--output` globs match, or, without globs, every file the run created or changed;
+stdout is compared too (numbers within tolerance). When the runs differ, the runs
+are repeated with one knob set at a time (PYTHONHASHSEED=0, single-threaded BLAS
+and OpenMP, every RNG seeded at interpreter start, CUBLAS_WORKSPACE_CONFIG on a
+machine with an NVIDIA GPU); the knobs under which the runs agree are the causes.
+The project's static DET findings are cross-referenced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import os
+import re
+import shlex
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from envaudit.prove import RERUN_SCHEMA
+from envaudit.prove.compare import (
+    CLOSE,
+    DIFFERENT,
+    IDENTICAL,
+    MISSING,
+    Comparison,
+    Tolerance,
+    compare_bytes,
+)
+
+STDOUT = "<stdout>"
+LINKED_DIRS = frozenset({".venv", "venv", ".tox", ".nox", "node_modules", ".conda", "env"})
+SKIPPED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
+MAX_OUTPUT = 512 * 1024 * 1024  # a bigger output file is compared by size and digest only
+
+_SEED_ALL = '''"""envaudit rerun: seed every RNG when the interpreter starts (the `seed-all` knob)."""
+import importlib.abc
+import random
+import sys
+
+random.seed(0)
+
+
+def _numpy(m):
+    m.random.seed(0)
+
+
+def _torch(m):
+    m.manual_seed(0)
+
+
+_SEEDERS = {"numpy": _numpy, "torch": _torch}
+
+
+class _SeedOnImport(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name not in _SEEDERS:
+            return None
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        loader, seeder = spec.loader, _SEEDERS.pop(name)
+        original = loader.exec_module
+
+        def exec_module(module):
+            original(module)
+            try:
+                seeder(module)
+            except Exception:
+                pass
+
+        loader.exec_module = exec_module
+        return spec
+
+
+sys.meta_path.insert(0, _SeedOnImport())
+'''
+
+
+@dataclass(frozen=True)
+class Knob:
+    key: str
+    env: dict[str, str]
+    explains: str  # what agreement under this knob means
+    codes: tuple[str, ...]  # the DET rules that predict this cause
+    needs_gpu: bool = False
+    when: tuple[str, ...] = ()  # tried only when one of these static findings fired
+
+
+THREAD_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+KNOBS: tuple[Knob, ...] = (
+    Knob(
+        "PYTHONHASHSEED=0",
+        {"PYTHONHASHSEED": "0"},
+        "the output depends on the iteration order of sets/dicts of strings, which changes with "
+        "the per-process hash seed; export PYTHONHASHSEED=0 before the interpreter starts",
+        ("DET007",),
+    ),
+    Knob(
+        "seed-all",
+        {},
+        "an RNG is used unseeded: with random, numpy and torch seeded when the interpreter starts the "
+        "runs agree; seed them in the code (`envaudit fix seeds`)",
+        ("DET001", "DET002", "DET005", "DET006", "DET010"),
+    ),
+    Knob(
+        "single-thread",
+        {**{v: "1" for v in THREAD_VARS}, "NUMEXPR_NUM_THREADS": "1"},
+        "parallel reductions in BLAS/OpenMP sum in a different order from run to run; "
+        "with one thread (OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1) the runs agree",
+        (),
+    ),
+    Knob(
+        "CUBLAS_WORKSPACE_CONFIG=:4096:8",
+        {"CUBLAS_WORKSPACE_CONFIG": ":4096:8"},
+        "cuBLAS picks nondeterministic algorithms; with CUBLAS_WORKSPACE_CONFIG=:4096:8 "
+        "(and torch.use_deterministic_algorithms(True)) the runs agree",
+        ("DET003", "DET004", "DET008"),
+        needs_gpu=True,
+    ),
+    Knob(
+        "TF_DETERMINISTIC_OPS=1",
+        {"TF_DETERMINISTIC_OPS": "1", "TF_CUDNN_DETERMINISTIC": "1"},
+        "TensorFlow ops pick nondeterministic kernels; with TF_DETERMINISTIC_OPS=1 the runs agree "
+        "(in code: tf.config.experimental.enable_op_determinism())",
+        ("DET009",),
+        when=("DET009",),
+    ),
+)
+
+
+def knob_names() -> list[str]:
+    """The names `--knob` accepts: each knob's key, and the variable alone for VAR=value keys."""
+    return [k.key for k in KNOBS] + [k.key.split("=")[0] for k in KNOBS if "=" in k.key]
+
+
+class RerunError(Exception):
+    """A usage problem: bad command, nothing to compare, every run failed."""
+
+
+@dataclass
+class Run:
+    index: int
+    workdir: Path  # the project's copy the run ran in
+    returncode: int | None  # None: timed out
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+    outputs: dict[str, Path] = field(default_factory=dict)  # rel path -> file
+    host: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0
+
+    def describe_failure(self) -> str:
+        why = "timed out" if self.returncode is None else f"exited with status {self.returncode}"
+        tail = self.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+        return f"run {self.index}{' on ' + self.host if self.host else ''} {why}" + (
+            ": " + " | ".join(t.strip() for t in tail) if tail else ""
+        )
+
+
+@dataclass
+class OutputResult:
+    path: str
+    comparison: Comparison
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.comparison
+        return {
+            "path": self.path,
+            "status": c.status,
+            "max_abs_diff": c.max_abs,
+            "max_rel_diff": c.max_rel,
+            "first_difference": c.first,
+        }
+
+
+@dataclass
+class Cause:
+    knob: str
+    reproducible_with: bool
+    detail: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"knob": self.knob, "reproducible_with": self.reproducible_with, "detail": self.detail}
+
+
+@dataclass
+class RerunResult:
+    command: list[str]
+    runs: list[Run]
+    outputs: list[OutputResult]
+    causes: list[Cause] = field(default_factory=list)
+    findings: list[Any] = field(default_factory=list)  # envaudit.model.Finding
+    failures: list[str] = field(default_factory=list)
+    knob_runs: int = 0
+    seconds: float = 0.0  # wall time of the whole rerun, causes included
+
+    @property
+    def reproducible(self) -> bool:
+        return not self.failures and all(o.comparison.status in (IDENTICAL, CLOSE) for o in self.outputs)
+
+    def to_record(self) -> dict[str, Any]:
+        return {
+            "schema": RERUN_SCHEMA,
+            "runs": len(self.runs),
+            "reproducible": self.reproducible,
+            "outputs": [o.to_dict() for o in self.outputs],
+            "causes": [c.to_dict() for c in self.causes],
+            "findings": [f.to_dict() for f in self.findings],
+        }
+
+
+# ------------------------------------------------------------------------- copying
+
+
+def fresh_copy(root: Path, dest: Path, link: tuple[str, ...] = ()) -> Path:
+    """Copy the project to dest/<name>. Virtual environments, and the project-relative
+    paths in `link` (big read-only inputs), are symlinked, not copied."""
+    target = dest / (root.name or "project")
+    target.mkdir(parents=True)
+    linked = {p.strip("/") for p in link}
+
+    def ignore(src: str, names: list[str]) -> set[str]:
+        here = Path(src).relative_to(root).as_posix()
+        out = set()
+        for n in names:
+            rel = n if here == "." else f"{here}/{n}"
+            if n in SKIPPED_NAMES:
+                out.add(n)
+            elif rel in linked:
+                out.add(n)
+                pending.append((target / rel, Path(src) / n))
+        return out
+
+    pending: list[tuple[Path, Path]] = []
+
+    for entry in sorted(root.iterdir()):
+        to = target / entry.name
+        if entry.name in SKIPPED_NAMES:
+            continue
+        if entry.name in linked or (
+            entry.is_dir()
+            and not entry.is_symlink()
+            and (entry.name in LINKED_DIRS or (entry / "pyvenv.cfg").is_file())
+        ):
+            to.symlink_to(entry, target_is_directory=entry.is_dir())
+        elif entry.is_dir() and not entry.is_symlink():
+            shutil.copytree(entry, to, symlinks=True, ignore=ignore)
+        else:
+            shutil.copy2(entry, to, follow_symlinks=False)
+    for to, src in pending:  # linked paths below the top level: their folders exist now
+        to.symlink_to(src, target_is_directory=src.is_dir())
+    return target
+
+
+def _state(root: Path) -> dict[str, tuple[int, int]]:
+    out = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d not in SKIPPED_NAMES and not Path(dirpath, d).is_symlink()]
+        for f in filenames:
+            p = Path(dirpath, f)
+            try:
+                st = p.lstat()
+            except OSError:
+                continue
+            out[p.relative_to(root).as_posix()] = (st.st_size, st.st_mtime_ns)
+    return out
+
+
+# files that hold wall-clock times or run ids by design: not outputs to compare by default
+VOLATILE_RE = re.compile(
+    r"(^|/)(events\.out\.tfevents\.[^/]*|wandb/.*|mlruns/.*|\.hydra/.*|[^/]*\.pyc|\.ipynb_checkpoints/.*)$"
+)
+# a timestamp in a path (Hydra's outputs/2024-01-31/12-00-00/, run-20240131-120000/): the
+# same output of two runs lives under two names; it is matched by its name without the time
+_STAMP_RE = re.compile(
+    r"(?<!\d)(?:\d{4}-?\d{2}-?\d{2}(?:[_T. -]?\d{2}[-:.]?\d{2}(?:[-:.]?\d{2})?)?|\d{2}[-:]\d{2}[-:]\d{2})"
+    r"(?:[.,]\d+)?(?!\d)"
+)
+
+
+def output_key(rel: str) -> str:
+    return _STAMP_RE.sub("<time>", rel)
+
+
+def collect_outputs(
+    workdir: Path, before: dict[str, tuple[int, int]], globs: tuple[str, ...]
+) -> dict[str, Path]:
+    """rel path -> file: what the globs match, or what the run created or changed (files
+    that hold wall-clock times by design, such as TensorBoard events, left out)."""
+    if globs:
+        found: dict[str, Path] = {}
+        for pattern in globs:
+            for p in sorted(workdir.glob(pattern)):
+                if p.is_file():
+                    found[p.relative_to(workdir).as_posix()] = p
+        return found
+    after = _state(workdir)
+    return {
+        rel: workdir / rel
+        for rel, st in sorted(after.items())
+        if before.get(rel) != st and not VOLATILE_RE.search(rel)
+    }
+
+
+# ------------------------------------------------------------------------- running
+
+
+def run_command(
+    command: list[str], cwd: Path, env: dict[str, str], timeout: float | None
+) -> tuple[int | None, bytes, bytes, float]:
+    """(returncode or None on timeout, stdout, stderr, seconds); the whole process group is
+    killed on timeout."""
+    start = time.perf_counter()
+    try:
+        proc = subprocess.Popen(
+            command,
+            cwd=cwd,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+    except OSError as exc:
+        return 127, b"", f"cannot run {command[0]}: {exc.strerror or exc}".encode(), 0.0
+    try:
+        out, err = proc.communicate(timeout=timeout)
+        code: int | None = proc.returncode
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        out, err = proc.communicate()
+        code = None
+    except BaseException:  # Ctrl-C: the run's whole process group goes too
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        raise
+    return code, out, err, time.perf_counter() - start
+
+
+def run_env(extra: dict[str, str], sitedir: Path | None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(extra)
+    if sitedir is not None:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(sitedir), env.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def local_runs(
+    root: Path,
+    command: list[str],
+    n: int,
+    globs: tuple[str, ...],
+    timeout: float | None,
+    extra: dict[str, str],
+    scratch: Path,
+    sitedir: Path | None,
+    progress: Callable[[str], None],
+    label: str,
+    launcher: tuple[str, ...] = (),
+    link: tuple[str, ...] = (),
+) -> list[Run]:
+    runs = []
+    for i in range(1, n + 1):
+        base = Path(tempfile.mkdtemp(prefix=f"run{i}-", dir=scratch))
+        try:
+            workdir = fresh_copy(root, base, link)
+        except (OSError, shutil.Error) as exc:
+            detail = exc.args[0][0][2] if isinstance(exc, shutil.Error) and exc.args and exc.args[0] else exc
+            raise RerunError(
+                f"cannot copy the project for run {i}: {detail} (pass --link PATH for what need not be copied)"
+            ) from None
+        before = {} if globs else _state(workdir)
+        argv = [w.replace("{i}", str(i - 1)).replace("{run}", str(i)) for w in launcher] + command
+        progress(f"{label}run {i}/{n}: {shlex.join(argv)}")
+        code, out, err, secs = run_command(argv, workdir, run_env(extra, sitedir), timeout)
+        run = Run(i, workdir, code, out, err, secs)
+        if run.ok:
+            run.outputs = collect_outputs(workdir, before, globs)
+        progress(f"{label}run {i}/{n}: {'ok' if run.ok else 'FAILED'} in {secs:.1f} s")
+        runs.append(run)
+    return runs
+
+
+# ------------------------------------------------------------------------ comparing
+
+
+def command_python(command: list[str], root: Path) -> str:
+    """The interpreter the command runs in (for loading its torch files): the first word
+    that names a python (`python train.py`, `.venv/bin/python -m x`, `uv run python ...`),
+    else python3 on PATH, else ours."""
+    for word in command:
+        name = Path(word).name
+        if re.fullmatch(r"python[0-9.]*|pypy[0-9.]*", name):
+            if os.sep in word:
+                p = Path(word) if Path(word).is_absolute() else root / word
+                if p.exists():
+                    return str(p)
+                continue
+            found = shutil.which(word)
+            if found:
+                return found
+    return shutil.which("python3") or sys.executable
+
+
+def compare_runs(runs: list[Run], tol: Tolerance, python: str, *, stdout: bool = True) -> list[OutputResult]:
+    """Each run against the first; per output the worst status and the largest differences."""
+    ref = runs[0]
+    # outputs are matched across runs by their path with any timestamp in it taken out
+    # (two files of one run with the same such name keep their own names)
+    clash = set()
+    for r in runs:
+        seen: set[str] = set()
+        for rel in r.outputs:
+            k = output_key(rel)
+            if k in seen:
+                clash.add(k)
+            seen.add(k)
+    keyed = [
+        {(k if (k := output_key(rel)) not in clash else rel): (rel, p) for rel, p in r.outputs.items()}
+        for r in runs
+    ]
+    keys = sorted({k for m in keyed for k in m})
+    results = []
+    for key in keys:
+        shown = next(m[key][0] for m in keyed if key in m)
+        pairs = [
+            (
+                o.index,
+                _compare_paths(keyed[0].get(key), keyed[n].get(key), ref.index, o.index, shown, tol, python),
+            )
+            for n, o in enumerate(runs[1:], 1)
+        ]
+        results.append(OutputResult(shown, _worst(pairs)))
+    if stdout and any(r.stdout for r in runs):
+        pairs = [(o.index, compare_bytes("stdout.txt", ref.stdout, o.stdout, tol)) for o in runs[1:]]
+        results.append(OutputResult(STDOUT, _worst(pairs)))
+    return results
+
+
+def _worst(pairs: list[tuple[int, Comparison]]) -> Comparison:
+    """The worst of run 1's comparisons with the others; the largest differences of all."""
+    worst: Comparison | None = None
+    where: str | None = None
+    for index, c in pairs:
+        if worst is None or c.worse(worst):
+            worst = c
+            where = f"run 1 vs run {index}: {c.first}" if c.first and c.status != MISSING else c.first
+    assert worst is not None
+    if worst.status == MISSING:
+        return Comparison(MISSING, None, None, where)
+    abs_ = [c.max_abs for _, c in pairs if c.max_abs is not None]
+    rel = [c.max_rel for _, c in pairs if c.max_rel is not None]
+    return Comparison(worst.status, max(abs_) if abs_ else None, max(rel) if rel else None, where)
+
+
+def _compare_paths(
+    a: tuple[str, Path] | None,
+    b: tuple[str, Path] | None,
+    ia: int,
+    ib: int,
+    rel: str,
+    tol: Tolerance,
+    python: str,
+) -> Comparison:
+    if a is None or b is None:
+        return Comparison(MISSING, None, None, f"run {ia if a is None else ib} did not write it")
+    pa, pb = a[1], b[1]
+    try:
+        sa, sb = pa.stat().st_size, pb.stat().st_size
+        if sa > MAX_OUTPUT or sb > MAX_OUTPUT:
+            return _compare_big(pa, pb)
+        da, db = pa.read_bytes(), pb.read_bytes()
+    except OSError as exc:
+        return Comparison(DIFFERENT, None, None, f"cannot read: {exc.strerror or exc}")
+    return compare_bytes(rel, da, db, tol, torch_files=(pa, pb), python=python)
+
+
+def _compare_big(pa: Path, pb: Path) -> Comparison:
+    import hashlib
+
+    digests = []
+    for p in (pa, pb):
+        h = hashlib.sha256()
+        with p.open("rb") as fh:
+            for chunk in iter(lambda: fh.read(1 << 20), b""):
+                h.update(chunk)
+        digests.append(h.hexdigest())
+    if digests[0] == digests[1]:
+        return Comparison(IDENTICAL, 0.0, 0.0, None)
+    return Comparison(
+        DIFFERENT, None, None, f"sha256 {digests[0][:12]}… vs {digests[1][:12]}… (too big to compare values)"
+    )
+
+
+def agree(outputs: Iterable[OutputResult]) -> bool:
+    return all(o.comparison.status in (IDENTICAL, CLOSE) for o in outputs)
+
+
+def has_gpu() -> bool:
+    return Path("/dev/nvidia0").exists() or shutil.which("nvidia-smi") is not None
+
+
+# ----------------------------------------------------------------------- the whole
+
+
+Runner = Callable[[dict[str, str], Path | None, str], list[Run]]
+
+
+def rerun(
+    root: Path,
+    command: list[str],
+    *,
+    runs: int = 2,
+    globs: tuple[str, ...] = (),
+    tol: Tolerance | None = None,
+    timeout: float | None = None,
+    stdout: bool = True,
+    causes: bool = True,
+    progress: Callable[[str], None] = lambda _m: None,
+    runner: Runner | None = None,
+    static: bool = True,
+    knobs: tuple[str, ...] = (),
+    launcher: tuple[str, ...] = (),
+    scratch: Path | None = None,
+    link: tuple[str, ...] = (),
+) -> RerunResult:
+    """Run, compare, and on difference find the knob that makes the runs agree."""
+    if runs < 2:
+        raise RerunError("--runs must be at least 2: one run has nothing to be compared with")
+    if not command:
+        raise RerunError("no command given: envaudit rerun [PATH] -- COMMAND...")
+    unknown = [k for k in knobs if k not in knob_names()]
+    if unknown:
+        raise RerunError(f"unknown knob {unknown[0]!r}; the knobs are: {', '.join(knob_names())}")
+    # named knobs are tried whatever the static findings say
+    chosen = tuple(
+        dataclasses.replace(k, when=()) if knobs else k
+        for k in KNOBS
+        if not knobs or k.key in knobs or k.key.split("=")[0] in knobs
+    )
+    tol = tol or Tolerance()
+    started = time.perf_counter()
+    python = command_python(command, root)
+    # the static DET check reads files only: it runs while the command runs
+    static_pool = ThreadPoolExecutor(max_workers=1) if static else None
+    static_job = static_pool.submit(_static_findings, root) if static_pool is not None else None
+    try:
+        return _rerun(
+            root,
+            command,
+            runs,
+            globs,
+            tol,
+            timeout,
+            stdout,
+            causes,
+            progress,
+            runner,
+            chosen,
+            python,
+            static_job,
+            started,
+            launcher,
+            scratch,
+        )
+    finally:
+        if static_pool is not None:
+            static_pool.shutdown(wait=True)
+
+
+def _rerun(
+    root: Path,
+    command: list[str],
+    runs: int,
+    globs: tuple[str, ...],
+    tol: Tolerance,
+    timeout: float | None,
+    stdout: bool,
+    causes: bool,
+    progress: Callable[[str], None],
+    runner: Runner | None,
+    chosen: tuple[Knob, ...],
+    python: str,
+    static_job: Future[list[Any]] | None,
+    started: float,
+    launcher: tuple[str, ...] = (),
+    scratch_dir: Path | None = None,
+    link: tuple[str, ...] = (),
+) -> RerunResult:
+    with tempfile.TemporaryDirectory(prefix="envaudit-rerun-", dir=scratch_dir) as tmp:
+        scratch = Path(tmp)
+        seed_dir = scratch / "seed-all"
+        seed_dir.mkdir()
+        (seed_dir / "sitecustomize.py").write_text(_SEED_ALL, encoding="utf-8")
+
+        def do_runs(extra: dict[str, str], seed: bool, label: str) -> list[Run]:
+            sitedir = seed_dir if seed else None
+            if runner is not None:
+                return runner(extra, sitedir, label)
+            return local_runs(
+                root, command, runs, globs, timeout, extra, scratch, sitedir, progress, label, launcher, link
+            )
+
+        first = do_runs({}, False, "")
+        result = RerunResult(command, first, [])
+        failed = [r for r in first if not r.ok]
+        if failed and len(failed) == len(first):
+            raise RerunError(
+                "the command failed in every run, so nothing was compared:\n  "
+                + "\n  ".join(r.describe_failure() for r in failed)
+            )
+        result.failures = [r.describe_failure() for r in failed]
+        ok_runs = [r for r in first if r.ok]
+        result.outputs = compare_runs(ok_runs, tol, python, stdout=stdout) if len(ok_runs) > 1 else []
+        if not result.outputs and not result.failures:
+            raise RerunError(
+                "nothing to compare: the command wrote no file and printed nothing "
+                "(pass --output GLOB for outputs written outside the project)"
+            )
+        for r in failed:  # a run that failed while another succeeded: that is a difference too
+            result.outputs.append(
+                OutputResult(f"<run {r.index}>", Comparison(MISSING, None, None, r.describe_failure()))
+            )
+        static_found = static_job.result() if static_job is not None else []
+        if causes and not result.reproducible:
+            fired = {f.code for f in static_found}
+            usable = tuple(k for k in chosen if not k.when or fired & set(k.when))
+            result.causes, result.knob_runs = _find_causes(
+                do_runs, tol, python, stdout, progress, runs, usable
+            )
+        result.findings = static_found + run_findings(result)
+        _annotate_causes(result)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _find_causes(
+    do_runs: Callable[[dict[str, str], bool, str], list[Run]],
+    tol: Tolerance,
+    python: str,
+    stdout: bool,
+    progress: Callable[[str], None],
+    n: int,
+    knobs: tuple[Knob, ...] = KNOBS,
+) -> tuple[list[Cause], int]:
+    out: list[Cause] = []
+    count = 0
+    gpu = has_gpu()
+    tried: list[Knob] = []
+    for knob in knobs:
+        if knob.needs_gpu and not gpu:
+            continue
+        already = knob.env and all(os.environ.get(k) == v for k, v in knob.env.items())
+        if already:
+            out.append(Cause(knob.key, False, "already set in this environment, so not the cause"))
+            continue
+        tried.append(knob)
+        ok, detail = _try(do_runs, knob.key, knob.env, knob.key == "seed-all", tol, python, stdout, progress)
+        count += n
+        out.append(Cause(knob.key, ok, knob.explains if ok else detail))
+    if len(tried) > 1 and not any(c.reproducible_with for c in out):
+        every = _env_of(tried)
+        ok, detail = _try(do_runs, "all knobs", every, True, tol, python, stdout, progress)
+        count += n
+        if not ok:
+            out.append(
+                Cause(
+                    "all knobs",
+                    False,
+                    "even with every knob set the runs differ: look for time, the network, unseeded "
+                    "generators made in the code (np.random.default_rng(), torch.Generator()), threads "
+                    f"or files read from outside the project ({detail})",
+                )
+            )
+        else:
+            # no knob alone is enough: the needed ones are those whose removal breaks agreement
+            needed = []
+            for knob in tried:
+                rest = [k for k in tried if k is not knob]
+                agrees, _ = _try(
+                    do_runs,
+                    f"all but {knob.key}",
+                    _env_of(rest),
+                    any(k.key == "seed-all" for k in rest),
+                    tol,
+                    python,
+                    stdout,
+                    progress,
+                )
+                count += n
+                if not agrees:
+                    needed.append(knob)
+            needed = needed or tried
+            out.append(
+                Cause(
+                    " + ".join(k.key for k in needed),
+                    True,
+                    "no knob alone is enough; together they make the runs agree: "
+                    + "; ".join(k.explains for k in needed),
+                )
+            )
+    return out, count
+
+
+def _env_of(knobs: list[Knob]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for k in knobs:
+        env.update(k.env)
+    return env
+
+
+def _try(
+    do_runs: Callable[[dict[str, str], bool, str], list[Run]],
+    key: str,
+    env: dict[str, str],
+    seed: bool,
+    tol: Tolerance,
+    python: str,
+    stdout: bool,
+    progress: Callable[[str], None],
+) -> tuple[bool, str]:
+    progress(f"trying {key}")
+    runs = do_runs(env, seed, f"[{key}] ")
+    ok_runs = [r for r in runs if r.ok]
+    if len(ok_runs) < len(runs):
+        return False, "; ".join(r.describe_failure() for r in runs if not r.ok)
+    outputs = compare_runs(ok_runs, tol, python, stdout=stdout)
+    if agree(outputs):
+        return True, ""
+    bad = next(o for o in outputs if o.comparison.status not in (IDENTICAL, CLOSE))
+    return False, f"still different with it: {bad.path} ({bad.comparison.first})"
+
+
+def _static_findings(root: Path) -> list[Any]:
+    """The project's DET findings (`check --select DET`), never fatal."""
+    from envaudit.config import ConfigError, load_config
+    from envaudit.engine import run_check
+
+    try:
+        cfg = load_config(root, None).with_overrides(select=("DET",), extend_select=(), ignore=())
+        return list(run_check(root, cfg).findings)
+    except ConfigError:  # a broken config is `check`'s to report; rerun still compares
+        return []
+
+
+def run_findings(result: RerunResult) -> list[Any]:
+    """RUN003, one per output that differs, for the record and the checklist."""
+    from envaudit.model import Finding, Fix, Location, Severity
+
+    out = []
+    fixers = [c for c in result.causes if c.reproducible_with]
+    fix = Fix(
+        "Runs agree with " + ", ".join(c.knob for c in fixers) + ": " + fixers[0].detail
+        if fixers
+        else "Seed every RNG, set PYTHONHASHSEED before Python starts, and request deterministic kernels."
+    )
+    for o in result.outputs:
+        if o.comparison.status in (IDENTICAL, CLOSE):
+            continue
+        c = o.comparison
+        size = (
+            f" (max abs diff {c.max_abs:.3g}, max rel diff {c.max_rel:.3g})" if c.max_abs is not None else ""
+        )
+        where = None if o.path.startswith("<") else o.path
+        out.append(
+            Finding(
+                "RUN003",
+                "rerun-differs",
+                Severity.ERROR,
+                f"{o.path} is {c.status} across {len(result.runs)} runs{size}: {c.first}",
+                Location(where),
+                fix,
+            )
+        )
+    return out
+
+
+def _annotate_causes(result: RerunResult) -> None:
+    """Name the static findings that predicted a cause."""
+    by_code: dict[str, list[Any]] = {}
+    for f in result.findings:
+        by_code.setdefault(f.code, []).append(f)
+    for cause in result.causes:
+        knob = next((k for k in KNOBS if k.key == cause.knob), None)
+        if knob is None or not cause.reproducible_with:
+            continue
+        hits = [f for code in knob.codes for f in by_code.get(code, [])]
+        if hits:
+            cause.detail += "; predicted by " + ", ".join(f"{f.code} at {f.location}" for f in hits[:3])
+        elif knob.codes:
+            cause.detail += f"; no static rule flagged it ({', '.join(knob.codes)} did not fire)"

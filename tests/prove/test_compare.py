@@ -1,0 +1,182 @@
+"""Output comparison: identical, close within tolerance, different with where and how much."""
+
+from __future__ import annotations
+
+import json
+import struct
+import sys
+from pathlib import Path
+
+import pytest
+
+from envaudit.prove.compare import (
+    CLOSE,
+    DIFFERENT,
+    IDENTICAL,
+    Tolerance,
+    compare_bytes,
+    compare_text,
+    read_npy,
+    read_safetensors,
+)
+
+TOL = Tolerance(rtol=1e-5, atol=1e-8)
+
+
+def npy(values: list[float], shape: tuple[int, ...], descr: str = "<f8", fortran: bool = False) -> bytes:
+    """A .npy (format 1.0) written by hand, as numpy.save writes it."""
+    header = f"{{'descr': '{descr}', 'fortran_order': {fortran}, 'shape': {shape}, }}"
+    header += " " * (63 - (10 + len(header)) % 64) + "\n"
+    code = {"<f8": "<{}d", ">f8": ">{}d", "<f4": "<{}f", "<i8": "<{}q", "<f2": "<{}e"}[descr]
+    return (
+        b"\x93NUMPY\x01\x00"
+        + struct.pack("<H", len(header))
+        + header.encode()
+        + struct.pack(code.format(len(values)), *values)
+    )
+
+
+def safetensors(tensors: dict[str, tuple[str, tuple[int, ...], list[float]]]) -> bytes:
+    codes = {"F32": "<{}f", "F64": "<{}d", "I64": "<{}q"}
+    header, body = {}, b""
+    for name, (dtype, shape, values) in tensors.items():
+        raw = struct.pack(codes[dtype].format(len(values)), *values)
+        header[name] = {
+            "dtype": dtype,
+            "shape": list(shape),
+            "data_offsets": [len(body), len(body) + len(raw)],
+        }
+        body += raw
+    head = json.dumps(header).encode()
+    return struct.pack("<Q", len(head)) + head + body
+
+
+class Pickled:
+    pass
+
+
+def test_identical_bytes() -> None:
+    c = compare_bytes("m.bin", b"\x00\x01", b"\x00\x01", TOL)
+    assert (c.status, c.max_abs, c.first) == (IDENTICAL, 0.0, None)
+
+
+def test_json_close_and_different() -> None:
+    a = json.dumps({"loss": 0.34900001, "acc": 0.9, "tag": "x"}).encode()
+    b = json.dumps({"loss": 0.34900002, "acc": 0.9, "tag": "x"}).encode()
+    c = compare_bytes("metrics.json", a, b, TOL)
+    assert c.status == CLOSE and c.max_abs == pytest.approx(1e-8, rel=1e-3) and c.first.startswith("loss:")
+    b2 = json.dumps({"loss": 0.36, "acc": 0.9, "tag": "x"}).encode()
+    c2 = compare_bytes("metrics.json", a, b2, TOL)
+    assert c2.status == DIFFERENT and c2.first == "loss: 0.34900001 vs 0.36"
+    assert c2.max_abs == pytest.approx(0.01099999) and c2.max_rel == pytest.approx(0.01099999 / 0.36)
+
+
+def test_json_key_and_type_differences() -> None:
+    c = compare_bytes("a.json", b'{"a": [1, 2], "b": 1}', b'{"a": [1, 2, 3]}', TOL)
+    assert c.status == DIFFERENT and c.first == "a: 2 items vs 3"
+    c = compare_bytes("a.json", b'{"a": "x"}', b'{"a": "y"}', TOL)
+    assert (c.status, c.first, c.max_abs) == (DIFFERENT, "a: 'x' vs 'y'", None)
+    # same values, other formatting: not identical bytes, but close with no difference at all
+    c = compare_bytes("a.json", b'{"a": 1.0}', b'{ "a": 1.0 }\n', TOL)
+    assert (c.status, c.max_abs, c.first) == (CLOSE, 0.0, None)
+
+
+def test_csv_names_row_and_column() -> None:
+    a = b"epoch,loss\n1,0.5\n2,0.25\n"
+    b = b"epoch,loss\n1,0.5\n2,0.2501\n"
+    c = compare_bytes("log.csv", a, b, TOL)
+    assert c.status == DIFFERENT and c.first == "row 3, column 2: 0.25 vs 0.2501"
+    assert compare_bytes("log.csv", a, b, Tolerance(1e-3, 0)).status == CLOSE
+
+
+def test_yaml_values() -> None:
+    c = compare_bytes("r.yaml", b"best:\n  lr: 0.1\n  acc: 0.91\n", b"best:\n  lr: 0.1\n  acc: 0.92\n", TOL)
+    assert c.status == DIFFERENT and c.first == "best.acc: 0.91 vs 0.92"
+
+
+def test_text_numbers_in_lines() -> None:
+    c = compare_text(
+        "epoch 1 loss 0.3490\nepoch 2 loss 0.2000\n", "epoch 1 loss 0.3490\nepoch 2 loss 0.2100\n", TOL
+    )
+    assert c.status == DIFFERENT and c.first.startswith("line 2 ('epoch 2 loss 0.2000'): 0.2 vs 0.21")
+    assert c.max_abs == pytest.approx(0.01)
+    c = compare_text("loss 0.3490\n", "loss 0.3491\n", Tolerance(rtol=1e-3, atol=0))
+    assert c.status == CLOSE
+    c = compare_text("done\n", "failed\n", TOL)
+    assert c.status == DIFFERENT and c.first == "line 1: 'done' vs 'failed'" and c.max_abs is None
+    c = compare_text("a\nb\n", "a\n", TOL)
+    assert c.status == DIFFERENT and c.first == "line 2: 2 lines vs 1"
+
+
+def test_npy_read_and_compare() -> None:
+    a = npy([1.0, 2.0, 3.0, 4.0], (2, 2))
+    assert read_npy(a) == ((2, 2), [1.0, 2.0, 3.0, 4.0])
+    assert read_npy(npy([1.0, 3.0, 2.0, 4.0], (2, 2), fortran=True)) == ((2, 2), [1.0, 2.0, 3.0, 4.0])
+    assert read_npy(npy([1.5], (1,), ">f8"))[1] == [1.5]
+    assert read_npy(npy([0.5, 1.0], (2,), "<f2"))[1] == [0.5, 1.0]
+    c = compare_bytes("w.npy", a, npy([1.0, 2.0, 3.5, 4.0], (2, 2)), TOL)
+    assert c.status == DIFFERENT and c.first == "[1, 0]: 3 vs 3.5" and c.max_abs == 0.5
+    c = compare_bytes("w.npy", a, npy([1.0, 2.0, 3.0, 4.0 + 1e-12], (2, 2)), TOL)
+    assert c.status == CLOSE
+    c = compare_bytes("w.npy", a, npy([1.0, 2.0, 3.0, 4.0], (4,)), TOL)
+    assert c.status == DIFFERENT and "shape (2, 2) vs (4,)" in c.first
+
+
+def test_npy_object_dtype_is_compared_as_bytes() -> None:
+    bad = (
+        b"\x93NUMPY\x01\x00"
+        + struct.pack("<H", 60)
+        + b"{'descr': '|O', 'fortran_order': False, 'shape': (1,), }".ljust(60)
+    )
+    c = compare_bytes("x.npy", bad + b"\x01", bad + b"\x02", TOL)
+    assert c.status == DIFFERENT and "not numeric" in c.first and c.first.startswith("byte ")
+
+
+def test_safetensors() -> None:
+    a = safetensors({"w": ("F32", (2,), [1.0, 2.0]), "step": ("I64", (1,), [7])})
+    assert read_safetensors(a)["w"][:2] == ("F32", (2,))
+    b = safetensors({"w": ("F32", (2,), [1.0, 2.5]), "step": ("I64", (1,), [7])})
+    c = compare_bytes("model.safetensors", a, b, TOL)
+    assert c.status == DIFFERENT and c.first == "w[1]: 2 vs 2.5" and c.max_abs == 0.5
+    c = compare_bytes("model.safetensors", a, safetensors({"w": ("F32", (2,), [1.0, 2.0])}), TOL)
+    assert c.status == DIFFERENT and c.first == "step: only in the first run"
+
+
+def test_binary_first_byte() -> None:
+    c = compare_bytes("blob.dat", b"\x00\x01\x02", b"\x00\x01\x03", TOL)
+    assert (c.status, c.first) == (DIFFERENT, "byte 2: 0x02 vs 0x03")
+    c = compare_bytes("blob.dat", b"\x00\x01", b"\x00\x01\x03", TOL)
+    assert c.first == "byte 2: one run's file ends there (2 vs 3 bytes)"
+
+
+def test_torch_state_dicts_in_their_own_python(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch", reason="torch not installed (pip install torch==2.13.0)")
+    from envaudit.prove.compare import compare_torch
+
+    torch.manual_seed(0)
+    sd = {"layer.weight": torch.randn(3, 4), "layer.bias": torch.zeros(3)}
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    torch.save(sd, tmp_path / "a" / "m.pt")
+    close = {k: v.clone() for k, v in sd.items()}
+    close["layer.weight"][1, 2] *= 1 + 2e-6
+    torch.save(close, tmp_path / "b" / "m.pt")
+    a, b = tmp_path / "a" / "m.pt", tmp_path / "b" / "m.pt"
+    c = compare_bytes("m.pt", a.read_bytes(), b.read_bytes(), TOL, torch_files=(a, b), python=sys.executable)
+    assert c.status == CLOSE and c.first.startswith("layer.weight[1, 2]:")
+    far = {k: v.clone() for k, v in sd.items()}
+    far["layer.bias"][2] = 0.5
+    torch.save(far, b)
+    c = compare_torch(a, b, TOL, sys.executable)
+    assert c.status == DIFFERENT and c.first == "layer.bias[2]: 0.0 vs 0.5" and c.max_abs == 0.5
+
+
+def test_torch_file_that_is_not_weights_only_is_refused(tmp_path: Path) -> None:
+    torch = pytest.importorskip("torch", reason="torch not installed (pip install torch==2.13.0)")
+    from envaudit.prove.compare import compare_torch
+
+    for d in ("a", "b"):  # a pickled object of a class: weights_only=True refuses it, as it must
+        (tmp_path / d).mkdir()
+        torch.save({"x": Pickled()}, tmp_path / d / "m.pt")
+    c = compare_torch(tmp_path / "a" / "m.pt", tmp_path / "b" / "m.pt", TOL, sys.executable)
+    assert c.status == DIFFERENT and "could not load with torch" in c.first
