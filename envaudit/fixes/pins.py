@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from envaudit.fixes._write import UnsafeWrite, atomic_write, safe_target, unified_diff
+from envaudit.fixes._write import UnsafeWrite, atomic_write, read_existing, safe_target, unified_diff
 
 if TYPE_CHECKING:
     from envaudit.deps import Declared
@@ -490,14 +490,25 @@ def resolve(
     compile_text: str | None = None,
     previous: str | None = None,
     progress: bool = True,
+    allow_build: bool = False,
     **opts: object,
 ) -> str:
     """Run pip-compile on `source` (relative to root), or on `compile_text` (a
     requirements.in made from a Poetry / Pipfile / environment.yml source), into a
-    temporary file; its text. pip-compile's resolution log goes to stderr as it runs."""
+    temporary file; its text. pip-compile's resolution log goes to stderr as it runs.
+    Refused (PinError) when pip-compile would build the project, unless `allow_build`."""
     import time
 
     from envaudit.redact import redact_text
+
+    builds = [] if allow_build or compile_text is not None else builds_project(root, source)
+    if builds:  # (a compile_text never holds a path: requirements_in refuses them)
+        raise PinError(
+            "pip-compile would execute the audited project's code:\n  "
+            + "\n  ".join(builds)
+            + "\nenvaudit never runs a project's code unless asked: pass --allow-build if you trust "
+            "this project"
+        )
 
     with tempfile.TemporaryDirectory(prefix="envaudit-pins-") as tmp:
         out = os.path.join(tmp, "requirements.txt")
@@ -582,6 +593,30 @@ def _stream(proc: subprocess.Popen[str], deadline: float, progress: bool) -> lis
     return tail
 
 
+def builds_project(root: Path, source: str) -> list[str]:
+    """Why `pip-compile source` would build (and so run) code from the audited project:
+    a pyproject.toml/setup.cfg/setup.py source (its build backend runs to get the
+    metadata), or a requirements line naming a local path, `-e .`, or a `file:` URL
+    (in the source or a file it includes). [] when nothing local gets built."""
+    name = Path(source).name
+    if name in ("pyproject.toml", "setup.cfg", "setup.py"):
+        return [f"{source}: pip-compile runs the project's build backend (setup.py, build hooks) to read it"]
+    from envaudit.inventory import Inventory
+    from envaudit.scanners.requirements import parse_requirements_file
+
+    inv = Inventory(root)
+    out = []
+    for d in parse_requirements_file(inv, source):
+        url = d.url or ""
+        local = bool(url) and ("://" not in url or url.startswith("file:") or "+file:" in url)
+        if local:
+            what = "an editable local path" if d.editable else "a local path"
+            out.append(
+                f"{d.path}:{d.line}: `{d.raw}` is {what}; pip-compile would build it, running its code"
+            )
+    return out
+
+
 # ------------------------------------------------------------------- command
 
 
@@ -649,6 +684,12 @@ def _stream(proc: subprocess.Popen[str], deadline: float, progress: bool) -> lis
 @click.option("--write", is_flag=True, help="Write the file (atomically) instead of printing a diff.")
 @click.option("--force", is_flag=True, help="Overwrite a hand-written file.")
 @click.option(
+    "--allow-build",
+    is_flag=True,
+    help="Let pip-compile build local paths (-e ., ./pkg, file: URLs, a pyproject.toml source), "
+    "which runs the project's code; refused without it.",
+)
+@click.option(
     "--timeout",
     type=float,
     default=COMPILE_TIMEOUT,
@@ -671,6 +712,7 @@ def command(
     no_resolve: bool,
     write: bool,
     force: bool,
+    allow_build: bool,
     timeout: float,
 ) -> None:
     """Write a pinned, hashed requirements file: what the environment runs, or what
@@ -697,7 +739,10 @@ def command(
             )
         if migrate is not None and (root / migrate).exists():
             raise PinError(f"{migrate} exists: pin it (`--source {migrate}`), or pass --output")
-        old = target.read_text(encoding="utf-8") if target.is_file() else ""
+        try:
+            old = read_existing(root, target)  # a FIFO, a device: refused unread
+        except UnsafeWrite as exc:
+            raise PinError(str(exc)) from None
         # every refusal is decided here, before a resolve that can take minutes
         if write and old and not is_generated(old) and not force and migrate is None:
             raise _Refuse(
@@ -741,6 +786,7 @@ def command(
                 extras=extras,
                 no_build_isolation=no_build_isolation,
                 hashes=not no_hashes,
+                allow_build=allow_build,
             )
         else:
             from envaudit.config import load_config
@@ -787,6 +833,7 @@ def command(
                     extras=extras,
                     no_build_isolation=no_build_isolation,
                     hashes=not no_hashes,
+                    allow_build=allow_build,
                 )
         if migrate is not None:
             new = new.replace(f"-r {src}", f"-r {migrate}").replace(f"--source {src}", f"--source {migrate}")

@@ -167,11 +167,6 @@ class _Parser:
     def _parse(self, rel: str, stack: tuple[str, ...]) -> None:
         if rel in self.parsed:
             return
-        if outside(self.inv.root, self.inv.root / rel):  # a symlink out of the project
-            self.inv.diag(outside_message(rel, self.inv.root / rel), rel)
-            self.parsed[rel] = ([], ReqFile(rel, role_for(rel)))
-            self.order.append(rel)
-            return
         text = self.inv.read(self.inv.root / rel)
         if text is None:
             self.parsed[rel] = ([], ReqFile(rel, role_for(rel)))

@@ -1,0 +1,170 @@
+"""Hostile repositories: one case per kind of attack envaudit must withstand.
+
+Never execute (git config: tests/test_hostile_git.py; the source cache:
+tests/scanners/test_source_cache.py; here: `fix pins --resolve` building the project),
+never print a credential, never read outside the project root, never let project text
+drive the terminal, never destroy what `-o` points at.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from envaudit.report import FORMATS
+from tests.conftest import invoke, write
+
+# ---------------------------------------------------------------- fix pins --resolve
+
+SETUP_PY = """
+from pathlib import Path
+Path({marker!r}).write_text("ran")
+from setuptools import setup
+setup(name="demo", version="0.1")
+"""
+
+
+@pytest.mark.parametrize(
+    "files",
+    [
+        {"requirements.in": "-e .\n"},
+        {"requirements.in": "./localpkg\n"},
+        {"requirements.in": "-r more.in\n", "more.in": "demo @ file:///{root}/localpkg\n"},
+        {"requirements.in": "-e file:localpkg#egg=demo\n"},
+    ],
+    ids=["editable-dot", "relative-path", "file-url-in-include", "editable-file-url"],
+)
+def test_fix_pins_resolve_refuses_to_build_local_paths(tmp_path: Path, files: dict[str, str]) -> None:
+    marker = tmp_path / "built"
+    root = tmp_path / "proj"
+    setup = SETUP_PY.format(marker=str(marker))
+    write(root, {k: v.replace("{root}", str(root).lstrip("/")) for k, v in files.items()})
+    write(root, {"setup.py": setup, "localpkg/setup.py": setup})
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "--no-build-isolation")
+    assert res.exit_code == 2
+    assert "would execute the audited project's code" in res.stderr and "--allow-build" in res.stderr
+    assert "Traceback" not in res.output
+    assert not marker.exists()
+
+
+def test_fix_pins_resolve_refuses_a_pyproject_source(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "proj",
+        {"pyproject.toml": '[project]\nname = "demo"\nversion = "0.1"\ndependencies = ["alpha"]\n'},
+    )
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index")
+    assert res.exit_code == 2 and "pyproject.toml: pip-compile runs the project's build backend" in res.stderr
+
+
+@pytest.mark.slow
+def test_fix_pins_allow_build_does_build(tmp_path: Path) -> None:
+    """The refusal guards a real execution: with --allow-build pip-compile runs setup.py."""
+    pytest.importorskip("piptools")
+    pytest.importorskip("setuptools")
+    marker = tmp_path / "built"
+    root = write(
+        tmp_path / "proj", {"requirements.in": "-e .\n", "setup.py": SETUP_PY.format(marker=str(marker))}
+    )
+    invoke("fix", "pins", str(root), "--resolve", "--allow-build", "--no-index", "--no-build-isolation")
+    assert marker.exists()
+
+
+def test_fix_pins_resolve_without_local_paths_is_not_refused(tmp_path: Path) -> None:
+    from envaudit.fixes.pins import builds_project
+
+    root = write(
+        tmp_path / "proj", {"requirements.in": "alpha\nbeta @ https://example.com/beta-1.0.tar.gz\n"}
+    )
+    assert builds_project(root, "requirements.in") == []
+
+
+# ---------------------------------------------------------------- ${VAR} expansion
+
+API_KEY = "apiKeyVal9137"
+DB_PASSWORD = "dbPassVal4481"
+SECRET_VERSION = "31415926"  # a secret that happens to look like a version
+
+
+@pytest.fixture(scope="module")
+def expanding(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write(
+        tmp_path_factory.mktemp("expand") / "p",
+        {
+            "requirements.txt": (
+                "-r ${API_KEY}.txt\n"
+                "torch==${DB_PASSWORD}\n"
+                "numpy==${SERVICE_TOKEN}\n"
+                "-c ${API_KEY}/constraints.txt\n"
+                "--extra-index-url https://${API_KEY}@pypi.example.com/simple\n"
+                "demo @ https://example.com/demo-1.0.tar.gz?token=${DB_PASSWORD}\n"
+                "-e git+https://x:${API_KEY}@github.com/o/r.git#egg=r\n"
+            ),
+            "train.py": "import torch\n",
+        },
+    )
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_expanded_values_are_never_printed(expanding: Path, fmt: str) -> None:
+    env = {"API_KEY": API_KEY, "DB_PASSWORD": DB_PASSWORD, "SERVICE_TOKEN": SECRET_VERSION}
+    res = invoke("check", str(expanding), "--format", fmt, "--exit-zero", "--no-color", env=env)
+    out = res.stdout + res.stderr
+    for value in env.values():
+        assert value not in out, f"{value} printed in --format {fmt}"
+    if fmt == "text":
+        assert "${API_KEY}.txt" in out and "${DB_PASSWORD}" in out  # the ${VAR} form is shown
+
+
+def test_expanded_values_stay_out_of_snapshots(expanding: Path) -> None:
+    env = {"API_KEY": API_KEY, "DB_PASSWORD": DB_PASSWORD, "SERVICE_TOKEN": SECRET_VERSION}
+    res = invoke("snapshot", str(expanding), env=env)
+    for value in env.values():
+        assert value not in res.stdout
+
+
+# ---------------------------------------------------------------- outside the root
+
+OUTSIDE_TEXT = "outsideSecretLine77"
+
+
+@pytest.fixture
+def escaping(tmp_path: Path) -> Path:
+    outside = tmp_path / "outside"
+    write(outside, {"secret.txt": f"{OUTSIDE_TEXT}==1.0\n", "Dockerfile": f"FROM {OUTSIDE_TEXT}\n"})
+    root = write(
+        tmp_path / "p",
+        {
+            "requirements.txt": f"-r {outside}/secret.txt\n-c ../outside/secret.txt\nnumpy\n",
+            "train.py": "import numpy\n",
+        },
+    )
+    (root / "requirements-dev.txt").symlink_to(outside / "secret.txt")
+    (root / "Dockerfile").symlink_to(outside / "Dockerfile")
+    return root
+
+
+@pytest.mark.parametrize("fmt", ["text", "json", "markdown", "sarif"])
+def test_nothing_outside_the_root_is_read(escaping: Path, fmt: str) -> None:
+    res = invoke("check", str(escaping), "--format", fmt, "--exit-zero", "--no-color")
+    out = res.stdout + res.stderr
+    assert OUTSIDE_TEXT not in out and OUTSIDE_TEXT.lower() not in out
+    if fmt == "text":
+        assert "included file ../outside/secret.txt is outside the project; not read" in out
+        assert "/outside/secret.txt is outside the project; not read" in out
+        assert "requirements-dev.txt is a symlink to a file outside the project; not read" in out
+        assert "Dockerfile is a symlink to a file outside the project; not read" in out
+
+
+def test_fix_commands_do_not_read_outside(escaping: Path) -> None:
+    for argv in (["fix", "dockerfile"], ["fix", "pins"], ["fix", "dockerignore"]):
+        res = invoke(*argv, str(escaping))
+        assert OUTSIDE_TEXT not in res.output and OUTSIDE_TEXT.lower() not in res.output, argv
+
+
+def test_a_symlink_inside_the_root_is_still_read(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", {"reqs/base.txt": "numpy\n", "train.py": "import numpy\n"})
+    (root / "requirements.txt").symlink_to(root / "reqs" / "base.txt")
+    res = invoke("check", str(root), "--select", "DEP,EA", "--exit-zero", "--no-color")
+    assert "outside the project" not in res.output
+    assert "numpy" in res.output  # unpinned numpy, read through the link
