@@ -11,8 +11,18 @@ import re
 MASK = "***"
 
 # scheme://user[:password]@host  (also git+https://, ssh://, ...)
-_URL_USERINFO = re.compile(
-    r"(?P<scheme>(?<![a-zA-Z0-9+.\-])[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/@\s'\"<>]+)@"
+# Every repetition that a match can start inside of is bounded (a scheme is at most 32
+# characters, a user 64): long runs of URL-ish characters stay linear to scan.
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://)(?P<userinfo>[^/@\s'\"<>]+)@")
+# scp-style git remotes with a password: `user:pass@host:org/repo.git` (no scheme).
+_SCP_USERINFO = re.compile(
+    r"(?<![A-Za-z0-9._~+/:@])(?P<user>[A-Za-z0-9_~][A-Za-z0-9._~+\-]{0,63}):(?P<password>[^@\s/:'\"<>]+)@"
+    r"(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*):"
+)
+# conda's token in a channel URL: `https://conda.anaconda.org/t/<token>/channel`.
+_CONDA_TOKEN = re.compile(
+    r"(?P<pre>(?:\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://[^\s'\"<>/]+(?:/[^\s'\"<>/]+){0,8}?"
+    r"|(?<![\w.\-])(?:[\w\-]+\.){0,8}anaconda\.(?:org|com|cloud))/t/)(?P<token>[A-Za-z0-9_\-.]+)"
 )
 _QUERY_SECRET = re.compile(
     r"(?P<key>[?&](?:access_token|token|auth|api[_-]?key|apikey|key|secret|password|passwd|pwd|sig|signature"
@@ -49,6 +59,10 @@ def redact_url(text: str) -> str:
         return f"{m.group('scheme')}{MASK}@"
 
     text = _URL_USERINFO.sub(userinfo, text)
+    if "@" in text and ":" in text:
+        text = _SCP_USERINFO.sub(lambda m: f"{MASK}@{m.group('host')}:", text)
+    if "/t/" in text:
+        text = _CONDA_TOKEN.sub(lambda m: f"{m.group('pre')}{MASK}", text)
     return _QUERY_SECRET.sub(lambda m: f"{m.group('key')}{MASK}", text)
 
 

@@ -67,7 +67,15 @@ def test_resolve_from_pyproject_offline(tmp_path: Path, wheelhouse: tuple[Path, 
         },
     )
     res = invoke(
-        "fix", "pins", str(root), "--resolve", "--allow-build", "--no-index", "-f", str(wh), "--no-build-isolation",
+        "fix",
+        "pins",
+        str(root),
+        "--resolve",
+        "--allow-build",
+        "--no-index",
+        "-f",
+        str(wh),
+        "--no-build-isolation",
         "--write",
     )
     assert res.exit_code == 0, res.stderr
