@@ -168,3 +168,45 @@ def test_a_symlink_inside_the_root_is_still_read(tmp_path: Path) -> None:
     res = invoke("check", str(root), "--select", "DEP,EA", "--exit-zero", "--no-color")
     assert "outside the project" not in res.output
     assert "numpy" in res.output  # unpinned numpy, read through the link
+
+
+# ---------------------------------------------------------------- the target environment
+
+
+def test_an_egg_link_out_of_site_packages_and_the_project_is_not_followed(tmp_path: Path) -> None:
+    from envaudit.inventory import Inventory
+    from tests.fakeenv import make_venv
+
+    root = write(tmp_path / "p", {"train.py": "print(1)\n"})
+    site = make_venv(root / ".venv")
+    elsewhere = tmp_path / "elsewhere" / "x"
+    (elsewhere / "secretlib.egg-info").mkdir(parents=True)
+    (elsewhere / "secretlib.egg-info" / "PKG-INFO").write_text("Name: secretlib\nVersion: 6.6.6\n")
+    (site / "secretlib.egg-link").write_text(f"{elsewhere}\n.\n")
+    inside = root / "src" / "mylib"
+    (inside / "mylib.egg-info").mkdir(parents=True)
+    (inside / "mylib.egg-info" / "PKG-INFO").write_text("Name: mylib\nVersion: 0.1\n")
+    (site / "mylib.egg-link").write_text(f"{inside}\n.\n")  # `pip install -e .`: inside the project
+    inv = Inventory(root, python=str(root / ".venv"), environ={})
+    names = [d.name for d in inv.get("packages").dists]
+    assert names == ["mylib"]
+    (diag,) = [d for d in inv.diagnostics if "egg-link" in d.message]
+    assert diag.code == "EA001" and "secretlib.egg-link points outside site-packages" in diag.message
+
+
+@pytest.mark.parametrize("version", ["not a version", "1.0\n evil-pkg==6.6.6", "1.0;rm -rf"])
+def test_an_invalid_installed_version_is_never_pinned(tmp_path: Path, version: str) -> None:
+    from tests.fakeenv import dist_info, make_venv
+
+    root = write(tmp_path / "p", {"requirements.in": "good\nbad\n"})
+    site = make_venv(tmp_path / "env")
+    dist_info(site, "good", "1.0")
+    d = dist_info(site, "bad", "0")
+    meta = d / "METADATA"
+    meta.write_text(meta.read_text().replace("Version: 0", f"Version: {version}"))
+    res = invoke("fix", "pins", str(root), "--python", str(tmp_path / "env"), "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "good==1.0" in text
+    assert "bad==" not in text and "evil" not in text and "rm -rf" not in text
+    assert "invalid Version" in text and "invalid name or Version" in res.stderr

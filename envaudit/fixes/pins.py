@@ -376,6 +376,14 @@ def pins_from_env(
         "#",
     ]
     for n in sorted(nodes.values(), key=lambda n: n.name):
+        if not _valid_pin(n.name, n.version):
+            # METADATA is the environment's text: an invalid Version (or one carrying a
+            # newline and a second requirement) is never written into the pinned file
+            problems.append(
+                f"{_shown(n.name)}: the installed metadata has an invalid name or Version; not pinned"
+            )
+            unpinnable.append(f"{_shown(n.name)}  (invalid Version in the installed metadata; not pinned)")
+            continue
         line = f"{n.name}=={n.version}"
         if n.marker:
             line += f" ; {n.marker}"
@@ -395,6 +403,27 @@ def pins_from_env(
 
 def _is_manifest(source: str) -> bool:
     return not source.endswith((".in", ".txt", ".lock"))
+
+
+_NAME_OK = re.compile(r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?")
+
+
+def _valid_pin(name: str, version: str) -> bool:
+    """A PEP 508 name and a PEP 440 version: safe to write as `name==version`."""
+    from packaging.version import InvalidVersion, Version
+
+    if not _NAME_OK.fullmatch(name):
+        return False
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return version.isprintable() and " " not in version
+
+
+def _shown(text: str) -> str:
+    """Environment text in a comment or a message: one line, printable, bounded."""
+    return ascii(text)[1:-1][:80] if not _NAME_OK.fullmatch(text) else text
 
 
 def _project_name(inv: Inventory, source: str) -> str | None:
