@@ -8,6 +8,9 @@ drive the terminal, never destroy what `-o` points at.
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
 from pathlib import Path
 
 import pytest
@@ -210,3 +213,102 @@ def test_an_invalid_installed_version_is_never_pinned(tmp_path: Path, version: s
     assert "good==1.0" in text
     assert "bad==" not in text and "evil" not in text and "rm -rf" not in text
     assert "invalid Version" in text and "invalid name or Version" in res.stderr
+
+
+# ---------------------------------------------------------------- control sequences
+
+OSC_TITLE = "\x1b]0;PWNED\x07"
+CSI_CLEAR = "\x1b[2J"
+
+
+@pytest.fixture(scope="module")
+def controls(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write(
+        tmp_path_factory.mktemp("ctl") / "p",
+        {
+            f"requirements-{OSC_TITLE}.txt": "numpy\n",
+            f"tr{CSI_CLEAR}ain.py": "import random\nrandom.random()\n",
+            "requirements.txt": f"torch\x9b31m==not-a-version{OSC_TITLE}\n",
+            "Dockerfile": f"FROM python:3.11\nENV X=1{CSI_CLEAR}\nCOPY . /app\n",
+        },
+    )
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "github", "html"])
+def test_no_control_sequence_reaches_the_terminal(controls: Path, fmt: str) -> None:
+    res = invoke("check", str(controls), "--format", fmt, "--exit-zero", "--no-color")
+    out = res.stdout + res.stderr
+    bad = [c for c in out if (ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) <= 0x9F]
+    assert bad == [], f"--format {fmt} printed {sorted(set(bad))!r}"
+    assert "\\x1b" in out  # shown, escaped, not dropped
+
+
+def test_fix_diffs_escape_control_sequences(controls: Path) -> None:
+    res = invoke("fix", "dockerfile", str(controls), "--no-digest")
+    assert "\x1b" not in res.output and "ENV X=1\\x1b[2J" in res.output
+
+
+def test_escape_controls_keeps_text_and_line_ends() -> None:
+    from envaudit.terminal import escape_controls
+
+    assert escape_controls("a\tb\nc\r\nd") == "a\tb\nc\r\nd"
+    assert escape_controls("x\ry\x00\x7f\x9b\u202e") == "x\\x0dy\\x00\\x7f\\x9b\\u202e"
+    assert escape_controls("naïve ✓ 日本") == "naïve ✓ 日本"
+
+
+# ---------------------------------------------------------------- -o never destroys
+
+
+def test_output_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    project = write(tmp_path / "p", {"requirements.txt": "numpy==1.26.4\n"})
+    target = tmp_path / "reports" / "real.json"
+    target.parent.mkdir()
+    target.write_text("old")
+    os.chmod(target, 0o640)
+    link = tmp_path / "report.json"
+    link.symlink_to(target)
+    res = invoke("check", str(project), "--format", "json", "--exit-zero", "-o", str(link))
+    assert res.exit_code == 0, res.output
+    assert link.is_symlink() and os.readlink(link) == str(target)
+    assert '"findings"' in target.read_text()
+    assert stat.S_IMODE(target.stat().st_mode) == 0o640  # the file's mode is kept
+
+
+def test_output_to_a_fifo_writes_through_it(tmp_path: Path) -> None:
+    project = write(tmp_path / "p", {"requirements.txt": "numpy==1.26.4\n"})
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+
+    def reader() -> None:
+        with open(fifo, "rb") as fh:
+            got.append(fh.read())
+
+    t = threading.Thread(target=reader, daemon=True)
+    t.start()
+    res = invoke("check", str(project), "--format", "json", "--exit-zero", "-o", str(fifo))
+    t.join(timeout=30)
+    assert res.exit_code == 0, res.output
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # still a FIFO, not replaced by a file
+    assert got and b'"findings"' in got[0]
+
+
+def test_output_to_a_character_device_keeps_it(tmp_path: Path) -> None:
+    """Through a symlink to os.devnull: the device is written through, never replaced."""
+    project = write(tmp_path / "p", {"requirements.txt": "numpy==1.26.4\n"})
+    link = tmp_path / "null"
+    link.symlink_to(os.devnull)
+    res = invoke("check", str(project), "--format", "json", "--exit-zero", "-o", str(link))
+    assert res.exit_code == 0, res.output
+    assert stat.S_ISCHR(os.stat(os.devnull).st_mode) and link.is_symlink()
+    assert not list(Path(os.path.dirname(os.devnull)).glob(".null.*.tmp"))
+
+
+def test_output_to_a_regular_file_is_atomic_and_new_files_work(tmp_path: Path) -> None:
+    project = write(tmp_path / "p", {"requirements.txt": "numpy==1.26.4\n"})
+    out = tmp_path / "new" / "dir" / "report.md"
+    assert invoke("check", str(project), "--format", "markdown", "--exit-zero", "-o", str(out)).exit_code == 0
+    first = out.stat().st_ino
+    assert invoke("check", str(project), "--format", "markdown", "--exit-zero", "-o", str(out)).exit_code == 0
+    assert out.stat().st_ino != first  # replaced by rename, not rewritten in place
+    assert [p.name for p in out.parent.iterdir()] == ["report.md"]  # no temporary left behind

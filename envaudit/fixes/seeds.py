@@ -462,6 +462,7 @@ def command(path: Path, write: bool, strict: bool, seed: int) -> None:
     from envaudit.config import ConfigError, load_config
     from envaudit.engine import run_check
     from envaudit.fixes._write import UnsafeWrite, unified_diff
+    from envaudit.terminal import escape_controls
 
     root = path.resolve()
     try:
@@ -476,7 +477,7 @@ def command(path: Path, write: bool, strict: bool, seed: int) -> None:
     for ch in changes:
         click.echo(unified_diff(ch.old, ch.new, ch.rel), nl=False)
     for n in notes:
-        click.echo(f"note: {n}")
+        click.echo(f"note: {escape_controls(n)}")
     if write:
         try:
             apply(root, changes)
