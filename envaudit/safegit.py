@@ -160,9 +160,14 @@ class SafeGit:
         self._overrides_ready = True  # set first: the listing below runs through _spawn
         pattern = r"^(filter|diff|merge)\..*\.[^.]*$"
         proc = self._spawn(["config", "-z", "--show-scope", "--get-regexp", pattern])
-        rc, out, _ = self.wait(proc)
-        if rc not in (0, 1):  # a git without --show-scope: blank every driver, whoever defined it
-            rc, out, _ = self.wait(self._spawn(["config", "-z", "--get-regexp", pattern]))
+        rc, out, err = self.wait(proc)
+        if rc not in (0, 1, 124, 128):  # a git without --show-scope: blank every driver, whoever defined it
+            rc, out, err = self.wait(self._spawn(["config", "-z", "--get-regexp", pattern]))
+        if rc not in (0, 1, 128):
+            # Fail closed: without the list, git could run a driver. (128: git cannot read
+            # the configuration at all, so every later command dies before running one.)
+            why = err.splitlines()[-1] if err else f"exited {rc}"
+            raise OSError(f"could not list the repository's git drivers: git config {why}")
         pairs = driver_overrides(out) if rc == 0 else []
         if pairs:
             self.env["GIT_CONFIG_COUNT"] = str(len(pairs))

@@ -180,3 +180,17 @@ def test_driver_overrides_blank_only_the_repository_drivers() -> None:
     assert keys["filter.a=b.smudge"] == ""  # a name -c could not carry
     assert keys["diff.t.textconv"] == "" and keys["merge.m.driver"] == ""
     assert not any(k.startswith("diff.color") for k in keys)
+
+
+def test_safegit_fails_closed_when_the_drivers_cannot_be_listed(tmp_path: Path) -> None:
+    """Without the list of drivers git could run one: no git command is started at all."""
+    bindir = tmp_path / "bin"
+    bindir.mkdir()
+    ran = tmp_path / "ran"
+    fake = bindir / "git"
+    fake.write_text(f'#!/bin/sh\nfor a in "$@"; do [ "$a" = config ] && exit 3; done\ntouch "{ran}"\n')
+    fake.chmod(0o755)
+    g = SafeGit(tmp_path, {"PATH": str(bindir)}, str(fake))
+    with pytest.raises(OSError, match="could not list the repository's git drivers"):
+        g.run("status")
+    assert not ran.exists()
