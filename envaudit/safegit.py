@@ -68,7 +68,7 @@ _DRIVER_KEYS = {
     "diff": (("command", ""), ("textconv", "")),
     "merge": (("driver", ""),),
 }
-_REPO_SCOPES = frozenset({"local", "worktree"})
+_USER_SCOPES = frozenset({"global", "system"})  # the user's own files: their drivers are kept
 
 
 def find_git(environ: Mapping[str, str] | None = None) -> str | None:
@@ -100,8 +100,8 @@ def driver_overrides(config_z: bytes) -> list[tuple[str, str]]:
     blank every driver any repository-scope entry defines or changes."""
     drivers: dict[tuple[str, str], None] = {}
     for scope, key in _records(config_z):
-        if scope not in _REPO_SCOPES and scope != "":
-            continue
+        if scope in _USER_SCOPES:
+            continue  # local, worktree, an include from there, anything unknown: blanked
         section, _, rest = key.partition(".")
         section = section.lower()
         name, _, _var = rest.rpartition(".")
