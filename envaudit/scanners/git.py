@@ -450,7 +450,11 @@ def _remotes(out: bytes) -> tuple[Remote, ...]:
 
 def _lfs_patterns(top: Path, attributes: list[str]) -> tuple[str, ...]:
     patterns: list[str] = []
+    from envaudit.boundary import outside
+
     for rel in attributes:
+        if outside(top, top / rel):  # a .gitattributes linked out of the repository: not read
+            continue
         try:
             text = (top / rel).read_text(encoding="utf-8", errors="replace")
         except OSError:
