@@ -16,7 +16,9 @@ envaudit starts goes through `SafeGit`, which
   `diff.<d>.command/textconv`, `merge.<d>.driver`) through `GIT_CONFIG_COUNT` (a driver
   name may contain `=`, which `-c` cannot carry). The user's own global and system
   drivers (git-lfs) are kept: they are the user's, not the repository's;
-- passes `--no-pager --no-optional-locks`, and drops the environment variables that
+- passes `--no-pager --no-optional-locks`, and `--work-tree` = the directory holding
+  `.git` (a `core.worktree` in the repository's config would point git, and the
+  facts, at any directory of the machine), and drops the environment variables that
   name programs (`GIT_EXTERNAL_DIFF`, `GIT_SSH*`, `GIT_ASKPASS`, ...).
 
 Callers add `--no-ext-diff --no-textconv` to diffs and `--ignore-submodules=dirty` to
@@ -131,6 +133,19 @@ def _records(config_z: bytes) -> list[tuple[str, str]]:
     return out
 
 
+def _work_tree(cwd: Path) -> str | None:
+    """The nearest directory at or above `cwd` holding a `.git` (directory, or file of a
+    linked worktree or submodule); None when there is none (git then finds nothing)."""
+    try:
+        here = Path(os.path.abspath(cwd))
+    except (OSError, ValueError):
+        return None
+    for d in (here, *here.parents):
+        if os.path.lexists(d / ".git"):
+            return str(d)
+    return None
+
+
 class SafeGit:
     """Runs git in `cwd` with the audited repository's command-running settings off."""
 
@@ -143,12 +158,17 @@ class SafeGit:
     ) -> None:
         self.cwd = Path(cwd)
         self.timeout = timeout
+        # The work tree is the directory holding `.git`, whatever `core.worktree` in the
+        # repository's config says (it can point git at any directory of the machine).
+        self.work_tree = _work_tree(self.cwd)
         self.exe = exe or find_git(environ) or "git"
         self.env = base_env(environ)
         self._overrides_ready = False
 
     def _prefix(self) -> list[str]:
         args = [self.exe, "--no-pager", "--no-optional-locks"]
+        if self.work_tree is not None:
+            args.append(f"--work-tree={self.work_tree}")
         for key, value in FIXED_OVERRIDES:
             args += ["-c", f"{key}={value}"]
         return args

@@ -194,3 +194,22 @@ def test_safegit_fails_closed_when_the_drivers_cannot_be_listed(tmp_path: Path) 
     with pytest.raises(OSError, match="could not list the repository's git drivers"):
         g.run("status")
     assert not ran.exists()
+
+
+def test_core_worktree_cannot_point_git_elsewhere(tmp_path: Path) -> None:
+    """`core.worktree` in the repository's config would make git report another
+    directory's files (their names) as the project's."""
+    from envaudit.inventory import Inventory
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "outside_private_notes.py").write_text("x = 1\n")
+    root = repo(tmp_path / "p", {"train.py": "print(1)\n"})
+    git(root, "config", "core.worktree", str(elsewhere))
+    res = subprocess.run(["git", "status", "--porcelain"], cwd=root, env=ENV, capture_output=True, text=True)
+    assert "outside_private_notes.py" in res.stdout  # plain git follows it
+    facts = Inventory(root, environ=dict(ENV)).get("git")
+    assert facts.toplevel == str(root) and facts.tracked == ("train.py",)
+    assert "outside_private_notes.py" not in repr(facts)
+    out = invoke("check", str(root), "--exit-zero", "--format", "json", env=ENV).output
+    assert "outside_private_notes" not in out
