@@ -213,3 +213,17 @@ def test_core_worktree_cannot_point_git_elsewhere(tmp_path: Path) -> None:
     assert "outside_private_notes.py" not in repr(facts)
     out = invoke("check", str(root), "--exit-zero", "--format", "json", env=ENV).output
     assert "outside_private_notes" not in out
+
+
+def test_gitmodules_includes_are_not_followed(tmp_path: Path) -> None:
+    from envaudit.inventory import Inventory
+
+    outside = tmp_path / "outside.cfg"
+    outside.write_text('[submodule "sub"]\n\tpath = sub\n\turl = https://example.com/from-outside.git\n')
+    root = repo(tmp_path / "p", {".gitmodules": f"[include]\n\tpath = {outside}\n"})
+    head = git(root, "rev-parse", "HEAD")
+    git(root, "update-index", "--add", "--cacheinfo", f"160000,{head},sub")
+    git(root, "commit", "-qm", "gitlink")
+    facts = Inventory(root, environ=dict(ENV)).get("git")
+    assert [s.path for s in facts.submodules] == ["sub"]
+    assert facts.submodules[0].url is None  # the included file was not read
