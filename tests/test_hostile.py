@@ -54,10 +54,23 @@ def test_fix_pins_resolve_refuses_to_build_local_paths(tmp_path: Path, files: di
 def test_fix_pins_resolve_refuses_a_pyproject_source(tmp_path: Path) -> None:
     root = write(
         tmp_path / "proj",
-        {"pyproject.toml": '[project]\nname = "demo"\nversion = "0.1"\ndependencies = ["alpha"]\n'},
+        {
+            "pyproject.toml": '[project]\nname = "demo"\nversion = "0.1"\ndynamic = ["dependencies"]\n',
+            "setup.py": SETUP_PY.format(marker=str(tmp_path / "built")),
+        },
     )
-    res = invoke("fix", "pins", str(root), "--resolve", "--no-index")
-    assert res.exit_code == 2 and "pyproject.toml: pip-compile runs the project's build backend" in res.stderr
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "--no-build-isolation")
+    assert res.exit_code == 2 and "pyproject.toml: its dependencies are dynamic" in res.stderr
+    assert not (tmp_path / "built").exists()
+
+
+def test_fix_pins_resolves_static_pyproject_dependencies_without_building(tmp_path: Path) -> None:
+    from envaudit.fixes.pins import static_dependencies
+
+    root = write(
+        tmp_path / "proj", {"pyproject.toml": '[project]\nname = "d"\nversion = "1"\ndependencies = ["a"]\n'}
+    )
+    assert static_dependencies(root, "pyproject.toml")
 
 
 @pytest.mark.slow
@@ -207,7 +220,7 @@ def test_an_invalid_installed_version_is_never_pinned(tmp_path: Path, version: s
     d = dist_info(site, "bad", "0")
     meta = d / "METADATA"
     meta.write_text(meta.read_text().replace("Version: 0", f"Version: {version}"))
-    res = invoke("fix", "pins", str(root), "--python", str(tmp_path / "env"), "--write")
+    res = invoke("fix", "pins", str(root), "--python", str(tmp_path / "env"), "--no-hashes", "--write")
     assert res.exit_code == 0, res.stderr
     text = (root / "requirements.txt").read_text()
     assert "good==1.0" in text
@@ -243,9 +256,11 @@ def test_no_control_sequence_reaches_the_terminal(controls: Path, fmt: str) -> N
     assert "\\x1b" in out  # shown, escaped, not dropped
 
 
-def test_fix_diffs_escape_control_sequences(controls: Path) -> None:
-    res = invoke("fix", "dockerfile", str(controls), "--no-digest")
-    assert "\x1b" not in res.output and "ENV X=1\\x1b[2J" in res.output
+def test_fix_diffs_escape_control_sequences(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", {".dockerignore": f"build{CSI_CLEAR}\n", "train.py": "print(1)\n"})
+    res = invoke("fix", "dockerignore", str(root))
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.output and "build\\x1b[2J" in res.output
 
 
 def test_escape_controls_keeps_text_and_line_ends() -> None:

@@ -74,6 +74,19 @@ def _read_toml(root: Path, rel: str) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def static_dependencies(root: Path, rel: str) -> bool:
+    """A PEP 621 pyproject.toml whose dependencies and extras are written out (not
+    `dynamic`): they can be compiled without building the project."""
+    data = _read_toml(root, rel)
+    project = data.get("project") if isinstance(data.get("project"), dict) else None
+    if project is None:
+        return False
+    dynamic = project.get("dynamic") or []
+    return isinstance(dynamic, list) and not {"dependencies", "optional-dependencies"} & set(
+        map(str, dynamic)
+    )
+
+
 def source_kind(root: Path, rel: str) -> str:
     """requirements | pyproject (PEP 621, compiled by pip-compile) | poetry | pipfile | conda."""
     name = rel.rsplit("/", 1)[-1].lower()
@@ -375,12 +388,16 @@ def pins_from_env(
         f"#    envaudit fix pins --from-env --source {source}",
         "#",
     ]
+    invalid: set[str] = set()
     for n in sorted(nodes.values(), key=lambda n: n.name):
         if not _valid_pin(n.name, n.version):
             # METADATA is the environment's text: an invalid Version (or one carrying a
             # newline and a second requirement) is never written into the pinned file
-            problems.append(
-                f"{_shown(n.name)}: the installed metadata has an invalid name or Version; not pinned"
+            invalid.add(n.name)
+            click.echo(
+                f"envaudit: warning: {_shown(n.name)}: the installed metadata has an invalid name or "
+                "Version; not pinned",
+                err=True,
             )
             unpinnable.append(f"{_shown(n.name)}  (invalid Version in the installed metadata; not pinned)")
             continue
@@ -395,9 +412,9 @@ def pins_from_env(
             lines.append(f"    # via {v}")
     if unpinnable:
         lines.append("")
-        lines.append("# Declared but not pinned (their markers exclude the target interpreter):")
+        lines.append("# Declared but not pinned (their markers exclude the target interpreter, or invalid):")
         lines.extend(f"#   {u}" for u in unpinnable)
-    unhashed = [n.name for n in nodes.values() if not hashes.get(n.name)]
+    unhashed = [n.name for n in nodes.values() if not hashes.get(n.name) and n.name not in invalid]
     return "\n".join(lines) + "\n", problems, unhashed
 
 
@@ -629,7 +646,10 @@ def builds_project(root: Path, source: str) -> list[str]:
     (in the source or a file it includes). [] when nothing local gets built."""
     name = Path(source).name
     if name in ("pyproject.toml", "setup.cfg", "setup.py"):
-        return [f"{source}: pip-compile runs the project's build backend (setup.py, build hooks) to read it"]
+        what = "its dependencies are dynamic: " if name == "pyproject.toml" else ""
+        return [
+            f"{source}: {what}pip-compile runs the project's build backend (setup.py, build hooks) to read it"
+        ]
     from envaudit.inventory import Inventory
     from envaudit.scanners.requirements import parse_requirements_file
 
@@ -780,7 +800,10 @@ def command(
             )
         options = user_options(root, src, kind)
         compile_text = None
-        if kind in ("poetry", "pipfile", "conda"):
+        # A PEP 621 pyproject with static dependencies is compiled from its declared
+        # requirements, like Poetry's: pip-compile on the file itself would build the
+        # project (run its build backend and hooks) just to read them.
+        if kind in ("poetry", "pipfile", "conda") or (kind == "pyproject" and static_dependencies(root, src)):
             from envaudit.inventory import Inventory
 
             declared, notes = declared_for(Inventory(root), src, kind, extras)
