@@ -159,8 +159,6 @@ def test_no_planted_secret_in_any_format(planted: Path, fmt: str) -> None:
 def test_no_planted_secret_in_any_command(planted: Path, argv: list[str]) -> None:
     res = invoke(*argv, str(planted), env=PLANTED_ENV)
     _assert_clean(res.stdout + res.stderr, " ".join(argv))
-    if argv == ["fix", "dockerfile"]:  # the old lines are in the diff, masked
-        assert "-ENV API_TOKEN=***" in res.stdout and '-ARG DB_PASSWORD="***"' in res.stdout
 
 
 def test_fix_pins_diff_is_redacted(tmp_path: Path) -> None:
@@ -170,17 +168,17 @@ def test_fix_pins_diff_is_redacted(tmp_path: Path) -> None:
         {
             "requirements.txt": (
                 f"--index-url https://u:{p['index-url']}@pypi.example.com/simple\n"
-                f"git+https://{p['vcs-token']}@github.com/org/tool.git#egg=tool\n"
-                f"pkg @ https://files.example.com/pkg-1.0-py3-none-any.whl?token={p['query-token']}\n"
-                "click\n"
+                f"click @ git+https://{p['vcs-token']}@github.com/pallets/click.git\n"
+                f"pytest @ https://files.example.com/pytest-8.0-py3-none-any.whl?token={p['query-token']}\n"
             ),
         },
     )
-    res = invoke("fix", "pins", str(root), env=PLANTED_ENV)
+    # offline: both are installed here, and no hashes are asked for (nothing to resolve)
+    res = invoke("fix", "pins", str(root), "--no-hashes", "--no-resolve", env=PLANTED_ENV)
     assert res.exit_code == 0, res.stderr
     _assert_clean(res.stdout + res.stderr, "fix pins")
-    assert "-git+https://***@github.com/org/tool.git#egg=tool" in res.stdout
-    assert "-pkg @ https://files.example.com/pkg-1.0-py3-none-any.whl?token=***" in res.stdout
+    assert "+click @ git+https://***@github.com/pallets/click.git" in res.stdout  # requirements.in
+    assert "pytest-8.0-py3-none-any.whl?token=***" in res.stdout
 
 
 def test_snapshot_then_verify_and_diff_leak_nothing(planted: Path, tmp_path: Path) -> None:
@@ -193,3 +191,26 @@ def test_snapshot_then_verify_and_diff_leak_nothing(planted: Path, tmp_path: Pat
         _assert_clean(res.stdout + res.stderr, f"verify --format {fmt}")
     res = invoke("diff", str(snap), str(snap), env=PLANTED_ENV)
     _assert_clean(res.stdout + res.stderr, "diff")
+
+
+def test_fix_dockerfile_diff_masks_the_old_secrets(tmp_path: Path) -> None:
+    p = PLANTED
+    root = repo(
+        tmp_path / "p",
+        {
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                f"ENV API_TOKEN={p['docker-env']}\n"
+                f'ARG DB_PASSWORD="{p["docker-arg"]}"\n'
+                f"ENV SECRET_KEY {p['docker-env-space']}\n"
+                "COPY . /app\n"
+            ),
+            "requirements.txt": "numpy==1.26.4 \\\n    --hash=sha256:" + "0" * 64 + "\n",
+            "train.py": "print(1)\n",
+        },
+    )
+    res = invoke("fix", "dockerfile", str(root), "--no-digest", "--force")
+    assert res.exit_code == 0, res.output
+    _assert_clean(res.output, "fix dockerfile --force")
+    assert "-ENV API_TOKEN=***" in res.stdout and '-ARG DB_PASSWORD="***"' in res.stdout
+    assert "-ENV SECRET_KEY ***" in res.stdout
