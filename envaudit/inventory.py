@@ -135,6 +135,12 @@ class Inventory:
         rel = self.rel(p)
         if rel in self._texts:
             return self._texts[rel]
+        from envaudit.boundary import outside, outside_message
+
+        if outside(self.root, p):  # `../x`, an absolute path, a symlink out: named, never read
+            self.diag(outside_message(rel, p), rel)
+            self._texts[rel] = None
+            return None
         text, problem = read_text(p, rel)
         if problem is not None and record:
             self.diag(problem.message, problem.path, problem.line, problem.column)

@@ -11,7 +11,19 @@ import re
 MASK = "***"
 
 # scheme://user[:password]@host  (also git+https://, ssh://, ...)
-_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]*://)(?P<userinfo>[^/@\s'\"<>]+)@")
+# Every repetition that a match can start inside of is bounded (a scheme is at most 32
+# characters, a user 64): long runs of URL-ish characters stay linear to scan.
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://)(?P<userinfo>[^/@\s'\"<>]+)@")
+# scp-style git remotes with a password: `user:pass@host:org/repo.git` (no scheme).
+_SCP_USERINFO = re.compile(
+    r"(?<![A-Za-z0-9._~+/:@])(?P<user>[A-Za-z0-9_~][A-Za-z0-9._~+\-]{0,63}):(?P<password>[^@\s/:'\"<>]+)@"
+    r"(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*):"
+)
+# conda's token in a channel URL: `https://conda.anaconda.org/t/<token>/channel`.
+_CONDA_TOKEN = re.compile(
+    r"(?P<pre>(?:\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://[^\s'\"<>/]+(?:/[^\s'\"<>/]+){0,8}?"
+    r"|(?<![\w.\-])(?:[\w\-]+\.){0,8}anaconda\.(?:org|com|cloud))/t/)(?P<token>[A-Za-z0-9_\-.]+)"
+)
 _QUERY_SECRET = re.compile(
     r"(?P<key>[?&](?:access_token|token|auth|api[_-]?key|apikey|key|secret|password|passwd|pwd|sig|signature"
     r"|private_token|X-Amz-Signature|X-Amz-Credential)=)(?P<value>[^&#\s'\"<>]+)",
@@ -47,6 +59,10 @@ def redact_url(text: str) -> str:
         return f"{m.group('scheme')}{MASK}@"
 
     text = _URL_USERINFO.sub(userinfo, text)
+    if "@" in text and ":" in text:
+        text = _SCP_USERINFO.sub(lambda m: f"{MASK}@{m.group('host')}:", text)
+    if "/t/" in text:
+        text = _CONDA_TOKEN.sub(lambda m: f"{m.group('pre')}{MASK}", text)
     return _QUERY_SECRET.sub(lambda m: f"{m.group('key')}{MASK}", text)
 
 
@@ -61,9 +77,41 @@ def redact_value(name: str, value: str) -> str:
     return redact_text(value)
 
 
+# NAME=value (ENV/ARG lines, shell exports, .env, keyword arguments) where NAME looks
+# secret; the value quoted or bare. A `${REF}` value is a reference, not a secret.
+_ASSIGNMENT = re.compile(
+    r"(?P<name>(?<![\w$-])[A-Za-z_][A-Za-z0-9_\-]*)(?P<sep>[ \t]*=(?!=)[ \t]*)"
+    r"(?P<value>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s\"',;)}\]]+)"
+)
+# Dockerfile's older form: `ENV NAME value with spaces`.
+_ENV_SPACE = re.compile(
+    r"(?im)^(?P<head>[-+ ]?[ \t]*ENV[ \t]+)(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<sep>[ \t]+)(?P<value>[^=\n][^\n]*)$"
+)
+
+
+def _mask_assignment(m: re.Match[str]) -> str:
+    value = m.group("value")
+    if not is_secret_name(m.group("name")) or not value or value.startswith("$") or MASK in value:
+        return m.group(0)
+    q = value[0] if value[0] in "\"'" and len(value) > 1 and value[-1] == value[0] else ""
+    start = m.start("value") - m.start(0)
+    return f"{m.group(0)[:start]}{q}{MASK}{q}"
+
+
+def redact_assignments(text: str) -> str:
+    """Mask the values assigned to secret-looking names (`ENV API_TOKEN=abc`, `ARG
+    DB_PASSWORD="x y"`, `export HF_TOKEN=...`, `ENV SECRET_KEY value`)."""
+    if "=" in text:
+        text = _ASSIGNMENT.sub(_mask_assignment, text)
+    if "ENV" in text or "env" in text:
+        text = _ENV_SPACE.sub(_mask_assignment, text)
+    return text
+
+
 def redact_text(text: str) -> str:
-    """Everything we know how to find: URL credentials and well-known token formats."""
-    return _BARE_TOKENS.sub(MASK, redact_url(text))
+    """Everything we know how to find: URL credentials, well-known token formats and the
+    values of secret-looking assignments."""
+    return redact_assignments(_BARE_TOKENS.sub(MASK, redact_url(text)))
 
 
 def redact_env(env: dict[str, str]) -> dict[str, str]:

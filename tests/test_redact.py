@@ -42,3 +42,42 @@ def test_secret_names(name: str) -> None:
 def test_plain_names(name: str) -> None:
     assert not is_secret_name(name)
     assert redact_value(name, "0,1") == "0,1"
+
+
+def test_scp_remote_password_and_conda_token_path() -> None:
+    from envaudit.redact import redact_text
+
+    assert redact_text("me:s3cretPw@git.example.com:org/repo.git") == "***@git.example.com:org/repo.git"
+    assert redact_text("git@github.com:org/repo.git") == "git@github.com:org/repo.git"  # no secret
+    assert redact_text("ssh://git@host:22/x.git") == "ssh://git@host:22/x.git"
+    conda = "https://conda.anaconda.org/t/tk-0123abcd-ef/mychannel/linux-64"
+    assert redact_text(conda) == "https://conda.anaconda.org/t/***/mychannel/linux-64"
+    assert redact_text("conda.anaconda.org/t/abcDEF/ch") == "conda.anaconda.org/t/***/ch"
+
+
+def test_secret_assignments_are_masked_in_any_text() -> None:
+    from envaudit.redact import redact_text
+
+    assert redact_text("ENV API_TOKEN=abc123 OTHER=1") == "ENV API_TOKEN=*** OTHER=1"
+    assert redact_text('-ARG DB_PASSWORD="x y"') == '-ARG DB_PASSWORD="***"'
+    assert redact_text("+ENV SECRET_KEY some value") == "+ENV SECRET_KEY ***"
+    assert redact_text("export HF_TOKEN=abc") == "export HF_TOKEN=***"
+    # not secrets: other names, comparisons, references
+    for text in ("ENV PIP_NO_CACHE_DIR=off", "if token == x:", "ENV TOKEN=${TOKEN}", "ENV PATH=/usr/bin"):
+        assert redact_text(text) == text
+
+
+def test_redaction_stays_linear_on_long_runs() -> None:
+    import time
+
+    from envaudit.redact import redact_text
+
+    for text in (
+        "a-" * 100_000 + "=x",
+        "a:" * 100_000 + "@x:",
+        "x://" * 50_000 + "/t/",
+        "a+" * 100_000 + "://x",
+    ):
+        t0 = time.perf_counter()
+        redact_text(text)
+        assert time.perf_counter() - t0 < 5  # was minutes for the first (quadratic)

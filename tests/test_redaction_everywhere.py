@@ -80,3 +80,137 @@ def _path() -> str:
     import os
 
     return os.environ.get("PATH", "")
+
+
+# ------------------------------------------------------- every kind, every command
+
+PLANTED = {
+    "docker-env": "dockEnvTok1x",
+    "docker-arg": "dockArgPw2x",
+    "docker-env-space": "dockEnvSpace3x",
+    "index-url": "idxPw4xyz",
+    "vcs-token": "vcsTok5xyz",
+    "query-token": "qryTok6xyz",
+    "scp-remote": "scpPw7xyz",
+    "conda-token": "condaTok8xyz",
+    "expanded-path": "expKey9xyz",
+    "expanded-version": "expPw10xyz",
+}
+PLANTED_ENV = {
+    "CONDA_CHANNELS": f"https://conda.anaconda.org/t/{PLANTED['conda-token']}/mychannel",
+    "API_KEY": PLANTED["expanded-path"],
+    "DB_PASSWORD": PLANTED["expanded-version"],
+}
+
+
+@pytest.fixture(scope="module")
+def planted(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    p = PLANTED
+    root = repo(
+        tmp_path_factory.mktemp("planted") / "p",
+        {
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                f"ENV API_TOKEN={p['docker-env']}\n"
+                f'ARG DB_PASSWORD="{p["docker-arg"]}"\n'
+                f"ENV SECRET_KEY {p['docker-env-space']}\n"
+                "COPY . /app\n"
+                "RUN pip install -r /app/requirements.txt\n"
+            ),
+            "requirements.txt": (
+                f"--index-url https://u:{p['index-url']}@pypi.example.com/simple\n"
+                f"git+https://{p['vcs-token']}@github.com/org/tool.git#egg=tool\n"
+                f"pkg @ https://files.example.com/pkg-1.0-py3-none-any.whl?token={p['query-token']}\n"
+                "-r ${API_KEY}.txt\n"
+                "torch==${DB_PASSWORD}\n"
+                "numpy\n"
+            ),
+            "train.py": "import random\nimport numpy\nprint(random.random())\n",
+        },
+    )
+    git(root, "remote", "add", "origin", f"me:{p['scp-remote']}@git.example.com:org/repo.git")
+    return root
+
+
+def _assert_clean(text: str, what: str) -> None:
+    for kind, value in PLANTED.items():
+        assert value not in text, f"{kind} secret leaked by {what}"
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_no_planted_secret_in_any_format(planted: Path, fmt: str) -> None:
+    res = invoke("check", str(planted), "--format", fmt, "--exit-zero", "--no-color", env=PLANTED_ENV)
+    _assert_clean(res.stdout + res.stderr, f"check --format {fmt}")
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["snapshot"],
+        ["snapshot", "--format", "cyclonedx"],
+        ["fix", "dockerfile"],
+        ["fix", "pins"],
+        ["fix", "dockerignore"],
+        ["fix", "gitignore"],
+        ["fix", "seeds"],
+    ],
+    ids=lambda a: "-".join(a),
+)
+def test_no_planted_secret_in_any_command(planted: Path, argv: list[str]) -> None:
+    res = invoke(*argv, str(planted), env=PLANTED_ENV)
+    _assert_clean(res.stdout + res.stderr, " ".join(argv))
+
+
+def test_fix_pins_diff_is_redacted(tmp_path: Path) -> None:
+    p = PLANTED
+    root = repo(
+        tmp_path / "p",
+        {
+            "requirements.txt": (
+                f"--index-url https://u:{p['index-url']}@pypi.example.com/simple\n"
+                f"click @ git+https://{p['vcs-token']}@github.com/pallets/click.git\n"
+                f"pytest @ https://files.example.com/pytest-8.0-py3-none-any.whl?token={p['query-token']}\n"
+            ),
+        },
+    )
+    # offline: both are installed here, and no hashes are asked for (nothing to resolve)
+    res = invoke("fix", "pins", str(root), "--no-hashes", "--no-resolve", env=PLANTED_ENV)
+    assert res.exit_code == 0, res.stderr
+    _assert_clean(res.stdout + res.stderr, "fix pins")
+    assert "+click @ git+https://***@github.com/pallets/click.git" in res.stdout  # requirements.in
+    assert "pytest-8.0-py3-none-any.whl?token=***" in res.stdout
+
+
+def test_snapshot_then_verify_and_diff_leak_nothing(planted: Path, tmp_path: Path) -> None:
+    snap = tmp_path / "snap.json"
+    assert invoke("snapshot", str(planted), "-o", str(snap), env=PLANTED_ENV).exit_code == 0
+    _assert_clean(snap.read_text(), "the snapshot file")
+    assert "/t/***/mychannel" in snap.read_text() and "***@git.example.com:org/repo.git" in snap.read_text()
+    for fmt in ("text", "json", "markdown"):
+        res = invoke("verify", str(snap), str(planted), "--format", fmt, env=PLANTED_ENV)
+        _assert_clean(res.stdout + res.stderr, f"verify --format {fmt}")
+    res = invoke("diff", str(snap), str(snap), env=PLANTED_ENV)
+    _assert_clean(res.stdout + res.stderr, "diff")
+
+
+def test_fix_dockerfile_diff_masks_the_old_secrets(tmp_path: Path) -> None:
+    p = PLANTED
+    root = repo(
+        tmp_path / "p",
+        {
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                f"ENV API_TOKEN={p['docker-env']}\n"
+                f'ARG DB_PASSWORD="{p["docker-arg"]}"\n'
+                f"ENV SECRET_KEY {p['docker-env-space']}\n"
+                "COPY . /app\n"
+            ),
+            "requirements.txt": "numpy==1.26.4 \\\n    --hash=sha256:" + "0" * 64 + "\n",
+            "train.py": "print(1)\n",
+        },
+    )
+    res = invoke("fix", "dockerfile", str(root), "--no-digest", "--force")
+    assert res.exit_code == 0, res.output
+    _assert_clean(res.output, "fix dockerfile --force")
+    assert "-ENV API_TOKEN=***" in res.stdout and '-ARG DB_PASSWORD="***"' in res.stdout
+    assert "-ENV SECRET_KEY ***" in res.stdout

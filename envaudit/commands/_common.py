@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import os
+import stat
 import sys
+import tempfile
 from pathlib import Path
 
 import click
@@ -20,17 +24,44 @@ def use_color(no_color: bool, output: str | None) -> bool:
 
 
 def write_output(text: str, output: str | None) -> None:
+    """Print, or write to `output` without ever destroying what is there: a regular file
+    (or a new one) is replaced atomically (temporary file + rename, its mode kept); a
+    symlink is followed and its target written the same way; anything else (a character
+    device such as /dev/null, a FIFO, a socket) is written through, never replaced."""
     if output in (None, "-"):
         click.echo(text, nl=False)
         return
-    path = Path(output)
+    path = Path(os.path.realpath(output)) if os.path.islink(output) else Path(output)
     try:
+        try:
+            st: os.stat_result | None = os.stat(path)
+        except FileNotFoundError:
+            st = None
+        if st is not None and not stat.S_ISREG(st.st_mode):
+            if stat.S_ISDIR(st.st_mode):
+                raise IsADirectoryError(errno.EISDIR, "is a directory")
+            with open(path, "w", encoding="utf-8") as fh:  # a device or a FIFO: write through
+                fh.write(text)
+            return
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.chmod(tmp, (st.st_mode & 0o7777) if st is not None else 0o666 & ~_umask())
+            os.replace(tmp, path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise
     except OSError as exc:
         raise click.UsageError(f"cannot write {output}: {exc.strerror or exc}") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def usage_error(exc: ConfigError) -> click.exceptions.Exit:

@@ -40,7 +40,12 @@ def diff(snapshots: tuple[Path, ...], fmt: str, output: str | None, ignore: tupl
             raise click.exceptions.Exit(2) from None
     labels = _labels(snapshots)
     result = drop_ignored(compare(records, labels), ignore)
-    write_output(RENDERERS[fmt](result), output)
+    text = RENDERERS[fmt](result)
+    if fmt != "json":  # snapshot text (package names, variables) never drives the terminal
+        from envaudit.terminal import escape_controls
+
+        text = escape_controls(text)
+    write_output(text, output)
     raise click.exceptions.Exit(0 if result.identical else 1)
 
 

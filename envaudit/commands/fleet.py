@@ -61,5 +61,10 @@ def fleet(
         click.echo(f"envaudit: the cluster has one node ({results[0][0]}): nothing to compare", err=True)
         raise click.exceptions.Exit(0)
     result = drop_ignored(compare([r for _, r in results], [label for label, _ in results]), ignore)
-    write_output(RENDERERS[fmt](result), output)
+    text = RENDERERS[fmt](result)
+    if fmt != "json":
+        from envaudit.terminal import escape_controls
+
+        text = escape_controls(text)
+    write_output(text, output)
     raise click.exceptions.Exit(0 if result.identical else 1)

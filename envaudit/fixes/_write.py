@@ -13,7 +13,13 @@ class UnsafeWrite(Exception):
 
 
 def unified_diff(old: str, new: str, rel: str) -> str:
-    return "".join(
+    """The diff shown to the user: redacted like the reports (a secret in the old file
+    or the new one never reaches the terminal) and with control characters escaped.
+    Only what is shown is changed: --write writes `new` as it is."""
+    from envaudit.redact import redact_text
+    from envaudit.terminal import escape_controls
+
+    diff = "".join(
         difflib.unified_diff(
             old.splitlines(keepends=True),
             new.splitlines(keepends=True),
@@ -21,6 +27,21 @@ def unified_diff(old: str, new: str, rel: str) -> str:
             tofile=f"b/{rel}",
         )
     )
+    return escape_controls(redact_text(diff))
+
+
+def read_existing(root: Path, target: Path) -> str:
+    """The current text of a file a fixer will replace ("" when there is none). A target
+    that resolves outside the project, or is not a regular file, is refused unread."""
+    from envaudit.boundary import outside
+
+    if not os.path.lexists(target):
+        return ""
+    if outside(root, target):
+        raise UnsafeWrite(f"refusing to read or replace {target}: it resolves outside the project")
+    if not target.is_file():
+        raise UnsafeWrite(f"refusing to read or replace {target}: it is not a regular file")
+    return target.read_text(encoding="utf-8", errors="replace")
 
 
 def safe_target(root: Path, target: Path) -> Path:

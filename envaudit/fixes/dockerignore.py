@@ -56,12 +56,15 @@ def build(inv: object, existing: str = "") -> str:
 @click.option("--write", is_flag=True, help="Write the file instead of showing a diff.")
 def command(path: Path, write: bool) -> None:
     """Write or complete .dockerignore: .git, secrets, venvs, caches, data, weights."""
-    from envaudit.fixes._write import UnsafeWrite, atomic_write, unified_diff
+    from envaudit.fixes._write import UnsafeWrite, atomic_write, read_existing, unified_diff
     from envaudit.inventory import Inventory
 
     inv = Inventory(path)
     target = inv.root / ".dockerignore"
-    old = target.read_text(encoding="utf-8", errors="replace") if target.is_file() else ""
+    try:
+        old = read_existing(inv.root, target)
+    except UnsafeWrite as exc:
+        raise click.ClickException(str(exc)) from None
     new = build(inv, old)
     if not write:
         diff = unified_diff(old, new, ".dockerignore")

@@ -45,9 +45,11 @@ def gaps(inv: Inventory) -> list[tuple[str, str]]:
 def proposed(inv: Inventory) -> tuple[Path, str, str]:
     """(target, old text, new text) for the project's .gitignore."""
     target = inv.root / ".gitignore"
+    from envaudit.fixes._write import UnsafeWrite, read_existing
+
     try:
-        old = target.read_text(encoding="utf-8") if target.is_file() else ""
-    except (OSError, UnicodeDecodeError):
+        old = read_existing(inv.root, target)
+    except (UnsafeWrite, OSError):  # linked out of the project: not read (and --write refuses it)
         old = ""
     lines = [line for _, line in gaps(inv)]
     if not lines:

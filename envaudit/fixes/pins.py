@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from envaudit.fixes._write import UnsafeWrite, atomic_write, safe_target, unified_diff
+from envaudit.fixes._write import UnsafeWrite, atomic_write, read_existing, safe_target, unified_diff
 
 if TYPE_CHECKING:
     from envaudit.deps import Declared
@@ -72,6 +72,19 @@ def _read_toml(root: Path, rel: str) -> dict[str, Any]:
     except (OSError, _toml.TOMLDecodeError, UnicodeDecodeError):
         return {}
     return data if isinstance(data, dict) else {}
+
+
+def static_dependencies(root: Path, rel: str) -> bool:
+    """A PEP 621 pyproject.toml whose dependencies and extras are written out (not
+    `dynamic`): they can be compiled without building the project."""
+    data = _read_toml(root, rel)
+    project = data.get("project") if isinstance(data.get("project"), dict) else None
+    if project is None:
+        return False
+    dynamic = project.get("dynamic") or []
+    return isinstance(dynamic, list) and not {"dependencies", "optional-dependencies"} & set(
+        map(str, dynamic)
+    )
 
 
 def source_kind(root: Path, rel: str) -> str:
@@ -375,7 +388,19 @@ def pins_from_env(
         f"#    envaudit fix pins --from-env --source {source}",
         "#",
     ]
+    invalid: set[str] = set()
     for n in sorted(nodes.values(), key=lambda n: n.name):
+        if not _valid_pin(n.name, n.version):
+            # METADATA is the environment's text: an invalid Version (or one carrying a
+            # newline and a second requirement) is never written into the pinned file
+            invalid.add(n.name)
+            click.echo(
+                f"envaudit: warning: {_shown(n.name)}: the installed metadata has an invalid name or "
+                "Version; not pinned",
+                err=True,
+            )
+            unpinnable.append(f"{_shown(n.name)}  (invalid Version in the installed metadata; not pinned)")
+            continue
         line = f"{n.name}=={n.version}"
         if n.marker:
             line += f" ; {n.marker}"
@@ -387,14 +412,35 @@ def pins_from_env(
             lines.append(f"    # via {v}")
     if unpinnable:
         lines.append("")
-        lines.append("# Declared but not pinned (their markers exclude the target interpreter):")
+        lines.append("# Declared but not pinned (their markers exclude the target interpreter, or invalid):")
         lines.extend(f"#   {u}" for u in unpinnable)
-    unhashed = [n.name for n in nodes.values() if not hashes.get(n.name)]
+    unhashed = [n.name for n in nodes.values() if not hashes.get(n.name) and n.name not in invalid]
     return "\n".join(lines) + "\n", problems, unhashed
 
 
 def _is_manifest(source: str) -> bool:
     return not source.endswith((".in", ".txt", ".lock"))
+
+
+_NAME_OK = re.compile(r"[a-z0-9]([a-z0-9._-]*[a-z0-9])?")
+
+
+def _valid_pin(name: str, version: str) -> bool:
+    """A PEP 508 name and a PEP 440 version: safe to write as `name==version`."""
+    from packaging.version import InvalidVersion, Version
+
+    if not _NAME_OK.fullmatch(name):
+        return False
+    try:
+        Version(version)
+    except InvalidVersion:
+        return False
+    return version.isprintable() and " " not in version
+
+
+def _shown(text: str) -> str:
+    """Environment text in a comment or a message: one line, printable, bounded."""
+    return ascii(text)[1:-1][:80] if not _NAME_OK.fullmatch(text) else text
 
 
 def _project_name(inv: Inventory, source: str) -> str | None:
@@ -490,14 +536,25 @@ def resolve(
     compile_text: str | None = None,
     previous: str | None = None,
     progress: bool = True,
+    allow_build: bool = False,
     **opts: object,
 ) -> str:
     """Run pip-compile on `source` (relative to root), or on `compile_text` (a
     requirements.in made from a Poetry / Pipfile / environment.yml source), into a
-    temporary file; its text. pip-compile's resolution log goes to stderr as it runs."""
+    temporary file; its text. pip-compile's resolution log goes to stderr as it runs.
+    Refused (PinError) when pip-compile would build the project, unless `allow_build`."""
     import time
 
     from envaudit.redact import redact_text
+
+    builds = [] if allow_build or compile_text is not None else builds_project(root, source)
+    if builds:  # (a compile_text never holds a path: requirements_in refuses them)
+        raise PinError(
+            "pip-compile would execute the audited project's code:\n  "
+            + "\n  ".join(builds)
+            + "\nenvaudit never runs a project's code unless asked: pass --allow-build if you trust "
+            "this project"
+        )
 
     with tempfile.TemporaryDirectory(prefix="envaudit-pins-") as tmp:
         out = os.path.join(tmp, "requirements.txt")
@@ -582,6 +639,33 @@ def _stream(proc: subprocess.Popen[str], deadline: float, progress: bool) -> lis
     return tail
 
 
+def builds_project(root: Path, source: str) -> list[str]:
+    """Why `pip-compile source` would build (and so run) code from the audited project:
+    a pyproject.toml/setup.cfg/setup.py source (its build backend runs to get the
+    metadata), or a requirements line naming a local path, `-e .`, or a `file:` URL
+    (in the source or a file it includes). [] when nothing local gets built."""
+    name = Path(source).name
+    if name in ("pyproject.toml", "setup.cfg", "setup.py"):
+        what = "its dependencies are dynamic: " if name == "pyproject.toml" else ""
+        return [
+            f"{source}: {what}pip-compile runs the project's build backend (setup.py, build hooks) to read it"
+        ]
+    from envaudit.inventory import Inventory
+    from envaudit.scanners.requirements import parse_requirements_file
+
+    inv = Inventory(root)
+    out = []
+    for d in parse_requirements_file(inv, source):
+        url = d.url or ""
+        local = bool(url) and ("://" not in url or url.startswith("file:") or "+file:" in url)
+        if local:
+            what = "an editable local path" if d.editable else "a local path"
+            out.append(
+                f"{d.path}:{d.line}: `{d.raw}` is {what}; pip-compile would build it, running its code"
+            )
+    return out
+
+
 # ------------------------------------------------------------------- command
 
 
@@ -649,6 +733,12 @@ def _stream(proc: subprocess.Popen[str], deadline: float, progress: bool) -> lis
 @click.option("--write", is_flag=True, help="Write the file (atomically) instead of printing a diff.")
 @click.option("--force", is_flag=True, help="Overwrite a hand-written file.")
 @click.option(
+    "--allow-build",
+    is_flag=True,
+    help="Let pip-compile build local paths (-e ., ./pkg, file: URLs, a pyproject.toml source), "
+    "which runs the project's code; refused without it.",
+)
+@click.option(
     "--timeout",
     type=float,
     default=COMPILE_TIMEOUT,
@@ -671,6 +761,7 @@ def command(
     no_resolve: bool,
     write: bool,
     force: bool,
+    allow_build: bool,
     timeout: float,
 ) -> None:
     """Write a pinned, hashed requirements file: what the environment runs, or what
@@ -697,7 +788,10 @@ def command(
             )
         if migrate is not None and (root / migrate).exists():
             raise PinError(f"{migrate} exists: pin it (`--source {migrate}`), or pass --output")
-        old = target.read_text(encoding="utf-8") if target.is_file() else ""
+        try:
+            old = read_existing(root, target)  # a FIFO, a device: refused unread
+        except UnsafeWrite as exc:
+            raise PinError(str(exc)) from None
         # every refusal is decided here, before a resolve that can take minutes
         if write and old and not is_generated(old) and not force and migrate is None:
             raise _Refuse(
@@ -706,7 +800,10 @@ def command(
             )
         options = user_options(root, src, kind)
         compile_text = None
-        if kind in ("poetry", "pipfile", "conda"):
+        # A PEP 621 pyproject with static dependencies is compiled from its declared
+        # requirements, like Poetry's: pip-compile on the file itself would build the
+        # project (run its build backend and hooks) just to read them.
+        if kind in ("poetry", "pipfile", "conda") or (kind == "pyproject" and static_dependencies(root, src)):
             from envaudit.inventory import Inventory
 
             declared, notes = declared_for(Inventory(root), src, kind, extras)
@@ -741,6 +838,7 @@ def command(
                 extras=extras,
                 no_build_isolation=no_build_isolation,
                 hashes=not no_hashes,
+                allow_build=allow_build,
             )
         else:
             from envaudit.config import load_config
@@ -787,6 +885,7 @@ def command(
                     extras=extras,
                     no_build_isolation=no_build_isolation,
                     hashes=not no_hashes,
+                    allow_build=allow_build,
                 )
         if migrate is not None:
             new = new.replace(f"-r {src}", f"-r {migrate}").replace(f"--source {src}", f"--source {migrate}")

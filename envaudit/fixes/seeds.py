@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -106,7 +107,7 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
 
     def helper_key(rel: str, mod_name: str) -> tuple[str, str]:
         target = inv.root / rel
-        if target.exists() and MARKER not in target.read_text(encoding="utf-8", errors="replace"):
+        if os.path.lexists(target) and MARKER not in _existing(inv.root, target):
             # someone's own seeding.py: leave it alone
             return rel[: -len(".py")] + "_envaudit.py", mod_name + "_envaudit"
         return rel, mod_name
@@ -126,7 +127,7 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
         libs.update(helper_libs)
         helper_text = render_helper(helper_libs, strict=strict, seed=seed)
         target = inv.root / helper_rel
-        old = target.read_text(encoding="utf-8", errors="replace") if target.exists() else ""
+        old = _existing(inv.root, target)
         if old != helper_text:
             changes.append(Change(helper_rel, old, helper_text))
         for entry in group:
@@ -425,6 +426,17 @@ def _insert_notebook(text: str, imp: str, call: str) -> str | None:
     return json.dumps(nb, indent=1, ensure_ascii=False) + "\n"
 
 
+def _existing(root: Path, target: Path) -> str:
+    """A helper file's text; "" for one linked out of the project (never read; --write
+    then refuses it)."""
+    from envaudit.fixes._write import UnsafeWrite, read_existing
+
+    try:
+        return read_existing(root, target)
+    except (UnsafeWrite, OSError):
+        return ""
+
+
 def apply(root: Path, changes: list[Change]) -> None:
     from envaudit.fixes._write import atomic_write
 
@@ -450,6 +462,7 @@ def command(path: Path, write: bool, strict: bool, seed: int) -> None:
     from envaudit.config import ConfigError, load_config
     from envaudit.engine import run_check
     from envaudit.fixes._write import UnsafeWrite, unified_diff
+    from envaudit.terminal import escape_controls
 
     root = path.resolve()
     try:
@@ -464,7 +477,7 @@ def command(path: Path, write: bool, strict: bool, seed: int) -> None:
     for ch in changes:
         click.echo(unified_diff(ch.old, ch.new, ch.rel), nl=False)
     for n in notes:
-        click.echo(f"note: {n}")
+        click.echo(f"note: {escape_controls(n)}")
     if write:
         try:
             apply(root, changes)

@@ -2,7 +2,9 @@
 
 Every renderer receives findings whose messages were already redacted by the
 engine's `redact_result`; renderers that show other facts (environment
-summaries) must pass them through `envaudit.redact` themselves.
+summaries) must pass them through `envaudit.redact` themselves. Control characters
+in project text (file names, messages) are escaped (`envaudit.terminal`) for every
+format a terminal might show.
 """
 
 from __future__ import annotations
@@ -24,6 +26,17 @@ FORMATS: dict[str, str] = {
 }
 
 
+# Formats whose whole output is made safe for a terminal here (no colour codes of our
+# own in them); `text` escapes field by field, around its colours; JSON and SARIF
+# encode control characters themselves.
+_ESCAPED_WHOLE = frozenset({"markdown", "github", "html"})
+
+
 def render(fmt: str, result: CheckResult, *, color: bool = False) -> str:
     module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
-    return module.render(result, color=color)
+    out = module.render(result, color=color)
+    if fmt in _ESCAPED_WHOLE:
+        from envaudit.terminal import escape_controls
+
+        out = escape_controls(out)
+    return out

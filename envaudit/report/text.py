@@ -13,19 +13,21 @@ _COLORS = {"error": "red", "warning": "yellow", "info": "blue"}
 def render(result: CheckResult, *, color: bool = False) -> str:
     import click
 
+    from envaudit.terminal import escape_controls as esc
+
     def style(text: str, **kw: object) -> str:
         return click.style(text, **kw) if color else text  # type: ignore[arg-type]
 
     lines: list[str] = []
     for f in result.findings:
         sev = f.severity.label
-        head = f"{style(str(f.location), bold=True)}: {style(f.code, fg=_COLORS[sev], bold=True)} "
-        head += f"[{style(sev, fg=_COLORS[sev])}] {f.message}"
+        head = f"{style(esc(str(f.location)), bold=True)}: {style(f.code, fg=_COLORS[sev], bold=True)} "
+        head += f"[{style(sev, fg=_COLORS[sev])}] {esc(f.message)}"
         lines.append(head)
         if f.fix is not None:
-            lines.append(f"  {style('fix:', fg='green')} {f.fix.description}")
+            lines.append(f"  {style('fix:', fg='green')} {esc(f.fix.description)}")
             if f.fix.diff:
-                lines.extend("    " + d for d in f.fix.diff.rstrip("\n").splitlines())
+                lines.extend("    " + d for d in esc(f.fix.diff).rstrip("\n").splitlines())
     counts = result.counts()
     total = sum(counts.values())
     if total:

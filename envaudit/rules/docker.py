@@ -1165,18 +1165,13 @@ def image_drift(inv: Inventory) -> list[tuple[str, str, str | None, str, int]]:
 
 
 def git_head(inv: Inventory) -> str | None:
-    import shutil
-    import subprocess
+    from envaudit.safegit import run_git
 
-    if shutil.which("git") is None:
+    got = run_git(inv.root, "rev-parse", "HEAD", timeout=10)
+    if got is None or got[0] != 0:
         return None
-    try:
-        out = subprocess.run(["git", "-C", str(inv.root), "rev-parse", "HEAD"], capture_output=True, text=True,
-                             timeout=10, check=False)  # fmt: skip
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    head = out.stdout.strip()
-    return head if out.returncode == 0 and re.fullmatch(r"[0-9a-f]{40,64}", head) else None
+    head = got[1].decode("ascii", "replace").strip()
+    return head if re.fullmatch(r"[0-9a-f]{40,64}", head) else None
 
 
 REVISION_LABEL = "org.opencontainers.image.revision"

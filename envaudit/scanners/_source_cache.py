@@ -5,15 +5,23 @@ It lives in the user's cache directory (never in the audited project):
 `$ENVAUDIT_CACHE_DIR`, else `$XDG_CACHE_HOME/envaudit`, else `~/.cache/envaudit`, one
 file per project root. `ENVAUDIT_NO_CACHE=1` turns it off. The file is written
 atomically with owner-only permissions; anything unreadable is ignored and rebuilt.
+
+The file is plain JSON, never pickle: a cache directory can be shared or restored from
+a CI cache, and loading a planted file must not run code. What is loaded is checked
+against the shape of the facts it stands for (every field's type, field for field);
+an entry that does not fit is dropped and that module is parsed again.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
+import json
 import os
-import pickle
 import tempfile
+import types
+import typing
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +30,7 @@ from envaudit import __version__
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-FORMAT = 1
+FORMAT = 2  # 2: JSON (1 was a pickle)
 
 
 def cache_dir(environ: dict[str, str]) -> Path:
@@ -52,19 +60,11 @@ class SourceCache:
         if inv.environ.get("ENVAUDIT_NO_CACHE", "").lower() in ("1", "true", "yes"):
             return None
         root_id = hashlib.sha256(str(inv.root).encode("utf-8", "surrogateescape")).hexdigest()[:20]
-        path = cache_dir(inv.environ) / f"source-{root_id}.pickle"
+        path = cache_dir(inv.environ) / f"source-{root_id}.json"
         namespace = hashlib.sha256(
             repr((FORMAT, __version__, sorted(project))).encode("utf-8", "surrogateescape")
         ).hexdigest()
-        entries: dict[Any, Any] = {}
-        try:
-            with open(path, "rb") as fh:
-                data = pickle.load(fh)
-            if isinstance(data, dict) and data.get("namespace") == namespace:
-                entries = data.get("entries", {})
-        except Exception:  # missing, truncated, from another version: start afresh
-            entries = {}
-        return cls(path, namespace, entries)
+        return cls(path, namespace, _load(path, namespace))
 
     def get(self, key: Any) -> Any:
         hit = self.old.get(key)
@@ -83,12 +83,120 @@ class SourceCache:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd, tmp = tempfile.mkstemp(prefix=".source-", dir=self.path.parent)
-            with os.fdopen(fd, "wb") as fh:
-                pickle.dump(
-                    {"namespace": self.namespace, "entries": self.new}, fh, protocol=pickle.HIGHEST_PROTOCOL
-                )
+            entries = [[list(key), _encode(value)] for key, value in self.new.items()]
+            with os.fdopen(fd, "w", encoding="ascii") as fh:
+                json.dump({"namespace": self.namespace, "entries": entries}, fh, separators=(",", ":"))
             os.replace(tmp, self.path)
         except Exception:  # a read-only home, a full disk: the next run parses again
             if tmp is not None:
                 with contextlib.suppress(OSError):
                     os.unlink(tmp)
+
+
+# ----------------------------------------------------------------------------- format
+# A cache value is ((Module, list[Event]) | None, list[Diagnostic]); a key is the parse job plus the
+# file's digest: (rel, module name, alternative names, is a package, digest).
+MAX_CACHE_BYTES = 256 * 1024 * 1024
+
+
+def _encode(obj: Any) -> Any:
+    """Dataclasses as lists of their fields in order; tuples and lists as lists."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return [_encode(getattr(obj, f.name)) for f in dataclasses.fields(obj)]
+    if isinstance(obj, (tuple, list)):
+        return [_encode(x) for x in obj]
+    return obj
+
+
+_HINTS: dict[type, list[Any]] = {}
+
+
+def _hints(cls: type) -> list[Any]:
+    if cls not in _HINTS:
+        import sys
+
+        hints = typing.get_type_hints(cls, vars(sys.modules[cls.__module__]))
+        _HINTS[cls] = [hints[f.name] for f in dataclasses.fields(cls)]
+    return _HINTS[cls]
+
+
+def _decode(tp: Any, v: Any) -> Any:
+    """`v` (loaded JSON) as a value of type `tp`; ValueError when it does not fit."""
+    if tp is Any:
+        raise ValueError("untyped field")
+    if tp is str or tp is bool:
+        if type(v) is not tp:
+            raise ValueError(f"expected {tp.__name__}")
+        return v
+    if tp is int:
+        if type(v) is not int:
+            raise ValueError("expected int")
+        return v
+    if tp is type(None):
+        if v is not None:
+            raise ValueError("expected null")
+        return None
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        for alt in typing.get_args(tp):
+            try:
+                return _decode(alt, v)
+            except ValueError:
+                continue
+        raise ValueError(f"no alternative of {tp} fits")
+    if not isinstance(v, list):
+        raise ValueError("expected a list")
+    if origin in (tuple, list):
+        args = typing.get_args(tp)
+        if origin is list or (len(args) == 2 and args[1] is Ellipsis):
+            items = [_decode(args[0], x) for x in v]
+        elif len(args) == len(v):
+            items = [_decode(a, x) for a, x in zip(args, v, strict=True)]
+        else:
+            raise ValueError("wrong tuple length")
+        return tuple(items) if origin is tuple else items
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+        hints = _hints(tp)
+        if len(v) != len(hints):
+            raise ValueError(f"wrong field count for {tp.__name__}")
+        return tp(*(_decode(h, x) for h, x in zip(hints, v, strict=True)))
+    raise ValueError(f"unsupported type {tp}")
+
+
+def _value_type() -> Any:
+    from envaudit.model import Diagnostic
+    from envaudit.scanners.source import Event, Module
+
+    return tuple[tuple[Module, list[Event]] | None, list[Diagnostic]]
+
+
+_KEY_TYPE = tuple[str, str, tuple[str, ...], bool, str]
+
+
+def _load(path: Path, namespace: str) -> dict[Any, Any]:
+    """The entries of a cache file for this namespace; {} for anything else (missing,
+    truncated, another version, planted): every entry that does not fit is dropped."""
+    try:
+        with open(path, "rb") as fh:
+            raw = fh.read(MAX_CACHE_BYTES + 1)
+        if len(raw) > MAX_CACHE_BYTES:
+            return {}
+        data = json.loads(raw)
+    except (OSError, ValueError, RecursionError):
+        return {}
+    if (
+        not isinstance(data, dict)
+        or data.get("namespace") != namespace
+        or not isinstance(data.get("entries"), list)
+    ):
+        return {}
+    value_type = _value_type()
+    entries: dict[Any, Any] = {}
+    for item in data["entries"]:
+        try:
+            if not isinstance(item, list) or len(item) != 2:
+                continue
+            entries[_decode(_KEY_TYPE, item[0])] = _decode(value_type, item[1])
+        except (ValueError, TypeError, RecursionError):
+            continue
+    return entries

@@ -5,8 +5,6 @@ excludes applied either way. Symlinks are never followed (no loops)."""
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -30,21 +28,17 @@ def _excluded_dir(name: str, rel: str) -> bool:
 
 
 def _via_git(inv: Inventory) -> list[str] | None:
-    if not (inv.root / ".git").exists() or shutil.which("git") is None:
+    if not (inv.root / ".git").exists():
         return None
-    try:
-        proc = subprocess.run(
-            ["git", "-C", str(inv.root), "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
-            capture_output=True,
-            timeout=GIT_TIMEOUT,
-            check=False,
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    if proc.returncode != 0:
+    from envaudit.safegit import run_git
+
+    got = run_git(
+        inv.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", timeout=GIT_TIMEOUT
+    )
+    if got is None or got[0] != 0:
         return None
     out = []
-    for raw in proc.stdout.split(b"\0"):
+    for raw in got[1].split(b"\0"):
         if not raw:
             continue
         rel = raw.decode("utf-8", "surrogateescape")

@@ -13,6 +13,9 @@ git status still runs. Blob sizes are confirmed with `git cat-file
 object lookup per blob). GitPython (imported lazily: it costs ~0.2 s) parses
 `.gitmodules` when the repository has submodules.
 
+Every git process goes through envaudit.safegit: the repository's configuration (an
+fsmonitor hook, filter/diff drivers, hooks, ...) never runs anything.
+
 Bad input never raises: no git binary -> EA002 (skipped), not a repository ->
 facts with `is_repo=False` (GIT001 judges), a corrupt `.git` -> EA001 naming it.
 Remote URLs are stored redacted, with a flag saying credentials were present.
@@ -22,14 +25,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import struct
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from envaudit.redact import redact_url
+from envaudit.safegit import SafeGit, find_git
 
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
@@ -168,43 +170,12 @@ class GitFacts:
         return self.is_repo and self.head is None
 
 
-class _Git:
-    def __init__(self, exe: str, cwd: Path, env: dict[str, str]) -> None:
-        self.exe = exe
-        self.cwd = cwd
-        self.env = env
+class _Git(SafeGit):
+    """The scanner's git: envaudit.safegit's runner (nothing the repository configures
+    runs), with paths printed unquoted."""
 
-    def popen(self, *args: str, stdin: bool = False) -> subprocess.Popen[bytes]:
-        return subprocess.Popen(
-            [self.exe, "-c", "core.quotepath=off", *args],
-            cwd=self.cwd,
-            env=self.env,
-            stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-
-    def run(self, *args: str, input: bytes | None = None) -> tuple[int, bytes, str]:
-        return self.wait(self.popen(*args, stdin=input is not None), input)
-
-    @staticmethod
-    def wait(proc: subprocess.Popen[bytes], input: bytes | None = None) -> tuple[int, bytes, str]:
-        try:
-            out, err = proc.communicate(input, timeout=GIT_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
-            return 124, b"", f"timed out after {GIT_TIMEOUT} s"
-        return proc.returncode, out, err.decode("utf-8", "replace").strip()
-
-
-def _env(inv: Inventory) -> dict[str, str]:
-    env = dict(inv.environ)
-    # Never prompt, never page, never let a user's config change the machine-readable output.
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_PAGER": "cat", "LC_ALL": "C", "GIT_OPTIONAL_LOCKS": "0"})
-    for var in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"):
-        env.pop(var, None)
-    return env
+    def _prefix(self) -> list[str]:
+        return [*super()._prefix(), "-c", "core.quotepath=off"]
 
 
 def _dec(raw: bytes) -> str:
@@ -212,11 +183,11 @@ def _dec(raw: bytes) -> str:
 
 
 def scan(inv: Inventory) -> GitFacts:
-    exe = shutil.which("git", path=inv.environ.get("PATH", os.defpath))
+    exe = find_git(inv.environ)
     if exe is None:
         inv.skipped("git not found on PATH; GIT rules skipped")
         return GitFacts(available=False)
-    g = _Git(exe, inv.root, _env(inv))
+    g = _Git(inv.root, inv.environ, exe, GIT_TIMEOUT)
     try:
         return _scan(inv, g)
     except OSError as exc:  # git vanished, fork failed: a skipped scan, not a crash
@@ -267,7 +238,17 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
     errors: list[str] = []
 
     # Everything below is independent: start it all, then collect.
-    status_p = g.popen("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all", "--no-renames")
+    # --ignore-submodules=dirty: git must not start a status inside a submodule, whose
+    # own configuration SafeGit has not read (the recorded commit is still compared).
+    status_p = g.popen(
+        "status",
+        "--porcelain=v2",
+        "--branch",
+        "-z",
+        "--untracked-files=all",
+        "--no-renames",
+        "--ignore-submodules=dirty",
+    )
     # --debug adds each entry's cached stat data: its size is the staged file's size, so
     # large blobs are found without a stat per file or an object lookup per blob.
     # The index itself is read directly when it is a plain v2/v3 SHA-1 index (most repos):
@@ -469,7 +450,11 @@ def _remotes(out: bytes) -> tuple[Remote, ...]:
 
 def _lfs_patterns(top: Path, attributes: list[str]) -> tuple[str, ...]:
     patterns: list[str] = []
+    from envaudit.boundary import outside
+
     for rel in attributes:
+        if outside(top, top / rel):  # a .gitattributes linked out of the repository: not read
+            continue
         try:
             text = (top / rel).read_text(encoding="utf-8", errors="replace")
         except OSError:
@@ -540,7 +525,8 @@ def _submodules(top: Path, gitlinks: list[tuple[str, str]], prefix: str) -> tupl
         try:
             from git.config import GitConfigParser  # GitPython, only when there are submodules
 
-            parser = GitConfigParser(str(gm), read_only=True)
+            # merge_includes=False: an [include] in .gitmodules names files outside the project
+            parser = GitConfigParser(str(gm), read_only=True, merge_includes=False)
             for section in parser.sections():
                 if parser.has_option(section, "path"):
                     path = str(parser.get_value(section, "path"))

@@ -89,7 +89,7 @@ def read_site_packages(sp: str, inv: Inventory | None = None) -> list[InstalledD
         elif n.endswith(".egg-info"):
             d = _read_egg_info(e.path, sp, n, e.is_dir())
         elif n.endswith(".egg-link"):
-            d = _read_egg_link(e.path, sp)  # legacy `setup.py develop` / `pip install -e`
+            d = _read_egg_link(e.path, sp, inv)  # legacy `setup.py develop` / `pip install -e`
             if d is None:
                 continue
         else:
@@ -225,8 +225,12 @@ def _read_egg_info(path: str, sp: str, dirname: str, is_dir: bool) -> InstalledD
     )
 
 
-def _read_egg_link(path: str, sp: str) -> InstalledDist | None:
-    """An `.egg-link` names the source directory that holds the project's *.egg-info."""
+def _read_egg_link(path: str, sp: str, inv: Inventory | None = None) -> InstalledDist | None:
+    """An `.egg-link` names the source directory that holds the project's *.egg-info.
+    One pointing outside both site-packages and the audited project is not followed
+    (an EA001 names it): the environment may come with the untrusted project."""
+    from envaudit.boundary import outside
+
     text = _read_small(path)
     if not text:
         return None
@@ -234,6 +238,14 @@ def _read_egg_link(path: str, sp: str) -> InstalledDist | None:
     if not src:
         return None
     src = os.path.normpath(os.path.join(sp, src))
+    if outside(sp, src) and (inv is None or outside(inv.root, src)):
+        if inv is not None:
+            inv.diag(
+                f"{path} points outside site-packages and the project ({ascii(src)[1:-1]}); not followed",
+                None,
+                code="EA001",
+            )
+        return None
     try:
         infos = sorted(e for e in os.scandir(src) if e.name.endswith(".egg-info") and e.is_dir())
     except OSError:

@@ -15,16 +15,19 @@ Roles: `.txt` files pin, `.in` files declare ranges, `-c` targets constrain.
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shlex
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from envaudit.boundary import outside, outside_message
 from envaudit.deps import Declared, evaluate_marker, marker_env, parse_pep508
 from envaudit.inventory import parse_suppression
-from envaudit.redact import redact_text, redact_url
+from envaudit.redact import is_secret_name, redact_text, redact_url
 
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
@@ -146,6 +149,7 @@ class _Raw:
     line: int
     editable: bool
     hashes: tuple[str, ...]
+    subs: tuple[tuple[str, str], ...] = ()  # (expanded value, its `${VAR}`) on this line
 
 
 class _Parser:
@@ -185,7 +189,11 @@ class _Parser:
             line = _COMMENT_RE.sub("", logical).strip()
             if not line:
                 continue
-            line = _ENV_RE.sub(lambda m: self.inv.environ.get(m.group(1), m.group(0)), line)
+            # ${VAR} is expanded (pip does), but a value never reaches a message, a fact or a
+            # fix: everything shown is put back into its ${VAR} form (`hide`).
+            subs: list[tuple[str, str]] = []
+            line = _ENV_RE.sub(functools.partial(_expand, environ=self.inv.environ, subs=subs), line)
+            hide = _hider(subs)
             try:
                 tokens = shlex.split(line, posix=True) if line.startswith("-") else None
             except ValueError as exc:
@@ -197,7 +205,8 @@ class _Parser:
                     if not value:
                         self.inv.diag(f"`{opt}` needs a file name", rel, lineno)
                         continue
-                    target = self._include(rel, lineno, value, base, opt in ("-c", "--constraint"), stack)
+                    constraint = opt in ("-c", "--constraint")
+                    target = self._include(rel, lineno, value, base, constraint, stack, hide(value))
                     if target is not None:
                         (constraints if opt in ("-c", "--constraint") else includes).append(target)
                     continue
@@ -205,19 +214,19 @@ class _Parser:
                     if not value:
                         self.inv.diag(f"`{opt}` needs a path or URL", rel, lineno)
                         continue
-                    raws.append(_Raw(value, lineno, True, ()))
+                    raws.append(_Raw(value, lineno, True, (), tuple(subs)))
                     continue
                 if opt in _GLOBAL_OPTS:
                     if opt == "--require-hashes":
                         require_hashes = True
-                    options.append(redact_url(" ".join([opt, value] if value else [opt])))
+                    options.append(redact_url(hide(" ".join([opt, value] if value else [opt]))))
                     continue
-                self.inv.diag(f"unknown option `{redact_text(opt)}`", rel, lineno)
+                self.inv.diag(f"unknown option `{redact_text(hide(opt))}`", rel, lineno)
                 continue
             req, hashes, bad = _split_req_options(line)
             if bad:
-                self.inv.diag(f"{bad}", rel, lineno)
-            raws.append(_Raw(req, lineno, False, hashes))
+                self.inv.diag(hide(bad), rel, lineno)
+            raws.append(_Raw(req, lineno, False, hashes, tuple(subs)))
         compiled = _compiled_by(text.text)
         self.parsed[rel] = (
             raws,
@@ -233,17 +242,28 @@ class _Parser:
         )
 
     def _include(
-        self, rel: str, lineno: int, value: str, base: Path, constraint: bool, stack: tuple[str, ...]
+        self,
+        rel: str,
+        lineno: int,
+        value: str,
+        base: Path,
+        constraint: bool,
+        stack: tuple[str, ...],
+        shown: str | None = None,
     ) -> str | None:
+        shown = value if shown is None else shown  # the ${VAR} form of the path
         if "://" in value:
-            self.inv.skipped(f"remote include {redact_url(value)} not fetched")
+            self.inv.skipped(f"remote include {redact_url(shown)} not fetched")
             return None
         target = Path(value) if os.path.isabs(value) else base / value
         target = Path(os.path.normpath(target))
+        if outside(self.inv.root, target):  # -r /etc/hostname, -c ../../x.txt, a symlink out
+            self.inv.diag(outside_message(f"included file {shown}", target), rel, lineno)
+            return None
         trel = self.inv.rel(target)
         if not target.is_file():
             why = "is not a file" if target.exists() else "does not exist"
-            self.inv.diag(f"included file {value} {why}", rel, lineno)
+            self.inv.diag(f"included file {shown} {why}", rel, lineno)
             return None
         chain = (*stack, rel)
         if trel in chain:
@@ -304,7 +324,8 @@ class _Parser:
 
     def _declared(self, rel: str, role: str, raw: _Raw) -> Declared | None:
         text = raw.text
-        shown = redact_text(text)
+        hide = _hider(list(raw.subs))
+        shown = redact_text(hide(text))
         name, url, spec, extras, marker = "", None, "", (), None
         if raw.editable or looks_like_url_or_path(text):
             parts = re.split(r"\s;|;\s", text, maxsplit=1)
@@ -315,17 +336,24 @@ class _Parser:
             if m and m.group(2) and not loc.startswith(_VCS) and "://" not in loc:
                 loc = m.group(1)
                 extras = tuple(sorted(x.strip() for x in m.group(2)[1:-1].split(",") if x.strip()))
-            url = redact_url(loc)
+            url = redact_url(hide(loc))
             name = name_from_url(loc, self.inv.root / rel)
         else:
             try:
                 p = parse_pep508(text)
             except ValueError as exc:
-                self.inv.diag(f"invalid requirement {shown!r}: {exc}", rel, raw.line)
+                self.inv.diag(f"invalid requirement {shown!r}: {redact_text(hide(str(exc)))}", rel, raw.line)
                 return None
             name, spec, extras, marker, url = p.name, p.specifier, p.extras, p.marker, p.url
             if url is not None:
-                url = redact_url(url)
+                url = redact_url(hide(url))
+        if raw.subs:
+            # What is shown (raw, url, messages) is always the ${VAR} form. The name, version
+            # and marker keep an expanded value (so that `${PKG}==${VER}` is still checked
+            # against the environment) unless the variable's name looks secret.
+            secret = _hider([(v, var) for v, var in raw.subs if is_secret_name(var[2:-1])])
+            name, spec = secret(name), secret(spec)
+            marker = secret(marker) if marker else marker
         from envaudit.deps import canonical
 
         return Declared(
@@ -344,6 +372,30 @@ class _Parser:
             group=None,
             applies=evaluate_marker(marker, self.env),
         )
+
+
+def _expand(m: re.Match[str], environ: dict[str, str], subs: list[tuple[str, str]]) -> str:
+    """pip's `${VAR}` expansion; records (value, `${VAR}`) so that the value can be hidden."""
+    value = environ.get(m.group(1))
+    if value is None:
+        return m.group(0)
+    if value:
+        subs.append((value, m.group(0)))
+    return value
+
+
+def _hider(subs: list[tuple[str, str]]) -> Callable[[str], str]:
+    """A function putting every expanded value in `text` back into its `${VAR}` form."""
+    if not subs:
+        return lambda text: text
+    ordered = sorted(set(subs), key=lambda s: -len(s[0]))  # the longest value first
+
+    def hide(text: str) -> str:
+        for value, var in ordered:
+            text = text.replace(value, var)
+        return text
+
+    return hide
 
 
 def _logical_lines(text: str) -> list[tuple[int, str, list[str]]]:

@@ -133,18 +133,28 @@ def _diff_sha256(inv: Inventory, facts: Any) -> str | None:
     """sha256 of `git diff HEAD --binary` (tracked changes, staged or not): two dirty
     trees with the same changed files but different edits get different digests.
     The git domain gives commit and status; this one digest is taken here."""
-    import shutil
-    import subprocess
     import threading
 
+    from envaudit.safegit import SafeGit, find_git
+
     top = getattr(facts, "toplevel", None) or str(inv.root)
-    git = shutil.which("git")
+    git = find_git(inv.environ)
     if git is None:
         return None
 
-    cmd = [git, "-C", top, "diff", "HEAD", "--binary", "--no-color", "--no-ext-diff", "--no-textconv"]
+    # --no-ext-diff --no-textconv, and SafeGit blanks the repository's filter drivers:
+    # a stat-dirty file is hashed as it is, never run through the repository's commands.
+    args = (
+        "diff",
+        "HEAD",
+        "--binary",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-textconv",
+        "--ignore-submodules=dirty",
+    )
     try:  # streamed into the digest: a diff of large binaries never sits in memory
-        proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        proc = SafeGit(top, inv.environ, git).popen(*args, stderr=False)
     except OSError:
         return None
     timer = threading.Timer(GIT_DIFF_TIMEOUT, proc.kill)

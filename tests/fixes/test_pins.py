@@ -67,7 +67,16 @@ def test_resolve_from_pyproject_offline(tmp_path: Path, wheelhouse: tuple[Path, 
         },
     )
     res = invoke(
-        "fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--no-build-isolation", "--write"
+        "fix",
+        "pins",
+        str(root),
+        "--resolve",
+        "--allow-build",
+        "--no-index",
+        "-f",
+        str(wh),
+        "--no-build-isolation",
+        "--write",
     )
     assert res.exit_code == 0, res.stderr
     text = (root / "requirements.txt").read_text()
