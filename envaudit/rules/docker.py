@@ -73,8 +73,9 @@ def _stages_with_kind(df: Dockerfile) -> Iterator[tuple[Stage, str]]:
         A container image is the most complete way to hand someone the environment
         a result was produced in: the OS packages, the Python and every library.
         Without a Dockerfile (or Containerfile) every reader rebuilds it by hand
-        from the README. envaudit looks for Dockerfile, Containerfile, *.Dockerfile
-        and Dockerfile.* anywhere in the project outside excluded folders.
+        from the README. envaudit looks for Dockerfile, Containerfile, *.Dockerfile,
+        *.dockerfile, Dockerfile.*, Dockerfile-* and Dockerfile_* (and the same
+        with Containerfile) anywhere in the project outside excluded folders.
     """,
     example="""
         <project>: no-dockerfile: no Dockerfile or Containerfile in the project

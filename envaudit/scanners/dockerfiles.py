@@ -166,16 +166,24 @@ class Dockerfiles:
 
 
 def is_dockerfile_name(rel: str) -> bool:
+    """Every name people give Dockerfiles: `Dockerfile`, `Containerfile`, `Dockerfile.gpu`,
+    `Dockerfile-cpu`, `Dockerfile_gpu`, `gpu.Dockerfile`, `gpu.dockerfile` (and the same
+    with Containerfile). A name that ends in another language's or format's extension is
+    that language's file: `dockerfile.py` is a module that writes Dockerfiles,
+    `Dockerfile.j2` a template, `Dockerfile-notes.md` a document; docker itself would
+    build from any of them with `-f`, but no one does."""
     name = rel.rsplit("/", 1)[-1]
     low = name.lower()
     if low in ("dockerfile", "containerfile"):
         return True
-    if low.endswith(".dockerfile") or low.endswith(".containerfile"):
+    if low.endswith((".dockerfile", ".containerfile")) and len(low) > len(".dockerfile"):
         return True
-    if low.startswith(("dockerfile.", "containerfile.")):
-        # `Dockerfile.gpu` is a Dockerfile; `dockerfile.py` (a module), a template or a doc is not
+    if low.startswith(_DOCKERFILE_PREFIXES) and not low.endswith((".", "-", "_")):
         return not low.endswith(NOT_DOCKERFILE_SUFFIXES)
     return False
+
+
+_DOCKERFILE_PREFIXES = tuple(f"{b}{sep}" for b in ("dockerfile", "containerfile") for sep in ".-_")
 
 
 NOT_DOCKERFILE_SUFFIXES = (
@@ -183,6 +191,7 @@ NOT_DOCKERFILE_SUFFIXES = (
     *(".j2", ".jinja", ".jinja2", ".tmpl", ".template", ".tpl", ".in"),
     *(".py", ".pyc", ".pyi", ".sh", ".bash", ".ps1", ".js", ".ts", ".go", ".rs", ".rb"),
     *(".md", ".rst", ".txt", ".html", ".json", ".yaml", ".yml", ".toml", ".lock"),
+    *(".cfg", ".ini", ".xml", ".csv", ".log", ".ipynb", ".patch", ".diff"),
     *(".orig", ".rej", ".swp", ".bak"),
 )
 
