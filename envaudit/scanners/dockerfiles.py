@@ -60,7 +60,9 @@ HADOLINT_TO_DKR: dict[str, str] = {
     "DL3064": "DKR017",
 }
 
-_HEREDOC_RE = re.compile(r"<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
+# BuildKit: a heredoc is a whole shell word `[fd]<<[-]WORD`, where WORD may be quoted or
+# escaped (`<<"EOT"`, `<<'EOT'`, `<<\EOT`, `<<E"O"T` all name EOT); `cat<<EOT` is no heredoc
+_HEREDOC_WORD = re.compile(r"^([0-9]*)<<(-?)([^<]*)$")
 _DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 _ENVAUDIT_PRAGMA = re.compile(r"#\s*envaudit\s*:\s*ignore(?:\[([A-Za-z0-9_,\s-]*)\])?", re.I)
 _HADOLINT_PRAGMA = re.compile(r"#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
@@ -274,8 +276,7 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
         rest = rest.strip()
         heredocs: list[Heredoc] = []
         if cmd in HEREDOC_INSTRUCTIONS and "<<" in rest:
-            for hm in _HEREDOC_RE.finditer(rest):
-                name, strip_tabs = hm.group(3), hm.group(1) == "-"
+            for name, strip_tabs in heredoc_words(rest):
                 body: list[str] = []
                 found = False
                 while i < n:
@@ -305,6 +306,60 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
             for ln in range(start_line, end_line + 1):
                 inv.suppress(path, ln, frozenset(global_codes))
     return _build(path, raw, errors, escape)
+
+
+def raw_words(text: str) -> list[str]:
+    """Split at unquoted blanks, keeping quotes and backslashes in the words (BuildKit's
+    lexer with RawQuotes and RawEscapes, as it splits an instruction to find heredocs)."""
+    words: list[str] = []
+    cur: list[str] = []
+    quote = ""
+    in_word = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            cur.append(ch)
+            if ch == "\\" and quote == '"' and i + 1 < len(text):
+                cur.append(text[i + 1])
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in " \t\n":
+            if in_word:
+                words.append("".join(cur))
+                cur, in_word = [], False
+        else:
+            in_word = True
+            cur.append(ch)
+            if ch == "\\" and i + 1 < len(text):
+                cur.append(text[i + 1])
+                i += 1
+            elif ch in "'\"":
+                quote = ch
+        i += 1
+    if in_word:
+        words.append("".join(cur))
+    return words
+
+
+def _heredoc_name(word: str) -> tuple[str, bool] | None:
+    """(name, strip_tabs) when a raw word opens a heredoc, as BuildKit reads it."""
+    m = _HEREDOC_WORD.match(word)
+    if not m or not m.group(3):
+        return None
+    try:
+        unquoted = shlex.split(m.group(3), posix=True)
+    except ValueError:
+        return None
+    if len(unquoted) != 1 or not unquoted[0]:
+        return None
+    return unquoted[0], m.group(2) == "-"
+
+
+def heredoc_words(rest: str) -> list[tuple[str, bool]]:
+    """The heredocs an instruction opens, in order: (name, strip_tabs)."""
+    return [h for w in raw_words(rest) if (h := _heredoc_name(w)) is not None]
 
 
 def _pragma(comment: str) -> frozenset[str] | bool | None:
@@ -543,8 +598,8 @@ def run_commands(ins: Instruction, env: dict[str, str | None], shell: tuple[str,
         return _recurse_sh([ShellCommand(tuple(argv), ins.line)], env, ins.line)
     script = ins.args
     if ins.heredocs:
-        head = _HEREDOC_RE.sub("", script).strip()
-        head_words = head.split()
+        head_words = [w for w in raw_words(script) if _heredoc_name(w) is None]
+        head = " ".join(head_words)
         if not head_words or head_words[0].rsplit("/", 1)[-1] in _SHELLS:
             script = "\n".join(h.content for h in ins.heredocs)
         else:
@@ -678,6 +733,7 @@ __all__ = [
     "ShellCommand",
     "Stage",
     "expand",
+    "heredoc_words",
     "field",
     "is_dockerfile_name",
     "parse",
