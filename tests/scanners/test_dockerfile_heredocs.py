@@ -95,7 +95,9 @@ def _theirs(text: str) -> list[tuple]:
 def _ours(text: str) -> list[tuple]:
     df = parse(text)
     assert not df.errors, df.errors
-    return [(i.cmd, i.line, i.end_line, tuple((h.name, h.content) for h in i.heredocs)) for i in df.instructions]
+    return [
+        (i.cmd, i.line, i.end_line, tuple((h.name, h.content) for h in i.heredocs)) for i in df.instructions
+    ]
 
 
 def test_generated_corpus_agrees_with_buildkit() -> None:
