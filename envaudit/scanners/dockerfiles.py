@@ -531,6 +531,9 @@ def _build(
             continue
         if stage_index < 0 and cmd != "ARG":
             errors.append((line, f"{cmd} before the first FROM"))
+        arity = _arity_error(cmd, body, heredocs)
+        if arity:
+            errors.append((line, arity))
         ins = Instruction(cmd, line, end, body, flags, _json_form(body), heredocs, stage_index)
         instructions.append(ins)
         stage_instr.append(ins)
@@ -568,6 +571,28 @@ def _build(
         escape,
         tuple(sorted(set(errors))),
     )
+
+
+# BuildKit's instruction parser refuses these without arguments (`RUN requires at least one
+# argument`); CMD and ENTRYPOINT may be empty (they reset the inherited value)
+_NEEDS_ARGUMENT = frozenset(
+    {"RUN", "ENV", "ARG", "LABEL", "EXPOSE", "VOLUME", "USER", "WORKDIR", "STOPSIGNAL", "ONBUILD"}
+    | {"SHELL", "HEALTHCHECK", "MAINTAINER"}
+)
+
+
+def _arity_error(cmd: str, body: str, heredocs: tuple[Heredoc, ...]) -> str | None:
+    if heredocs:
+        return None
+    if cmd in _NEEDS_ARGUMENT and not body.strip():
+        return f"{cmd} requires at least one argument (BuildKit refuses to build it)"
+    if cmd in ("COPY", "ADD"):
+        parts = _json_form(body)
+        if parts is None:
+            parts = tuple(body.split())
+        if len(parts) < 2:
+            return f"{cmd} requires a source and a destination"
+    return None
 
 
 # ------------------------------------------------------------------ shell splitting
@@ -624,11 +649,16 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
     commands: list[ShellCommand] = []
     cur: list[str] = []
     sep = ""
+    # `pkgs="curl=7.81.0-1" && apt-get install -y $pkgs`: a variable set earlier in the same
+    # script is known to the commands after it (ENV/ARG values are the starting point)
+    env = dict(env)
+    shell_vars: set[str] = set()
 
     def flush(new_sep: str) -> None:
         nonlocal sep
         if cur:
-            commands.extend(_make_command(cur, env, line, sep))
+            _assign(cur, env, shell_vars)
+            commands.extend(_make_command(cur, env, line, sep, shell_vars))
             cur.clear()
             sep = new_sep
         elif new_sep.strip() and new_sep != ")":
@@ -660,8 +690,33 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
     return commands
 
 
+_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+_DECLARERS = {"export", "readonly", "declare", "typeset", "local"}
+_WHOLE_VAR = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
+
+
+def _assign(words: list[str], env: dict[str, str | None], shell_vars: set[str]) -> None:
+    """Record `A=1 B=2` (a command of assignments only) and `export A=1` in `env`.
+    `A=1 cmd` sets A for cmd alone, so it is not recorded."""
+    if all(_ASSIGN.match(w) for w in words):
+        pairs = words
+    elif words[0] in _DECLARERS:
+        pairs = [w for w in words[1:] if _ASSIGN.match(w)]
+    else:
+        return
+    for w in pairs:
+        m = _ASSIGN.match(w)
+        assert m is not None
+        env[m.group(1)] = expand(m.group(2), env)
+        shell_vars.add(m.group(1))
+
+
 def _make_command(
-    words: list[str], env: dict[str, str | None], line: int, sep: str = ""
+    words: list[str],
+    env: dict[str, str | None],
+    line: int,
+    sep: str = "",
+    shell_vars: set[str] | frozenset[str] = frozenset(),
 ) -> list[ShellCommand]:
     prefix: list[str] = []
     argv: list[str] = []
@@ -677,6 +732,10 @@ def _make_command(
             prefix.append(w)
             continue
         expanded = expand(w, env)
+        whole = _WHOLE_VAR.match(w)
+        if expanded is not None and whole and (whole.group(1) or whole.group(2)) in shell_vars:
+            argv.extend(expanded.split())  # an unquoted shell variable is split into words
+            continue
         argv.append(expanded if expanded is not None else w)
     if not argv:
         return []
