@@ -278,8 +278,9 @@ def pip_install_unpinned(inv: Inventory) -> Iterator[Hit]:
                 constrained.update({k: v for k, v in names.items() if v})
             bad: list[str] = []
             for spec in p.packages:  # type: ignore[attr-defined]
-                if "$" in spec:
-                    bad.append(spec)  # a variable: the version is not visible here
+                if "$" in spec and not spec.startswith((".", "/", "~")):
+                    # a variable: the version is not visible here (`./pkg${EXTRAS}` is a path)
+                    bad.append(spec)
                     continue
                 if is_local_or_url(spec):
                     problem = _vcs_problem(spec)
