@@ -267,7 +267,11 @@ def missing_hashes(inv: Inventory) -> Iterator[Hit]:
     reqs = inv.get("requirements")
     for diag in inv.diagnostics:  # `--hash` on a line of its own, which pip ignores with a warning
         if diag.code == "DEP005":
-            yield Hit(diag.message, diag.location, Fix("end the requirement's line with ` \\` so the hash belongs to it"))
+            yield Hit(
+                diag.message,
+                diag.location,
+                Fix("end the requirement's line with ` \\` so the hash belongs to it"),
+            )
     by_path: dict[str, list[Declared]] = {}
     for d in reqs.requirements:
         by_path.setdefault(d.path, []).append(d)

@@ -241,6 +241,6 @@ def test_hash_without_requirement_warns_like_pip(tmp_path: Path) -> None:
     assert "line 4 has `--hash` but no requirement" in alone[0].message
     assert "unknown option" not in " ".join(f.message for f in res.findings)
     # the requirement before the lost `\` keeps its place in the audit
-    inv, reqs = scan(tmp_path)
+    _inv, reqs = scan(tmp_path)
     assert [d.name for d in reqs.requirements] == ["numpy", "requests"]
     assert reqs.requirements[1].hashes == ()
