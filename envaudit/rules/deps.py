@@ -211,11 +211,25 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
             if d.name in pins:
                 continue  # pinned by a -c constraints file it installs with
         what = f"`{d.specifier}`" if d.specifier else "no version"
-        dist = installed.get(d.name)
-        fix_desc = (
-            f"pin it to the version you tested: `{d.name}==<version>` (`pip show {d.name}` in that "
-            "environment prints it)"
-        )
+        if d.source == "conda":
+            # a conda package: its Python distribution may have another name (pytorch -> torch)
+            # or none at all (pytorch-cuda, cudatoolkit); conda, not pip, knows its version
+            from envaudit.condanames import pypi_name
+
+            pypi = pypi_name(d.name)
+            dist = installed.get(pypi) if pypi else None
+            if d.specifier:
+                what = f"conda's `{d.raw.split(d.name, 1)[-1].strip() or d.raw}` means `{d.specifier}`"
+            fix_desc = (
+                f"pin it to the version you tested: `{d.name}==<version>` (`conda list {d.name}` in that "
+                "environment prints it)"
+            )
+        else:
+            dist = installed.get(d.name)
+            fix_desc = (
+                f"pin it to the version you tested: `{d.name}==<version>` (`pip show {d.name}` in that "
+                "environment prints it)"
+            )
         diff = None
         if dist is not None and d.source in ("requirements", "conda-pip"):
             extras = f"[{','.join(d.extras)}]" if d.extras else ""
@@ -225,7 +239,8 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
             if d.source == "requirements":
                 diff = _replace_line_diff(inv, d, pinned)
         elif dist is not None and d.source == "conda":
-            fix_desc = f"pin it to the installed version: `{d.name}=={dist.version}`"
+            public = dist.version.split("+", 1)[0]  # conda versions carry no `+cu121`
+            fix_desc = f"pin it to the installed version: `{d.name}=={public}`"
         yield Hit(
             f"`{d.name}` is not pinned ({what}): pin it with `==`",
             _loc(d),

@@ -670,7 +670,28 @@ def project_imports(inv: Inventory) -> tuple[list[tuple[str, str, str, int]], se
         v = _ImportVisitor()
         v.visit(tree)
         out.extend((full.split(".", 1)[0], full, rel, line) for full, line in v.found)
+    for rel in inv.files():
+        if rel.endswith(".ipynb"):
+            out.extend(_notebook_imports(inv, rel))
     return out, local
+
+
+def _notebook_imports(inv: Inventory, rel: str) -> list[tuple[str, str, str, int]]:
+    """A notebook's imports, each at the line of the .ipynb file that holds it (cells are
+    parsed the way the source scanner parses them: magics and `!shell` lines skipped)."""
+    from envaudit.scanners.source import MAX_NOTEBOOK_BYTES, _notebook_source
+    from envaudit.textio import read_text
+
+    tf, _problem = read_text(inv.root / rel, rel, max_bytes=MAX_NOTEBOOK_BYTES)
+    if tf is None:
+        return []  # the source scanner reports what is wrong with it
+    parsed = _notebook_source(inv, rel, tf.text)
+    if parsed is None:
+        return []
+    body, lines = parsed
+    v = _ImportVisitor()
+    v.visit(ast.Module(body=body, type_ignores=[]))
+    return [(full.split(".", 1)[0], full, rel, lines.get(line)[0]) for full, line in v.found]
 
 
 @rule(
@@ -704,7 +725,14 @@ def project_imports(inv: Inventory) -> tuple[list[tuple[str, str, str, int]], se
     """,
 )
 def undeclared_import(inv: Inventory) -> Iterator[Hit]:
+    from envaudit.condanames import pypi_name
+    from envaudit.deps import canonical
+
     declared = {d.name for d in [*_manifest_reqs(inv), *_req_reqs(inv)]}
+    # environment.yml names conda packages: pytorch provides torch, opencv provides opencv-python
+    declared |= {
+        canonical(p) for d in _manifest_reqs(inv) if d.source == "conda" and (p := pypi_name(d.name))
+    }
     for pf in _locks(inv).pipfiles:
         declared.update(e.name for e in pf.entries)
     if not declared and not _has_any_manifest(inv):
@@ -714,7 +742,6 @@ def undeclared_import(inv: Inventory) -> Iterator[Hit]:
         return
     stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
     mapping = module_map(inv)
-    from envaudit.deps import canonical
 
     reported: set[str] = set()
     for top, full, rel, line in imports:
