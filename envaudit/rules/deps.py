@@ -128,6 +128,12 @@ def _constraint_pins(inv: Inventory, path: str) -> dict[str, str]:
 
 
 # -------------------------------------------------------------------- DEP001
+_MANIFEST_NAMES = frozenset(
+    {"pyproject.toml", "setup.cfg", "Pipfile", "environment.yml", "environment.yaml"}
+    | {"poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "pylock.toml"}
+)
+
+
 @rule(
     "DEP001",
     "no-dependency-manifest",
@@ -154,6 +160,13 @@ def no_dependency_manifest(inv: Inventory) -> Iterator[Hit]:
     if inv.get("requirements").files:
         return
     if any(m.has_dependencies for m in inv.get("manifests").files):
+        return
+    # a manifest that exists but cannot be read is EA001's finding: whether it declares
+    # anything is unknown, so "no manifest" would be a second, wrong finding about it
+    from envaudit.scanners.requirements import is_requirements_name
+
+    unreadable = {d.path for d in inv.diagnostics if d.code == "EA001" and d.path}
+    if any(PurePosixPath(p).name in _MANIFEST_NAMES or is_requirements_name(p) for p in unreadable):
         return
     for rel in inv.files():
         name = PurePosixPath(rel).name
