@@ -547,8 +547,8 @@ def _uv_compare(
     env: dict[str, str],
 ) -> tuple[str, str] | None:
     """(declared, recorded) as text when the lowered declaration differs from the record."""
-    declared_extras = {n[1] for n in want}
-    recorded_extras = {tuple(sorted(t.get("extras") or [])) for t in have}
+    declared_extras = {_extras(n[1]) for n in want}
+    recorded_extras = {_extras(t.get("extras") or ()) for t in have}
     entry_list = entries if isinstance(entries, list) else [entries] if isinstance(entries, dict) else []
     extras_of_want = {n[4] for n in want}
     applicable = [
@@ -565,13 +565,10 @@ def _uv_compare(
             return ("no source", "a source: " + "; ".join(sorted(_uv_req_text(t) for t in have)))
         # no source: uv records the requirement as written (extras, specifier, marker)
         rec = [(_norm_req(_uv_req_text(t), env), t.get("marker")) for t in have]
-        got = {(n[1], n[2], _marker_sig(m)) for n, m in rec if n is not None}
-        wanted = {(n[1], n[2], _marker_sig(_marker_of(n[5]))) for n in want}
+        got = {(_extras(n[1]), n[2], _marker_sig(m)) for n, m in rec if n is not None}
+        wanted = {(_extras(n[1]), n[2], _marker_sig(_marker_of(n[5]))) for n in want}
         if got != wanted:
-            return (
-                "; ".join(sorted(n[5] for n in want)),
-                "; ".join(sorted(_uv_req_text(t) for t in have)),
-            )
+            return (_few(n[5] for n in want), _few(_uv_req_text(t) for t in have))
         return None
     if declared_extras != recorded_extras:
         return (f"extras {sorted(declared_extras)}", f"extras {sorted(recorded_extras)}")
@@ -613,6 +610,19 @@ def _uv_compare(
     return None
 
 
+def _extras(names: Any) -> tuple[str, ...]:
+    from envaudit.deps import canonical
+
+    return tuple(sorted({canonical(str(n)) for n in names}))
+
+
+def _few(items: Iterable[str], n: int = 3) -> str:
+    """At most n requirements for a message (a project can list hundreds)."""
+    items = sorted(items)
+    more = f" (and {len(items) - n} more)" if len(items) > n else ""
+    return "; ".join(items[:n]) + more
+
+
 def _marker_of(text: str) -> str | None:
     from envaudit.deps import parse_pep508
 
@@ -650,10 +660,11 @@ def _marker_sig(marker: Any) -> tuple[bool, ...]:
     compared by what they select, not by how they are spelled."""
     if not marker:
         return ()
-    from envaudit.deps import evaluate_marker
+    from envaudit.deps import canonical, evaluate_marker
 
     text = str(marker)
-    extras = sorted(set(re.findall(r"""extra\s*==\s*['"]([^'"]+)['"]""", text)))
+    # extra names compare normalised (PEP 685): `extra == 'core_scripts'` is uv's 'core-scripts'
+    extras = sorted({canonical(e) for e in re.findall(r"""extra\s*==\s*['"]([^'"]+)['"]""", text)})
     table = tuple(
         evaluate_marker(text, {k: v for k, v in env.items() if k != "extra"}, extra)
         for extra in ["", *extras]
