@@ -1,7 +1,8 @@
 """`--format github`: GitHub Actions workflow commands, one annotation per finding.
 
 `::error file=requirements.txt,line=3,col=1,title=DEP002 unpinned-requirement::message`
-(error, warning, and `notice` for info). Values are escaped the way the Actions
+(error, warning, and `notice` for info). `file=` is relative to the repository root
+(a monorepo's `services/train/requirements.txt`), where GitHub looks for it. Values are escaped the way the Actions
 runner unescapes them: `%`, CR and LF in the message; additionally `:` and `,`
 in property values.
 """
@@ -25,12 +26,18 @@ def escape_property(text: str) -> str:
 
 
 def render(result: CheckResult, *, color: bool = False) -> str:
+    from pathlib import Path
+
+    from envaudit.report._paths import repo_prefix
+
+    # GitHub resolves `file=` against the repository checkout, not the audited folder
+    prefix = repo_prefix(Path(result.root))
     lines = []
     for f in result.findings:
         props = []
         loc = f.location
         if loc.path is not None:
-            props.append(f"file={escape_property(loc.path)}")
+            props.append(f"file={escape_property(prefix + loc.path)}")
             if loc.line is not None:
                 props.append(f"line={loc.line}")
                 if loc.column is not None:

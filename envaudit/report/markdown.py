@@ -25,10 +25,53 @@ def md(text: object) -> str:
     return " ".join(s.split())
 
 
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+
+
+def _html(s: str) -> str:
+    return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def code_span(content: str) -> str:
+    """A code span that shows `content` literally: a fence longer than any backtick run
+    inside, padded where the content starts or ends with a backtick. Nothing is escaped
+    in it: an entity (`&gt;`) would show as the six characters it is made of."""
+    content = " ".join(content.split())
+    longest = max((len(m) for m in re.findall(r"`+", content)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if content.startswith("`") or content.endswith("`") else ""
+    return f"{fence}{pad}{content}{pad}{fence}"
+
+
+def _spans(text: str, outside: object) -> str:
+    """Text with its `code spans` kept as code spans and `outside` applied to the rest."""
+    out: list[str] = []
+    last = 0
+    for m in _CODE_SPAN.finditer(text):
+        out.append(outside(text[last : m.start()]))  # type: ignore[operator]
+        out.append(code_span(m.group(2)))
+        last = m.end()
+    out.append(outside(text[last:]))  # type: ignore[operator]
+    return "".join(out).strip()
+
+
+def _one_line(s: str) -> str:
+    return re.sub(r"\s+", " ", s)
+
+
+def inline(text: object) -> str:
+    """A message or a fix: its `code` shown as code, everything else as escaped text."""
+    return _spans(str(text), lambda s: _MD_SPECIAL.sub(r"\\\1", _html(_one_line(s))))
+
+
 def prose(text: object) -> str:
-    """envaudit's own rule texts: Markdown kept (`code`), HTML and table pipes escaped."""
-    s = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-    return " ".join(s.split())
+    """envaudit's own rule texts: Markdown kept (`code`), HTML and table pipes escaped
+    outside code spans."""
+    return _spans(str(text), lambda s: _html(_one_line(s)).replace("|", "\\|"))
+
+
+def is_multiline(text: object) -> bool:
+    return "\n" in str(text).strip()
 
 
 def code(text: object) -> str:
@@ -56,7 +99,17 @@ def render(result: CheckResult, *, color: bool = False) -> str:
     view = build(result)
     return (
         render_template(
-            "report.md.j2", v=view, md=md, prose=prose, code=code, fenced=fenced, loc=loc, icon=ICONS
+            "report.md.j2",
+            v=view,
+            md=md,
+            inline=inline,
+            code_span=code_span,
+            prose=prose,
+            code=code,
+            fenced=fenced,
+            multiline=is_multiline,
+            loc=loc,
+            icon=ICONS,
         ).rstrip("\n")
         + "\n"
     )

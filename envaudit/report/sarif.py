@@ -2,8 +2,8 @@
 
 One run; `tool.driver.rules` lists every rule that ran (plus any other code
 that produced a result) with its help text and the level configured for this
-run; results point at files relative to the project root through the
-`PROJECTROOT` uriBaseId and carry a `partialFingerprints` entry that does not
+run; results point at files relative to the repository root (the audited folder's
+own root when it is not inside a git repository) through the `PROJECTROOT` uriBaseId and carry a `partialFingerprints` entry that does not
 depend on the run, the machine or the line the finding sits on, so a viewer
 can follow one finding across commits.
 
@@ -103,7 +103,9 @@ def anchor(result: CheckResult) -> str | None:
     return files[0] if files else None
 
 
-def _result(f: Finding, index: int, occurrence: int, fallback: str | None) -> dict[str, Any]:
+def _result(
+    f: Finding, index: int, occurrence: int, fallback: str | None, prefix: str = ""
+) -> dict[str, Any]:
     text = f.message + (f" Fix: {f.fix.description}" if f.fix else "")
     out: dict[str, Any] = {
         "ruleId": f.code,
@@ -119,7 +121,7 @@ def _result(f: Finding, index: int, occurrence: int, fallback: str | None) -> di
         props["scope"] = "environment"
     if loc.path is not None:
         physical: dict[str, Any] = {
-            "artifactLocation": {"uri": quote(loc.path, safe="/"), "uriBaseId": "PROJECTROOT"}
+            "artifactLocation": {"uri": quote(prefix + loc.path, safe="/"), "uriBaseId": "PROJECTROOT"}
         }
         if loc.line is not None:
             region: dict[str, int] = {"startLine": loc.line}
@@ -148,6 +150,12 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
     rules.sort(key=lambda r: r.code)
     index = {r.code: i for i, r in enumerate(rules)}
     descriptors = [_rule_descriptor(r, result.config.severity_of(r.code, r.severity)) for r in rules]
+    from envaudit.report._paths import repo_prefix, repo_root
+
+    # code scanning reads URIs from the repository root: PROJECTROOT is that root, and a
+    # monorepo folder's files carry their folder (`services/train/requirements.txt`)
+    top = repo_root(Path(result.root))
+    prefix = repo_prefix(Path(result.root))
     results = []
     fallback = anchor(result) if any(f.location.path is None for f in result.findings) else None
     seen: dict[tuple[str, str, str], int] = {}
@@ -159,8 +167,8 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
             )
         key = (f.code, f.location.path or "", f.message)
         seen[key] = seen.get(key, -1) + 1
-        results.append(_result(f, index[f.code], seen[key], fallback))
-    root_uri = Path(result.root).resolve().as_uri().rstrip("/") + "/"
+        results.append(_result(f, index[f.code], seen[key], fallback, prefix))
+    root_uri = (top or Path(result.root).resolve()).as_uri().rstrip("/") + "/"
     return {
         "$schema": SCHEMA_URI,
         "version": "2.1.0",

@@ -22,6 +22,7 @@ RULES: dict[str, tuple[str, str]] = {
     "DEP011": ("deps", "conflicting-pins"),
     "DEP012": ("deps", "dev-deps-mixed"),
     "DEP013": ("deps", "local-version-without-index"),
+    "DEP014": ("notebooks", "notebook-pip-install"),
     "DET001": ("determinism", "no-seed"),
     "DET002": ("determinism", "partial-seed"),
     "DET003": ("determinism", "cudnn-benchmark"),

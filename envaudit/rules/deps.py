@@ -128,6 +128,12 @@ def _constraint_pins(inv: Inventory, path: str) -> dict[str, str]:
 
 
 # -------------------------------------------------------------------- DEP001
+_MANIFEST_NAMES = frozenset(
+    {"pyproject.toml", "setup.cfg", "Pipfile", "environment.yml", "environment.yaml"}
+    | {"poetry.lock", "uv.lock", "Pipfile.lock", "pdm.lock", "pylock.toml"}
+)
+
+
 @rule(
     "DEP001",
     "no-dependency-manifest",
@@ -154,6 +160,13 @@ def no_dependency_manifest(inv: Inventory) -> Iterator[Hit]:
     if inv.get("requirements").files:
         return
     if any(m.has_dependencies for m in inv.get("manifests").files):
+        return
+    # a manifest that exists but cannot be read is EA001's finding: whether it declares
+    # anything is unknown, so "no manifest" would be a second, wrong finding about it
+    from envaudit.scanners.requirements import is_requirements_name
+
+    unreadable = {d.path for d in inv.diagnostics if d.code == "EA001" and d.path}
+    if any(PurePosixPath(p).name in _MANIFEST_NAMES or is_requirements_name(p) for p in unreadable):
         return
     for rel in inv.files():
         name = PurePosixPath(rel).name
@@ -211,11 +224,25 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
             if d.name in pins:
                 continue  # pinned by a -c constraints file it installs with
         what = f"`{d.specifier}`" if d.specifier else "no version"
-        dist = installed.get(d.name)
-        fix_desc = (
-            f"pin it to the version you tested: `{d.name}==<version>` (`pip show {d.name}` in that "
-            "environment prints it)"
-        )
+        if d.source == "conda":
+            # a conda package: its Python distribution may have another name (pytorch -> torch)
+            # or none at all (pytorch-cuda, cudatoolkit); conda, not pip, knows its version
+            from envaudit.condanames import pypi_name
+
+            pypi = pypi_name(d.name)
+            dist = installed.get(pypi) if pypi else None
+            if d.specifier:
+                what = f"conda's `{d.raw.split(d.name, 1)[-1].strip() or d.raw}` means `{d.specifier}`"
+            fix_desc = (
+                f"pin it to the version you tested: `{d.name}==<version>` (`conda list {d.name}` in that "
+                "environment prints it)"
+            )
+        else:
+            dist = installed.get(d.name)
+            fix_desc = (
+                f"pin it to the version you tested: `{d.name}==<version>` (`pip show {d.name}` in that "
+                "environment prints it)"
+            )
         diff = None
         if dist is not None and d.source in ("requirements", "conda-pip"):
             extras = f"[{','.join(d.extras)}]" if d.extras else ""
@@ -225,7 +252,8 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
             if d.source == "requirements":
                 diff = _replace_line_diff(inv, d, pinned)
         elif dist is not None and d.source == "conda":
-            fix_desc = f"pin it to the installed version: `{d.name}=={dist.version}`"
+            public = dist.version.split("+", 1)[0]  # conda versions carry no `+cu121`
+            fix_desc = f"pin it to the installed version: `{d.name}=={public}`"
         yield Hit(
             f"`{d.name}` is not pinned ({what}): pin it with `==`",
             _loc(d),
@@ -265,6 +293,13 @@ def _hashed(d: Declared) -> bool:
 )
 def missing_hashes(inv: Inventory) -> Iterator[Hit]:
     reqs = inv.get("requirements")
+    for diag in inv.diagnostics:  # `--hash` on a line of its own, which pip ignores with a warning
+        if diag.code == "DEP005":
+            yield Hit(
+                diag.message,
+                diag.location,
+                Fix("end the requirement's line with ` \\` so the hash belongs to it"),
+            )
     by_path: dict[str, list[Declared]] = {}
     for d in reqs.requirements:
         by_path.setdefault(d.path, []).append(d)

@@ -433,9 +433,12 @@ def late_pythonhashseed(inv: Inventory) -> Iterator[Hit]:
         RuntimeError at the first matrix multiply on the GPU unless
         `CUBLAS_WORKSPACE_CONFIG=:4096:8` (or `:16:8`) is set in the
         environment (with `warn_only=True` it only warns, and the result is not
-        deterministic). envaudit looks for the variable set in the code
-        (`os.environ[...] =`, `os.environ.setdefault`) and in launch files
-        (Dockerfiles, shell scripts, .env, CI/YAML configs).
+        deterministic). Each entry point is judged by what it reaches: the
+        variable set in code it runs (`os.environ[...] =`, `os.environ.setdefault`
+        in the script or a module it imports), in a Dockerfile ENV, .env or
+        CI/YAML config (set for every program), or in a shell script or Makefile
+        that starts this entry point. Not reported when the project pins a CPU or
+        ROCm build of torch, or one for CUDA before 10.2 (`+cpu`, `+cu101`).
     """,
     example="""
         torch.use_deterministic_algorithms(True)   # DET008: no CUBLAS_WORKSPACE_CONFIG anywhere
@@ -447,19 +450,98 @@ def late_pythonhashseed(inv: Inventory) -> Iterator[Hit]:
 )
 def cublas_workspace(inv: Inventory) -> Iterator[Hit]:
     facts = _facts(inv)
-    if any(e.kind == ENV_WRITE and e.name == "CUBLAS_WORKSPACE_CONFIG" for e in facts.events):
+    torch = framework_version(inv, "torch")
+    # a pinned CPU build, or CUDA before 10.2: cuBLAS never asks for a workspace setting (an
+    # installed CPU build says nothing about the GPU machine the project trains on)
+    if torch is not None and torch[1] != "installed" and _no_cublas(torch[0]):
         return
-    if any(s.name == "CUBLAS_WORKSPACE_CONFIG" for s in facts.launch_env):
-        return
-    for ev in facts.events:
-        if ev.kind == DET_ALGOS and ev.value == "True" and ev.name == "torch.use_deterministic_algorithms":
-            yield Hit(
-                "use_deterministic_algorithms(True) without CUBLAS_WORKSPACE_CONFIG: cuBLAS calls on CUDA "
-                "will raise (or, with warn_only, stay nondeterministic)",
-                Location(ev.path, ev.line, ev.column),
-                Fix('Add os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8") before CUDA starts.'),
-                fact=ev,
-            )
+    for entry in facts.entries:
+        if _env_reaches(inv, facts, entry, "CUBLAS_WORKSPACE_CONFIG"):
+            continue
+        for ev in entry.events:
+            if (
+                ev.kind == DET_ALGOS
+                and ev.value == "True"
+                and ev.name == "torch.use_deterministic_algorithms"
+            ):
+                yield Hit(
+                    f"{_entry_label(entry)} {entry.path} calls use_deterministic_algorithms(True) without "
+                    "CUBLAS_WORKSPACE_CONFIG: cuBLAS calls on CUDA will raise (or, with warn_only, stay "
+                    "nondeterministic)",
+                    Location(ev.path, ev.line, ev.column),
+                    Fix(
+                        'Add os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8") before CUDA starts.'
+                    ),
+                    fact=ev,
+                )
+
+
+def framework_version(inv: Inventory, name: str) -> tuple[str, str] | None:
+    """(version, where) of a framework: what the project pins (a lock or an exact pin),
+    else what the target environment has installed; None when neither says."""
+    from envaudit.rules.deps import declared
+
+    for d in declared(inv):
+        if d.name == name and d.exact_version:
+            return d.exact_version, d.path
+    try:
+        from envaudit.rules.locks import lock_pins
+
+        for d in lock_pins(inv):
+            if d.name == name and d.exact_version:
+                return d.exact_version, d.path
+    except Exception:  # a lock that cannot be read is reported elsewhere (EA001)
+        pass
+    dist = inv.get("packages").get(name)
+    if dist is not None and getattr(dist, "version", None):
+        return str(dist.version), "installed"
+    return None
+
+
+def _no_cublas(version: str) -> bool:
+    """True for builds that never need CUBLAS_WORKSPACE_CONFIG: +cpu/+rocm builds, and
+    CUDA before 10.2 (+cu92, +cu100, +cu101)."""
+    local = version.partition("+")[2].lower()
+    if local.startswith(("cpu", "rocm")):
+        return True
+    if local.startswith("cu") and local[2:].isdigit():
+        cu = int(local[2:])
+        return cu < 102
+    return False
+
+
+def _env_reaches(inv: Inventory, facts: SourceFacts, entry: Entry, name: str) -> bool:
+    """Is `name` set for this entry point: by code it runs (`os.environ[...] =` in a
+    module it reaches), or outside Python in a way that covers it? A Dockerfile ENV, a
+    .env or a CI/YAML config sets it for every program; a shell script or Makefile only
+    for the programs it starts, so it counts for an entry point it names."""
+    if any(e.kind == ENV_WRITE and e.name == name for e in entry.events):
+        return True
+    base = entry.path.rsplit("/", 1)[-1]
+    stem = base.rsplit(".", 1)[0]
+    module = entry.path[:-3].replace("/", ".") if entry.path.endswith(".py") else None
+    for s in facts.launch_env:
+        if s.name != name:
+            continue
+        launcher = s.path.rsplit("/", 1)[-1]
+        if not (launcher.endswith((".sh", ".bash")) or launcher in _LAUNCHERS):
+            return True
+        text = inv.read(s.path, record=False)
+        if text is None:
+            continue
+        names = {
+            base,
+            f"-m {module}" if module else None,
+            f"{stem}.ipynb" if entry.kind == "notebook" else None,
+        }
+        if any(n and n in text.text for n in names) or (
+            entry.target and entry.target.split(":")[0] in text.text
+        ):
+            return True
+    return False
+
+
+_LAUNCHERS = {"Makefile", "makefile", "GNUmakefile", "Justfile", "justfile", "Procfile"}
 
 
 @rule(
@@ -473,7 +555,9 @@ def cublas_workspace(inv: Inventory) -> Iterator[Hit]:
         kernels. TensorFlow 2.9+ offers
         `tf.config.experimental.enable_op_determinism()`, which makes every op
         deterministic or raises for the ones that cannot be; older releases read
-        `TF_DETERMINISTIC_OPS=1`. Info only: it costs speed.
+        `TF_DETERMINISTIC_OPS=1`, and the finding and its fix follow the
+        TensorFlow version the project pins (or the environment has). Each entry
+        point is judged by what it reaches, as for DET008. Info only: it costs speed.
     """,
     example="""
         import tensorflow as tf
@@ -486,13 +570,23 @@ def cublas_workspace(inv: Inventory) -> Iterator[Hit]:
 )
 def tf_op_determinism(inv: Inventory) -> Iterator[Hit]:
     facts = _facts(inv)
-    if any(e.kind == ENV_WRITE and e.name == "TF_DETERMINISTIC_OPS" for e in facts.events):
-        return
-    if any(s.name == "TF_DETERMINISTIC_OPS" for s in facts.launch_env):
-        return
+    tf = framework_version(inv, "tensorflow") or framework_version(inv, "tensorflow-cpu")
+    old = tf is not None and _before(tf[0], (2, 9))  # enable_op_determinism() arrived in 2.9
     for entry in facts.entries:
         imports = [e for e in entry.events if e.kind == IMPORT and "tensorflow" in e.libs]
         if not imports or any(e.kind == TF_DETERMINISM for e in entry.events):
+            continue
+        if _env_reaches(inv, facts, entry, "TF_DETERMINISTIC_OPS"):
+            continue
+        if old:
+            assert tf is not None
+            yield Hit(
+                f"{_entry_label(entry)} uses TensorFlow {tf[0]} ({tf[1]}) without TF_DETERMINISTIC_OPS=1 "
+                "(enable_op_determinism() needs TensorFlow 2.9)",
+                _entry_location(entry, imports),
+                Fix('Set os.environ["TF_DETERMINISTIC_OPS"] = "1" before importing TensorFlow.'),
+                fact=entry,
+            )
             continue
         yield Hit(
             f"{_entry_label(entry)} uses TensorFlow without tf.config.experimental.enable_op_determinism()",
@@ -500,6 +594,13 @@ def tf_op_determinism(inv: Inventory) -> Iterator[Hit]:
             Fix("Call tf.config.experimental.enable_op_determinism() after seeding."),
             fact=entry,
         )
+
+
+def _before(version: str, floor: tuple[int, int]) -> bool:
+    from envaudit.deps import python_version_tuple
+
+    v = python_version_tuple(version.split("+", 1)[0])
+    return bool(v) and v[:2] < floor
 
 
 @rule(

@@ -73,8 +73,9 @@ def _stages_with_kind(df: Dockerfile) -> Iterator[tuple[Stage, str]]:
         A container image is the most complete way to hand someone the environment
         a result was produced in: the OS packages, the Python and every library.
         Without a Dockerfile (or Containerfile) every reader rebuilds it by hand
-        from the README. envaudit looks for Dockerfile, Containerfile, *.Dockerfile
-        and Dockerfile.* anywhere in the project outside excluded folders.
+        from the README. envaudit looks for Dockerfile, Containerfile, *.Dockerfile,
+        *.dockerfile, Dockerfile.*, Dockerfile-* and Dockerfile_* (and the same
+        with Containerfile) anywhere in the project outside excluded folders.
     """,
     example="""
         <project>: no-dockerfile: no Dockerfile or Containerfile in the project
@@ -247,8 +248,11 @@ def _pip_installs(df: Dockerfile) -> Iterator[tuple[RunFacts, object]]:
         `===`) is reproducible; ranges (`>=`, `~=`, `<`, `!=`, `==1.*`) are not,
         although hadolint's DL3013 accepts them. Requirements given with `-r FILE`
         are checked in FILE when it is in the build context; names pinned by a
-        `-c` constraints file count as pinned. Paths, wheels and URLs are pinned by
-        what they name (DEP010 judges URLs). pip, pip3, pipX.Y, `python -m pip`,
+        `-c` constraints file count as pinned. A VCS URL is pinned only by a full
+        commit: `git+https://…/repo` (no revision, as hadolint says too) and
+        `…@main` or `…@v1.0` (a branch or tag can move) are not. Paths, wheels and
+        archive URLs are pinned by what they name. A variable set earlier in the
+        same RUN (`pkgs="a==1" && pip install $pkgs`) is read. pip, pip3, pipX.Y, `python -m pip`,
         `uv pip` are all understood, behind `sudo`, `sh -c`, `&&`, pipes and
         subshells.
     """,
@@ -274,10 +278,14 @@ def pip_install_unpinned(inv: Inventory) -> Iterator[Hit]:
                 constrained.update({k: v for k, v in names.items() if v})
             bad: list[str] = []
             for spec in p.packages:  # type: ignore[attr-defined]
-                if "$" in spec:
-                    bad.append(spec)  # a variable: the version is not visible here
+                if "$" in spec and not spec.startswith((".", "/", "~")):
+                    # a variable: the version is not visible here (`./pkg${EXTRAS}` is a path)
+                    bad.append(spec)
                     continue
                 if is_local_or_url(spec):
+                    problem = _vcs_problem(spec)
+                    if problem:
+                        bad.append(f"{spec} ({problem})")
                     continue
                 pinned = spec_pinned(spec)
                 if pinned:
@@ -289,8 +297,9 @@ def pip_install_unpinned(inv: Inventory) -> Iterator[Hit]:
                     continue  # a constraints file outside the project may pin it: give the benefit of the doubt
                 bad.append(spec)
             if bad:
+                vcs = " (a VCS URL: `…@<40-hex commit>`)" if any(b.endswith(")") for b in bad) else ""
                 yield Hit(f"pip install of unpinned {', '.join(bad)}", loc,
-                          Fix("pin each one: `name==version` (or install from a pinned, hashed lock)"), run)  # fmt: skip
+                          Fix(f"pin each one: `name==version`{vcs} (or install from a pinned, hashed lock)"), run)  # fmt: skip
             for ref in p.requirement_files:  # type: ignore[attr-defined]
                 rel, names = _pinned_file(inv, df, ref)
                 loose = sorted(n for n, ok in names.items() if not ok)
@@ -298,6 +307,27 @@ def pip_install_unpinned(inv: Inventory) -> Iterator[Hit]:
                     more = f" and {len(loose) - 5} more" if len(loose) > 5 else ""
                     yield Hit(f"pip install -r {ref}: {rel} does not pin {', '.join(loose[:5])}{more}", loc,
                               Fix(f"install from a lock instead (`envaudit fix pins --write`), or pin {rel}"), run)  # fmt: skip
+
+
+_HEX40 = re.compile(r"^[0-9a-f]{40}$")
+
+
+def _vcs_problem(spec: str) -> str | None:
+    """Why a VCS requirement (`git+https://…/repo`, `name @ git+…@ref`) is not pinned: no
+    revision at all (hadolint's DL3013 agrees), or a branch/tag that can move (as DEP010
+    says for manifests). Archives, wheels, plain URLs and paths are pinned by what they name."""
+    from envaudit.rules.deps import _vcs_ref
+
+    url = spec.split("@", 1)[1].strip() if re.match(r"^[A-Za-z0-9_.\-\[\], ]+@\s*\S", spec) else spec
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if not scheme.startswith(("git+", "hg+", "svn+", "bzr+")):
+        return None
+    ref = _vcs_ref(url)
+    if ref is None:
+        return "no revision: the default branch of the day"
+    if scheme.startswith(("git+", "hg+")) and not _HEX40.match(ref.lower()):
+        return f"`{ref}` is a branch or tag that can move, not a commit"
+    return None
 
 
 def _env_has(run: RunFacts, name: str) -> bool:
@@ -399,7 +429,9 @@ def _final_lineage(df: Dockerfile) -> set[int]:
     return out
 
 
-_LISTS_RM = re.compile(r"/var/lib/apt/lists(?:/\*?)?/?$")
+# `/var/lib/apt/lists/*`, `/var/lib/apt/lists*` (the glob matches the folder itself),
+# `/var/lib/apt/lists`, `/var/lib/apt/*`, `/var/lib/apt`: each removes the lists
+_LISTS_RM = re.compile(r"/var/lib/apt(?:/lists)?(?:/?\*|/)?$")
 
 
 @rule(

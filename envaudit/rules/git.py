@@ -332,6 +332,15 @@ def gitignore_gaps(inv: Inventory) -> Iterator[Hit]:
         return
     _, old, new = proposed(inv)
     diff = unified_diff(old, new, ".gitignore")
+    if not (inv.root / ".gitignore").exists():
+        # one missing file is one finding, whatever it would have listed
+        listed = ", ".join(line for _, line in found)
+        yield Hit(
+            f"no .gitignore: nothing keeps {listed} out of git",
+            Location(".gitignore"),
+            Fix("envaudit fix gitignore --write  (writes .gitignore with every missing entry)", diff),
+        )
+        return
     for i, (cat, line) in enumerate(found):
         yield Hit(
             f".gitignore does not cover {cat} ({line})",

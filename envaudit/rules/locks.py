@@ -372,40 +372,68 @@ def _norm_req(text: str, env: dict[str, str]) -> tuple[str, tuple[str, ...], str
 
 
 def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
-    """uv.lock's recorded root requirements versus pyproject.toml, as `uv lock --check`."""
+    """uv.lock's recorded root requirements versus pyproject.toml, as `uv lock --check`
+    decides: uv lowers each requirement through `[tool.uv.sources]` (a git, URL or path
+    source replaces the version specifier; an index source keeps it; a source with a
+    marker splits the requirement, and uv adds the complement without a source; a
+    `group`/`extra` source applies there only) and compares the result with what it
+    recorded, and the project's requires-python with the lock's."""
     data = _load_toml_file(inv, lock.manifest)
     if data is None:
         return
     root = next((p for p in lock.packages if p.root), None)
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
-    if root is None or not project:
+    if not project:
+        return
+    line = _line_of(inv, lock.path, "[package.metadata]") or (root.line if root else None)
+    yield from _uv_requires_python(inv, lock, project)
+    if root is None:
         return
     from envaudit.scanners.locks import target_environment
 
     env = target_environment(inv)
-    declared: list[tuple[str | None, str]] = [(None, r) for r in project.get("dependencies", []) or []]
+    uv_tool = (data.get("tool") or {}).get("uv") or {}
+    uv_tool = uv_tool if isinstance(uv_tool, dict) else {}
+    sources = uv_tool.get("sources") if isinstance(uv_tool.get("sources"), dict) else {}
+    indexes = {
+        str(i.get("name")): str(i.get("url", ""))
+        for i in uv_tool.get("index") or []
+        if isinstance(i, dict) and i.get("name")
+    }
+    base = (inv.root / lock.manifest).parent if lock.manifest else inv.root
+    # (group, extra, requirement): group is a dependency group, extra an optional-dependencies key
+    declared: list[tuple[str | None, str | None, str]] = [
+        (None, None, r) for r in project.get("dependencies", []) or []
+    ]
     for extra, reqs in (project.get("optional-dependencies") or {}).items():
-        declared += [(None, _with_extra(r, extra)) for r in reqs or []]
+        declared += [(None, extra, _with_extra(r, extra)) for r in reqs or []]
     groups = dict(data.get("dependency-groups") or {})
-    uv_dev = ((data.get("tool") or {}).get("uv") or {}).get("dev-dependencies")
+    uv_dev = uv_tool.get("dev-dependencies")
     if uv_dev:
-        groups.setdefault("dev", [])
-        groups["dev"] = [*groups["dev"], *uv_dev]
+        groups["dev"] = [*(groups.get("dev") or []), *uv_dev]
     for g, reqs in groups.items():
-        declared += [(g, r) for r in reqs or [] if isinstance(r, str)]  # include-group tables skipped
-    recorded: list[tuple[str | None, str]] = [(None, r) for r in lock.root_requires]
-    recorded += [(g, r) for g, r in lock.root_requires_dev]
+        declared += [(g, None, r) for r in reqs or [] if isinstance(r, str)]  # include-group tables skipped
+    meta = lock.root_metadata if isinstance(lock.root_metadata, dict) else {}
+    recorded: list[tuple[str | None, dict[str, Any]]] = [
+        (None, r) for r in meta.get("requires-dist", []) or [] if isinstance(r, dict)
+    ]
+    for g, reqs in (meta.get("requires-dev") or {}).items():
+        recorded += [(g, r) for r in reqs or [] if isinstance(r, dict)]
+    if not meta:  # an older lock without [package.metadata]: the strings the scanner kept
+        recorded = [(None, _uv_table(r)) for r in lock.root_requires]
+        recorded += [(g, _uv_table(r)) for g, r in lock.root_requires_dev]
 
-    def index(items: list[tuple[str | None, str]]) -> dict[tuple[str | None, str], set[tuple[Any, ...]]]:
-        out: dict[tuple[str | None, str], set[tuple[Any, ...]]] = {}
-        for g, text in items:
-            n = _norm_req(text, env)
-            if n is not None:
-                out.setdefault((_canon_group(g), n[0]), set()).add(n)
-        return out
+    want: dict[tuple[str | None, str], list[tuple[Any, ...]]] = {}
+    for g, extra, text in declared:
+        n = _norm_req(text, env)
+        if n is not None:
+            want.setdefault((_canon_group(g), n[0]), []).append((*n, extra, text))
+    have: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
+    for g, table in recorded:
+        from envaudit.deps import canonical
 
-    want, have = index(declared), index(recorded)
-    line = _line_of(inv, lock.path, "[package.metadata]") or root.line
+        have.setdefault((_canon_group(g), canonical(str(table.get("name", "")))), []).append(table)
+
     for key in sorted(set(want) | set(have), key=lambda k: (k[0] or "", k[1])):
         group, name = key
         where = f" (group {group})" if group else ""
@@ -416,24 +444,243 @@ def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
                 Fix("re-lock: `uv lock`"),
                 fact={"lock": lock.path, "name": name},
             )
-        elif key not in want:
+            continue
+        if key not in want:
             yield Hit(
                 f"{lock.path} was locked with {name}{where}, which {lock.manifest} no longer declares",
                 Location(lock.path, line),
                 Fix("re-lock: `uv lock`"),
                 fact={"lock": lock.path, "name": name},
             )
-        elif {(n[1], n[2]) for n in want[key]} != {(n[1], n[2]) for n in have[key]} or {
-            n[3] for n in want[key]
-        } != {n[3] for n in have[key]}:
-            w = "; ".join(sorted(f"{n[0]}{n[2]}" for n in want[key]))
-            h = "; ".join(sorted(f"{n[0]}{n[2]}" for n in have[key]))
+            continue
+        entries = sources.get(name) or next((v for k, v in sources.items() if _canon_name(k) == name), None)
+        problem = _uv_compare(want[key], have[key], entries, group, indexes, base, env)
+        if problem:
             yield Hit(
-                f"{lock.manifest} declares {w}{where} but {lock.path} recorded {h}",
+                f"{lock.manifest} declares {problem[0]}{where} but {lock.path} recorded {problem[1]}",
                 Location(lock.path, line),
                 Fix("re-lock: `uv lock`"),
                 fact={"lock": lock.path, "name": name},
             )
+
+
+def _canon_name(name: str) -> str:
+    from envaudit.deps import canonical
+
+    return canonical(name)
+
+
+def _uv_requires_python(inv: Inventory, lock: Lock, project: dict[str, Any]) -> Iterator[Hit]:
+    """uv locks for the project's requires-python; a lock made for another one is stale."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    declared = project.get("requires-python")
+    if not isinstance(declared, str) or not lock.requires_python:
+        return
+    try:
+        same = SpecifierSet(declared) == SpecifierSet(lock.requires_python)
+    except InvalidSpecifier:
+        return
+    if not same:
+        yield Hit(
+            f"{lock.manifest} requires-python {declared} but {lock.path} was locked for {lock.requires_python}",
+            Location(lock.path, _line_of(inv, lock.path, "requires-python")),
+            Fix("re-lock: `uv lock`"),
+            fact={"lock": lock.path, "name": "requires-python"},
+        )
+
+
+def _uv_table(req: str) -> dict[str, Any]:
+    """A PEP 508 string back to uv's table form (for a lock without [package.metadata])."""
+    from envaudit.deps import parse_pep508
+
+    try:
+        r = parse_pep508(req)
+    except ValueError:
+        return {"name": req}
+    out: dict[str, Any] = {"name": r.name}
+    if r.extras:
+        out["extras"] = list(r.extras)
+    if r.specifier:
+        out["specifier"] = r.specifier
+    if r.marker:
+        out["marker"] = r.marker
+    if r.url:
+        out["git" if r.url.startswith("git+") else "url"] = r.url.removeprefix("git+")
+    return out
+
+
+_UV_SOURCE_KINDS = ("git", "url", "path", "directory", "editable", "index")
+
+
+def _uv_source_key(kind: str, value: str, base: Any, query: dict[str, str] | None = None) -> tuple[str, str]:
+    """One source, normalised so pyproject's and the lock's spelling compare equal."""
+    import os
+    from urllib.parse import parse_qsl, urlsplit, urlunsplit
+
+    if kind in ("path", "directory"):
+        kind = "path"
+    v = value.strip()
+    if kind == "git":
+        parts = urlsplit(v)
+        q = dict(parse_qsl(parts.query))
+        q.update({k: str(x) for k, x in (query or {}).items() if x is not None})
+        q = {k: x for k, x in q.items() if not (k == "subdirectory" and x in (".", ""))}
+        v = urlunsplit((parts.scheme, parts.netloc, parts.path.rstrip("/"), "", ""))
+        v += "?" + "&".join(f"{k}={q[k]}" for k in sorted(q)) if q else ""
+        return kind, v
+    if v.startswith("file://"):
+        v = v[len("file://") :]
+    if "://" not in v:
+        p = v if os.path.isabs(v) else os.path.join(str(base), v)
+        v = os.path.normpath(p)
+    return kind, v.rstrip("/")
+
+
+def _uv_compare(
+    want: list[tuple[Any, ...]],
+    have: list[dict[str, Any]],
+    entries: Any,
+    group: str | None,
+    indexes: dict[str, str],
+    base: Any,
+    env: dict[str, str],
+) -> tuple[str, str] | None:
+    """(declared, recorded) as text when the lowered declaration differs from the record."""
+    declared_extras = {_extras(n[1]) for n in want}
+    recorded_extras = {_extras(t.get("extras") or ()) for t in have}
+    entry_list = entries if isinstance(entries, list) else [entries] if isinstance(entries, dict) else []
+    extras_of_want = {n[4] for n in want}
+    applicable = [
+        e
+        for e in entry_list
+        if isinstance(e, dict)
+        and (e.get("group") is None or _canon_group(str(e["group"])) == group)
+        and (e.get("extra") is None or e["extra"] in extras_of_want)
+    ]
+    if any("workspace" in e for e in applicable):
+        return None  # a workspace member: its own lock entry, not a source to compare
+    if not applicable:
+        if any(k in t for t in have for k in _UV_SOURCE_KINDS):
+            return ("no source", "a source: " + "; ".join(sorted(_uv_req_text(t) for t in have)))
+        # no source: uv records the requirement as written (extras, specifier, marker)
+        rec = [(_norm_req(_uv_req_text(t), env), t.get("marker")) for t in have]
+        got = {(_extras(n[1]), n[2], _marker_sig(m)) for n, m in rec if n is not None}
+        wanted = {(_extras(n[1]), n[2], _marker_sig(_marker_of(n[5]))) for n in want}
+        if got != wanted:
+            return (_few(n[5] for n in want), _few(_uv_req_text(t) for t in have))
+        return None
+    if declared_extras != recorded_extras:
+        return (f"extras {sorted(declared_extras)}", f"extras {sorted(recorded_extras)}")
+    # the source's own marker is compared where the requirement has none to combine it with
+    plain = all(not _marker_of(n[5]) for n in want)
+    want_src = set()
+    for e in applicable:
+        kind = next((k for k in _UV_SOURCE_KINDS if k in e), None)
+        if kind is None:
+            continue
+        value = str(e[kind])
+        if kind == "index":
+            value = indexes.get(value, value)
+        elif kind == "path" and e.get("editable"):
+            kind = "editable"
+        query = (
+            {k: str(e[k]) for k in ("rev", "tag", "branch", "subdirectory") if k in e}
+            if kind == "git"
+            else None
+        )
+        sig = _marker_sig(e.get("marker")) if plain else ()
+        want_src.add((*_uv_source_key(kind, value, base, query), sig))
+    have_src = set()
+    for t in have:
+        kind = next((k for k in _UV_SOURCE_KINDS if k in t), None)
+        if kind is not None:
+            sig = _marker_sig(t.get("marker")) if plain else ()
+            have_src.add((*_uv_source_key(kind, str(t[kind]), base), sig))
+    if want_src != have_src:
+        return (
+            "sources " + ", ".join(f"{k} {v}" for k, v, _ in sorted(want_src)),
+            "sources " + ", ".join(f"{k} {v}" for k, v, _ in sorted(have_src)),
+        )
+    if all(k == "index" for k, _, _ in want_src):  # only an index source keeps the version specifier
+        spec_w = {n[2] for n in want}
+        spec_h = {_norm_spec(str(t.get("specifier", ""))) for t in have}
+        if spec_w != spec_h:
+            return ("; ".join(sorted(spec_w)), "; ".join(sorted(spec_h)))
+    return None
+
+
+def _extras(names: Any) -> tuple[str, ...]:
+    from envaudit.deps import canonical
+
+    return tuple(sorted({canonical(str(n)) for n in names}))
+
+
+def _few(items: Iterable[str], n: int = 3) -> str:
+    """At most n requirements for a message (a project can list hundreds)."""
+    items = sorted(items)
+    more = f" (and {len(items) - n} more)" if len(items) > n else ""
+    return "; ".join(items[:n]) + more
+
+
+def _marker_of(text: str) -> str | None:
+    from envaudit.deps import parse_pep508
+
+    try:
+        return parse_pep508(text).marker
+    except ValueError:
+        return None
+
+
+_MARKER_GRID = [
+    {
+        "sys_platform": plat,
+        "platform_system": system,
+        "os_name": osn,
+        "platform_machine": machine,
+        "python_version": f"3.{minor}",
+        "python_full_version": f"3.{minor}.0",
+        "implementation_name": "cpython",
+        "platform_python_implementation": "CPython",
+        "extra": "",
+    }
+    for plat, system, osn in (
+        ("linux", "Linux", "posix"),
+        ("darwin", "Darwin", "posix"),
+        ("win32", "Windows", "nt"),
+    )
+    for machine in ("x86_64", "aarch64", "arm64", "AMD64")
+    for minor in range(8, 15)
+]
+
+
+def _marker_sig(marker: Any) -> tuple[bool, ...]:
+    """A marker's truth table over common platforms and Pythons: uv rewrites markers
+    (`python_version` as `python_full_version`, reordered clauses), so markers are
+    compared by what they select, not by how they are spelled."""
+    if not marker:
+        return ()
+    from envaudit.deps import canonical, evaluate_marker
+
+    text = str(marker)
+    # extra names compare normalised (PEP 685): `extra == 'core_scripts'` is uv's 'core-scripts'
+    extras = sorted({canonical(e) for e in re.findall(r"""extra\s*==\s*['"]([^'"]+)['"]""", text)})
+    table = tuple(
+        evaluate_marker(text, {k: v for k, v in env.items() if k != "extra"}, extra)
+        for extra in ["", *extras]
+        for env in _MARKER_GRID
+    )
+    return () if all(table) else (*extras, *table)
+
+
+def _norm_spec(spec: str) -> str:
+    return ",".join(sorted(s.strip() for s in spec.split(",") if s.strip()))
+
+
+def _uv_req_text(t: dict[str, Any]) -> str:
+    from envaudit.scanners.locks import _uv_req_str
+
+    return _uv_req_str(t)
 
 
 def _canon_group(g: str | None) -> str | None:
@@ -670,7 +917,28 @@ def project_imports(inv: Inventory) -> tuple[list[tuple[str, str, str, int]], se
         v = _ImportVisitor()
         v.visit(tree)
         out.extend((full.split(".", 1)[0], full, rel, line) for full, line in v.found)
+    for rel in inv.files():
+        if rel.endswith(".ipynb"):
+            out.extend(_notebook_imports(inv, rel))
     return out, local
+
+
+def _notebook_imports(inv: Inventory, rel: str) -> list[tuple[str, str, str, int]]:
+    """A notebook's imports, each at the line of the .ipynb file that holds it (cells are
+    parsed the way the source scanner parses them: magics and `!shell` lines skipped)."""
+    from envaudit.scanners.source import MAX_NOTEBOOK_BYTES, _notebook_source
+    from envaudit.textio import read_text
+
+    tf, _problem = read_text(inv.root / rel, rel, max_bytes=MAX_NOTEBOOK_BYTES)
+    if tf is None:
+        return []  # the source scanner reports what is wrong with it
+    parsed = _notebook_source(inv, rel, tf.text)
+    if parsed is None:
+        return []
+    body, lines = parsed
+    v = _ImportVisitor()
+    v.visit(ast.Module(body=body, type_ignores=[]))
+    return [(full.split(".", 1)[0], full, rel, lines.get(line)[0]) for full, line in v.found]
 
 
 @rule(
@@ -704,7 +972,14 @@ def project_imports(inv: Inventory) -> tuple[list[tuple[str, str, str, int]], se
     """,
 )
 def undeclared_import(inv: Inventory) -> Iterator[Hit]:
+    from envaudit.condanames import pypi_name
+    from envaudit.deps import canonical
+
     declared = {d.name for d in [*_manifest_reqs(inv), *_req_reqs(inv)]}
+    # environment.yml names conda packages: pytorch provides torch, opencv provides opencv-python
+    declared |= {
+        canonical(p) for d in _manifest_reqs(inv) if d.source == "conda" and (p := pypi_name(d.name))
+    }
     for pf in _locks(inv).pipfiles:
         declared.update(e.name for e in pf.entries)
     if not declared and not _has_any_manifest(inv):
@@ -714,7 +989,6 @@ def undeclared_import(inv: Inventory) -> Iterator[Hit]:
         return
     stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
     mapping = module_map(inv)
-    from envaudit.deps import canonical
 
     reported: set[str] = set()
     for top, full, rel, line in imports:

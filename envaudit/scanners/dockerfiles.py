@@ -60,7 +60,9 @@ HADOLINT_TO_DKR: dict[str, str] = {
     "DL3064": "DKR017",
 }
 
-_HEREDOC_RE = re.compile(r"<<(-?)\s*([\"']?)([A-Za-z_][A-Za-z0-9_.-]*)\2")
+# BuildKit: a heredoc is a whole shell word `[fd]<<[-]WORD`, where WORD may be quoted or
+# escaped (`<<"EOT"`, `<<'EOT'`, `<<\EOT`, `<<E"O"T` all name EOT); `cat<<EOT` is no heredoc
+_HEREDOC_WORD = re.compile(r"^([0-9]*)<<(-?)([^<]*)$")
 _DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 _ENVAUDIT_PRAGMA = re.compile(r"#\s*envaudit\s*:\s*ignore(?:\[([A-Za-z0-9_,\s-]*)\])?", re.I)
 _HADOLINT_PRAGMA = re.compile(r"#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
@@ -166,16 +168,24 @@ class Dockerfiles:
 
 
 def is_dockerfile_name(rel: str) -> bool:
+    """Every name people give Dockerfiles: `Dockerfile`, `Containerfile`, `Dockerfile.gpu`,
+    `Dockerfile-cpu`, `Dockerfile_gpu`, `gpu.Dockerfile`, `gpu.dockerfile` (and the same
+    with Containerfile). A name that ends in another language's or format's extension is
+    that language's file: `dockerfile.py` is a module that writes Dockerfiles,
+    `Dockerfile.j2` a template, `Dockerfile-notes.md` a document; docker itself would
+    build from any of them with `-f`, but no one does."""
     name = rel.rsplit("/", 1)[-1]
     low = name.lower()
     if low in ("dockerfile", "containerfile"):
         return True
-    if low.endswith(".dockerfile") or low.endswith(".containerfile"):
+    if low.endswith((".dockerfile", ".containerfile")) and len(low) > len(".dockerfile"):
         return True
-    if low.startswith(("dockerfile.", "containerfile.")):
-        # `Dockerfile.gpu` is a Dockerfile; `dockerfile.py` (a module), a template or a doc is not
+    if low.startswith(_DOCKERFILE_PREFIXES) and not low.endswith((".", "-", "_")):
         return not low.endswith(NOT_DOCKERFILE_SUFFIXES)
     return False
+
+
+_DOCKERFILE_PREFIXES = tuple(f"{b}{sep}" for b in ("dockerfile", "containerfile") for sep in ".-_")
 
 
 NOT_DOCKERFILE_SUFFIXES = (
@@ -183,6 +193,7 @@ NOT_DOCKERFILE_SUFFIXES = (
     *(".j2", ".jinja", ".jinja2", ".tmpl", ".template", ".tpl", ".in"),
     *(".py", ".pyc", ".pyi", ".sh", ".bash", ".ps1", ".js", ".ts", ".go", ".rs", ".rb"),
     *(".md", ".rst", ".txt", ".html", ".json", ".yaml", ".yml", ".toml", ".lock"),
+    *(".cfg", ".ini", ".xml", ".csv", ".log", ".ipynb", ".patch", ".diff"),
     *(".orig", ".rej", ".swp", ".bak"),
 )
 
@@ -265,8 +276,7 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
         rest = rest.strip()
         heredocs: list[Heredoc] = []
         if cmd in HEREDOC_INSTRUCTIONS and "<<" in rest:
-            for hm in _HEREDOC_RE.finditer(rest):
-                name, strip_tabs = hm.group(3), hm.group(1) == "-"
+            for name, strip_tabs in heredoc_words(rest):
                 body: list[str] = []
                 found = False
                 while i < n:
@@ -296,6 +306,60 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
             for ln in range(start_line, end_line + 1):
                 inv.suppress(path, ln, frozenset(global_codes))
     return _build(path, raw, errors, escape)
+
+
+def raw_words(text: str) -> list[str]:
+    """Split at unquoted blanks, keeping quotes and backslashes in the words (BuildKit's
+    lexer with RawQuotes and RawEscapes, as it splits an instruction to find heredocs)."""
+    words: list[str] = []
+    cur: list[str] = []
+    quote = ""
+    in_word = False
+    i = 0
+    while i < len(text):
+        ch = text[i]
+        if quote:
+            cur.append(ch)
+            if ch == "\\" and quote == '"' and i + 1 < len(text):
+                cur.append(text[i + 1])
+                i += 1
+            elif ch == quote:
+                quote = ""
+        elif ch in " \t\n":
+            if in_word:
+                words.append("".join(cur))
+                cur, in_word = [], False
+        else:
+            in_word = True
+            cur.append(ch)
+            if ch == "\\" and i + 1 < len(text):
+                cur.append(text[i + 1])
+                i += 1
+            elif ch in "'\"":
+                quote = ch
+        i += 1
+    if in_word:
+        words.append("".join(cur))
+    return words
+
+
+def _heredoc_name(word: str) -> tuple[str, bool] | None:
+    """(name, strip_tabs) when a raw word opens a heredoc, as BuildKit reads it."""
+    m = _HEREDOC_WORD.match(word)
+    if not m or not m.group(3):
+        return None
+    try:
+        unquoted = shlex.split(m.group(3), posix=True)
+    except ValueError:
+        return None
+    if len(unquoted) != 1 or not unquoted[0]:
+        return None
+    return unquoted[0], m.group(2) == "-"
+
+
+def heredoc_words(rest: str) -> list[tuple[str, bool]]:
+    """The heredocs an instruction opens, in order: (name, strip_tabs)."""
+    return [h for w in raw_words(rest) if (h := _heredoc_name(w)) is not None]
 
 
 def _pragma(comment: str) -> frozenset[str] | bool | None:
@@ -467,6 +531,9 @@ def _build(
             continue
         if stage_index < 0 and cmd != "ARG":
             errors.append((line, f"{cmd} before the first FROM"))
+        arity = _arity_error(cmd, body, heredocs)
+        if arity:
+            errors.append((line, arity))
         ins = Instruction(cmd, line, end, body, flags, _json_form(body), heredocs, stage_index)
         instructions.append(ins)
         stage_instr.append(ins)
@@ -506,6 +573,28 @@ def _build(
     )
 
 
+# BuildKit's instruction parser refuses these without arguments (`RUN requires at least one
+# argument`); CMD and ENTRYPOINT may be empty (they reset the inherited value)
+_NEEDS_ARGUMENT = frozenset(
+    {"RUN", "ENV", "ARG", "LABEL", "EXPOSE", "VOLUME", "USER", "WORKDIR", "STOPSIGNAL", "ONBUILD"}
+    | {"SHELL", "HEALTHCHECK", "MAINTAINER"}
+)
+
+
+def _arity_error(cmd: str, body: str, heredocs: tuple[Heredoc, ...]) -> str | None:
+    if heredocs:
+        return None
+    if cmd in _NEEDS_ARGUMENT and not body.strip():
+        return f"{cmd} requires at least one argument (BuildKit refuses to build it)"
+    if cmd in ("COPY", "ADD"):
+        parts = _json_form(body)
+        if parts is None:
+            parts = tuple(body.split())
+        if len(parts) < 2:
+            return f"{cmd} requires a source and a destination"
+    return None
+
+
 # ------------------------------------------------------------------ shell splitting
 _SEPARATORS = {"&&", "||", ";", "|", "&", "(", ")", "{", "}", "\n", ";;", "|&", "!"}
 _REDIRECT = re.compile(r"^[0-9]*(?:<|>|>>|<<|<<<|>&|<&|&>|&>>|>\|)$")
@@ -534,8 +623,8 @@ def run_commands(ins: Instruction, env: dict[str, str | None], shell: tuple[str,
         return _recurse_sh([ShellCommand(tuple(argv), ins.line)], env, ins.line)
     script = ins.args
     if ins.heredocs:
-        head = _HEREDOC_RE.sub("", script).strip()
-        head_words = head.split()
+        head_words = [w for w in raw_words(script) if _heredoc_name(w) is None]
+        head = " ".join(head_words)
         if not head_words or head_words[0].rsplit("/", 1)[-1] in _SHELLS:
             script = "\n".join(h.content for h in ins.heredocs)
         else:
@@ -560,11 +649,16 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
     commands: list[ShellCommand] = []
     cur: list[str] = []
     sep = ""
+    # `pkgs="curl=7.81.0-1" && apt-get install -y $pkgs`: a variable set earlier in the same
+    # script is known to the commands after it (ENV/ARG values are the starting point)
+    env = dict(env)
+    shell_vars: set[str] = set()
 
     def flush(new_sep: str) -> None:
         nonlocal sep
         if cur:
-            commands.extend(_make_command(cur, env, line, sep))
+            _assign(cur, env, shell_vars)
+            commands.extend(_make_command(cur, env, line, sep, shell_vars))
             cur.clear()
             sep = new_sep
         elif new_sep.strip() and new_sep != ")":
@@ -596,8 +690,33 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
     return commands
 
 
+_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+_DECLARERS = {"export", "readonly", "declare", "typeset", "local"}
+_WHOLE_VAR = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
+
+
+def _assign(words: list[str], env: dict[str, str | None], shell_vars: set[str]) -> None:
+    """Record `A=1 B=2` (a command of assignments only) and `export A=1` in `env`.
+    `A=1 cmd` sets A for cmd alone, so it is not recorded."""
+    if all(_ASSIGN.match(w) for w in words):
+        pairs = words
+    elif words[0] in _DECLARERS:
+        pairs = [w for w in words[1:] if _ASSIGN.match(w)]
+    else:
+        return
+    for w in pairs:
+        m = _ASSIGN.match(w)
+        assert m is not None
+        env[m.group(1)] = expand(m.group(2), env)
+        shell_vars.add(m.group(1))
+
+
 def _make_command(
-    words: list[str], env: dict[str, str | None], line: int, sep: str = ""
+    words: list[str],
+    env: dict[str, str | None],
+    line: int,
+    sep: str = "",
+    shell_vars: set[str] | frozenset[str] = frozenset(),
 ) -> list[ShellCommand]:
     prefix: list[str] = []
     argv: list[str] = []
@@ -613,6 +732,10 @@ def _make_command(
             prefix.append(w)
             continue
         expanded = expand(w, env)
+        whole = _WHOLE_VAR.match(w)
+        if expanded is not None and whole and (whole.group(1) or whole.group(2)) in shell_vars:
+            argv.extend(expanded.split())  # an unquoted shell variable is split into words
+            continue
         argv.append(expanded if expanded is not None else w)
     if not argv:
         return []
@@ -670,6 +793,7 @@ __all__ = [
     "Stage",
     "expand",
     "field",
+    "heredoc_words",
     "is_dockerfile_name",
     "parse",
     "scan",

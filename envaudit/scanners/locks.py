@@ -58,6 +58,10 @@ class Lock:
     # uv.lock: the root package's requirements as uv recorded them
     root_requires: tuple[str, ...] = ()
     root_requires_dev: tuple[tuple[str, str], ...] = ()  # (group, requirement)
+    # uv.lock: the top-level requires-python, and `[package.metadata]` as uv wrote it
+    # (the tables keep the sources uv lowered: git, url, path, editable, index)
+    requires_python: str | None = None
+    root_metadata: Any = field(default=None, compare=False, hash=False)
     platforms: tuple[str, ...] = ()  # conda: the platforms the lock covers
     # pdm / pylock: the extras and dependency groups the lock covers (None: all of them)
     groups: tuple[str, ...] | None = None
@@ -484,6 +488,7 @@ def _uv(inv: Inventory, rel: str, data: dict[str, Any], env: dict[str, str], lin
     roots: list[str] = []
     root_requires: tuple[str, ...] = ()
     root_dev: list[tuple[str, str]] = []
+    root_metadata: dict[str, Any] | None = None
     keys: list[str] = []
     for p in raw:
         key = f"{_canon(p['name'])}=={p.get('version', '')}"
@@ -499,6 +504,7 @@ def _uv(inv: Inventory, rel: str, data: dict[str, Any], env: dict[str, str], lin
         if is_root:
             roots.append(key)
             meta = p.get("metadata") or {}
+            root_metadata = meta if isinstance(meta, dict) else None
             root_requires = tuple(
                 _uv_req_str(r) for r in meta.get("requires-dist", []) if isinstance(r, dict)
             )
@@ -561,6 +567,8 @@ def _uv(inv: Inventory, rel: str, data: dict[str, Any], env: dict[str, str], lin
         generator="uv",
         root_requires=root_requires,
         root_requires_dev=tuple(root_dev),
+        requires_python=str(data["requires-python"]) if data.get("requires-python") else None,
+        root_metadata=root_metadata,
     )
 
 

@@ -15,13 +15,13 @@ Invalid TOML, INI or YAML is an EA001 with the line where the parser knows it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from envaudit.deps import Declared, canonical, evaluate_marker, marker_env, parse_pep508
 from envaudit.redact import redact_text, redact_url
-from envaudit.scanners.requirements import looks_like_url_or_path, name_from_url
+from envaudit.scanners.requirements import looks_like_url_or_path, name_from_url, split_req_options
 
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
@@ -506,12 +506,18 @@ def _conda(inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest],
                     raw = str(p.value).strip()
                     if raw.startswith("-"):
                         continue  # `-r file` / options inside pip: handled by pip itself
+                    # conda writes these lines to a requirements file for `pip install -r`, so
+                    # per-requirement options (`--hash`, `--config-settings`) are valid here
+                    raw, hashes, problem = split_req_options(raw)
+                    if problem:
+                        inv.diag(problem, rel, p.start_mark.line + 1)
                     if looks_like_url_or_path(raw):
                         out.append(
                             Declared(
                                 name=canonical(name_from_url(raw, inv.root / rel) or "unnamed"),
                                 raw=redact_text(raw),
                                 url=redact_url(raw),
+                                hashes=hashes,
                                 path=rel,
                                 line=p.start_mark.line + 1,
                                 source="conda-pip",
@@ -530,7 +536,7 @@ def _conda(inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest],
                         env=env,
                     )
                     if d:
-                        out.append(d)
+                        out.append(replace(d, hashes=hashes) if hashes else d)
     files.append(Manifest(rel, "environment.yml", has, python))
 
 

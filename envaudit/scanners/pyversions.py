@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from envaudit.scanners.dockerfiles import is_dockerfile_name
+
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
@@ -73,11 +75,7 @@ def scan(inv: Inventory) -> PyVersions:
             _runtime_txt(inv, rel, out)
         elif name == "Pipfile":
             _pipfile(inv, rel, out)
-        elif (
-            name in ("Dockerfile", "Containerfile")
-            or name.endswith((".Dockerfile", ".dockerfile"))
-            or name.startswith("Dockerfile.")
-        ):
+        elif is_dockerfile_name(name):
             _dockerfile(inv, rel, out)
         elif top and name.lower() in _README_NAMES:
             _readme(inv, rel, out)

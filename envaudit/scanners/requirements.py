@@ -221,9 +221,20 @@ class _Parser:
                         require_hashes = True
                     options.append(redact_url(hide(" ".join([opt, value] if value else [opt]))))
                     continue
+                if opt in _REQ_OPTS:
+                    # pip: "line N has --hash but no requirement, and will be ignored" (the
+                    # usual cause: the line before lost its trailing `\`)
+                    self.inv.diag(
+                        f"line {lineno} has `{opt}` but no requirement, and pip ignores it"
+                        f" (is the `\\` missing at the end of line {lineno - 1}?)",
+                        rel,
+                        lineno,
+                        code="DEP005" if opt == "--hash" else "EA001",
+                    )
+                    continue
                 self.inv.diag(f"unknown option `{redact_text(hide(opt))}`", rel, lineno)
                 continue
-            req, hashes, bad = _split_req_options(line)
+            req, hashes, bad = split_req_options(line)
             if bad:
                 self.inv.diag(hide(bad), rel, lineno)
             raws.append(_Raw(req, lineno, False, hashes, tuple(subs)))
@@ -438,7 +449,7 @@ def _split_opt(tokens: list[str]) -> tuple[str, str]:
     return first, " ".join(tokens[1:2]) if len(tokens) > 1 else ""
 
 
-def _split_req_options(line: str) -> tuple[str, tuple[str, ...], str]:
+def split_req_options(line: str) -> tuple[str, tuple[str, ...], str]:
     """`name==1 --hash=sha256:a --hash sha256:b` -> ("name==1", hashes, problem)."""
     parts = re.split(r"\s+(?=--?[A-Za-z])", line, maxsplit=1)
     req = parts[0].strip()

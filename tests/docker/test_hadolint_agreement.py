@@ -50,6 +50,12 @@ R_URL = (
 )
 R_PRAGMA = "`# envaudit: ignore[DKR004]` suppresses envaudit only (hadolint's own pragma is honoured by both)"
 R_PIPENV = "pip disables its cache for any valid PIP_NO_CACHE_DIR value, `off`/`false`/`0` included (pip's cmdoptions); hadolint wants a true value"
+R_VCS_REF = "a VCS URL pinned to a tag or branch (`@v1.2.0`, `@main`) can move; only a full commit is fixed (hadolint accepts any `@`)"
+R_VCS_AT = (
+    "`name @ git+https://…/repo` names no revision at all; hadolint takes the `@` of `name @ url` for a pin"
+)
+R_SHVAR = 'a variable set earlier in the same RUN (`pkgs="curl=7.81.0-1" && apt-get install $pkgs`) is expanded by the shell; hadolint reads `$pkgs` as a package name'
+R_APT = "`apt install` and `sudo apt-get install` install packages like a bare `apt-get install`; hadolint's DL3008 reads only the bare apt-get"
 
 # (file, line, code) -> (who fires, reason)
 DISAGREEMENTS: dict[tuple[str, int, str], tuple[str, str]] = {
@@ -74,6 +80,12 @@ DISAGREEMENTS: dict[tuple[str, int, str], tuple[str, str]] = {
     ("16-add.Dockerfile", 4, "DKR014"): ("envaudit", R_URL),
     ("27-pragmas.Dockerfile", 5, "DKR004"): ("hadolint", R_PRAGMA),
     ("33-env-pip-cache.Dockerfile", 3, "DKR005"): ("hadolint", R_PIPENV),
+    ("25-pip-ranges.Dockerfile", 5, "DKR004"): ("envaudit", R_VCS_REF),
+    ("43-vcs-installs.Dockerfile", 4, "DKR004"): ("envaudit", R_VCS_AT),
+    ("41-shell-vars.Dockerfile", 2, "DKR006"): ("hadolint", R_SHVAR),
+    ("44-apt-and-sudo.Dockerfile", 3, "DKR006"): ("envaudit", R_APT),
+    ("44-apt-and-sudo.Dockerfile", 4, "DKR006"): ("envaudit", R_APT),
+    ("45-path-with-variable.Dockerfile", 5, "DKR004"): ("envaudit", R_UV),
 }
 
 

@@ -40,3 +40,40 @@ def test_markdown_without_findings(tmp_path) -> None:  # type: ignore[no-untyped
     write(tmp_path, {"README.md": "# x\n"})
     out = render("markdown", check(tmp_path, "DOC001"))
     assert "**PASSED**" in out and "No findings." in out
+
+
+def test_code_spans_are_literal_and_multiline_fixes_are_fenced(tmp_path, hostile_rule) -> None:  # type: ignore[no-untyped-def]
+    from envaudit.config import Config
+    from envaudit.engine import run_check
+    from envaudit.model import Fix, Hit, Location
+    from envaudit.report.markdown import code_span, inline, prose
+
+    hostile_rule.append(
+        Hit(
+            "pyproject.toml declares `numpy>=2` but the lock has <1.26 & more",
+            Location("uv.lock", 3),
+            Fix("run these:\nuv lock\nuv sync --frozen\n"),
+        )
+    )
+    hostile_rule.append(Hit("one-line fix", Location("a.txt", 1), Fix("pin `torch>=2.3,<3`")))
+    out = render("markdown", run_check(tmp_path, Config(select=("ZZ901",))))
+    # a code span shows its text as written: no `&gt;` inside it
+    assert "`numpy>=2`" in out and "&gt;=2" not in out
+    assert "has &lt;1.26 &amp; more" in out  # outside code: escaped for the HTML Markdown lets through
+    assert "fix: pin `torch>=2.3,<3`" in out
+    # a multi-line fix is a fenced block under its finding, not one run-on line
+    assert "  - fix:\n\n    ```\n    run these:\n    uv lock\n    uv sync --frozen\n    ```\n" in out
+    assert code_span("a`b") == "``a`b``" and code_span("`x") == "`` `x ``"
+    assert inline("<b> `<b>`") == "&lt;b&gt; `<b>`"
+    assert prose("a|b `x|y` <i>") == "a\\|b `x|y` &lt;i&gt;"
+
+
+def test_legend_treats_not_checkable_rows_alike(hostile_result: CheckResult) -> None:
+    out = render("markdown", hostile_result)
+    legend = next(ln for ln in out.splitlines() if ln.startswith("✅ passed:"))
+    for word in ("❌ failed", "➖ not checkable", "**bold**", "*italic*", "~~struck through~~"):
+        assert word in legend
+    # a not-checkable row never shows a code as "ran clean" (plain): italic or struck through
+    for row in (ln for ln in out.splitlines() if ln.startswith("| ➖ |")):
+        codes = row.rsplit("|", 2)[1].split(",")
+        assert all(c.strip().startswith(("*", "~~", "[")) for c in codes if c.strip()), row

@@ -391,3 +391,45 @@ def test_pin_files_other_tools_write_are_audited(proj: Path, rel: str) -> None:
     """rye's requirements*.lock, `fix pins -o requirements.lock`, requirements/*.txt."""
     write(proj, {rel: "numpy>=1\n"})
     assert [(c, p) for c, p, _ in located(run(proj, "DEP002"))] == [("DEP002", rel)]
+
+
+def test_dep002_conda_fix_speaks_conda(tmp_path: Path) -> None:
+    write(
+        tmp_path,
+        {
+            "environment.yml": """
+                name: x
+                dependencies:
+                  - python=3.11
+                  - pytorch-cuda=12.1
+                  - pytorch
+            """
+        },
+    )
+    res = check(tmp_path, "DEP002")
+    fixes = {f.message.split("`")[1]: f for f in res.findings}
+    assert set(fixes) == {"pytorch-cuda", "pytorch"}
+    for f in res.findings:
+        assert "pip show" not in f.fix.description
+        assert "conda list" in f.fix.description or "installed version" in f.fix.description
+    assert "conda's `=12.1` means `==12.1.*`" in fixes["pytorch-cuda"].message
+
+
+@pytest.mark.parametrize(
+    ("name", "text"),
+    [
+        ("pyproject.toml", "[project\nname = 'x'\n"),
+        ("environment.yml", "name: x\ndependencies: [a\n"),
+        ("requirements.txt", b"\xff\xfe\x00binary"),
+    ],
+)
+def test_dep001_not_doubled_by_an_unreadable_manifest(tmp_path: Path, name: str, text: str | bytes) -> None:
+    write(tmp_path, {name: text})
+    res = check(tmp_path, "DEP001,EA001")
+    assert codes(res) == ["EA001"]
+    assert res.findings[0].location.path == name
+
+
+def test_dep001_still_fires_without_any_manifest(tmp_path: Path) -> None:
+    write(tmp_path, {"train.py": "import numpy\n", "notes.toml": "[broken\n"})
+    assert "DEP001" in codes(check(tmp_path, "DEP001,EA001"))

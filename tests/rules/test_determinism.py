@@ -129,3 +129,62 @@ def test_inline_suppression_on_a_det_line(make_project: Make) -> None:
     root = make_project({"t.py": "import torch\nx = torch.randn(1)  # envaudit: ignore[DET001]\n"})
     res = check(root, "DET001")
     assert res.findings == [] and res.suppressed == 1
+
+
+DETERMINISTIC = "import torch\ntorch.manual_seed(0)\ntorch.use_deterministic_algorithms(True)\n"
+
+
+def test_det008_is_decided_per_entry_point(make_project: Make) -> None:
+    """CUBLAS_WORKSPACE_CONFIG set in train.py does not help evaluate.py, which never imports it."""
+    setup = 'import os\nos.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")\n'
+    root = make_project(
+        {
+            "train.py": setup + DETERMINISTIC,
+            "evaluate.py": DETERMINISTIC,
+            # a helper that sets it counts for the entry points that import it
+            "common.py": setup,
+            "finetune.py": "import common\n" + DETERMINISTIC,
+        }
+    )
+    found = check(root, "DET008").findings
+    assert [(f.location.path, f.location.line) for f in found] == [("evaluate.py", 3)]
+    assert "evaluate.py" in found[0].message
+
+
+def test_det008_launchers_cover_what_they_start(make_project: Make) -> None:
+    root = make_project({"train.py": DETERMINISTIC, "evaluate.py": DETERMINISTIC})
+    (root / "train.sh").write_text("export CUBLAS_WORKSPACE_CONFIG=:4096:8\npython train.py --epochs 3\n")
+    assert [f.location.path for f in check(root, "DET008").findings] == ["evaluate.py"]
+    # an image's ENV is set for every program run in it
+    (root / "Dockerfile").write_text("FROM python:3.11-slim\nENV CUBLAS_WORKSPACE_CONFIG=:4096:8\n")
+    assert check(root, "DET008").findings == []
+
+
+@pytest.mark.parametrize(
+    ("pin", "fires"),
+    [("torch==2.3.1+cu121", True), ("torch==2.3.1+cpu", False), ("torch==1.8.1+cu101", False), ("", True)],
+)
+def test_det008_reads_the_pinned_torch_build(make_project: Make, pin: str, fires: bool) -> None:
+    root = make_project({"evaluate.py": DETERMINISTIC, "requirements.txt": pin + "\n" if pin else ""})
+    assert (codes(check(root, "DET008")) == ["DET008"]) is fires
+
+
+def test_det009_speaks_for_the_tensorflow_version(make_project: Make) -> None:
+    code = "import tensorflow as tf\ntf.random.set_seed(0)\n"
+    old = make_project({"train.py": code, "requirements.txt": "tensorflow==2.8.4\n"})
+    (f,) = check(old, "DET009").findings
+    assert "TensorFlow 2.8.4" in f.message and "TF_DETERMINISTIC_OPS" in f.fix.description
+    (old / "requirements.txt").write_text("tensorflow==2.15.1\n")
+    (f,) = check(old, "DET009").findings
+    assert "enable_op_determinism()" in f.fix.description
+
+
+def test_det009_env_in_one_entry_point_only(make_project: Make) -> None:
+    code = "import tensorflow as tf\ntf.random.set_seed(0)\n"
+    root = make_project(
+        {
+            "a.py": 'import os\nos.environ["TF_DETERMINISTIC_OPS"] = "1"\n' + code,
+            "b.py": code,
+        }
+    )
+    assert [f.location.path for f in check(root, "DET009").findings] == ["b.py"]

@@ -45,7 +45,7 @@ def test_dkr002_and_dkr003(tmp_path: Path) -> None:
 def test_dkr004_pins_ranges_files(tmp_path: Path) -> None:
     df = """
         FROM python:3.11-slim
-        RUN pip install --no-cache-dir numpy==1.26.4 "a===1" ./pkg /w/x.whl git+https://h/r@abc "b @ https://x/b.whl"
+        RUN pip install --no-cache-dir numpy==1.26.4 "a===1" ./pkg /w/x.whl git+https://h/r@0123456789abcdef0123456789abcdef01234567 "b @ https://x/b.whl"
         RUN pip install --no-cache-dir "scipy>=1.13"
         RUN pip install --no-cache-dir -r req.txt
         RUN pip install --no-cache-dir -r locked.txt
@@ -206,3 +206,50 @@ def test_dkr018_only_claims_its_own(tmp_path: Path) -> None:
     res = check(tmp_path, "DKR018")
     assert [(f.code, f.location.line) for f in res.findings] == [("DKR018", 2)]
     assert "unknown instruction" in res.findings[0].message
+
+
+def test_dkr004_vcs_needs_a_commit(tmp_path: Path) -> None:
+    sha = "0123456789abcdef0123456789abcdef01234567"
+    df = f"""
+        FROM python:3.11-slim
+        RUN pip install --no-cache-dir 'git+https://example.org/org/repo'
+        RUN pip install --no-cache-dir "git+https://example.org/org/repo@main"
+        RUN pip install --no-cache-dir "pkg @ git+https://example.org/o/p@v1.0"
+        RUN pip install --no-cache-dir "git+https://example.org/o/p@{sha}#egg=p"
+        RUN pip install --no-cache-dir "pkg @ git+ssh://git@example.org/o/p.git@{sha}"
+        RUN pip install --no-cache-dir https://example.org/p-1.0.tar.gz ./vendor/p
+        USER 1
+    """
+    assert run(tmp_path, df, "DKR004") == [("DKR004", 2), ("DKR004", 3), ("DKR004", 4)]
+
+
+def test_variables_set_earlier_in_the_same_run(tmp_path: Path) -> None:
+    df = """
+        FROM ubuntu:22.04
+        RUN pkgs="curl=7.81.0-1ubuntu1.16 git=1:2.34.1-1ubuntu1" && apt-get update \\
+            && apt-get install -y --no-install-recommends $pkgs && rm -rf /var/lib/apt/lists/*
+        RUN export V=1.26.4; pip install --no-cache-dir numpy==${V}
+        RUN P=numpy pip install --no-cache-dir $P
+        RUN loose="curl wget"; apt-get update && apt-get install -y $loose && rm -rf /var/lib/apt/lists/*
+        USER 1
+    """
+    # line 5: `P=numpy cmd` sets P for that command's environment, not for its own arguments
+    assert run(tmp_path, df, "DKR004,DKR006") == [("DKR004", 5), ("DKR006", 6)]
+
+
+def test_apt_lists_removed_in_each_spelling(tmp_path: Path) -> None:
+    df = """
+        FROM debian:12
+        RUN apt-get update && apt-get install -y --no-install-recommends a=1 && rm -rf /var/lib/apt/lists*
+        RUN apt-get update && apt-get install -y --no-install-recommends a=1 && rm -rf /var/lib/apt/lists
+        RUN apt-get update && apt-get install -y --no-install-recommends a=1 && rm -rf /var/lib/apt/*
+        RUN apt-get update && apt-get install -y --no-install-recommends a=1 && rm -rf /var/lib/apt/lists/partial
+        RUN apt-get update && apt-get install -y --no-install-recommends a=1 && rm -rf /var/cache/apt/*
+        USER 1
+    """
+    assert run(tmp_path, df, "DKR007") == [("DKR007", 5), ("DKR007", 6)]
+
+
+def test_instructions_without_arguments_are_dkr018(tmp_path: Path) -> None:
+    df = "FROM debian:12\nRUN\nRUN  \nCOPY onlyone\nWORKDIR\nCMD\nENTRYPOINT\nRUN <<EOF\necho\nEOF\nUSER 1\n"
+    assert run(tmp_path, df, "DKR018") == [("DKR018", 2), ("DKR018", 3), ("DKR018", 4), ("DKR018", 5)]

@@ -170,3 +170,14 @@ def test_explain_every_git_rule() -> None:
     for n in range(1, 11):
         out = invoke("explain", f"GIT{n:03d}").stdout
         assert "Example:" in out and "Fix:" in out
+
+
+def test_git008_missing_gitignore_is_one_finding(tmp_path: Path) -> None:
+    root = repo(tmp_path / "p", {"train.py": "1\n", "data/raw.csv": "a\n"})
+    result = check(root, "GIT008")
+    assert len(result.findings) == 1
+    f = result.findings[0]
+    assert f.location.path == ".gitignore" and f.message.startswith("no .gitignore:")
+    for entry in (".env", "__pycache__/", ".venv/", "data/"):
+        assert entry in f.message
+    assert f.fix is not None and f.fix.diff and "+.env" in f.fix.diff

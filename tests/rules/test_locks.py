@@ -352,3 +352,35 @@ def test_dep003_a_broken_lock_is_ea001_not_a_missing_lock(tmp_path: Path) -> Non
     assert [(f.code, f.location.path, f.location.line) for f in result.findings] == [
         ("EA001", "Pipfile.lock", 2)
     ]
+
+
+def test_dep008_conda_names(tmp_path: Path) -> None:
+    """environment.yml declares conda packages: pytorch provides torch, opencv provides cv2."""
+    write(
+        tmp_path,
+        {
+            "environment.yml": """
+                name: x
+                channels: [pytorch, nvidia, conda-forge]
+                dependencies:
+                  - python=3.11
+                  - pytorch=2.3.1
+                  - pytorch-cuda=12.1
+                  - opencv=4.9.0
+                  - scikit-learn=1.4.2
+                  - pillow=10.3.0
+                  - pip:
+                    - einops==0.8.0
+            """,
+            "train.py": """
+                import torch
+                import cv2
+                import sklearn
+                from PIL import Image
+                import einops
+                import lightgbm
+            """,
+        },
+    )
+    found = findings(tmp_path, "DEP008")
+    assert [f.message.split(" imports ")[1].split(" ")[0] for f in found] == ["lightgbm"]

@@ -29,6 +29,59 @@ def test_names() -> None:
     assert is_dockerfile_name("Dockerfile.cuda12") and is_dockerfile_name("Containerfile.prod")
 
 
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Dockerfile-cpu",
+        "docker/Dockerfile-arm64",
+        "Dockerfile_gpu",
+        "Containerfile-rocm",
+        "Containerfile_dev",
+        "docker/train.Dockerfile",
+        "serve.dockerfile",
+        "gpu.containerfile",
+        "DOCKERFILE",
+        "Dockerfile.cuda-12.1",
+        "Dockerfile-py3.11",
+    ],
+)
+def test_every_name_people_use(name: str) -> None:
+    assert is_dockerfile_name(name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "envaudit/fixes/dockerfile.py",
+        "Dockerfile.py",
+        "dockerfile_utils.py",
+        "Dockerfile-notes.md",
+        "Dockerfile_template.j2",
+        "Dockerfile-",
+        "Dockerfile_",
+        "Dockerfile.",
+        ".dockerfile",
+        "Dockerfiles",
+        "mydockerfile",
+        "dockerfile-generator.sh",
+        "Dockerfile.dockerignore",
+        "Dockerfile-ci.yml",
+    ],
+)
+def test_not_dockerfiles(name: str) -> None:
+    assert not is_dockerfile_name(name)
+
+
+def test_every_name_is_audited(tmp_path: Path) -> None:
+    """Found through the inventory, not only by the name test: each file gets its own finding."""
+    body = "FROM python\nUSER 1\n"
+    names = ["Dockerfile-cpu", "docker/Dockerfile-arm64", "Dockerfile_gpu", "x/serve.dockerfile"]
+    write(tmp_path, {n: body for n in names} | {"tools/dockerfile.py": "print(1)\n"})
+    res = check(tmp_path, "DKR002,DKR018")
+    assert sorted(f.location.path for f in res.findings if f.code == "DKR002") == sorted(names)
+    assert not [f for f in res.findings if f.code == "DKR018"]
+
+
 def test_continuations_comments_and_lines() -> None:
     df = parse(
         "FROM debian:12\nRUN apt-get update \\\n  # a comment\n\n  && apt-get install -y git\nUSER 1\n"

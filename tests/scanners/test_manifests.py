@@ -162,3 +162,37 @@ def test_invalid_toml_yaml_ini_are_findings_with_lines(tmp_path: Path) -> None:
     assert got["setup.cfg"][1].startswith("invalid setup.cfg") and got["setup.cfg"][0] == 1
     assert "invalid requirement" in got["sub/pyproject.toml"][1] and got["sub/pyproject.toml"][0] == 2
     assert m.requirements == ()
+
+
+def test_environment_yml_pip_section_takes_per_requirement_options(tmp_path: Path) -> None:
+    """conda hands the `pip:` lines to `pip install -r`, so `--hash` and `--config-settings`
+    belong to the requirement: no EA001, and the requirement is audited with its hashes."""
+    from tests.conftest import check
+
+    write(
+        tmp_path,
+        {
+            "environment.yml": """
+                name: x
+                dependencies:
+                  - python=3.11
+                  - pip
+                  - pip:
+                    - torch==2.3.1 --hash=sha256:0123abcd
+                    - mypkg==1.0 --config-settings="--build-option=--fast"
+                    - "other==2 --hash sha256:4567ef01 --hash=sha256:89ab"
+                    - broken==1 --hash=nothex
+            """
+        },
+    )
+    inv = Inventory(tmp_path)
+    got = {d.name: d.hashes for d in inv.get("manifests").requirements if d.source == "conda-pip"}
+    assert got == {
+        "torch": ("sha256:0123abcd",),
+        "mypkg": (),
+        "other": ("sha256:4567ef01", "sha256:89ab"),
+        "broken": (),
+    }
+    res = check(tmp_path, "DEP002,EA001")  # EA001 reports what the scanners the DEP rules ran met
+    ea = [(f.location.line, f.message) for f in res.findings if f.code == "EA001"]
+    assert ea == [(9, "malformed --hash value 'nothex' (expected algorithm:hexdigest)")]

@@ -211,3 +211,36 @@ def test_continuations_join_like_pip(tmp_path: Path) -> None:
     )
     _, reqs = scan(tmp_path)
     assert [(d.name, d.line) for d in reqs.requirements] == [("torch", 1), ("numpy", 4), ("scipy", 6)]
+
+
+def test_hash_without_requirement_warns_like_pip(tmp_path: Path) -> None:
+    """The `\\` lost at the end of a requirement: pip warns that the `--hash` line is ignored;
+    envaudit says the same (DEP005, a warning naming the line), not "unknown option"."""
+    import subprocess
+    import sys
+
+    from tests.conftest import check
+
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "numpy==1.26.4 \\\n    --hash=sha256:aaaa\nrequests==2.31.0\n    --hash=sha256:bbbb\n",
+            "pyproject.toml": "[project]\nname='x'\nversion='1'\nrequires-python='>=3.10'\n",
+        },
+    )
+    env = {**os.environ, "PIP_CONFIG_FILE": os.devnull, "PIP_NO_INPUT": "1"}
+    pip = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--no-index", "--no-deps", "-d", str(tmp_path / "dl"),
+         "-r", "requirements.txt"],
+        cwd=tmp_path, capture_output=True, text=True, env=env, timeout=120, check=False,
+    )  # fmt: skip
+    assert "requirements.txt line 4 has --hash but no requirement, and will be ignored" in pip.stderr
+    res = check(tmp_path, "DEP005,EA001")
+    alone = [f for f in res.findings if f.location.line == 4]
+    assert [(f.code, f.severity.name) for f in alone] == [("DEP005", "WARNING")]
+    assert "line 4 has `--hash` but no requirement" in alone[0].message
+    assert "unknown option" not in " ".join(f.message for f in res.findings)
+    # the requirement before the lost `\` keeps its place in the audit
+    _inv, reqs = scan(tmp_path)
+    assert [d.name for d in reqs.requirements] == ["numpy", "requests"]
+    assert reqs.requirements[1].hashes == ()

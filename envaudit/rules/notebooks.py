@@ -1,0 +1,197 @@
+"""DEP014: packages installed from inside a notebook.
+
+`!pip install lightgbm` in a cell installs something no manifest knows about: the next
+person who builds the environment from the manifests gets a notebook that fails at the
+import, or that runs with whatever lightgbm is newest that day. Notebooks are read as
+JSON (never run); each finding points at the line of the .ipynb file that holds the cell
+line, as the DET rules do.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from envaudit.model import Fix, Hit, Location, Severity
+from envaudit.rules import rule
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
+
+# `!pip …`, `%pip …`, `x = !pip …`, and `!{sys.executable} -m pip …`
+_SHELL_LINE = re.compile(r"^\s*(?:[\w.\[\], ]+=\s*)?(!|%)\s*(.*)$")
+_SHELL_CELLS = ("%%bash", "%%sh", "%%script bash", "%%script sh", "%%system")
+_LINE_MAGICS = {"pip", "conda", "mamba", "micromamba", "uv"}
+_CONDA_VALUE_OPTS = {"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file", "--override-channels"}
+
+
+@dataclass(frozen=True)
+class NotebookInstall:
+    path: str
+    line: int  # line of the .ipynb file
+    cell: int  # 1-based over all cells
+    tool: str  # pip, uv, conda
+    packages: tuple[str, ...]
+    unpinned: tuple[str, ...]
+    requirement_files: tuple[str, ...]
+    text: str  # the command as written (first 200 characters)
+
+
+def _cells(text: str) -> list[tuple[int, list[str], list[int] | None]] | None:
+    """(cell number, source lines, .ipynb line of each) of every code cell."""
+    from envaudit.scanners.source import _cell_source_lines
+
+    try:
+        nb = json.loads(text)
+    except ValueError:
+        return None  # the source scanner reports the broken notebook (EA001)
+    cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list):
+        return None
+    where = _cell_source_lines(text, len(cells))
+    out = []
+    for idx, cell in enumerate(cells):
+        if not isinstance(cell, dict) or cell.get("cell_type") != "code":
+            continue
+        src = cell.get("source", "")
+        if isinstance(src, list):
+            src = "".join(s for s in src if isinstance(s, str))
+        if not isinstance(src, str):
+            continue
+        out.append((idx + 1, src.splitlines(), where[idx] if where and idx < len(where) else None))
+    return out
+
+
+def _shell_commands(lines: list[str]) -> Iterator[tuple[int, str]]:
+    """(index of the line, shell text) of each shell command of a cell."""
+    first = lines[0].strip() if lines else ""
+    if first.startswith(_SHELL_CELLS):
+        for j, ln in enumerate(lines[1:], start=1):
+            if ln.strip() and not ln.lstrip().startswith("#"):
+                yield j, ln
+        return
+    for j, ln in enumerate(lines):
+        m = _SHELL_LINE.match(ln)
+        if not m:
+            continue
+        bang, rest = m.group(1), m.group(2)
+        if bang == "%":
+            word = rest.split(" ", 1)[0]
+            if word not in _LINE_MAGICS:
+                continue  # %matplotlib, %time, %load_ext: not an install
+        yield j, rest
+
+
+def installs(inv: Inventory, rel: str) -> list[NotebookInstall]:
+    from envaudit.dockercmds import is_local_or_url, pip_install, spec_pinned
+    from envaudit.scanners.dockerfiles import split_shell
+    from envaudit.scanners.source import MAX_NOTEBOOK_BYTES
+    from envaudit.textio import read_text
+
+    tf, _problem = read_text(inv.root / rel, rel, max_bytes=MAX_NOTEBOOK_BYTES)
+    if tf is None:
+        return []
+    cells = _cells(tf.text)
+    if not cells:
+        return []
+    out: list[NotebookInstall] = []
+    for number, lines, where in cells:
+        for j, shell in _shell_commands(lines):
+            line = where[min(j, len(where) - 1)] if where else 1
+            script = re.sub(r"\{\s*sys\.executable\s*\}", "python", shell)
+            written = lines[j].strip()[:200]
+            for cmd in split_shell(script, {}, line):
+                p = pip_install(cmd)
+                if p is not None:
+                    pkgs = tuple(s for s in p.packages if not s.startswith("$"))
+                    loose = tuple(s for s in pkgs if not is_local_or_url(s) and not spec_pinned(s))
+                    out.append(
+                        NotebookInstall(rel, line, number, p.tool, pkgs, loose, p.requirement_files, written)
+                    )
+                    continue
+                conda = _conda_install(cmd.argv)
+                if conda is not None:
+                    out.append(NotebookInstall(rel, line, number, "conda", *conda, (), written))
+    return out
+
+
+def _conda_install(argv: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    from envaudit.deps import is_pinned
+    from envaudit.scanners.manifests import conda_spec
+
+    if len(argv) < 2 or argv[0].rsplit("/", 1)[-1] not in ("conda", "mamba", "micromamba"):
+        return None
+    if argv[1] != "install":
+        return None
+    pkgs: list[str] = []
+    skip = False
+    for a in argv[2:]:
+        if skip:
+            skip = False
+            continue
+        if a.startswith("-"):
+            skip = a in _CONDA_VALUE_OPTS
+            continue
+        pkgs.append(a)
+    loose = []
+    for spec in pkgs:
+        m = re.match(r"^([A-Za-z0-9_.\-]+)(.*)$", spec)
+        rest = m.group(2) if m else ""
+        pep440, _build = conda_spec(rest)
+        if not is_pinned(pep440):
+            loose.append(spec)
+    return tuple(pkgs), tuple(loose)
+
+
+@rule(
+    "DEP014",
+    "notebook-pip-install",
+    Severity.WARNING,
+    summary="`!pip install` / `%pip install` in a notebook: an install outside every manifest",
+    explanation="""
+        A cell that runs `!pip install lightgbm` (or `%pip install`, `%conda install`,
+        `!{sys.executable} -m pip install`, a `%%bash` cell with pip) changes the
+        environment from inside the analysis. No manifest or lock knows the package,
+        so whoever builds the environment from the project's files does not get it,
+        and the version is whatever was newest on the day the cell ran. Unpinned
+        names are an error; pinned ones (`lightgbm==4.3.0`) a warning, since they
+        still live outside the manifests. The notebook's imports are checked by
+        DEP008 as well: a package installed only by a cell is undeclared.
+    """,
+    example="""
+        explore.ipynb:14: DEP014 [error] cell 2 installs unpinned lightgbm with `!pip install lightgbm`
+    """,
+    fix="""
+        Declare the package (with a pin, or a range compiled into a lock) in the
+        project's manifest, install the environment from it, and delete the install
+        cell (or keep it as `%pip install -r requirements.txt`).
+    """,
+)
+def notebook_pip_install(inv: Inventory) -> Iterator[Hit]:
+    for rel in inv.files():
+        if not rel.endswith(".ipynb"):
+            continue
+        for ins in installs(inv, rel):
+            loc = Location(rel, ins.line)
+            if ins.unpinned:
+                yield Hit(
+                    f"cell {ins.cell} installs unpinned {', '.join(ins.unpinned)} with `{ins.text}`",
+                    loc,
+                    Fix(
+                        "declare it, pinned, in the project's manifest and remove the install from the notebook"
+                    ),
+                    fact=ins,
+                    severity=Severity.ERROR,
+                )
+            elif ins.packages:
+                yield Hit(
+                    f"cell {ins.cell} installs {', '.join(ins.packages)} outside every manifest with `{ins.text}`",
+                    loc,
+                    Fix("move the pin into the project's manifest and remove the install from the notebook"),
+                    fact=ins,
+                )
+            elif ins.requirement_files:
+                continue  # `%pip install -r requirements.txt`: installs what a manifest says
