@@ -17,7 +17,7 @@ from typing import Any
 
 from envaudit.config import Config
 from envaudit.model import Diagnostic
-from envaudit.textio import TextFile, read_text, relpath, toml_error_line
+from envaudit.textio import TextFile, read_text, relpath
 
 _SUPPRESS_RE = re.compile(r"#\s*envaudit\s*:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s\-]*)\])?", re.IGNORECASE)
 
@@ -159,12 +159,12 @@ class Inventory:
         data: dict[str, Any] | None = None
         text = self.read(p)
         if text is not None:
-            from envaudit import _toml
+            from envaudit.parsing import ParseError, toml_loads
 
             try:
-                data = _toml.loads(text.text)
-            except _toml.TOMLDecodeError as exc:
-                self.diag(f"invalid TOML: {exc}", rel, toml_error_line(exc, text.text))
+                data = toml_loads(text.text)
+            except ParseError as exc:
+                self.diag(exc.message, rel, exc.line, exc.column)
         self._tomls[rel] = data
         return data
 
