@@ -7,11 +7,11 @@ Command-line flags override the file. Unknown keys and codes are errors.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from envaudit import globmatch
 from envaudit.model import Severity
 
 FAIL_ON = ("error", "warning", "info", "never")
@@ -112,12 +112,12 @@ def _glob_match(path: str, pattern: str) -> bool:
     """Match a `/` path against a glob; a pattern without `/` matches any component,
     and a directory pattern matches everything below it."""
     pattern = pattern.strip().rstrip("/")
-    if fnmatch.fnmatchcase(path, pattern):
+    if globmatch.fnmatchcase(path, pattern):
         return True
-    if fnmatch.fnmatchcase(path, pattern + "/*") or fnmatch.fnmatchcase(path, pattern + "/**"):
+    if globmatch.fnmatchcase(path, pattern + "/*") or globmatch.fnmatchcase(path, pattern + "/**"):
         return True
     if "/" not in pattern:
-        return any(fnmatch.fnmatchcase(part, pattern) for part in path.split("/"))
+        return any(globmatch.fnmatchcase(part, pattern) for part in path.split("/"))
     if pattern.startswith("**/"):
         return _glob_match(path, pattern[3:]) or any(
             _glob_match("/".join(path.split("/")[i:]), pattern[3:]) for i in range(1, path.count("/") + 1)

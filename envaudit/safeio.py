@@ -31,7 +31,9 @@ TEXT_LIMIT = 8 * MB  # manifests, lockfiles, Dockerfiles, docs
 SMALL_LIMIT = 1 * MB  # one-line or few-line metadata files
 _CHUNK = 1 << 20
 
-_O_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+_O_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOCTTY", 0)
+)
 
 
 @dataclass(frozen=True)

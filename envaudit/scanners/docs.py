@@ -130,17 +130,17 @@ _TEST_WORDS = re.compile(r"\b(?:pytest|unittest|tox|nox|make\s+test)\b", re.IGNO
 _GPU_SOURCE = re.compile(
     r"torch\.cuda\b|\.cuda\(\s*\)|\.to\(\s*['\"]cuda|device\s*=\s*['\"]cuda|torch\.device\(\s*['\"]cuda"
     r"|['\"]cuda:\d['\"]|list_physical_devices\(\s*['\"]GPU|jax\.devices\(\s*['\"]gpu"
-    r"|accelerator\s*=\s*['\"](?:gpu|cuda)['\"]|\bgpus\s*=\s*-?[1-9]|^\s*import\s+cupy|^\s*from\s+cupy\b"
-    r"|numba\.cuda|^\s*from\s+numba\s+import\s+cuda|device_map\s*=\s*['\"]auto['\"]",
+    r"|accelerator\s*=\s*['\"](?:gpu|cuda)['\"]|\bgpus\s*=\s*-?[1-9]|^[ \t]*import\s+cupy|^[ \t]*from\s+cupy\b"
+    r"|numba\.cuda|^[ \t]*from\s+numba\s+import\s+cuda|device_map\s*=\s*['\"]auto['\"]",
     re.MULTILINE,
 )
 _GPU_REQ = re.compile(
-    r"\+cu\d{2,3}\b|download\.pytorch\.org/whl/cu\d+|^\s*nvidia-[a-z0-9-]+-cu\d+|^\s*cupy-cuda"
-    r"|tensorflow\[and-cuda\]|jax\[cuda|\bpytorch-cuda\b|\bcudatoolkit\b|\bcuda-version\b|^\s*-\s*cuda-",
+    r"\+cu\d{2,3}\b|download\.pytorch\.org/whl/cu\d+|^[ \t]*nvidia-[a-z0-9-]+-cu\d+|^[ \t]*cupy-cuda"
+    r"|tensorflow\[and-cuda\]|jax\[cuda|\bpytorch-cuda\b|\bcudatoolkit\b|\bcuda-version\b|^[ \t]*-[ \t]*cuda-",
     re.MULTILINE | re.IGNORECASE,
 )
 _GPU_IMAGE = re.compile(
-    r"^\s*FROM\s+(?:--\S+\s+)*(?:\S*nvidia/cuda|nvcr\.io/\S+|\S*pytorch/pytorch:\S*cuda|\S*tensorflow/tensorflow:\S*gpu"
+    r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(?:\S*nvidia/cuda|nvcr\.io/\S+|\S*pytorch/pytorch:\S*cuda|\S*tensorflow/tensorflow:\S*gpu"
     r"|\S*cuda\S*)",
     re.MULTILINE | re.IGNORECASE,
 )
@@ -237,7 +237,7 @@ def _kind(rel: str) -> str:
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_MD_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)[^)]*\)")
+_MD_LINK = re.compile(r"\[(?P<text>[^\[\]]*)\]\((?P<target>[^)\s]+)[^)]*\)")
 _RST_LINK = re.compile(r"`(?P<text>[^`<]*?)\s*<(?P<target>[^>]+)>`_")
 _INLINE_CODE = re.compile(r"``?([^`]+)``?")
 
@@ -469,7 +469,7 @@ def _lines(pattern: re.Pattern[str], rel: str, text: str, what: str, limit: int 
 
 def _code_only(text: str) -> str:
     """Blank out comment lines and whole-line strings cheaply, keeping line numbers."""
-    return re.sub(r"(?m)^\s*#.*$", "", text)
+    return re.sub(r"(?m)^[ \t]*#.*$", "", text)
 
 
 def scan(inv: Inventory) -> DocsFacts:

@@ -201,9 +201,10 @@ def _find_exe(prefix: Path) -> Path | None:
 
 
 def _pyvenv_cfg(path: Path) -> dict[str, str] | None:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    from envaudit import safeio
+
+    text = safeio.read_text_or_none(path, safeio.SMALL_LIMIT)  # a FIFO here used to hang the audit
+    if text is None:
         return None
     out = {}
     for line in text.splitlines():

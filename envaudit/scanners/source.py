@@ -1089,7 +1089,7 @@ def _body_line(body: list[ast.stmt]) -> int:
 
 # `%magic`, `!shell`, `?name`, `x = !cmd` / `x = %magic`, and `name?` / `name??` help (a
 # trailing `?` outside a comment or string)
-_MAGIC_LINE = re.compile(r"^\s*(%|!|\?)|^[^#'\"]*\?\s*$|^\s*[\w.\[\], ]+=\s*[%!]")
+_MAGIC_LINE = re.compile(r"^\s*(%|!|\?)|^[^#'\"]*\?\s*$|^\s*[\w.\[\],][\w.\[\], ]*=\s*[%!]")
 
 
 def _notebook_source(inv: Inventory, rel: str, text: str) -> tuple[list[ast.stmt], _LineMap] | None:
@@ -1463,7 +1463,9 @@ def _parse_all(
     todo: list[int] = []
     for i, job in enumerate(jobs):
         if cache is not None:
-            d = digest(inv.root / job[0])
+            d = digest(
+                inv.root / job[0], MAX_NOTEBOOK_BYTES if job[0].endswith(".ipynb") else MAX_SOURCE_BYTES
+            )
             keys[i] = (*job, d) if d is not None else None
         hit = cache.get(keys[i]) if cache is not None and keys[i] is not None else None
         if hit is None:

@@ -25,7 +25,9 @@ def fake_venv(where: Path, *, pyvenv_cfg: bool = True) -> tuple[Path, Path]:
 def dist_info(sp: Path, name: str, version: str, metadata: str | None = None) -> Path:
     d = sp / f"{name}-{version}.dist-info"
     d.mkdir()
-    text = metadata if metadata is not None else f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"
+    text = (
+        metadata if metadata is not None else f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n"
+    )
     (d / "METADATA").write_text(text, encoding="utf-8")
     (d / "INSTALLER").write_text("pip\n", encoding="utf-8")
     return d
@@ -100,9 +102,7 @@ def yaml_deep(root: Path) -> list[str]:
 
 
 def dockerfile_many_runs(root: Path) -> list[str]:
-    (root / "requirements.txt").write_text(
-        "".join(f"pkg{i}==1.0\n" for i in range(300)), encoding="utf-8"
-    )
+    (root / "requirements.txt").write_text("".join(f"pkg{i}==1.0\n" for i in range(300)), encoding="utf-8")
     (root / "Dockerfile").write_text(
         "FROM python:3.11-slim@sha256:"
         + "a" * 64
