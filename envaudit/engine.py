@@ -8,7 +8,7 @@ from pathlib import Path
 
 from envaudit.config import Config
 from envaudit.inventory import Inventory
-from envaudit.model import Finding, Fix, Hit, Severity
+from envaudit.model import Finding, Fix, Hit, Location, Severity
 from envaudit.redact import redact_text
 from envaudit.rules import Rule, load_rules
 
@@ -99,13 +99,38 @@ def _run_rule(r: Rule, inv: Inventory, result: CheckResult) -> list[Finding]:
     return out
 
 
+def printable(text: str) -> str:
+    """A file name that is not UTF-8 (surrogate escapes) shown with its bytes as `\xff`,
+    so every report format stays valid Unicode."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _printable_location(loc: Location) -> Location:
+    if loc.path is None or loc.path.isascii():
+        return loc
+    return replace(loc, path=printable(loc.path))
+
+
 def _finding(r: Rule, h: Hit, cfg: Config) -> Finding:
     default = h.severity if h.severity is not None else r.severity
     fix = h.fix
     if fix is not None:  # nothing secret leaves, whatever a rule put in its text
         fix = Fix(redact_text(fix.description), redact_text(fix.diff) if fix.diff else None)
     return Finding(
-        r.code, r.name, cfg.severity_of(r.code, default), redact_text(h.message), h.location, fix, h.fact
+        r.code,
+        r.name,
+        cfg.severity_of(r.code, default),
+        printable(redact_text(h.message)),
+        _printable_location(h.location),
+        fix,
+        h.fact,
     )
 
 

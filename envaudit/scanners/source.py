@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import json
 import os
 import re
 import warnings
@@ -1095,12 +1094,13 @@ _MAGIC_LINE = re.compile(r"^\s*(%|!|\?)|^[^#'\"]*\?\s*$|^\s*[\w.\[\],][\w.\[\], 
 def _notebook_source(inv: Inventory, rel: str, text: str) -> tuple[list[ast.stmt], _LineMap] | None:
     """Parse each code cell on its own (a broken cell is reported and skipped) and
     return the concatenated statements with their line mapping."""
+    from envaudit.parsing import ParseError, json_loads
+
     try:
-        nb = json.loads(text)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        msg = getattr(exc, "msg", str(exc))
-        inv.diag(f"{rel} is not a JSON notebook ({msg}); its code was not audited", rel, line)
+        nb = json_loads(text)
+    except ParseError as exc:
+        msg = exc.message.removeprefix("invalid JSON: ")
+        inv.diag(f"{rel} is not a JSON notebook ({msg}); its code was not audited", rel, exc.line)
         return None
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list):
@@ -1485,7 +1485,7 @@ def _parse_all(
 
 def _parse_one(inv: Inventory, job: _Job, project: frozenset[str]) -> _Parsed:
     before = len(inv.diagnostics)
-    got = _parse_module(inv, *job, project)
+    got = inv.isolate(job[0], _parse_module, inv, *job, project)  # one bad file, not the family
     return got, inv.diagnostics[before:]
 
 

@@ -97,7 +97,7 @@ def yaml_deep(root: Path) -> list[str]:
     deep = "[" * 10_000 + "]" * 10_000
     (root / "environment.yml").write_text(f"name: x\ndependencies: {deep}\n", encoding="utf-8")
     (root / "data.dvc").write_text(f"outs: {deep}\n", encoding="utf-8")
-    (root / "dvc.yaml").write_text(f"stages: {deep}\n", encoding="utf-8")
+    (root / "dvc.lock").write_text(f"stages: {deep}\n", encoding="utf-8")
     return []
 
 
