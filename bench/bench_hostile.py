@@ -8,8 +8,9 @@ a FIFO requirements.txt, /dev/zero as train.py, a 20 MB METADATA, 10k nested YAM
 in a temporary directory and times one `envaudit check` on it in a child process whose
 address space is capped (`--mem-mb`, default 2048) and which is killed after `--timeout`
 seconds (default 60). The goal (issue 13): every case finishes in under 5 s, with a
-finding, never a traceback. Prints one row per case: seconds, exit code, findings, and
-the EA001/EA003 findings' count.
+finding, never a traceback. Prints one row per case: seconds, the ratio to a trivial
+project timed the same way (start-up included; on a loaded machine the ratio is the
+figure to read), exit code, findings, and the EA001/EA003 findings' count.
 """
 
 from __future__ import annotations
@@ -27,11 +28,11 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.hostile.cases import BOUNDED, SUPERLINEAR  # noqa: E402
+from tests.hostile.cases import BOUNDED, SUPERLINEAR, baseline  # noqa: E402
 
 
 def run_case(name: str, timeout: float, mem_mb: int) -> tuple[str, float, str, str]:
-    builder = {**SUPERLINEAR, **BOUNDED}[name]
+    builder = {"baseline": baseline, **SUPERLINEAR, **BOUNDED}[name]
     with tempfile.TemporaryDirectory(prefix="envaudit-hostile-") as tmp:
         root = Path(tmp) / "project"
         root.mkdir()
@@ -70,10 +71,12 @@ def main() -> None:
     ap.add_argument("--mem-mb", type=int, default=2048)
     args = ap.parse_args()
     names = args.cases or [*SUPERLINEAR, *BOUNDED]
-    print(f"{'case':<24} {'seconds':>8}  {'exit':<8} notes")
+    print(f"{'case':<24} {'seconds':>8} {'x base':>7}  {'exit':<8} notes")
+    base = run_case("baseline", args.timeout, args.mem_mb)[1]  # a trivial project, for the ratio
+    print(f"{'baseline':<24} {base:>8.2f} {1.0:>7.1f}", flush=True)
     for name in names:
         case, took, rc, note = run_case(name, args.timeout, args.mem_mb)
-        print(f"{case:<24} {took:>8.2f}  {rc:<8} {note}", flush=True)
+        print(f"{case:<24} {took:>8.2f} {took / base:>7.1f}  {rc:<8} {note}", flush=True)
 
 
 if __name__ == "__main__":

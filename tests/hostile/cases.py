@@ -113,6 +113,12 @@ def dockerfile_many_runs(root: Path) -> list[str]:
     return []
 
 
+def baseline(root: Path) -> list[str]:
+    """A trivial project: what start-up and the scanners cost on this machine now."""
+    _minimal(root)
+    return []
+
+
 SUPERLINEAR: dict[str, Callable[[Path], list[str]]] = {
     "reqs_blank_lines": reqs_blank_lines,
     "readme_brackets": readme_brackets,

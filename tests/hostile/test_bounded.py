@@ -25,7 +25,9 @@ from envaudit.engine import run_check
 from tests.hostile.cases import BOUNDED, SUPERLINEAR, dist_info, fake_venv
 
 REPO = Path(__file__).resolve().parents[2]
-BOUND_S = 5.0
+# The goal is < 5 s per project on an idle machine; the bound leaves room for a loaded CI
+# runner and still fails any of the old superlinear paths (40 s to minutes each).
+BOUND_S = 15.0
 
 
 def _cli(
