@@ -276,8 +276,14 @@ class _Parser:
             self.inv.diag(outside_message(f"included file {shown}", target), rel, lineno)
             return None
         trel = self.inv.rel(target)
-        if not target.is_file():
-            why = "is not a file" if target.exists() else "does not exist"
+        try:
+            is_file = target.is_file()
+            exists = is_file or target.exists()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL
+            self.inv.diag(f"included file {shown[:200]} cannot be looked up: {exc.__class__.__name__}", rel, lineno)
+            return None
+        if not is_file:
+            why = "is not a file" if exists else "does not exist"
             self.inv.diag(f"included file {shown} {why}", rel, lineno)
             return None
         chain = (*stack, rel)
