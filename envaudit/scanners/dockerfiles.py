@@ -68,6 +68,7 @@ _HADOLINT_GLOBAL = re.compile(r"#\s*hadolint\s+global\s+ignore\s*=\s*([A-Za-z0-9
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 MAX_LINES = 200_000
 MAX_SHLEX = 64 * 1024  # characters of one shell script split with shlex
+MAX_WORDS = 10_000  # words of one RUN the rules look at: no real command has more
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,10 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
                 heredocs.append(Heredoc(name, "\n".join(body) + ("\n" if body else ""), strip_tabs))
             end = i
         raw.append((cmd, start + 1, max(end, start + 1), rest, tuple(heredocs)))
+        if len(rest) > MAX_SHLEX and cmd == "RUN":
+            errors.append(
+                (start + 1, f"RUN of {len(rest)} characters; only its first {MAX_WORDS} words are analysed")
+            )
         if inv is not None:
             codes = _merge(pending_codes, inline_codes)
             if codes is not False:
@@ -560,6 +565,8 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
                 tokens.append(tok)
         except ValueError:
             pass  # unbalanced quote: keep what was read
+    if len(tokens) > MAX_WORDS:  # a junk 600 kB line: every rule would walk each word
+        tokens = tokens[:MAX_WORDS]
     commands: list[ShellCommand] = []
     cur: list[str] = []
     sep = ""
