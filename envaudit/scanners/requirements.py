@@ -280,7 +280,9 @@ class _Parser:
             is_file = target.is_file()
             exists = is_file or target.exists()
         except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL
-            self.inv.diag(f"included file {shown[:200]} cannot be looked up: {exc.__class__.__name__}", rel, lineno)
+            self.inv.diag(
+                f"included file {shown[:200]} cannot be looked up: {exc.__class__.__name__}", rel, lineno
+            )
             return None
         if not is_file:
             why = "is not a file" if exists else "does not exist"
