@@ -7,11 +7,11 @@ Command-line flags override the file. Unknown keys and codes are errors.
 
 from __future__ import annotations
 
-import fnmatch
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from envaudit import globmatch
 from envaudit.model import Severity
 
 FAIL_ON = ("error", "warning", "info", "never")
@@ -112,12 +112,12 @@ def _glob_match(path: str, pattern: str) -> bool:
     """Match a `/` path against a glob; a pattern without `/` matches any component,
     and a directory pattern matches everything below it."""
     pattern = pattern.strip().rstrip("/")
-    if fnmatch.fnmatchcase(path, pattern):
+    if globmatch.fnmatchcase(path, pattern):
         return True
-    if fnmatch.fnmatchcase(path, pattern + "/*") or fnmatch.fnmatchcase(path, pattern + "/**"):
+    if globmatch.fnmatchcase(path, pattern + "/*") or globmatch.fnmatchcase(path, pattern + "/**"):
         return True
     if "/" not in pattern:
-        return any(fnmatch.fnmatchcase(part, pattern) for part in path.split("/"))
+        return any(globmatch.fnmatchcase(part, pattern) for part in path.split("/"))
     if pattern.startswith("**/"):
         return _glob_match(path, pattern[3:]) or any(
             _glob_match("/".join(path.split("/")[i:]), pattern[3:]) for i in range(1, path.count("/") + 1)
@@ -127,42 +127,57 @@ def _glob_match(path: str, pattern: str) -> bool:
 
 def find_config_file(root: Path) -> tuple[Path, dict[str, Any]] | None:
     """`.envaudit.toml` wins over pyproject's `[tool.envaudit]`."""
-    from envaudit import _toml
-
     dedicated = root / ".envaudit.toml"
     if dedicated.is_file():
-        data = _parse(dedicated, _toml)
+        data = _parse(dedicated)
         # accept both a bare table and [tool.envaudit] in the dedicated file
-        return dedicated, data.get("tool", {}).get("envaudit", data) if "tool" in data else data
+        return dedicated, _table(data, dedicated.name)
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:
-            data = _parse(pyproject, _toml)
+            data = _parse(pyproject)
         except ConfigError:
             # a broken pyproject is the manifest scanner's finding, not a usage error
             return None
-        table = data.get("tool", {}).get("envaudit")
+        tool = data.get("tool")
+        table = tool.get("envaudit") if isinstance(tool, dict) else None
         if isinstance(table, dict):
             return pyproject, table
     return None
 
 
-def _parse(path: Path, toml: Any) -> dict[str, Any]:
+def _table(data: dict[str, Any], where: str) -> dict[str, Any]:
+    """The envaudit table of a dedicated config file: `[tool.envaudit]`, else the whole file."""
+    if "tool" not in data:
+        return data
+    tool = data["tool"]
+    table = tool.get("envaudit", data) if isinstance(tool, dict) else None
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: [tool.envaudit] must be a table")
+    return table
+
+
+def _parse(path: Path) -> dict[str, Any]:
+    from envaudit import safeio
+    from envaudit.parsing import ParseError, toml_loads
+
+    data, refused = safeio.read_bytes(path, safeio.TEXT_LIMIT)
+    if data is None:
+        assert refused is not None
+        raise ConfigError(refused.message(path.name))
     try:
-        return toml.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
+        return toml_loads(data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
         raise ConfigError(f"{path.name}: cannot read: {exc}") from None
-    except toml.TOMLDecodeError as exc:
-        raise ConfigError(f"{path.name}: invalid TOML: {exc}") from None
+    except ParseError as exc:
+        where = f"{path.name}:{exc.line}" if exc.line else path.name
+        raise ConfigError(f"{where}: {exc.message}") from None
 
 
 def load_config(root: Path, explicit: Path | None = None) -> Config:
     if explicit is not None:
-        from envaudit import _toml
-
-        data = _parse(explicit, _toml)
-        table = data.get("tool", {}).get("envaudit", data) if "tool" in data else data
-        return from_mapping(table, source=str(explicit))
+        data = _parse(explicit)
+        return from_mapping(_table(data, str(explicit)), source=str(explicit))
     found = find_config_file(root)
     if found is None:
         return Config()

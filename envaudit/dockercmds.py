@@ -5,6 +5,7 @@ Pure functions over `ShellCommand.argv`, shared by the DKR rules and the tests.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -123,6 +124,7 @@ def canonical(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
+@functools.lru_cache(maxsize=4096)  # a 600 kB RUN line repeats its junk: parse each spec once
 def spec_pinned(spec: str) -> bool | None:
     """True for `name==1.2.3` / `name===x`; False for bare names and ranges; None if unreadable."""
     s = spec.strip()
@@ -143,6 +145,7 @@ def spec_pinned(spec: str) -> bool | None:
     return only.operator == "===" or (only.operator == "==" and "*" not in only.version)
 
 
+@functools.lru_cache(maxsize=4096)
 def spec_name(spec: str) -> str | None:
     s = spec.strip()
     m = _FAST_PIN.match(s) or _FAST_BARE.match(s) or _FAST_RANGE.match(s)

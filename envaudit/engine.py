@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from envaudit.config import Config
 from envaudit.inventory import Inventory
-from envaudit.model import Finding, Fix, Hit, Severity
+from envaudit.model import Finding, Fix, Hit, Location, Severity
 from envaudit.redact import redact_text
 from envaudit.rules import Rule, load_rules
 
@@ -52,20 +52,32 @@ def run_check(
     result = CheckResult(root=inv.root, config=config, inventory=inv, rules=rules)
     # EA rules report what the other rules made the scanners meet, so they run last.
     for r in sorted(rules, key=lambda r: (r.late, r.code)):
-        for finding in _run_rule(r, inv):
-            if config.ignored_for_path(finding.code, finding.location.path) or inv.is_suppressed(
-                finding.code, finding.location.path, finding.location.line
-            ):
-                result.suppressed += 1
-                continue
+        for finding in _run_rule(r, inv, result):
             result.findings.append(finding)
     result.findings = _dedupe(sorted(result.findings, key=Finding.sort_key))
     return result
 
 
-def _run_rule(r: Rule, inv: Inventory) -> list[Finding]:
+# Past this many findings of one rule on one file, the rest are counted, not listed: a
+# junk or hostile file (200k bad lines) must not make a report of 200k findings.
+FINDINGS_CAP = 100
+
+
+def _run_rule(r: Rule, inv: Inventory, result: CheckResult) -> list[Finding]:
+    config = result.config
+    out: list[Finding] = []
+    kept: dict[str | None, int] = {}  # path -> index in `out` of its last kept finding
+    count: dict[str | None, int] = {}
     try:
-        return [_finding(r, h, inv.config) for h in r.check(inv)]
+        for h in r.check(inv):
+            loc = h.location
+            if config.ignored_for_path(r.code, loc.path) or inv.is_suppressed(r.code, loc.path, loc.line):
+                result.suppressed += 1
+                continue
+            n = count[loc.path] = count.get(loc.path, 0) + 1
+            if n <= FINDINGS_CAP:
+                kept[loc.path] = len(out)
+                out.append(_finding(r, h, inv.config))  # redaction is the costly part: only these
     except Exception as exc:  # a bug of ours must not hide every other finding
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
@@ -78,6 +90,32 @@ def _run_rule(r: Rule, inv: Inventory) -> list[Finding]:
                 + "please report this to envaudit",
             )
         ]
+    for path, n in count.items():
+        if n > FINDINGS_CAP:
+            i = kept[path]
+            f = out[i]
+            where = f"in {path}" if path is not None else "in the environment"
+            out[i] = replace(f, message=f"{f.message} (and {n - FINDINGS_CAP} more like this {where})")
+    return out
+
+
+def printable(text: str) -> str:
+    """A file name that is not UTF-8 (surrogate escapes) shown with its bytes as `\xff`,
+    so every report format stays valid Unicode."""
+    try:
+        text.encode("utf-8")
+        return text
+    except UnicodeEncodeError:
+        try:
+            return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+        except UnicodeEncodeError:
+            return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def _printable_location(loc: Location) -> Location:
+    if loc.path is None or loc.path.isascii():
+        return loc
+    return replace(loc, path=printable(loc.path))
 
 
 def _finding(r: Rule, h: Hit, cfg: Config) -> Finding:
@@ -86,7 +124,13 @@ def _finding(r: Rule, h: Hit, cfg: Config) -> Finding:
     if fix is not None:  # nothing secret leaves, whatever a rule put in its text
         fix = Fix(redact_text(fix.description), redact_text(fix.diff) if fix.diff else None)
     return Finding(
-        r.code, r.name, cfg.severity_of(r.code, default), redact_text(h.message), h.location, fix, h.fact
+        r.code,
+        r.name,
+        cfg.severity_of(r.code, default),
+        printable(redact_text(h.message)),
+        _printable_location(h.location),
+        fix,
+        h.fact,
     )
 
 

@@ -12,12 +12,15 @@ from __future__ import annotations
 import importlib
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from envaudit.config import Config
 from envaudit.model import Diagnostic
-from envaudit.textio import TextFile, read_text, relpath, toml_error_line
+from envaudit.textio import TextFile, read_text, relpath
+
+T = TypeVar("T")
 
 _SUPPRESS_RE = re.compile(r"#\s*envaudit\s*:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s\-]*)\])?", re.IGNORECASE)
 
@@ -46,6 +49,9 @@ class Inventory:
         self._tomls: dict[str, dict[str, Any] | None] = {}
         self._lines: dict[str, list[str]] = {}  # split once: is_suppressed runs per finding
         self._diag_keys: set[tuple[Any, ...]] = set()
+        # results computed once per audit from files that do not change during it (a
+        # requirements file named by 10k `RUN pip install -r` lines is parsed once)
+        self.memo: dict[tuple[Any, ...], Any] = {}
 
     # ------------------------------------------------------------------ facts
     def get(self, domain: str) -> Any:
@@ -86,6 +92,29 @@ class Inventory:
         if key not in self._diag_keys:
             self._diag_keys.add(key)
             self.diagnostics.append(Diagnostic(message, path, line, column, code))
+
+    def isolate(self, rel: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
+        """Run one file's part of a scan; if it fails in any way (deep nesting, a value the
+        parser's own types reject, a bug of ours on odd input), that file gets an EA001
+        naming it and the scan goes on with the other files: one bad file never switches
+        off a rule family."""
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:  # RecursionError and MemoryError included
+            detail = " ".join(str(exc).split())[:200]
+            kind = type(exc).__name__
+            if isinstance(exc, RecursionError):
+                why = "it is nested too deeply to analyse"
+            elif isinstance(exc, MemoryError):
+                why = "it is too large to analyse in memory"
+            else:
+                why = (
+                    f"envaudit failed on it ({kind}: {detail})"
+                    if detail
+                    else f"envaudit failed on it ({kind})"
+                )
+            self.diag(f"{rel or 'an input'} could not be analysed: {why}; not audited", rel, None)
+            return None
 
     def skipped(self, message: str) -> None:
         """A scan that could not run here (EA002, info)."""
@@ -142,7 +171,9 @@ class Inventory:
             self._texts[rel] = None
             return None
         text, problem = read_text(p, rel)
-        if problem is not None and record:
+        if problem is not None and (record or _not_regular(p)):
+            # a FIFO or a device in the project is always worth saying, even where the
+            # caller would stay quiet about a file it merely could not decode
             self.diag(problem.message, problem.path, problem.line, problem.column)
         self._texts[rel] = text
         return text
@@ -159,18 +190,29 @@ class Inventory:
         data: dict[str, Any] | None = None
         text = self.read(p)
         if text is not None:
-            from envaudit import _toml
+            from envaudit.parsing import ParseError, toml_loads
 
             try:
-                data = _toml.loads(text.text)
-            except _toml.TOMLDecodeError as exc:
-                self.diag(f"invalid TOML: {exc}", rel, toml_error_line(exc, text.text))
+                data = toml_loads(text.text)
+            except ParseError as exc:
+                self.diag(exc.message, rel, exc.line, exc.column)
         self._tomls[rel] = data
         return data
 
     def files(self) -> tuple[str, ...]:
         """Project files (relative, `/`-separated), outside excluded and ignored paths."""
         return self.get("files").paths
+
+
+def _not_regular(path: Path) -> bool:
+    """A FIFO, a device or a socket (not a missing file, not a directory)."""
+    import stat
+
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
 def _code_in(code: str, codes: frozenset[str]) -> bool:

@@ -24,22 +24,17 @@ class TextFile:
 def read_text(
     path: Path, rel: str, *, max_bytes: int = MAX_TEXT_BYTES
 ) -> tuple[TextFile | None, Diagnostic | None]:
-    """Return the decoded text, or a Diagnostic saying precisely why not."""
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        return None, Diagnostic(f"cannot read {rel}: {exc.strerror or exc}", rel)
-    if size > max_bytes:
-        return None, Diagnostic(
-            f"{rel} is {size / 1e6:.1f} MB, over the {max_bytes // (1024 * 1024)} MB limit "
-            "for a text manifest; not audited",
-            rel,
-        )
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read()
-    except OSError as exc:
-        return None, Diagnostic(f"cannot read {rel}: {exc.strerror or exc}", rel)
+    """Return the decoded text, or a Diagnostic saying precisely why not. Only a regular
+    file is read, and at most `max_bytes` of it (envaudit.safeio)."""
+    from envaudit import safeio
+
+    data, refused = safeio.read_bytes(path, max_bytes)
+    if data is None:
+        assert refused is not None
+        msg = refused.message(rel)
+        if refused.too_large:  # "{rel} is 9.0 MB, over the 8 MB limit for a text manifest; ..."
+            msg = msg.replace(" limit; not read", " limit for a text manifest; not audited")
+        return None, Diagnostic(msg, rel)
     return decode(data, path, rel)
 
 

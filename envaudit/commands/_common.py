@@ -28,6 +28,9 @@ def write_output(text: str, output: str | None) -> None:
     (or a new one) is replaced atomically (temporary file + rename, its mode kept); a
     symlink is followed and its target written the same way; anything else (a character
     device such as /dev/null, a FIFO, a socket) is written through, never replaced."""
+    # a file name that is not UTF-8 reaches us as lone surrogates, which no UTF-8 stream
+    # accepts: write them as `\udcff` (a valid escape inside JSON strings too)
+    text = text.encode("utf-8", "backslashreplace").decode("utf-8")
     if output in (None, "-"):
         click.echo(text, nl=False)
         return

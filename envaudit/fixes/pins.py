@@ -65,11 +65,14 @@ def is_generated(text: str) -> bool:
 
 
 def _read_toml(root: Path, rel: str) -> dict[str, Any]:
-    from envaudit import _toml
+    from envaudit import _toml, safeio
 
+    raw, _refused = safeio.read_bytes(root / rel, safeio.TEXT_LIMIT)  # regular files only
+    if raw is None:
+        return {}
     try:
-        data = _toml.loads((root / rel).read_text(encoding="utf-8"))
-    except (OSError, _toml.TOMLDecodeError, UnicodeDecodeError):
+        data = _toml.loads(raw.decode("utf-8"))
+    except (_toml.TOMLDecodeError, UnicodeDecodeError, RecursionError):
         return {}
     return data if isinstance(data, dict) else {}
 

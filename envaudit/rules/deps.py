@@ -539,7 +539,31 @@ def broken_requirements(
 def broken_environment(inv: Inventory) -> Iterator[Hit]:
     packages = inv.get("packages")
     env = marker_env(inv.get("python"))
+    per_dist: dict[str, list[tuple[str, str, str | None]]] = {}
+    dists: dict[str, Any] = {}
     for dist, name, spec, have in broken_requirements(packages, env):
+        per_dist.setdefault(dist.canonical, []).append((name, spec, have))
+        dists[dist.canonical] = dist
+    for key, unmet in per_dist.items():
+        dist = dists[key]
+        if len(unmet) > DEP009_PER_DIST:  # a junk METADATA (200k Requires-Dist): one finding
+            names = ", ".join(f"{n}{s}" for n, s, _ in unmet[:5])
+            yield Hit(
+                f"{dist.name} {dist.version} has {len(unmet)} unmet requirements ({names} and "
+                f"{len(unmet) - 5} more); its metadata ({dist.dist_info}) looks broken",
+                Location(),
+                Fix(f"reinstall it: `pip install --force-reinstall '{dist.name}=={dist.version}'`"),
+                fact={"dist": dist.name, "version": dist.version, "unmet": len(unmet)},
+            )
+            continue
+        yield from _dep009_hits(dist, unmet)
+
+
+DEP009_PER_DIST = 20
+
+
+def _dep009_hits(dist: Any, unmet: list[tuple[str, str, str | None]]) -> Iterator[Hit]:
+    for name, spec, have in unmet:
         if have is None:
             msg = f"{dist.name} {dist.version} requires {name}{spec}, which is not installed"
         else:

@@ -8,11 +8,11 @@ tests/docker/test_hadolint_agreement.py.
 
 from __future__ import annotations
 
-import fnmatch
 import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from envaudit import globmatch
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
@@ -193,29 +193,38 @@ def _pinned_file(inv: Inventory, df: Dockerfile, ref: str) -> tuple[str | None, 
     rel = _find_context_file(inv, df, ref)
     if rel is None:
         return None, {}
+    key = ("docker-pinned-file", rel)
+    if key not in inv.memo:  # 10k `RUN pip install -r` of one file: parsed once
+        inv.memo[key] = _pinned_file_uncached(inv, rel)
+    return rel, dict(inv.memo[key])
+
+
+def _pinned_file_uncached(inv: Inventory, rel: str) -> dict[str, bool]:
     text = inv.read(rel)
     if text is None:
-        return rel, {}
+        return {}
     simple = _simple_pins(text.text)  # fast path: no packaging import for a plain lock
     if simple is not None:
-        return rel, simple
+        return simple
     out: dict[str, bool] = {}
     try:
         from envaudit.scanners.requirements import parse_requirements_file  # issue-2's parser
     except ImportError:
-        return rel, out
+        return out
     for d in parse_requirements_file(inv, rel):
         if d.url or d.editable:
             continue
         out[d.name] = d.exact_version is not None or bool(d.hashes and d.specifier.startswith("=="))
-    return rel, out
+    return out
 
 
 def _find_context_file(inv: Inventory, df: Dockerfile, ref: str) -> str | None:
     ref = ref.strip().lstrip("./") if not ref.startswith("/") else ref.strip()
     if not ref or "$" in ref:
         return None
-    files = set(inv.files())
+    files = inv.memo.get(("file-set",))
+    if files is None:
+        files = inv.memo[("file-set",)] = frozenset(inv.files())
     dfdir = df.path.rsplit("/", 1)[0] + "/" if "/" in df.path else ""
     for cand in (ref, dfdir + ref):
         if cand in files:
@@ -654,7 +663,7 @@ def _ignored(patterns: tuple[str, ...], target: str) -> bool:
         p = p.rstrip("/")
         if p.endswith("/**"):
             p = p[:-3]
-        if p in ("*", "**") or fnmatch.fnmatchcase(target, p):
+        if p in ("*", "**") or globmatch.fnmatchcase(target, p):
             return True
     return False
 

@@ -814,28 +814,23 @@ def module_map(inv: Inventory) -> dict[str, set[str]]:
         names = set(dist.top_level)
         record = os.path.join(dist.dist_info, "RECORD") if dist.dist_info else ""
         if not names and record and os.path.isfile(record):
-            try:
-                with open(record, encoding="utf-8", errors="replace") as fh:
-                    for row in fh:
-                        first = row.split(",", 1)[0].strip().strip('"')
-                        top = first.split("/", 1)[0]
-                        if (
-                            not top
-                            or top.startswith((".", "..", "__"))
-                            or top.endswith((".dist-info", ".data"))
-                        ):
-                            continue
-                        if "/" in first:
-                            if top.isidentifier():
-                                names.add(top)
-                        elif top.endswith(".py"):
-                            names.add(top[:-3])
-                        elif top.endswith((".so", ".pyd")):
-                            names.add(top.split(".", 1)[0])
-                        elif top.endswith(".pth"):
-                            continue
-            except OSError:
-                pass
+            from envaudit import safeio
+
+            rows = safeio.read_text_or_none(record, safeio.TEXT_LIMIT)  # regular files only
+            for row in (rows or "").splitlines():
+                first = row.split(",", 1)[0].strip().strip('"')
+                top = first.split("/", 1)[0]
+                if not top or top.startswith((".", "..", "__")) or top.endswith((".dist-info", ".data")):
+                    continue
+                if "/" in first:
+                    if top.isidentifier():
+                        names.add(top)
+                elif top.endswith(".py"):
+                    names.add(top[:-3])
+                elif top.endswith((".so", ".pyd")):
+                    names.add(top.split(".", 1)[0])
+                elif top.endswith(".pth"):
+                    continue
         if not names:
             names.add(dist.name.replace("-", "_"))
         for n in names:

@@ -40,12 +40,13 @@ def cache_dir(environ: dict[str, str]) -> Path:
     return Path(base) / "envaudit"
 
 
-def digest(path: Path) -> str | None:
-    try:
-        with open(path, "rb") as fh:
-            return hashlib.blake2b(fh.read(), digest_size=16).hexdigest()
-    except OSError:
-        return None
+def digest(path: Path, limit: int) -> str | None:
+    """The file's digest, or None (not cached) for what the parser will refuse anyway:
+    not a regular file, or over `limit` bytes (checked before anything is read)."""
+    from envaudit import safeio
+
+    data, _refused = safeio.read_bytes(path, limit)
+    return hashlib.blake2b(data, digest_size=16).hexdigest() if data is not None else None
 
 
 class SourceCache:

@@ -122,6 +122,11 @@ def hash_file(path: str | Path, algorithm: str = "md5") -> str:
     h = hashlib.new("md5" if dos2unix else algorithm)
     buf = bytearray(CHUNK)
     view = memoryview(buf)
+    from envaudit import safeio
+
+    _st, refused = safeio.check_regular(path)  # a FIFO would block, /dev/zero never ends
+    if refused is not None:
+        raise OSError(refused.message(os.path.basename(str(path))))
     with open(path, "rb", buffering=0) as fh:
         while True:
             n = fh.readinto(buf)
@@ -197,25 +202,22 @@ def scan(inv: Inventory) -> DataFacts:
 
 def _has_dvcignore(inv: Inventory) -> bool:
     p = inv.root / ".dvcignore"
-    try:
-        return any(x.strip() and not x.startswith("#") for x in p.read_text(encoding="utf-8").splitlines())
-    except (OSError, UnicodeDecodeError):
-        return False
+    from envaudit import safeio
+
+    text = safeio.read_text_or_none(p, safeio.TEXT_LIMIT)
+    return text is not None and any(x.strip() and not x.startswith("#") for x in text.splitlines())
 
 
 def _yaml(inv: Inventory, rel: str) -> Any:
-    import yaml
+    from envaudit.parsing import ParseError, yaml_load
 
     text = inv.read(rel)
     if text is None:
         return None
     try:
-        return yaml.safe_load(text.text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        inv.diag(f"{rel} is not valid YAML: {problem}", rel, line)
+        return yaml_load(text.text)
+    except ParseError as exc:  # syntax, `md5: !!int abc`, nesting: one finding for this file
+        inv.diag(f"{rel} is not valid YAML: {exc.message.removeprefix('invalid YAML: ')}", rel, exc.line)
         return None
 
 

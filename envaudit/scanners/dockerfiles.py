@@ -69,6 +69,8 @@ _HADOLINT_PRAGMA = re.compile(r"#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)",
 _HADOLINT_GLOBAL = re.compile(r"#\s*hadolint\s+global\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
 _VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 MAX_LINES = 200_000
+MAX_SHLEX = 64 * 1024  # characters of one shell script split with shlex
+MAX_WORDS = 10_000  # words of one RUN the rules look at: no real command has more
 
 
 @dataclass(frozen=True)
@@ -293,6 +295,10 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
                 heredocs.append(Heredoc(name, "\n".join(body) + ("\n" if body else ""), strip_tabs))
             end = i
         raw.append((cmd, start + 1, max(end, start + 1), rest, tuple(heredocs)))
+        if len(rest) > MAX_SHLEX and cmd == "RUN":
+            errors.append(
+                (start + 1, f"RUN of {len(rest)} characters; only its first {MAX_WORDS} words are analysed")
+            )
         if inv is not None:
             codes = _merge(pending_codes, inline_codes)
             if codes is not False:
@@ -448,7 +454,7 @@ def expand(text: str, env: dict[str, str | None]) -> str | None:
 def _parse_kv(rest: str, cmd: str) -> list[tuple[str, str | None]]:
     """ENV/ARG/LABEL pairs: `K=V K2="a b"`, legacy `ENV K V`, `ARG NAME`."""
     try:
-        tokens = shlex.split(rest, posix=True)
+        tokens = shlex.split(rest, posix=True) if len(rest) <= MAX_SHLEX else rest.split()
     except ValueError:
         tokens = rest.split()
     if not tokens:
@@ -635,7 +641,9 @@ def run_commands(ins: Instruction, env: dict[str, str | None], shell: tuple[str,
 def split_shell(script: str, env: dict[str, str | None], line: int, depth: int = 0) -> list[ShellCommand]:
     # a newline ends a command (heredoc bodies); `\n;` survives shlex eating a `# comment\n`
     tokens: list[str]
-    if _NEEDS_SHLEX.search(script) is None:
+    if len(script) > MAX_SHLEX or _NEEDS_SHLEX.search(script) is None:
+        # no quoting, or a junk line too long for shlex (about 1 s per 600 kB, and several
+        # rules ask): the same tokens for plain words, quotes kept as written
         tokens = _FAST_TOKENS.findall(script.replace("\n", " ; "))  # no quoting: same tokens, 20x faster
     else:
         lex = shlex.shlex(script.replace("\n", "\n;"), posix=True, punctuation_chars=";&|()<>")
@@ -646,6 +654,8 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
                 tokens.append(tok)
         except ValueError:
             pass  # unbalanced quote: keep what was read
+    if len(tokens) > MAX_WORDS:  # a junk 600 kB line: every rule would walk each word
+        tokens = tokens[:MAX_WORDS]
     commands: list[ShellCommand] = []
     cur: list[str] = []
     sep = ""
@@ -776,9 +786,18 @@ def scan(inv: Inventory) -> Dockerfiles:
         ignore_rel = ".dockerignore"
         t = inv.read(".dockerignore")
         if t is not None:
-            patterns = tuple(
-                ln.strip() for ln in t.text.splitlines() if ln.strip() and not ln.strip().startswith("#")
-            )
+            from envaudit.globmatch import MAX_PATTERN, too_long
+
+            kept = []
+            for n, ln in enumerate(t.text.splitlines(), 1):
+                ln = ln.strip()
+                if not ln or ln.startswith("#"):
+                    continue
+                if too_long(ln):  # fnmatch is quadratic in such a pattern; no path is this long
+                    inv.diag(f"pattern of {len(ln)} characters, over {MAX_PATTERN}; ignored", ignore_rel, n)
+                    continue
+                kept.append(ln)
+            patterns = tuple(kept)
     return Dockerfiles(tuple(found), ignore_rel, patterns)
 
 

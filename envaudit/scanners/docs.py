@@ -130,17 +130,17 @@ _TEST_WORDS = re.compile(r"\b(?:pytest|unittest|tox|nox|make\s+test)\b", re.IGNO
 _GPU_SOURCE = re.compile(
     r"torch\.cuda\b|\.cuda\(\s*\)|\.to\(\s*['\"]cuda|device\s*=\s*['\"]cuda|torch\.device\(\s*['\"]cuda"
     r"|['\"]cuda:\d['\"]|list_physical_devices\(\s*['\"]GPU|jax\.devices\(\s*['\"]gpu"
-    r"|accelerator\s*=\s*['\"](?:gpu|cuda)['\"]|\bgpus\s*=\s*-?[1-9]|^\s*import\s+cupy|^\s*from\s+cupy\b"
-    r"|numba\.cuda|^\s*from\s+numba\s+import\s+cuda|device_map\s*=\s*['\"]auto['\"]",
+    r"|accelerator\s*=\s*['\"](?:gpu|cuda)['\"]|\bgpus\s*=\s*-?[1-9]|^[ \t]*import\s+cupy|^[ \t]*from\s+cupy\b"
+    r"|numba\.cuda|^[ \t]*from\s+numba\s+import\s+cuda|device_map\s*=\s*['\"]auto['\"]",
     re.MULTILINE,
 )
 _GPU_REQ = re.compile(
-    r"\+cu\d{2,3}\b|download\.pytorch\.org/whl/cu\d+|^\s*nvidia-[a-z0-9-]+-cu\d+|^\s*cupy-cuda"
-    r"|tensorflow\[and-cuda\]|jax\[cuda|\bpytorch-cuda\b|\bcudatoolkit\b|\bcuda-version\b|^\s*-\s*cuda-",
+    r"\+cu\d{2,3}\b|download\.pytorch\.org/whl/cu\d+|^[ \t]*nvidia-[a-z0-9-]+-cu\d+|^[ \t]*cupy-cuda"
+    r"|tensorflow\[and-cuda\]|jax\[cuda|\bpytorch-cuda\b|\bcudatoolkit\b|\bcuda-version\b|^[ \t]*-[ \t]*cuda-",
     re.MULTILINE | re.IGNORECASE,
 )
 _GPU_IMAGE = re.compile(
-    r"^\s*FROM\s+(?:--\S+\s+)*(?:\S*nvidia/cuda|nvcr\.io/\S+|\S*pytorch/pytorch:\S*cuda|\S*tensorflow/tensorflow:\S*gpu"
+    r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(?:\S*nvidia/cuda|nvcr\.io/\S+|\S*pytorch/pytorch:\S*cuda|\S*tensorflow/tensorflow:\S*gpu"
     r"|\S*cuda\S*)",
     re.MULTILINE | re.IGNORECASE,
 )
@@ -237,8 +237,10 @@ def _kind(rel: str) -> str:
 _RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
 _MD_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
 _MD_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
-_MD_LINK = re.compile(r"\[(?P<text>[^\]]*)\]\((?P<target>[^)\s]+)[^)]*\)")
-_RST_LINK = re.compile(r"`(?P<text>[^`<]*?)\s*<(?P<target>[^>]+)>`_")
+# Bounded and atomic (`(?=(?P<x>...))(?P=x)` is an atomic group Python 3.10 can read): the
+# plain form was quadratic on a line of `<` after backquotes. Markdown links are found by
+# `_md_links`, linear in the line.
+_RST_LINK = re.compile(r"`(?P<text>[^`<]{0,2048}?)\s*<(?=(?P<target>[^>]{1,2048}))(?P=target)>`_")
 _INLINE_CODE = re.compile(r"``?([^`]+)``?")
 
 
@@ -347,9 +349,9 @@ def parse_readme(text: str, kind: str) -> _Parsed:
             continue
         for m in _INLINE_CODE.finditer(line):
             out.code.append((i, m.group(1)))
-        for m in _MD_LINK.finditer(line):
-            out.links.append(Link(i, m.group("text"), m.group("target")))
-        for m in _RST_LINK.finditer(line):
+        for text, target in _md_links(line):
+            out.links.append(Link(i, text, target))
+        for m in _RST_LINK.finditer(line) if ">`_" in line else ():
             out.links.append(Link(i, m.group("text"), m.group("target")))
         for m in re.finditer(r"<a\s[^>]*href=[\"']([^\"']+)[\"'][^>]*>(.*?)</a>", line, re.IGNORECASE):
             out.links.append(Link(i, re.sub(r"<[^>]+>", "", m.group(2)), m.group(1)))
@@ -447,6 +449,32 @@ def _sections(parsed: _Parsed) -> dict[int, str]:
     return out
 
 
+_MAX_TARGET = 4096
+
+
+def _md_links(line: str) -> list[tuple[str, str]]:
+    """`[text](target "title")` links, left to right, in one linear pass (str.find, not
+    a backtracking regex: a line of 100k `[`, or of `[a](b` repeated, took minutes)."""
+    out: list[tuple[str, str]] = []
+    start = 0
+    while True:
+        mid = line.find("](", start)
+        if mid == -1:
+            return out
+        open_at = line.rfind("[", start, mid)
+        close = line.find(")", mid + 2, mid + 2 + _MAX_TARGET)
+        inner = line[mid + 2 : close] if close != -1 else ""
+        if open_at == -1 or close == -1 or not inner or inner[0].isspace():
+            start = mid + 2
+            continue
+        text = line[open_at + 1 : mid]
+        if "]" in text:  # `[a] b](c)`: not a link text
+            start = mid + 2
+            continue
+        out.append((text, inner.split(None, 1)[0]))
+        start = close + 1
+
+
 def _section_has_content(parsed: _Parsed, head: Heading) -> bool:
     nxt = min((h.line for h in parsed.headings if h.line > head.line), default=10**9)
     return any(head.line < line < nxt and text.strip() for line, text in parsed.prose + parsed.code)
@@ -469,7 +497,7 @@ def _lines(pattern: re.Pattern[str], rel: str, text: str, what: str, limit: int 
 
 def _code_only(text: str) -> str:
     """Blank out comment lines and whole-line strings cheaply, keeping line numbers."""
-    return re.sub(r"(?m)^\s*#.*$", "", text)
+    return re.sub(r"(?m)^[ \t]*#.*$", "", text)
 
 
 def scan(inv: Inventory) -> DocsFacts:

@@ -330,18 +330,18 @@ def _canon(name: str) -> str:
 
 
 def _headers(dist_info: Path) -> dict[str, list[str]]:
+    from envaudit import safeio
+
     out: dict[str, list[str]] = {}
-    try:
-        with open(dist_info / "METADATA", encoding="utf-8", errors="replace") as fh:
-            for line in fh:
-                if not line.strip():
-                    break  # the body (long description) follows
-                if line[:1] in " \t" or ":" not in line:
-                    continue
-                key, _, value = line.partition(":")
-                out.setdefault(key.strip().lower(), []).append(value.strip())
-    except OSError:
+    # the header block only (the body follows the first blank line), from a regular file
+    raw, _refused = safeio.read_head(dist_info / "METADATA", 1024 * 1024, stop=(b"\n\n", b"\r\n\r\n"))
+    if raw is None:
         return {}
+    for line in raw.decode("utf-8", "replace").splitlines():
+        if line[:1] in " \t" or ":" not in line:
+            continue
+        key, _, value = line.partition(":")
+        out.setdefault(key.strip().lower(), []).append(value.strip())
     return out
 
 
@@ -419,8 +419,13 @@ def _module_constants(path: Path) -> dict[str, Any] | None:
     import ast
 
     try:
-        tree = ast.parse(path.read_text(encoding="utf-8", errors="replace"), filename=str(path))
-    except (OSError, SyntaxError, ValueError):
+        from envaudit import safeio
+
+        text = safeio.read_text_or_none(path, safeio.TEXT_LIMIT)
+        if text is None:
+            return None
+        tree = ast.parse(text, filename=str(path))
+    except (OSError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     out: dict[str, Any] = {}
     for node in tree.body:
@@ -632,14 +637,19 @@ def _which(name: str, path: str) -> str | None:
 
 
 def read_toolkit(environ: dict[str, str]) -> Toolkit:
-    import json
 
     homes = _cuda_homes(environ)
     json_version = home_found = None
     for home in homes:
         vj = Path(home) / "version.json"
         try:
-            data = json.loads(vj.read_text(encoding="utf-8"))
+            from envaudit import safeio
+            from envaudit.parsing import json_loads
+
+            raw = safeio.read_text_or_none(vj, safeio.SMALL_LIMIT)
+            if raw is None:
+                continue
+            data = json_loads(raw)
         except (OSError, ValueError):
             continue
         ver = data.get("cuda", {}).get("version") if isinstance(data, dict) else None

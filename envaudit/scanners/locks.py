@@ -157,6 +157,9 @@ def scan(inv: Inventory) -> Locks:
                 rel,
             )
             continue
+        except Exception as exc:  # MemoryError, a bug of ours on odd input: this file only
+            inv.isolate(rel, _reraise, exc)
+            continue
         if lk is not None:
             locks.append(lk)
     return Locks(tuple(locks), tuple(pipfiles))
@@ -898,22 +901,21 @@ def conda_platform(env: dict[str, str]) -> str:
     return f"{osname}-{arch}"
 
 
+def _reraise(exc: BaseException) -> None:
+    raise exc
+
+
 def _parse_conda_lock(inv: Inventory, rel: str, env: dict[str, str]) -> Lock | None:
     tf = inv.read(rel)
     if tf is None:
         return None
-    import yaml
+    from envaudit.parsing import ParseError, yaml_load
 
     try:
-        data = yaml.load(tf.text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        inv.diag(
-            f"{rel} is not valid YAML ({getattr(exc, 'problem', None) or exc}); lock not audited",
-            rel,
-            mark.line + 1 if mark else None,
-            mark.column + 1 if mark else None,
-        )
+        data = yaml_load(tf.text)
+    except ParseError as exc:
+        problem = exc.message.removeprefix("invalid YAML: ")
+        inv.diag(f"{rel} is not valid YAML ({problem}); lock not audited", rel, exc.line, exc.column)
         return None
     if not isinstance(data, dict) or not isinstance(data.get("metadata"), dict):
         inv.diag(f"{rel}: no `metadata` mapping; not a conda-lock file", rel, 1)
@@ -983,11 +985,14 @@ _CONDA_URL_RE = re.compile(
 def _parse_text_lock(inv: Inventory, rel: str, env: dict[str, str]) -> Lock | None:
     """A `.txt`/`.lock` file: a conda explicit lock, a pip-compile / uv output, or neither."""
     # only the head is read to decide: a project's data/*.txt may be large
-    try:
-        with open(inv.root / rel, "rb") as fh:
-            head = fh.read(4096).decode("utf-8", "replace")
-    except OSError:
+    from envaudit import safeio
+
+    raw, refused = safeio.read_head(inv.root / rel, 4096)
+    if raw is None:
+        if refused is not None and not refused.missing:
+            inv.diag(refused.message(rel), rel)  # a FIFO or a device: never opened for reading
         return None
+    head = raw.decode("utf-8", "replace")
     explicit = re.search(r"^@EXPLICIT\s*$", head, re.MULTILINE)
     compiled = PIP_COMPILE_HEADER.search(head) or UV_COMPILE_HEADER.search(head)
     if not (explicit or compiled):

@@ -54,11 +54,11 @@ def scan(inv: Inventory) -> Manifests:
     for rel in inv.files():
         name = PurePosixPath(rel).name
         if name == "pyproject.toml":
-            _pyproject(inv, rel, env, files, reqs)
+            inv.isolate(rel, _pyproject, inv, rel, env, files, reqs)
         elif name == "setup.cfg":
-            _setup_cfg(inv, rel, env, files, reqs)
+            inv.isolate(rel, _setup_cfg, inv, rel, env, files, reqs)
         elif is_conda_env_file(rel):
-            _conda(inv, rel, env, files, reqs)
+            inv.isolate(rel, _conda, inv, rel, env, files, reqs)
     return Manifests(tuple(files), tuple(reqs))
 
 
@@ -447,16 +447,15 @@ def conda_spec(spec: str) -> tuple[str, str | None]:
 def _conda(inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest], out: list[Declared]) -> None:
     import yaml
 
+    from envaudit.parsing import ParseError, yaml_compose
+
     text = inv.read(inv.root / rel)
     if text is None:
         return
     try:
-        node = yaml.compose(text.text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        line = mark.line + 1 if mark is not None else None
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        inv.diag(f"invalid YAML: {problem}", rel, line)
+        node = yaml_compose(text.text)  # libyaml where present: linear, depth-limited
+    except ParseError as exc:
+        inv.diag(exc.message, rel, exc.line)
         return
     if node is None or not isinstance(node, yaml.MappingNode):
         inv.diag("environment file is not a YAML mapping", rel, 1)

@@ -9,19 +9,21 @@ is several times faster than `pip freeze`.
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from envaudit import safeio
 from envaudit.redact import redact_url
 
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
 _CANON_RE = re.compile(r"[-_.]+")
-_HEAD_CHUNK = 16384
+# Real headers are a few kB (a long Requires-Dist list is 20 kB); past this the rest of
+# a header block is junk and is not read.
+MAX_HEADER_BYTES = 1024 * 1024
 
 
 def _canon(name: str) -> str:
@@ -84,16 +86,24 @@ def read_site_packages(sp: str, inv: Inventory | None = None) -> list[InstalledD
     out = []
     for e in entries:
         n = e.name
-        if n.endswith(".dist-info"):
-            d = _read_dist_info(e.path, sp, n)
-        elif n.endswith(".egg-info"):
-            d = _read_egg_info(e.path, sp, n, e.is_dir())
-        elif n.endswith(".egg-link"):
-            d = _read_egg_link(e.path, sp, inv)  # legacy `setup.py develop` / `pip install -e`
-            if d is None:
+        notes: list[str] = []
+        try:
+            if n.endswith(".dist-info"):
+                d = _read_dist_info(e.path, sp, n, notes)
+            elif n.endswith(".egg-info"):
+                d = _read_egg_info(e.path, sp, n, e.is_dir(), notes)
+            elif n.endswith(".egg-link"):
+                d = _read_egg_link(e.path, sp, inv)  # legacy `setup.py develop` / `pip install -e`
+                if d is None:
+                    continue
+            else:
                 continue
-        else:
-            continue
+        except (RecursionError, MemoryError, ValueError) as exc:  # one bad dist, not the whole env
+            d = None
+            notes.append(f"{type(exc).__name__}: {str(exc)[:200]}")
+        if inv is not None:
+            for note in notes:
+                inv.diag(f"installed distribution {e.path}: {note}", None)
         if d is not None:
             out.append(d)
         elif inv is not None:
@@ -101,23 +111,21 @@ def read_site_packages(sp: str, inv: Inventory | None = None) -> list[InstalledD
     return out
 
 
-def _read_head(path: str) -> str | None:
-    """The header block of a METADATA/PKG-INFO file (up to the first blank line)."""
-    try:
-        with open(path, "rb") as fh:
-            data = fh.read(_HEAD_CHUNK)
-            while b"\n\n" not in data and b"\r\n\r\n" not in data:
-                more = fh.read(_HEAD_CHUNK)
-                if not more:
-                    break
-                data += more
-    except OSError:
+def _read_head(path: str, notes: list[str]) -> str | None:
+    """The header block of a METADATA/PKG-INFO file (up to the first blank line), read
+    from a regular file only and cut at MAX_HEADER_BYTES: a METADATA with no blank line
+    (or a link to /dev/zero) costs at most that much."""
+    data, refused = safeio.read_head(path, MAX_HEADER_BYTES, stop=(b"\n\n", b"\r\n\r\n"))
+    if data is None:
+        if refused is not None and not refused.missing:
+            notes.append(refused.message(os.path.basename(path)))
         return None
-    end = data.find(b"\n\n")
-    if end == -1:
-        end = data.find(b"\r\n\r\n")
-    if end != -1:
-        data = data[:end]
+    if len(data) >= MAX_HEADER_BYTES:
+        notes.append(
+            f"the headers of {os.path.basename(path)} run past {MAX_HEADER_BYTES // (1024 * 1024)} MB "
+            "with no blank line; only the first MB was read"
+        )
+        data = data[: data.rfind(b"\n") + 1]  # no half line
     return data.decode("utf-8", "replace")
 
 
@@ -146,11 +154,7 @@ def _headers(text: str) -> tuple[str, str, list[str]]:
 
 
 def _read_small(path: str) -> str | None:
-    try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            return fh.read(1_000_000)
-    except OSError:
-        return None
+    return safeio.read_text_or_none(path, safeio.SMALL_LIMIT)
 
 
 def _from_dirname(dirname: str) -> tuple[str, str]:
@@ -160,8 +164,8 @@ def _from_dirname(dirname: str) -> tuple[str, str]:
     return name, version
 
 
-def _read_dist_info(path: str, sp: str, dirname: str) -> InstalledDist | None:
-    head = _read_head(os.path.join(path, "METADATA"))
+def _read_dist_info(path: str, sp: str, dirname: str, notes: list[str]) -> InstalledDist | None:
+    head = _read_head(os.path.join(path, "METADATA"), notes)
     if head is None:
         return None
     name, version, requires = _headers(head)
@@ -178,7 +182,7 @@ def _read_dist_info(path: str, sp: str, dirname: str) -> InstalledDist | None:
     direct_url = None
     raw = _read_small(os.path.join(path, "direct_url.json")) if "direct_url.json" in present else None
     if raw is not None:
-        direct_url = _redact_direct_url(raw)
+        direct_url = _redact_direct_url(raw, notes)
     top = _read_small(os.path.join(path, "top_level.txt")) if "top_level.txt" in present else None
     return InstalledDist(
         name=name,
@@ -193,8 +197,10 @@ def _read_dist_info(path: str, sp: str, dirname: str) -> InstalledDist | None:
     )
 
 
-def _read_egg_info(path: str, sp: str, dirname: str, is_dir: bool) -> InstalledDist | None:
-    head = _read_head(os.path.join(path, "PKG-INFO") if is_dir else path)
+def _read_egg_info(
+    path: str, sp: str, dirname: str, is_dir: bool, notes: list[str] | None = None
+) -> InstalledDist | None:
+    head = _read_head(os.path.join(path, "PKG-INFO") if is_dir else path, [] if notes is None else notes)
     if head is None:
         return None
     name, version, requires = _headers(head)
@@ -278,10 +284,13 @@ def _egg_requires(text: str) -> list[str]:
     return out
 
 
-def _redact_direct_url(raw: str) -> dict[str, Any] | None:
+def _redact_direct_url(raw: str, notes: list[str]) -> dict[str, Any] | None:
+    from envaudit.parsing import ParseError, json_loads
+
     try:
-        data = json.loads(raw)
-    except ValueError:
+        data = json_loads(raw)
+    except ParseError as exc:
+        notes.append(f"direct_url.json: {exc}")
         return None
     if not isinstance(data, dict):
         return None

@@ -55,7 +55,7 @@ def scan(inv: Inventory) -> Interpreter:
             p = inv.root / p  # `python = ".venv"` in the project's config
             if not p.exists() and "/" not in arg and shutil.which(arg, path=inv.environ.get("PATH")):
                 p = Path(shutil.which(arg, path=inv.environ.get("PATH")) or arg)  # `--python python3.11`
-        found = _from_path(p, f"--python {arg}")
+        found = _from_path(p, f"--python {arg}", inv)
         if found is not None:
             return found
         inv.diag(
@@ -65,13 +65,13 @@ def scan(inv: Inventory) -> Interpreter:
         )
     venv = inv.environ.get("VIRTUAL_ENV")
     if venv and Path(venv).is_dir():
-        found = _from_path(Path(venv), "$VIRTUAL_ENV")
+        found = _from_path(Path(venv), "$VIRTUAL_ENV", inv)
         if found is not None:
             return found
     for name in (".venv", "venv"):
         d = inv.root / name
         if (d / "pyvenv.cfg").is_file():
-            found = _from_path(d, f"{name}/ in the project")
+            found = _from_path(d, f"{name}/ in the project", inv)
             if found is not None:
                 return found
     return running("running interpreter")
@@ -126,7 +126,7 @@ def _is_same_as_running(prefix: Path) -> bool:
         return False
 
 
-def _from_path(p: Path, found_by: str) -> Interpreter | None:
+def _from_path(p: Path, found_by: str, inv: Inventory | None = None) -> Interpreter | None:
     """An executable, a venv dir or a conda env dir -> Interpreter (read from disk)."""
     try:
         if p.is_dir():
@@ -142,7 +142,7 @@ def _from_path(p: Path, found_by: str) -> Interpreter | None:
         return None
     if _is_same_as_running(prefix):
         return running(found_by)
-    cfg = _pyvenv_cfg(prefix / "pyvenv.cfg")
+    cfg = _pyvenv_cfg(prefix / "pyvenv.cfg", inv)
     lib_versions = _lib_versions(prefix)
     if cfg is not None:
         kind = "venv"
@@ -200,10 +200,13 @@ def _find_exe(prefix: Path) -> Path | None:
     return None
 
 
-def _pyvenv_cfg(path: Path) -> dict[str, str] | None:
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+def _pyvenv_cfg(path: Path, inv: Inventory | None = None) -> dict[str, str] | None:
+    from envaudit import safeio
+
+    text, refused = safeio.read_text(path, safeio.SMALL_LIMIT)  # a FIFO here used to hang the audit
+    if text is None:
+        if refused is not None and not refused.missing and inv is not None:
+            inv.diag(refused.message(str(path)), None)
         return None
     out = {}
     for line in text.splitlines():

@@ -32,7 +32,17 @@ from envaudit.redact import is_secret_name, redact_text, redact_url
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-_COMMENT_RE = re.compile(r"(^|\s+)#.*$")
+# pip's comment rule, `(^|\s+)#.*$`, matched linearly: its `\s+` retried at every blank of
+# a long line made that quadratic.
+_COMMENT_START = re.compile(r"(?:^|(?<=\s))#")
+
+
+def _strip_comment(line: str) -> str:
+    m = _COMMENT_START.search(line)
+    return line[: m.start()] if m else line
+
+
+MAX_OPTION_LINE = 64 * 1024  # no real option line comes near; shlex costs ~1 s per 600 kB
 _ENV_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
 _VCS = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
@@ -136,9 +146,12 @@ def scan(inv: Inventory) -> Requirements:
 def parse_requirements_file(inv: Inventory, rel_path: str) -> list[Declared]:
     """Parse one requirements file and everything it includes (for other scanners,
     e.g. a Dockerfile's `pip install -r`). Returns [] with an EA001 if unreadable."""
-    parser = _Parser(inv)
-    parser.parse_tree(rel_path)
-    return list(parser.result().requirements)
+    key = ("requirements-file", rel_path)
+    if key not in inv.memo:
+        parser = _Parser(inv)
+        parser.parse_tree(rel_path)
+        inv.memo[key] = tuple(parser.result().requirements)
+    return list(inv.memo[key])
 
 
 @dataclass
@@ -186,7 +199,7 @@ class _Parser:
                 codes = parse_suppression(phys)
                 if codes is not False:
                     self.inv.suppress(rel, lineno, codes)  # type: ignore[arg-type]
-            line = _COMMENT_RE.sub("", logical).strip()
+            line = _strip_comment(logical).strip()
             if not line:
                 continue
             # ${VAR} is expanded (pip does), but a value never reaches a message, a fact or a
@@ -195,6 +208,8 @@ class _Parser:
             line = _ENV_RE.sub(functools.partial(_expand, environ=self.inv.environ, subs=subs), line)
             hide = _hider(subs)
             try:
+                if line.startswith("-") and len(line) > MAX_OPTION_LINE:
+                    raise ValueError(f"the line is {len(line)} characters long, over {MAX_OPTION_LINE}")
                 tokens = shlex.split(line, posix=True) if line.startswith("-") else None
             except ValueError as exc:
                 self.inv.diag(f"cannot parse option line: {exc}", rel, lineno)
@@ -272,8 +287,16 @@ class _Parser:
             self.inv.diag(outside_message(f"included file {shown}", target), rel, lineno)
             return None
         trel = self.inv.rel(target)
-        if not target.is_file():
-            why = "is not a file" if target.exists() else "does not exist"
+        try:
+            is_file = target.is_file()
+            exists = is_file or target.exists()
+        except (OSError, ValueError) as exc:  # a name too long for the file system, a NUL
+            self.inv.diag(
+                f"included file {shown[:200]} cannot be looked up: {exc.__class__.__name__}", rel, lineno
+            )
+            return None
+        if not is_file:
+            why = "is not a file" if exists else "does not exist"
             self.inv.diag(f"included file {shown} {why}", rel, lineno)
             return None
         chain = (*stack, rel)
@@ -418,7 +441,7 @@ def _logical_lines(text: str) -> list[tuple[int, str, list[str]]]:
     physical: list[str] = []
     start = 0
     for i, line in enumerate(text.splitlines(), 1):
-        is_comment = bool(_COMMENT_RE.match(line)) and line.lstrip().startswith("#")
+        is_comment = line.lstrip().startswith("#")
         if not line.endswith("\\") or is_comment:
             if is_comment:
                 line = " " + line
@@ -456,6 +479,8 @@ def split_req_options(line: str) -> tuple[str, tuple[str, ...], str]:
     if len(parts) == 1:
         return req, (), ""
     try:
+        if len(parts[1]) > MAX_OPTION_LINE:
+            raise ValueError(f"{len(parts[1])} characters of options, over {MAX_OPTION_LINE}")
         tokens = shlex.split(parts[1])
     except ValueError as exc:
         return req, (), f"cannot parse options: {exc}"
@@ -497,7 +522,8 @@ def name_from_url(loc: str, base_file: Path) -> str:
         return m.group(1)
     path = loc.split("#", 1)[0].split("?", 1)[0]
     base = path.rstrip("/").rsplit("/", 1)[-1]
-    m = _WHEEL_RE.match(base) or _SDIST_RE.match(base)
+    # a file name is at most 255 bytes; the two patterns backtrack on a long junk token
+    m = (_WHEEL_RE.match(base) or _SDIST_RE.match(base)) if len(base) <= 255 else None
     if m:
         return m.group(1)
     if base.endswith(".git"):

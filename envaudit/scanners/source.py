@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import ast
 import itertools
-import json
 import os
 import re
 import warnings
@@ -1089,18 +1088,19 @@ def _body_line(body: list[ast.stmt]) -> int:
 
 # `%magic`, `!shell`, `?name`, `x = !cmd` / `x = %magic`, and `name?` / `name??` help (a
 # trailing `?` outside a comment or string)
-_MAGIC_LINE = re.compile(r"^\s*(%|!|\?)|^[^#'\"]*\?\s*$|^\s*[\w.\[\], ]+=\s*[%!]")
+_MAGIC_LINE = re.compile(r"^\s*(%|!|\?)|^[^#'\"]*\?\s*$|^\s*[\w.\[\],][\w.\[\], ]*=\s*[%!]")
 
 
 def _notebook_source(inv: Inventory, rel: str, text: str) -> tuple[list[ast.stmt], _LineMap] | None:
     """Parse each code cell on its own (a broken cell is reported and skipped) and
     return the concatenated statements with their line mapping."""
+    from envaudit.parsing import ParseError, json_loads
+
     try:
-        nb = json.loads(text)
-    except ValueError as exc:
-        line = getattr(exc, "lineno", None)
-        msg = getattr(exc, "msg", str(exc))
-        inv.diag(f"{rel} is not a JSON notebook ({msg}); its code was not audited", rel, line)
+        nb = json_loads(text)
+    except ParseError as exc:
+        msg = exc.message.removeprefix("invalid JSON: ")
+        inv.diag(f"{rel} is not a JSON notebook ({msg}); its code was not audited", rel, exc.line)
         return None
     cells = nb.get("cells") if isinstance(nb, dict) else None
     if not isinstance(cells, list):
@@ -1463,7 +1463,9 @@ def _parse_all(
     todo: list[int] = []
     for i, job in enumerate(jobs):
         if cache is not None:
-            d = digest(inv.root / job[0])
+            d = digest(
+                inv.root / job[0], MAX_NOTEBOOK_BYTES if job[0].endswith(".ipynb") else MAX_SOURCE_BYTES
+            )
             keys[i] = (*job, d) if d is not None else None
         hit = cache.get(keys[i]) if cache is not None and keys[i] is not None else None
         if hit is None:
@@ -1483,7 +1485,7 @@ def _parse_all(
 
 def _parse_one(inv: Inventory, job: _Job, project: frozenset[str]) -> _Parsed:
     before = len(inv.diagnostics)
-    got = _parse_module(inv, *job, project)
+    got = inv.isolate(job[0], _parse_module, inv, *job, project)  # one bad file, not the family
     return got, inv.diagnostics[before:]
 
 

@@ -12,15 +12,13 @@ import platform
 import re
 import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 
 def _read(path: str) -> str | None:
-    try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+    from envaudit import safeio
+
+    return safeio.read_text_or_none(path, safeio.SMALL_LIMIT)
 
 
 def os_release(text: str | None) -> str | None:
@@ -75,7 +73,7 @@ def cpu_flags(cpuinfo: str | None) -> list[str]:
     return []
 
 
-_VERSION = re.compile(r"\d+\.\d+(?:\.\d+)?")
+_VERSION = re.compile(r"(?<!\d)\d+\.\d+(?:\.\d+)?")
 
 
 def tool_version(tool: str, timeout: float = 5.0) -> str | None:

@@ -91,6 +91,8 @@ def loads(text: str, source: str = "<snapshot>") -> dict[str, Any]:
         raise SnapshotError(f"{source}: the file is empty")
     try:
         data = json.loads(text)
+    except RecursionError:
+        raise SnapshotError(f"{source}: JSON nested too deeply to be a snapshot") from None
     except json.JSONDecodeError as exc:
         truncated = exc.pos >= len(text.rstrip()) or exc.msg.startswith("Unterminated")
         hint = " (the file looks truncated)" if truncated else ""
