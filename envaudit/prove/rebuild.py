@@ -84,7 +84,13 @@ class RebuildResult:
         return not self.failed and not self.drift and not self.against_drift
 
     def to_record(self) -> dict[str, Any]:
-        drift = [{"name": n, "locked": a, "built": b} for n, a, b in self.drift + self.against_drift]
+        # `source` tells lock drift from snapshot drift; `recorded` is the snapshot's version
+        # (a snapshot-only difference has `locked` null)
+        drift = [{"name": n, "locked": a, "built": b, "source": "lock"} for n, a, b in self.drift]
+        drift += [
+            {"name": n, "locked": None, "built": b, "source": "snapshot", "recorded": a}
+            for n, a, b in self.against_drift
+        ]
         return {
             "schema": REBUILD_SCHEMA,
             "ok": self.ok,
@@ -124,6 +130,11 @@ def find_lock(root: Path, lock: str | None) -> tuple[str, str, list[Pin]]:
             return rel, found.format, _pins_of(found)
         pins = _hashed_requirements(inv, rel)
         if pins is None:
+            if _pinned_without_hashes(inv, rel):
+                raise RebuildError(
+                    f"{rel} pins without --hash, so it is not a lock rebuild can check: "
+                    "run `envaudit fix pins --write` (hashes by default)"
+                )
             problems = [d.message for d in inv.diagnostics if d.path == rel]
             raise RebuildError(
                 f"{rel}: not a lock envaudit can read"
@@ -149,6 +160,14 @@ def find_lock(root: Path, lock: str | None) -> tuple[str, str, list[Pin]]:
                     )
                 )
     if not candidates:
+        unhashed = next(
+            (r for r in inv.files() if r.endswith(".txt") and _pinned_without_hashes(inv, r)), None
+        )
+        if unhashed is not None:
+            raise RebuildError(
+                f"{unhashed} pins without --hash, so it is not a lock rebuild can check: "
+                "run `envaudit fix pins --write` (hashes by default), or name another lock with --lock"
+            )
         raise RebuildError(
             f"{root}: no lock found (hashed requirements, uv.lock, poetry.lock, Pipfile.lock, pylock.toml, "
             "pdm.lock or a conda lock); make one with `envaudit fix pins` or name it with --lock"
@@ -164,6 +183,17 @@ def _pins_of(lock: Any) -> list[Pin]:
         for p in lock.packages
         if p.applies and not p.root and not p.optional
     ]
+
+
+def _pinned_without_hashes(inv: Any, rel: str) -> bool:
+    """A requirements file whose every requirement is pinned with == but some lack a hash."""
+    from envaudit.scanners.requirements import parse_requirements_file
+
+    try:
+        reqs = [d for d in parse_requirements_file(inv, rel) if getattr(d, "path", rel) == rel]
+    except (OSError, ValueError):
+        return False
+    return bool(reqs) and all(d.exact_version for d in reqs) and not all(d.hashes for d in reqs)
 
 
 def _hashed_requirements(inv: Any, rel: str) -> list[Pin] | None:
@@ -564,7 +594,7 @@ def rebuild(
     if fmt in CONDA_FORMATS:
         raise RebuildError(
             f"{rel}: a {fmt} lock is installed by conda, not pip; rebuild reads pip locks "
-            "(conda: `conda create --prefix DIR --file {rel}`, then `envaudit verify`)"
+            f"(conda: `conda create --prefix DIR --file {rel}`, then `envaudit verify`)"
         )
     progress(f"lock: {rel} ({fmt}, {len(pins)} packages)")
     if docker:

@@ -229,8 +229,8 @@ def test_poetry_lock_and_against_snapshot(tmp_path: Path, wheelhouse: Path) -> N
     snap.write_text(json.dumps(data))
     code, rec = rebuild(root, wheelhouse, "--against", str(snap))
     assert code == 1 and rec["drift"] == [
-        {"name": "alpha", "locked": None, "built": "1.0"},
-        {"name": "beta", "locked": "1.5", "built": "2.0"},
+        {"name": "alpha", "locked": None, "built": "1.0", "source": "snapshot", "recorded": None},
+        {"name": "beta", "locked": None, "built": "2.0", "source": "snapshot", "recorded": "1.5"},
     ]
 
 
@@ -263,6 +263,17 @@ def test_usage_errors(tmp_path: Path, wheelhouse: Path) -> None:
     assert res.exit_code == 2 and "not a lock envaudit can read" in res.output
     res = invoke("rebuild", str(root), "--lock", str(tmp_path / "elsewhere.txt"))
     assert res.exit_code == 2 and "no such file" in res.output
+    # pinned but unhashed: say how to make it a lock, not "no lock found"
+    write(root, {"requirements.txt": "alpha==1.0\n"})
+    res = invoke("rebuild", str(root), "--no-index", "--find-links", str(wheelhouse))
+    assert res.exit_code == 2 and "no lock found" not in res.output
+    assert "requirements.txt pins without --hash" in res.output and "envaudit fix pins --write" in res.output
+    # a conda lock: the refusal names the file (no literal placeholder)
+    conda = write(
+        tmp_path / "conda", {"conda-linux-64.lock": "@EXPLICIT\nhttps://example.invalid/a-1.0-0.conda#0\n"}
+    )
+    res = invoke("rebuild", str(conda), "--no-index", "--find-links", str(wheelhouse))
+    assert res.exit_code == 2 and "--file conda-linux-64.lock`" in res.output and "{rel}" not in res.output
 
 
 def test_text_report(tmp_path: Path, wheelhouse: Path) -> None:
@@ -318,4 +329,4 @@ def test_docker_image_compared_with_the_lock(tmp_path: Path, wheelhouse: Path) -
     assert res.exit_code == 1, res.output
     rec = json.loads(res.stdout)
     assert {"name": "alpha", "version": "1.0"} in rec["installed"]
-    assert rec["drift"] == [{"name": "beta", "locked": "2.0", "built": "1.5"}]
+    assert rec["drift"] == [{"name": "beta", "locked": "2.0", "built": "1.5", "source": "lock"}]
