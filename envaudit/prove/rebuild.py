@@ -291,6 +291,8 @@ _UV_NO_WHEEL_RE = re.compile(
     r"Because (\S+?)==(\S+?) (?:requires|depends on) Python ?([^\s,]+)"
 )
 _UV_HASH_RE = re.compile(r"Hash mismatch for `(\S+?)==(\S+?)`")
+# what uv prints after "Hash mismatch for `x==1`": Expected: <hash> ... Computed: <hash>
+_UV_HASH_VALUES_RE = re.compile(r"\s*Expected:\s*(\S+)\s*Computed:\s*(\S+)")
 _UV_BUILD_RE = re.compile(r"Failed to build `(\S+?)(?:==(\S+?))?(?: @ \S+)?`")
 
 
@@ -302,7 +304,13 @@ def _classify_uv(output: str, pins: dict[str, Pin]) -> dict[str, tuple[str, str 
 
     for m in _UV_HASH_RE.finditer(output):
         name = _canon(m.group(1))
-        out.setdefault(name, (name, m.group(2), f"{HASH_MISMATCH} (the file's sha256 is not the lock's)"))
+        both = _UV_HASH_VALUES_RE.match(output, m.end())
+        why = (
+            f"{HASH_MISMATCH}: the lock has {both.group(1)[:23]}…, got {both.group(2)[:23]}…"
+            if both
+            else f"{HASH_MISMATCH} (the file's sha256 is not the lock's)"
+        )
+        out.setdefault(name, (name, m.group(2), why))
     for m in _UV_NO_WHEEL_RE.finditer(output):
         if m.group(1):
             name, why = _canon(m.group(1)), f"{NO_WHEEL} (no wheel with a matching {m.group(3)} tag)"
@@ -376,7 +384,19 @@ def classify(output: str, pins: dict[str, Pin]) -> list[tuple[str, str | None, s
     return list(out.values())
 
 
+_MISSING_HEADER_RE = re.compile(
+    r"fatal error: '?([\w./+-]+\.h(?:h|pp)?)'?(?::)? (?:No such file or directory|file not found)"
+)
+
+
 def _build_reason(reason: str, output: str) -> str:
+    header = _MISSING_HEADER_RE.search(output)
+    if header:  # a compiler ran: what is missing is a library's headers, not a compiler
+        name = header.group(1)
+        package = (
+            "python3-dev, or python3.X-dev for the Python used" if name == "Python.h" else "its -dev package"
+        )
+        return f"{BUILD_FAILED}: missing header {name} (install {package})"
     m = _COMPILER_RE.search(output)
     return f"{reason} ({m.group(0).strip()[:120]})" if m else reason
 
