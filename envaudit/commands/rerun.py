@@ -42,8 +42,9 @@ class DashDashCommand(click.Command):
     "globs",
     multiple=True,
     metavar="GLOB",
-    help="Output files to compare, relative to the project (repeatable). "
-    "Default: every file a run creates or changes.",
+    help="Output files to compare, relative to the project (repeatable; a directory matches the files "
+    "under it; a glob that matches nothing in any run is an error). Default: every file a run creates "
+    "or changes.",
 )
 @click.option(
     "--link",
@@ -226,7 +227,8 @@ def render_text(result: Any) -> str:
         if c.status != "identical" and c.max_abs is not None:
             line += f"  max abs diff {_num(c.max_abs)}, max rel diff {_num(c.max_rel)}"
         if c.status != "identical" and c.first:
-            line += f"\n             first difference: {c.first}"
+            label = "failed" if o.path.startswith("<run ") else "first difference"
+            line += f"\n             {label}: {c.first}"
         lines.append(line)
     if result.causes:
         lines.append("")

@@ -182,6 +182,7 @@ def test_one_failed_run_is_a_difference_and_no_cause_search(tmp_path: Path) -> N
     assert [d["exit_code"] for d in rec["run_details"]] == [0, 1, 0]
     res = invoke("rerun", str(root), "-q", "--", PY, "f.py")
     assert res.exit_code == 1 and "Causes" not in res.stdout
+    assert "failed: run 2 exited with status 1: boom: no such file data.csv" in res.stdout
     assert res.stdout.rstrip().endswith(
         "1 of 2 runs failed: fix that first (the causes of differences were not searched)."
     )
