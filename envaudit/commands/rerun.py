@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import shlex
 from pathlib import Path
 from typing import Any
@@ -41,16 +42,17 @@ class DashDashCommand(click.Command):
     "globs",
     multiple=True,
     metavar="GLOB",
-    help="Output files to compare, relative to the project (repeatable). "
-    "Default: every file a run creates or changes.",
+    help="Output files to compare, relative to the project (repeatable; a directory matches the files "
+    "under it; a glob that matches nothing in any run is an error). Default: every file a run creates "
+    "or changes.",
 )
 @click.option(
     "--link",
     "link",
     multiple=True,
     metavar="PATH",
-    help="Symlink this project-relative path into each copy instead of copying it "
-    "(big read-only inputs such as data/; repeatable). Runs must not write there.",
+    help="Symlink this path of the project (relative, or absolute inside it) into each copy instead "
+    "of copying it (big read-only inputs such as data/; repeatable). Runs must not write there.",
 )
 @click.option(
     "--rtol", type=click.FloatRange(min=0), default=1e-5, show_default=True, help="Relative tolerance."
@@ -123,11 +125,13 @@ def rerun(
         raise click.BadParameter(f"{path} is not a directory", param_hint="PATH")
     for g in globs:
         if Path(g).is_absolute() or ".." in Path(g).parts:
-            raise click.BadParameter(f"{g}: globs are relative to the project", param_hint="--output")
-    for p in link:
-        if Path(p).is_absolute() or ".." in Path(p).parts or not (path / p).exists():
-            raise click.BadParameter(f"{p}: not a path inside the project", param_hint="--link")
+            raise click.BadParameter(
+                f"{g}: globs are relative to the project (each run writes into its own copy of it; "
+                "an output written outside the project cannot be told apart between runs)",
+                param_hint="--output",
+            )
     root = path.resolve()
+    link = tuple(_project_relative(p, root) for p in link)
 
     def progress(msg: str) -> None:
         if not quiet:
@@ -181,6 +185,23 @@ def rerun(
     raise click.exceptions.Exit(0 if result.reproducible else 1)
 
 
+def _project_relative(p: str, root: Path) -> str:
+    """A --link path as the project-relative path it names (absolute paths inside the project too)."""
+    given = Path(p)
+    full = os.path.normpath(given if given.is_absolute() else root / given)
+    rel = None
+    # as given, or with its folders resolved (/tmp a symlink) but not the path itself
+    for cand in (full, os.path.join(os.path.realpath(os.path.dirname(full)), os.path.basename(full))):
+        try:
+            rel = Path(cand).relative_to(root)
+            break
+        except ValueError:
+            continue
+    if rel is None or not rel.parts or not (root / rel).exists():
+        raise click.BadParameter(f"{p}: not a path inside the project ({root})", param_hint="--link")
+    return rel.as_posix()
+
+
 def _jsonable(x: Any) -> Any:
     return str(x)
 
@@ -206,7 +227,8 @@ def render_text(result: Any) -> str:
         if c.status != "identical" and c.max_abs is not None:
             line += f"  max abs diff {_num(c.max_abs)}, max rel diff {_num(c.max_rel)}"
         if c.status != "identical" and c.first:
-            line += f"\n             first difference: {c.first}"
+            label = "failed" if o.path.startswith("<run ") else "first difference"
+            line += f"\n             {label}: {c.first}"
         lines.append(line)
     if result.causes:
         lines.append("")
@@ -227,5 +249,10 @@ def render_text(result: Any) -> str:
     else:
         named = [c.knob for c in result.causes if c.reproducible_with]
         tail = f" Runs agree with: {', '.join(named)}." if named else ""
+        if result.failures:
+            tail = (
+                f" {len(result.failures)} of {len(result.runs)} runs failed: fix that first "
+                "(the causes of differences were not searched)."
+            )
         lines.append(f"Not reproducible.{tail}")
     return "\n".join(line.rstrip() for line in "\n".join(lines).split("\n")) + "\n"

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from envaudit.prove.rerun import LINKED_DIRS, SKIPPED_NAMES, Run
+from envaudit.prove.rerun import LINKED_DIRS, SKIPPED_NAMES, Run, run_status
 
 MAX_ARCHIVE = 256 * 1024 * 1024
 
@@ -65,7 +65,7 @@ def run_on_node(
     """Executed by a Ray worker: unpack, run, return the outputs' bytes."""
     import socket
 
-    from envaudit.prove.rerun import _state, collect_outputs, run_command, run_env
+    from envaudit.prove.rerun import _state, collect_outputs, copy_dirs, run_command, run_env, unmatched_globs
 
     with tempfile.TemporaryDirectory(prefix="envaudit-rerun-") as tmp:
         base = Path(tmp)
@@ -83,7 +83,10 @@ def run_on_node(
         before = {} if globs else _state(workdir)
         code, out, err, secs = run_command(command, workdir, run_env(extra, sitedir), timeout)
         files = collect_outputs(workdir, before, globs) if code == 0 else {}
+        unmatched = unmatched_globs(workdir, globs) if code == 0 else ()
         return {
+            "copy_dirs": copy_dirs(base),
+            "unmatched": unmatched,
             "host": socket.gethostname(),
             "returncode": code,
             "stdout": out,
@@ -160,9 +163,10 @@ class RayRunner:
             run = Run(
                 i, local, ans["returncode"], ans["stdout"], ans["stderr"], ans["seconds"], outputs, host
             )
-            self.progress(
-                f"{label}run {i}/{self.n} on {host}: {'ok' if run.ok else 'FAILED'} in {run.seconds:.1f} s"
-            )
+            run.copy_dirs = tuple(ans.get("copy_dirs", ()))
+            run.unmatched = tuple(ans.get("unmatched", ()))
+            run.limit = self.timeout
+            self.progress(f"{label}run {i}/{self.n} on {host}: {run_status(run)}")
             runs.append(run)
         return runs
 

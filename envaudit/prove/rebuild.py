@@ -84,7 +84,13 @@ class RebuildResult:
         return not self.failed and not self.drift and not self.against_drift
 
     def to_record(self) -> dict[str, Any]:
-        drift = [{"name": n, "locked": a, "built": b} for n, a, b in self.drift + self.against_drift]
+        # `source` tells lock drift from snapshot drift; `recorded` is the snapshot's version
+        # (a snapshot-only difference has `locked` null)
+        drift = [{"name": n, "locked": a, "built": b, "source": "lock"} for n, a, b in self.drift]
+        drift += [
+            {"name": n, "locked": None, "built": b, "source": "snapshot", "recorded": a}
+            for n, a, b in self.against_drift
+        ]
         return {
             "schema": REBUILD_SCHEMA,
             "ok": self.ok,
@@ -124,6 +130,11 @@ def find_lock(root: Path, lock: str | None) -> tuple[str, str, list[Pin]]:
             return rel, found.format, _pins_of(found)
         pins = _hashed_requirements(inv, rel)
         if pins is None:
+            if _pinned_without_hashes(inv, rel):
+                raise RebuildError(
+                    f"{rel} pins without --hash, so it is not a lock rebuild can check: "
+                    "run `envaudit fix pins --write` (hashes by default)"
+                )
             problems = [d.message for d in inv.diagnostics if d.path == rel]
             raise RebuildError(
                 f"{rel}: not a lock envaudit can read"
@@ -149,6 +160,14 @@ def find_lock(root: Path, lock: str | None) -> tuple[str, str, list[Pin]]:
                     )
                 )
     if not candidates:
+        unhashed = next(
+            (r for r in inv.files() if r.endswith(".txt") and _pinned_without_hashes(inv, r)), None
+        )
+        if unhashed is not None:
+            raise RebuildError(
+                f"{unhashed} pins without --hash, so it is not a lock rebuild can check: "
+                "run `envaudit fix pins --write` (hashes by default), or name another lock with --lock"
+            )
         raise RebuildError(
             f"{root}: no lock found (hashed requirements, uv.lock, poetry.lock, Pipfile.lock, pylock.toml, "
             "pdm.lock or a conda lock); make one with `envaudit fix pins` or name it with --lock"
@@ -164,6 +183,17 @@ def _pins_of(lock: Any) -> list[Pin]:
         for p in lock.packages
         if p.applies and not p.root and not p.optional
     ]
+
+
+def _pinned_without_hashes(inv: Any, rel: str) -> bool:
+    """A requirements file whose every requirement is pinned with == but some lack a hash."""
+    from envaudit.scanners.requirements import parse_requirements_file
+
+    try:
+        reqs = [d for d in parse_requirements_file(inv, rel) if getattr(d, "path", rel) == rel]
+    except (OSError, ValueError):
+        return False
+    return bool(reqs) and all(d.exact_version for d in reqs) and not all(d.hashes for d in reqs)
 
 
 def _hashed_requirements(inv: Any, rel: str) -> list[Pin] | None:
@@ -261,6 +291,8 @@ _UV_NO_WHEEL_RE = re.compile(
     r"Because (\S+?)==(\S+?) (?:requires|depends on) Python ?([^\s,]+)"
 )
 _UV_HASH_RE = re.compile(r"Hash mismatch for `(\S+?)==(\S+?)`")
+# what uv prints after "Hash mismatch for `x==1`": Expected: <hash> ... Computed: <hash>
+_UV_HASH_VALUES_RE = re.compile(r"\s*Expected:\s*(\S+)\s*Computed:\s*(\S+)")
 _UV_BUILD_RE = re.compile(r"Failed to build `(\S+?)(?:==(\S+?))?(?: @ \S+)?`")
 
 
@@ -272,7 +304,13 @@ def _classify_uv(output: str, pins: dict[str, Pin]) -> dict[str, tuple[str, str 
 
     for m in _UV_HASH_RE.finditer(output):
         name = _canon(m.group(1))
-        out.setdefault(name, (name, m.group(2), f"{HASH_MISMATCH} (the file's sha256 is not the lock's)"))
+        both = _UV_HASH_VALUES_RE.match(output, m.end())
+        why = (
+            f"{HASH_MISMATCH}: the lock has {both.group(1)[:23]}…, got {both.group(2)[:23]}…"
+            if both
+            else f"{HASH_MISMATCH} (the file's sha256 is not the lock's)"
+        )
+        out.setdefault(name, (name, m.group(2), why))
     for m in _UV_NO_WHEEL_RE.finditer(output):
         if m.group(1):
             name, why = _canon(m.group(1)), f"{NO_WHEEL} (no wheel with a matching {m.group(3)} tag)"
@@ -346,7 +384,19 @@ def classify(output: str, pins: dict[str, Pin]) -> list[tuple[str, str | None, s
     return list(out.values())
 
 
+_MISSING_HEADER_RE = re.compile(
+    r"fatal error: '?([\w./+-]+\.h(?:h|pp)?)'?(?::)? (?:No such file or directory|file not found)"
+)
+
+
 def _build_reason(reason: str, output: str) -> str:
+    header = _MISSING_HEADER_RE.search(output)
+    if header:  # a compiler ran: what is missing is a library's headers, not a compiler
+        name = header.group(1)
+        package = (
+            "python3-dev, or python3.X-dev for the Python used" if name == "Python.h" else "its -dev package"
+        )
+        return f"{BUILD_FAILED}: missing header {name} (install {package})"
     m = _COMPILER_RE.search(output)
     return f"{reason} ({m.group(0).strip()[:120]})" if m else reason
 
@@ -564,7 +614,7 @@ def rebuild(
     if fmt in CONDA_FORMATS:
         raise RebuildError(
             f"{rel}: a {fmt} lock is installed by conda, not pip; rebuild reads pip locks "
-            "(conda: `conda create --prefix DIR --file {rel}`, then `envaudit verify`)"
+            f"(conda: `conda create --prefix DIR --file {rel}`, then `envaudit verify`)"
         )
     progress(f"lock: {rel} ({fmt}, {len(pins)} packages)")
     if docker:

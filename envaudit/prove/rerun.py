@@ -153,6 +153,11 @@ def knob_names() -> list[str]:
     return [k.key for k in KNOBS] + [k.key.split("=")[0] for k in KNOBS if "=" in k.key]
 
 
+def knob_short_names() -> list[str]:
+    """One name per knob (the variable alone for VAR=value keys), for messages."""
+    return [k.key.split("=")[0] for k in KNOBS]
+
+
 class RerunError(Exception):
     """A usage problem: bad command, nothing to compare, every run failed."""
 
@@ -167,13 +172,24 @@ class Run:
     seconds: float
     outputs: dict[str, Path] = field(default_factory=dict)  # rel path -> file
     host: str = ""
+    # the run's own copy directory as its code may see it (path, realpath): replaced by
+    # COPY_DIR in what it wrote and printed before comparing, so that two runs that record
+    # their working directory do not differ by the copies' names alone
+    copy_dirs: tuple[str, ...] = ()
+    unmatched: tuple[str, ...] = ()  # --output globs that matched no file in this run
+    written: tuple[str, ...] = ()  # files the run created or changed (to name on an unmatched glob)
+    limit: float | None = None  # --timeout
 
     @property
     def ok(self) -> bool:
         return self.returncode == 0
 
     def describe_failure(self) -> str:
-        why = "timed out" if self.returncode is None else f"exited with status {self.returncode}"
+        why = (
+            ("timed out" + (f" after the {self.limit:g} s limit (--timeout)" if self.limit else ""))
+            if self.returncode is None
+            else f"exited with status {self.returncode}"
+        )
         tail = self.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
         return f"run {self.index}{' on ' + self.host if self.host else ''} {why}" + (
             ": " + " | ".join(t.strip() for t in tail) if tail else ""
@@ -229,6 +245,18 @@ class RerunResult:
             "outputs": [o.to_dict() for o in self.outputs],
             "causes": [c.to_dict() for c in self.causes],
             "findings": [f.to_dict() for f in self.findings],
+            # additive: what ran, and how each run of the first round went
+            "command": list(self.command),
+            "run_details": [
+                {
+                    "run": r.index,
+                    "exit_code": r.returncode,
+                    "timed_out": r.returncode is None,
+                    "seconds": round(r.seconds, 3),
+                    **({"host": r.host} if r.host else {}),
+                }
+                for r in self.runs
+            ],
         }
 
 
@@ -305,6 +333,25 @@ def output_key(rel: str) -> str:
     return _STAMP_RE.sub("<time>", rel)
 
 
+def glob_files(workdir: Path, pattern: str) -> list[Path]:
+    """The files an --output glob names: the files it matches, and every file under a
+    directory it matches (`out/`, `out`)."""
+    pattern = pattern.rstrip("/") or "."
+    found: list[Path] = []
+    for p in sorted(workdir.glob(pattern)):
+        if p.is_file():
+            found.append(p)
+        elif p.is_dir():
+            for dirpath, dirnames, filenames in os.walk(p):
+                dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_NAMES)
+                found += [Path(dirpath, f) for f in sorted(filenames) if Path(dirpath, f).is_file()]
+    return found
+
+
+def unmatched_globs(workdir: Path, globs: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(g for g in globs if not glob_files(workdir, g))
+
+
 def collect_outputs(
     workdir: Path, before: dict[str, tuple[int, int]], globs: tuple[str, ...]
 ) -> dict[str, Path]:
@@ -313,9 +360,8 @@ def collect_outputs(
     if globs:
         found: dict[str, Path] = {}
         for pattern in globs:
-            for p in sorted(workdir.glob(pattern)):
-                if p.is_file():
-                    found[p.relative_to(workdir).as_posix()] = p
+            for p in glob_files(workdir, pattern):
+                found[p.relative_to(workdir).as_posix()] = p
         return found
     after = _state(workdir)
     return {
@@ -393,19 +439,48 @@ def local_runs(
             raise RerunError(
                 f"cannot copy the project for run {i}: {detail} (pass --link PATH for what need not be copied)"
             ) from None
-        before = {} if globs else _state(workdir)
+        before = _state(workdir)
         argv = [w.replace("{i}", str(i - 1)).replace("{run}", str(i)) for w in launcher] + command
         progress(f"{label}run {i}/{n}: {shlex.join(argv)}")
         code, out, err, secs = run_command(argv, workdir, run_env(extra, sitedir), timeout)
-        run = Run(i, workdir, code, out, err, secs)
+        run = Run(i, workdir, code, out, err, secs, limit=timeout)
+        run.copy_dirs = copy_dirs(base)
         if run.ok:
             run.outputs = collect_outputs(workdir, before, globs)
-        progress(f"{label}run {i}/{n}: {'ok' if run.ok else 'FAILED'} in {secs:.1f} s")
+            run.unmatched = unmatched_globs(workdir, globs)
+            if run.unmatched:
+                run.written = tuple(collect_outputs(workdir, before, ()))
+        progress(f"{label}run {i}/{n}: {run_status(run)}")
         runs.append(run)
     return runs
 
 
+def run_status(run: Run) -> str:
+    if run.ok:
+        return f"ok in {run.seconds:.1f} s"
+    if run.returncode is None:
+        return "timed out" + (f" after the {run.limit:g} s limit (--timeout)" if run.limit else "")
+    return f"FAILED (exit status {run.returncode}) in {run.seconds:.1f} s"
+
+
+def copy_dirs(base: Path | str) -> tuple[str, ...]:
+    """A run's copy directory as the code in it may spell it: as made, and resolved."""
+    text = str(base)
+    real = os.path.realpath(text)
+    return (text, real) if real != text else (text,)
+
+
 # ------------------------------------------------------------------------ comparing
+
+COPY_DIR = b"<rerun-copy>"
+
+
+def normalise(data: bytes, dirs: tuple[str, ...]) -> bytes:
+    """`data` with the run's copy directory (each spelling, longest first) replaced by COPY_DIR."""
+    for d in sorted(dirs, key=len, reverse=True):
+        if d:
+            data = data.replace(os.fsencode(d), COPY_DIR)
+    return data
 
 
 def command_python(command: list[str], root: Path) -> str:
@@ -450,13 +525,21 @@ def compare_runs(runs: list[Run], tol: Tolerance, python: str, *, stdout: bool =
         pairs = [
             (
                 o.index,
-                _compare_paths(keyed[0].get(key), keyed[n].get(key), ref.index, o.index, shown, tol, python),
+                _compare_paths(keyed[0].get(key), keyed[n].get(key), ref, o, shown, tol, python),
             )
             for n, o in enumerate(runs[1:], 1)
         ]
         results.append(OutputResult(shown, _worst(pairs)))
     if stdout and any(r.stdout for r in runs):
-        pairs = [(o.index, compare_bytes("stdout.txt", ref.stdout, o.stdout, tol)) for o in runs[1:]]
+        pairs = [
+            (
+                o.index,
+                compare_bytes(
+                    "stdout.txt", normalise(ref.stdout, ref.copy_dirs), normalise(o.stdout, o.copy_dirs), tol
+                ),
+            )
+            for o in runs[1:]
+        ]
         results.append(OutputResult(STDOUT, _worst(pairs)))
     return results
 
@@ -474,26 +557,28 @@ def _worst(pairs: list[tuple[int, Comparison]]) -> Comparison:
         return Comparison(MISSING, None, None, where)
     abs_ = [c.max_abs for _, c in pairs if c.max_abs is not None]
     rel = [c.max_rel for _, c in pairs if c.max_rel is not None]
+    if worst.status == DIFFERENT and not any(abs_) and not any(rel):
+        return Comparison(DIFFERENT, None, None, where)  # no number differs: no size to give
     return Comparison(worst.status, max(abs_) if abs_ else None, max(rel) if rel else None, where)
 
 
 def _compare_paths(
     a: tuple[str, Path] | None,
     b: tuple[str, Path] | None,
-    ia: int,
-    ib: int,
+    ra: Run,
+    rb: Run,
     rel: str,
     tol: Tolerance,
     python: str,
 ) -> Comparison:
     if a is None or b is None:
-        return Comparison(MISSING, None, None, f"run {ia if a is None else ib} did not write it")
+        return Comparison(MISSING, None, None, f"run {ra.index if a is None else rb.index} did not write it")
     pa, pb = a[1], b[1]
     try:
         sa, sb = pa.stat().st_size, pb.stat().st_size
         if sa > MAX_OUTPUT or sb > MAX_OUTPUT:
             return _compare_big(pa, pb)
-        da, db = pa.read_bytes(), pb.read_bytes()
+        da, db = normalise(pa.read_bytes(), ra.copy_dirs), normalise(pb.read_bytes(), rb.copy_dirs)
     except OSError as exc:
         return Comparison(DIFFERENT, None, None, f"cannot read: {exc.strerror or exc}")
     return compare_bytes(rel, da, db, tol, torch_files=(pa, pb), python=python)
@@ -555,7 +640,7 @@ def rerun(
         raise RerunError("no command given: envaudit rerun [PATH] -- COMMAND...")
     unknown = [k for k in knobs if k not in knob_names()]
     if unknown:
-        raise RerunError(f"unknown knob {unknown[0]!r}; the knobs are: {', '.join(knob_names())}")
+        raise RerunError(f"unknown knob {unknown[0]!r}; the knobs are: {', '.join(knob_short_names())}")
     # named knobs are tried whatever the static findings say
     chosen = tuple(
         dataclasses.replace(k, when=()) if knobs else k
@@ -586,6 +671,7 @@ def rerun(
             started,
             launcher,
             scratch,
+            link,
         )
     finally:
         if static_pool is not None:
@@ -635,18 +721,33 @@ def _rerun(
             )
         result.failures = [r.describe_failure() for r in failed]
         ok_runs = [r for r in first if r.ok]
+        nowhere = [g for g in globs if ok_runs and all(g in r.unmatched for r in ok_runs)]
+        if nowhere:
+            wrote = sorted({w for r in ok_runs for w in r.written})
+            raise RerunError(
+                f"--output {nowhere[0]!r} matched no file in any run (globs are relative to the project; "
+                "a directory matches the files under it)"
+                + (
+                    f"; the runs wrote: {', '.join(wrote[:8])}{', ...' if len(wrote) > 8 else ''}"
+                    if wrote
+                    else ""
+                )
+            )
         result.outputs = compare_runs(ok_runs, tol, python, stdout=stdout) if len(ok_runs) > 1 else []
         if not result.outputs and not result.failures:
             raise RerunError(
-                "nothing to compare: the command wrote no file and printed nothing "
-                "(pass --output GLOB for outputs written outside the project)"
+                "nothing to compare: the command wrote no file inside its copy of the project"
+                + (" (and stdout is not compared: --no-stdout)" if not stdout else " and printed nothing")
+                + "; outputs are looked for only there: write them under the project (a relative path), "
+                "or pass the output directory to the command as a relative path"
             )
         for r in failed:  # a run that failed while another succeeded: that is a difference too
             result.outputs.append(
                 OutputResult(f"<run {r.index}>", Comparison(MISSING, None, None, r.describe_failure()))
             )
         static_found = static_job.result() if static_job is not None else []
-        if causes and not result.reproducible:
+        # a run that failed is a failure to fix first, not a question of seeds and threads
+        if causes and not result.reproducible and not failed:
             fired = {f.code for f in static_found}
             usable = tuple(k for k in chosen if not k.when or fired & set(k.when))
             result.causes, result.knob_runs = _find_causes(
@@ -773,11 +874,26 @@ def run_findings(result: RerunResult) -> list[Any]:
 
     out = []
     fixers = [c for c in result.causes if c.reproducible_with]
-    fix = Fix(
-        "Runs agree with " + ", ".join(c.knob for c in fixers) + ": " + fixers[0].detail
-        if fixers
-        else "Seed every RNG, set PYTHONHASHSEED before Python starts, and request deterministic kernels."
-    )
+    crashed = [r for r in result.runs if not r.ok]
+    if crashed:
+        timed_out = any(r.returncode is None for r in crashed)
+        fix = Fix(
+            f"Run {crashed[0].index} failed while another succeeded ({crashed[0].describe_failure()}). "
+            + (
+                "Raise --timeout, or make the run shorter. "
+                if timed_out
+                else "Fix the failure first (its stderr is above); "
+                "a command that fails only sometimes is flaky: look for races, "
+                "resources shared between runs, or input that changes. "
+            )
+            + "The causes of differences were not searched while a run fails."
+        )
+    else:
+        fix = Fix(
+            "Runs agree with " + ", ".join(c.knob for c in fixers) + ": " + fixers[0].detail
+            if fixers
+            else "Seed every RNG, set PYTHONHASHSEED before Python starts, and request deterministic kernels."
+        )
     for o in result.outputs:
         if o.comparison.status in (IDENTICAL, CLOSE):
             continue

@@ -139,6 +139,11 @@ def test_each_failure_named_with_its_reason(
     assert set(reasons) == {"alpha", "beta", "gamma", "cext", "delta"}
     assert reasons["alpha"][1].startswith("hash mismatch")
     assert reasons["beta"][0] == "3.0" and reasons["beta"][1].startswith("version not on the index")
+    # both hashes, as pip and uv print them
+    assert (
+        "0000000000000000" in reasons["alpha"][1]
+        and sha(wheelhouse / "alpha-1.0-py3-none-any.whl")[:12] in (reasons["alpha"][1])
+    )
     if installer == "pip":  # pip also says what the index has
         assert reasons["alpha"][1].startswith("hash mismatch: the lock has sha256 0000")
         assert reasons["beta"][1] == "version not on the index (the index has: 1.5, 2.0)"
@@ -229,8 +234,8 @@ def test_poetry_lock_and_against_snapshot(tmp_path: Path, wheelhouse: Path) -> N
     snap.write_text(json.dumps(data))
     code, rec = rebuild(root, wheelhouse, "--against", str(snap))
     assert code == 1 and rec["drift"] == [
-        {"name": "alpha", "locked": None, "built": "1.0"},
-        {"name": "beta", "locked": "1.5", "built": "2.0"},
+        {"name": "alpha", "locked": None, "built": "1.0", "source": "snapshot", "recorded": None},
+        {"name": "beta", "locked": None, "built": "2.0", "source": "snapshot", "recorded": "1.5"},
     ]
 
 
@@ -263,6 +268,17 @@ def test_usage_errors(tmp_path: Path, wheelhouse: Path) -> None:
     assert res.exit_code == 2 and "not a lock envaudit can read" in res.output
     res = invoke("rebuild", str(root), "--lock", str(tmp_path / "elsewhere.txt"))
     assert res.exit_code == 2 and "no such file" in res.output
+    # pinned but unhashed: say how to make it a lock, not "no lock found"
+    write(root, {"requirements.txt": "alpha==1.0\n"})
+    res = invoke("rebuild", str(root), "--no-index", "--find-links", str(wheelhouse))
+    assert res.exit_code == 2 and "no lock found" not in res.output
+    assert "requirements.txt pins without --hash" in res.output and "envaudit fix pins --write" in res.output
+    # a conda lock: the refusal names the file (no literal placeholder)
+    conda = write(
+        tmp_path / "conda", {"conda-linux-64.lock": "@EXPLICIT\nhttps://example.invalid/a-1.0-0.conda#0\n"}
+    )
+    res = invoke("rebuild", str(conda), "--no-index", "--find-links", str(wheelhouse))
+    assert res.exit_code == 2 and "--file conda-linux-64.lock`" in res.output and "{rel}" not in res.output
 
 
 def test_text_report(tmp_path: Path, wheelhouse: Path) -> None:
@@ -318,4 +334,35 @@ def test_docker_image_compared_with_the_lock(tmp_path: Path, wheelhouse: Path) -
     assert res.exit_code == 1, res.output
     rec = json.loads(res.stdout)
     assert {"name": "alpha", "version": "1.0"} in rec["installed"]
-    assert rec["drift"] == [{"name": "beta", "locked": "2.0", "built": "1.5"}]
+    assert rec["drift"] == [{"name": "beta", "locked": "2.0", "built": "1.5", "source": "lock"}]
+
+
+def test_classify_missing_header_and_uv_hash_values() -> None:
+    pins = {"cext": Pin("cext", "0.1", ()), "alpha": Pin("alpha", "1.0", ())}
+    pip_out = (
+        "  ext.c:1:10: fatal error: zlib.h: No such file or directory\n"
+        "  error: command '/usr/bin/gcc' failed with exit code 1\n"
+        "ERROR: Failed to build cext\n"
+    )
+    ((name, version, reason),) = classify(pip_out, pins)
+    assert (name, version) == ("cext", "0.1")
+    assert reason == "build failed: missing header zlib.h (install its -dev package)"
+    clang = "ext.c:1:10: fatal error: 'Python.h' file not found\nERROR: Failed to build cext\n"
+    ((_, _, reason),) = classify(clang, pins)
+    assert reason.startswith("build failed: missing header Python.h (install python3-dev")
+    # no header named: a compiler that is missing is still "needs a compiler"
+    ((_, _, reason),) = classify(
+        "error: command 'gcc' failed: No such file\nERROR: Failed to build cext\n", pins
+    )
+    assert reason.startswith("needs a compiler")
+    uv_out = (
+        "error: Failed to download `alpha==1.0`\n  cause: Hash mismatch for `alpha==1.0`\n\n"
+        "         Expected:\n           sha256:"
+        + "0" * 64
+        + "\n\n         Computed:\n           sha256:"
+        + "ab" * 32
+        + "\n"
+    )
+    ((name, version, reason),) = classify(uv_out, pins)
+    assert (name, version) == ("alpha", "1.0")
+    assert reason == "hash mismatch: the lock has sha256:0000000000000000…, got sha256:abababababababab…"

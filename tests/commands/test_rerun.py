@@ -69,7 +69,22 @@ def test_deterministic_script_is_identical_and_runs_in_fresh_copies(tmp_path: Pa
     assert outputs(rec) == {"log.txt": "identical", "out/result.csv": "identical", "<stdout>": "identical"}
     assert rec["causes"] == [] and rec["findings"] == []
     assert (root / "log.txt").read_text() == "" and not (root / "out").exists()  # the project is untouched
-    assert set(rec) == {"schema", "runs", "reproducible", "outputs", "causes", "findings"}
+    assert set(rec) == {
+        "schema",
+        "runs",
+        "reproducible",
+        "outputs",
+        "causes",
+        "findings",
+        "command",
+        "run_details",
+    }
+    assert rec["command"] == [PY, "run.py"]
+    assert [(d["run"], d["exit_code"], d["timed_out"]) for d in rec["run_details"]] == [
+        (1, 0, False),
+        (2, 0, False),
+    ]
+    assert all(d["seconds"] > 0 for d in rec["run_details"])
     assert rec["schema"] == "envaudit/rerun/1"
     assert set(rec["outputs"][0]) == {"path", "status", "max_abs_diff", "max_rel_diff", "first_difference"}
 
@@ -148,15 +163,29 @@ def test_output_globs_and_missing(tmp_path: Path) -> None:
     assert code == 0 and outputs(rec) == {"keep.txt": "identical"}
 
 
-def test_one_failed_run_is_a_difference(tmp_path: Path) -> None:
+def test_one_failed_run_is_a_difference_and_no_cause_search(tmp_path: Path) -> None:
     root = write(
         tmp_path / "proj",
-        {"f.py": "import os, sys\nprint('ok')\nsys.exit(3 if 'run2-' in os.getcwd() else 0)\n"},
+        {
+            "f.py": "import os, sys\nprint('ok')\nif 'run2-' in os.getcwd():\n"
+            "    sys.exit('boom: no such file data.csv')\n"
+        },
     )
-    code, rec = rerun(root, "--no-causes", "--", PY, "f.py")
+    code, rec = rerun(root, "--runs", "3", "--", PY, "f.py")
     assert code == 1
     assert outputs(rec)["<run 2>"] == "missing"
-    assert "run 2 exited with status 3" in rec["outputs"][-1]["first_difference"]
+    assert "run 2 exited with status 1: boom: no such file data.csv" in rec["outputs"][-1]["first_difference"]
+    # a crash is fixed first: no knob rounds, and a fix that speaks of the failure, not of seeds
+    assert rec["causes"] == []
+    (finding,) = [f for f in rec["findings"] if f["code"] == "RUN003"]
+    assert "Run 2 failed" in json.dumps(finding) and "Seed every RNG" not in json.dumps(finding)
+    assert [d["exit_code"] for d in rec["run_details"]] == [0, 1, 0]
+    res = invoke("rerun", str(root), "-q", "--", PY, "f.py")
+    assert res.exit_code == 1 and "Causes" not in res.stdout
+    assert "failed: run 2 exited with status 1: boom: no such file data.csv" in res.stdout
+    assert res.stdout.rstrip().endswith(
+        "1 of 2 runs failed: fix that first (the causes of differences were not searched)."
+    )
 
 
 def test_usage_errors(tmp_path: Path) -> None:
@@ -176,10 +205,14 @@ def test_usage_errors(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "failed in every run" in res.output and "exited with status 4" in res.output
     res = invoke("rerun", str(root), "-q", "--", PY, "quiet.py")
     assert res.exit_code == 2 and "nothing to compare" in res.output
-    res = invoke("rerun", str(root), "-q", "--timeout", "1", "--", PY, "slow.py")
-    assert res.exit_code == 2 and "timed out" in res.output
+    # the hint says what works (--output takes no path outside the project)
+    assert "write them under the project" in res.output and "outside the project" not in res.output
+    res = invoke("rerun", str(root), "--timeout", "1", "--", PY, "slow.py")
+    assert res.exit_code == 2 and "timed out after the 1 s limit (--timeout)" in res.output
+    assert "FAILED in" not in res.output
     res = invoke("rerun", str(root), "-q", "--knob", "moon-phase", "--", PY, "x.py")
     assert res.exit_code == 2 and "unknown knob" in res.output
+    assert res.output.count("PYTHONHASHSEED") == 1 and res.output.count("CUBLAS_WORKSPACE_CONFIG") == 1
     res = invoke("rerun", str(root), "-q", "--", "/no/such/binary")
     assert res.exit_code == 2 and "cannot run" in res.output
 
@@ -333,3 +366,87 @@ def test_tensorflow_knob_only_where_the_code_uses_tensorflow(tmp_path: Path) -> 
     files["model_tf.py"] = "import tensorflow as tf\nmodel = tf.keras.Sequential()\n"
     code, rec = rerun(write(tmp_path / "b", files), "--", PY, "train.py")
     assert code == 1 and causes(rec)["TF_DETERMINISTIC_OPS=1"] is False and causes(rec)["seed-all"] is True
+
+
+def test_paths_of_the_runs_own_copies_are_not_differences(tmp_path: Path) -> None:
+    """Each run works in its own temporary copy: a path to it, recorded or printed, is the same path."""
+    root = write(
+        tmp_path / "proj",
+        {
+            "paths.py": """
+                import json, os
+                os.makedirs("runs", exist_ok=True)
+                with open("runs/hparams.json", "w") as fh:
+                    json.dump({"out": os.path.abspath("runs"), "cwd": os.path.realpath(os.getcwd()), "lr": 0.1}, fh)
+                print("writing to", os.path.abspath("runs/hparams.json"))
+            """
+        },
+    )
+    code, rec = rerun(root, "--", PY, "paths.py")
+    assert code == 0, rec
+    assert outputs(rec) == {"runs/hparams.json": "identical", "<stdout>": "identical"}
+
+
+def test_a_different_row_shows_the_first_difference_not_a_zero_size(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "proj",
+        {
+            "w.py": """
+                import json, os
+                json.dump({"lr": 0.1, "host": "h" + str(os.getpid())}, open("m.json", "w"))
+            """
+        },
+    )
+    res = invoke("rerun", str(root), "-q", "--no-causes", "--no-stdout", "--", PY, "w.py")
+    assert res.exit_code == 1 and "different  m.json" in res.stdout
+    assert "max abs diff" not in res.stdout and "first difference: run 1 vs run 2: host:" in res.stdout
+
+
+def test_output_globs_that_match_nothing_and_directories(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "proj",
+        {
+            "w.py": """
+                import json, os
+                os.makedirs("out/sub", exist_ok=True)
+                json.dump({"loss": 0.25}, open("metrics.json", "w"))
+                open("out/a.txt", "w").write("a")
+                open("out/sub/b.txt", "w").write(str(os.getpid()))
+            """
+        },
+    )
+    # a typo, a glob into a folder that does not exist: usage errors naming the glob and what was written
+    for glob in ("metrics.jsn", "results/*.json"):
+        res = invoke("rerun", str(root), "-q", "--output", glob, "--", PY, "w.py")
+        assert res.exit_code == 2, res.output
+        assert f"--output '{glob}' matched no file in any run" in res.output and "metrics.json" in res.output
+    res = invoke("rerun", str(root), "-q", "--no-stdout", "--output", "metrics.jsn", "--", PY, "w.py")
+    assert res.exit_code == 2 and "matched no file" in res.output and "printed nothing" not in res.output
+    # a directory matches the files under it
+    for glob in ("out/", "out"):
+        code, rec = rerun(root, "--no-causes", "--output", glob, "--", PY, "w.py")
+        assert code == 1 and outputs(rec) == {"out/a.txt": "identical", "out/sub/b.txt": "different"}
+
+
+def test_link_symlinks_into_each_copy(tmp_path: Path) -> None:
+    root = write(
+        tmp_path / "proj",
+        {
+            "data/big.bin": b"\0" * 64,
+            "check.py": """
+                import os, sys
+                # exit 5 unless data/ is a link to the project's own folder (same inode)
+                ok = os.path.islink("data") and os.path.samefile("data/big.bin", sys.argv[1])
+                print("linked", ok)
+                sys.exit(0 if ok else 5)
+            """,
+        },
+    )
+    original = str(root / "data" / "big.bin")
+    for given in ("data", str(root / "data"), "data/"):
+        code, rec = rerun(root, "--link", given, "--", PY, "check.py", original)
+        assert code == 0, rec
+    res = invoke("rerun", str(root), "-q", "--", PY, "check.py", original)
+    assert res.exit_code == 2 and "exited with status 5" in res.output  # without --link it is a copy
+    res = invoke("rerun", str(root), "-q", "--link", str(tmp_path), "--", PY, "check.py", original)
+    assert res.exit_code == 2 and "not a path inside the project" in res.output

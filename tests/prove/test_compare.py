@@ -180,3 +180,18 @@ def test_torch_file_that_is_not_weights_only_is_refused(tmp_path: Path) -> None:
         torch.save({"x": Pickled()}, tmp_path / d / "m.pt")
     c = compare_torch(tmp_path / "a" / "m.pt", tmp_path / "b" / "m.pt", TOL, sys.executable)
     assert c.status == DIFFERENT and "could not load with torch" in c.first
+
+
+def test_epoch_seconds_are_compared_by_atol_only() -> None:
+    # a minute apart: the default rtol (1e-5 of 1.7e9 s is about 4.7 hours) would call it close
+    c = compare_bytes("m.json", b'{"started": 1700000000.0}', b'{"started": 1700000060.0}', TOL)
+    assert c.status == DIFFERENT and c.first == "started: 1700000000.0 vs 1700000060.0"
+    assert not TOL.close(1.7e9, 1.7e9 + 1) and Tolerance(atol=120).close(1.7e9, 1.7e9 + 60)
+    # the same relative difference on other magnitudes stays close
+    assert compare_bytes("m.json", b'{"n": 1700000.0}', b'{"n": 1700000.006}', TOL).status == CLOSE
+    assert TOL.close(1.7e10, 1.7e10 + 60)
+
+
+def test_different_without_a_differing_number_gives_no_size() -> None:
+    c = compare_bytes("m.json", b'{"lr": 0.1, "host": "a"}', b'{"lr": 0.1, "host": "b"}', TOL)
+    assert c.status == DIFFERENT and c.max_abs is None and c.max_rel is None and c.first == "host: 'a' vs 'b'"
