@@ -1092,11 +1092,27 @@ def command(
         click.echo(f"envaudit: error: {exc}", err=True)
         raise click.exceptions.Exit(2) from None
     if migrate is not None:
+        kept = "your ranges are kept" if _has_ranges(old) else "your requirements are kept as written"
         click.echo(
-            f"envaudit: your ranges are kept in {migrate}; {out_rel} is now generated from it "
+            f"envaudit: {kept} in {migrate}; {out_rel} is now generated from it "
             f"(`envaudit fix pins --source {migrate}` regenerates it)",
             err=True,
         )
+
+
+def _has_ranges(text: str) -> bool:
+    """Whether a requirements file has a requirement that is not one exact `==`/`===` pin."""
+    from envaudit.deps import is_pinned
+
+    for raw in text.replace("\\\n", " ").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        req = re.split(r"\s+--hash|\s*;", line, maxsplit=1)[0]
+        m = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?\s*(.*)$", req)
+        if m is None or "@" in req or not is_pinned(m.group(1).replace(" ", "")):
+            return True
+    return False
 
 
 class _Refuse(PinError):

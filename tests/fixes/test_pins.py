@@ -531,3 +531,21 @@ def test_pip_compile_failure_shows_its_error_lines_once_without_a_traceback(
     assert "Traceback" not in res.stderr and 'File "' not in res.stderr and "^^^" not in res.stderr
     assert res.stderr.count("ERROR: Cannot install") == 1
     assert "ResolutionImpossible" in res.stderr.split("pip-compile failed")[1]
+
+
+def test_pinning_a_hand_written_pinned_file_does_not_speak_of_ranges(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma"))
+    args = ["--python", str(venv), "-f", str(wh), "--no-resolve", "--write"]
+    root = write(tmp_path / "pinned", {"requirements.txt": "beta==1.0\n"})
+    res = invoke("fix", "pins", str(root), *args)
+    assert res.exit_code == 0, res.stderr
+    assert (
+        "your requirements are kept as written in requirements.in" in res.stderr
+        and "ranges" not in res.stderr
+    )
+    root = write(tmp_path / "ranged", {"requirements.txt": "beta<2\n"})
+    res = invoke("fix", "pins", str(root), *args)
+    assert res.exit_code == 0 and "your ranges are kept in requirements.in" in res.stderr
