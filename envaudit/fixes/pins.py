@@ -51,6 +51,10 @@ SOURCE_OPTION_RE = re.compile(
     r"^\s*(?:-\s+)?(-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host)(?:\s+|=)(\S+)\s*$"
 )
 CANONICAL_OPT = {"-i": "--index-url", "-f": "--find-links"}
+PIP_SECTION_ADVICE = (
+    "move the `pip:` entries to requirements.in, pin them with `envaudit fix pins --source "
+    "requirements.in --write`, and list `- -r requirements.txt` under `pip:` instead"
+)
 TORCH_FAMILY = frozenset({"torch", "torchvision", "torchaudio", "torchtext", "torchdata", "pytorch-triton"})
 
 
@@ -284,7 +288,14 @@ def declared_for(
                 f"{', …' if len(conda) > 5 else ''}) are conda's to lock, not pip's: run "
                 "`conda-lock -f environment.yml` for them; this file pins the `pip:` part"
             )
-        return [d for d in reqs if d.source == "conda-pip"], notes
+        pip = [d for d in reqs if d.source == "conda-pip"]
+        pip += _conda_pip_includes(inv, source, notes)
+        if any(d.path == source for d in pip):
+            notes.append(
+                f"{source}: conda still installs its `pip:` entries as written, not these pins: "
+                f"{PIP_SECTION_ADVICE}"
+            )
+        return pip, notes
     project = _project_name(inv, source)
     keep = [
         d
@@ -292,6 +303,40 @@ def declared_for(
         if (d.group is None or d.group in groups) and d.name != "python" and canonical(d.name) != project
     ]
     return keep, notes
+
+
+def _conda_pip_includes(inv: Inventory, source: str, notes: list[str]) -> list[Declared]:
+    """The requirements of the files an environment.yml's `pip:` section installs with
+    `-r FILE` (relative to the environment file). A generated lock there is pinned already:
+    it is regenerated from its own source, not from the environment file."""
+    import yaml
+
+    from envaudit.scanners.requirements import parse_requirements_file
+
+    try:
+        data = yaml.safe_load((inv.root / source).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    deps = data.get("dependencies") if isinstance(data, dict) else None
+    folder = source.rsplit("/", 1)[0] + "/" if "/" in source else ""
+    out: list[Declared] = []
+    for item in deps if isinstance(deps, list) else []:
+        pip = item.get("pip") if isinstance(item, dict) else None
+        for entry in pip if isinstance(pip, list) else []:
+            m = re.match(r"^\s*(?:-r|--requirement)(?:\s+|=)(\S+)\s*$", str(entry))
+            if not m:
+                continue
+            rel = os.path.normpath(folder + m.group(1)).replace(os.sep, "/")
+            path = inv.root / rel
+            if rel.startswith("..") or not path.is_file():
+                raise PinError(f"{source}: `pip:` installs -r {m.group(1)}, which is not in the project")
+            if is_generated(path.read_text("utf-8", errors="replace")):
+                notes.append(
+                    f"{source}: `pip:` installs {rel}, a generated lock: regenerate it from its source"
+                )
+                continue
+            out += [d for d in parse_requirements_file(inv, rel) if d.role != "constraint"]
+    return out
 
 
 def requirements_in(declared: list[Declared], options: list[str]) -> str:
@@ -332,7 +377,12 @@ def _declared_from(inv: Inventory, source: str, extras: tuple[str, ...]) -> list
 
 
 def pins_from_env(
-    inv: Inventory, source: str, *, extras: tuple[str, ...] = (), find_links: tuple[str, ...] = ()
+    inv: Inventory,
+    source: str,
+    *,
+    extras: tuple[str, ...] = (),
+    find_links: tuple[str, ...] = (),
+    header_command: str | None = None,
 ) -> tuple[str, list[str], list[str]]:
     """The pinned requirements text, the declared names the target environment lacks, and
     the pinned names no local wheel gave a hash for."""
@@ -345,13 +395,23 @@ def pins_from_env(
     nodes: dict[str, _Node] = {}
     unpinnable: list[str] = []
     queue: list[tuple[str, tuple[str, ...], str | None, str]] = []  # name, extras, marker, via
+    outside: list[str] = []
     for d in _declared_from(inv, source, extras):
         if d.editable or (d.url and (not d.name or "://" not in d.url)):
             continue
         if not d.applies:
             unpinnable.append(f"{d.raw}  (marker false for this interpreter; not installed here)")
             continue
+        problem = _outside_range(d, packages.get(d.name))
+        if problem:
+            outside.append(problem)
+            continue
         queue.append((d.name, d.extras, d.marker, source if _is_manifest(source) else f"-r {source}"))
+    if outside:
+        # pip-compile would only fail on these, with a traceback: say it in one line each
+        raise _Refuse(
+            "; ".join(outside) + ": install a version the range allows, or change the declared range"
+        )
     project_name = _project_name(inv, source)
     while queue:
         name, want_extras, marker, via = queue.pop(0)
@@ -388,7 +448,7 @@ def pins_from_env(
         "#",
         "# This file is autogenerated by envaudit fix pins --from-env",
         f"# from {source}, pinning the versions installed in the target environment (Python {interp.version}).",
-        f"#    envaudit fix pins --from-env --source {source}",
+        f"#    {header_command or f'envaudit fix pins --from-env --source {source}'}",
         "#",
     ]
     invalid: set[str] = set()
@@ -419,6 +479,69 @@ def pins_from_env(
         lines.extend(f"#   {u}" for u in unpinnable)
     unhashed = [n.name for n in nodes.values() if not hashes.get(n.name) and n.name not in invalid]
     return "\n".join(lines) + "\n", problems, unhashed
+
+
+def _outside_range(d: Declared, dist: Any) -> str | None:
+    """`tabulate 0.10.0 is installed but pyproject.toml declares ^0.9 (>=0.9,<0.10)`, or None."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    if dist is None or not d.specifier:
+        return None
+    try:
+        if SpecifierSet(d.specifier).contains(Version(dist.version), prereleases=True):
+            return None
+    except (InvalidSpecifier, InvalidVersion):
+        return None
+    written = d.raw.strip()
+    m = re.match(r"^[\"']?([A-Za-z0-9][A-Za-z0-9._-]*)[\"']?(\[[^\]]*\])?\s*=?\s*", written)
+    if m and m.group(1).lower().replace("_", "-") == d.name.replace("_", "-"):
+        written = written[m.end() :].strip().strip("\"'")
+    shown = written if written.replace(" ", "") == d.specifier else f"{written} ({d.specifier})"
+    return f"{d.name} {dist.version} is installed but {d.path} declares {shown}"
+
+
+def regenerate_command(
+    mode: str,
+    source: str,
+    output: str | None,
+    *,
+    extras: tuple[str, ...] = (),
+    index_url: str | None = None,
+    extra_index_urls: tuple[str, ...] = (),
+    find_links: tuple[str, ...] = (),
+    no_index: bool = False,
+    no_build_isolation: bool = False,
+    no_hashes: bool = False,
+) -> str:
+    """The command that reproduces the file, for its header: the mode the user ran and every
+    option that shapes the content, but nothing machine-local (a local path, a file:// index,
+    --python) and no credentials."""
+    from shlex import quote
+
+    argv = ["envaudit", "fix", "pins", "--resolve" if mode == "resolve" else "--from-env", "--source", source]
+    if output:
+        argv += ["-o", output]
+    for e in extras:
+        argv += ["--extra", e]
+    portable = [
+        (opt, _no_credentials(u))
+        for opt, u in [
+            *([("--index-url", index_url)] if index_url else []),
+            *(("--extra-index-url", u) for u in extra_index_urls),
+            *(("--find-links", f) for f in find_links),
+        ]
+        if re.match(r"^https?://", u, re.IGNORECASE)
+    ]
+    for opt, u in portable:
+        argv += [opt, u]
+    if no_index and any(opt == "--find-links" for opt, _ in portable):
+        argv.append("--no-index")  # only meaningful with a find-links another machine can reach
+    if no_build_isolation:
+        argv.append("--no-build-isolation")
+    if no_hashes:
+        argv.append("--no-hashes")
+    return " ".join(quote(a) for a in argv)
 
 
 def _is_manifest(source: str) -> bool:
@@ -540,6 +663,7 @@ def resolve(
     previous: str | None = None,
     progress: bool = True,
     allow_build: bool = False,
+    header_command: str | None = None,
     **opts: object,
 ) -> str:
     """Run pip-compile on `source` (relative to root), or on `compile_text` (a
@@ -575,7 +699,7 @@ def resolve(
             **os.environ,
             "PIP_REQUIRE_VIRTUALENV": "0",
             # the header names the command that regenerates the file (and its source)
-            "CUSTOM_COMPILE_COMMAND": f"envaudit fix pins --resolve --source {source}",
+            "CUSTOM_COMPILE_COMMAND": header_command or f"envaudit fix pins --resolve --source {source}",
         }
         started = time.monotonic()
         if progress:
@@ -594,13 +718,13 @@ def resolve(
             )
         except OSError as exc:
             raise PinError(f"cannot run pip-compile: {exc}") from None
-        tail = _stream(proc, started + timeout, progress)
+        tail, errors = _stream(proc, started + timeout, progress)
         if proc.returncode is None:
             proc.kill()
             proc.wait()
             raise PinError(f"pip-compile did not finish within {timeout:.0f} s")
         if proc.returncode != 0:
-            text = "\n".join(tail[-15:])
+            text = "\n".join(errors[-25:] or tail[-15:])
             raise PinError(f"pip-compile failed (exit {proc.returncode}):\n{redact_text(text)}")
         if progress:
             click.echo(f"envaudit: resolved in {time.monotonic() - started:.1f} s", err=True)
@@ -610,21 +734,55 @@ def resolve(
     return text
 
 
-def _stream(proc: subprocess.Popen[str], deadline: float, progress: bool) -> list[str]:
-    """Forward pip-compile's log lines (not the echoed result) to stderr until it ends or
-    the deadline passes; the last lines, for an error message."""
+_TRACEBACK_START = ("Traceback (most recent call last):",)
+_CHAIN_LINES = (
+    "The above exception was the direct cause of the following exception:",
+    "During handling of the above exception, another exception occurred:",
+)
+
+
+def _stream(proc: subprocess.Popen[str], deadline: float, progress: bool) -> tuple[list[str], list[str]]:
+    """Forward pip-compile's log lines (not the echoed result, not its error lines, never a
+    Python traceback) to stderr until it ends or the deadline passes. Returns the last log
+    lines and the error lines (pip's `ERROR:` block and the final exception's message), for
+    an error message that shows each once."""
     import threading
     import time
 
     from envaudit.redact import redact_text
 
     tail: list[str] = []
-    state = {"result": False}
+    errors: list[str] = []
+    state = {"result": False, "traceback": False, "error": False}
+    last_exc: list[str] = []
+
+    def classify(line: str) -> str:
+        """log | error | skip"""
+        if line.startswith(_TRACEBACK_START) or line in _CHAIN_LINES:
+            state["traceback"] = True
+            state["error"] = False
+            return "skip"
+        if state["traceback"]:
+            if not line or line[0].isspace() or set(line.strip()) <= {"^", "~"}:
+                return "skip"
+            state["traceback"] = False  # the exception line ends the traceback
+            msg = re.sub(r"^(?:[A-Za-z_][\w]*\.)+(?=[A-Za-z_]\w*(?::|$))", "", line)
+            last_exc[:] = [msg]
+            return "skip"
+        if line.lstrip().startswith(("ERROR:", "Could not find a version")):
+            state["error"] = True
+        return "error" if state["error"] else "log"
 
     def pump() -> None:
         assert proc.stderr is not None
         for raw in proc.stderr:
             line = raw.rstrip("\n")
+            kind = classify(line)
+            if kind == "skip":
+                continue
+            if kind == "error":
+                errors.append(redact_text(line))
+                continue
             tail.append(line)
             del tail[:-40]
             if line.startswith("# This file is autogenerated"):
@@ -637,9 +795,9 @@ def _stream(proc: subprocess.Popen[str], deadline: float, progress: bool) -> lis
     while t.is_alive() and time.monotonic() < deadline:
         t.join(0.2)
     if t.is_alive():
-        return tail
+        return tail, errors
     proc.wait()
-    return tail
+    return tail, [e for e in errors if e.strip()] + [redact_text(e) for e in last_exc if e not in errors]
 
 
 def builds_project(root: Path, source: str) -> list[str]:
@@ -815,6 +973,18 @@ def command(
             str((root / f).resolve()) if "://" not in f and not os.path.isabs(f) else f for f in find_links
         )
         compile_src = src
+        header = regenerate_command(
+            mode,
+            src,
+            output if output and output != default_output(root, src) else None,
+            extras=extras,
+            index_url=index_url,
+            extra_index_urls=extra_index_urls,
+            find_links=find_links,
+            no_index=no_index,
+            no_build_isolation=no_build_isolation,
+            no_hashes=no_hashes,
+        )
         if migrate is not None:
             # pip-tools' layout: the ranges, exactly as written, become requirements.in
             writes.append((migrate, "", old))
@@ -834,6 +1004,7 @@ def command(
                 timeout=timeout,
                 compile_text=compile_text,
                 previous=old or None,
+                header_command=header,
                 index_url=index_url,
                 extra_index_urls=(*extra_index_urls, *_torch_urls(root, src)),
                 find_links=find_links,
@@ -848,7 +1019,9 @@ def command(
             from envaudit.inventory import Inventory
 
             inv = Inventory(root, config=_config(root, load_config), python=python)
-            new, missing, unhashed = pins_from_env(inv, src, extras=extras, find_links=find_links)
+            new, missing, unhashed = pins_from_env(
+                inv, src, extras=extras, find_links=find_links, header_command=header
+            )
             for d in inv.diagnostics:
                 if d.code == "EA001" and d.path == src:
                     raise PinError(f"{src}: {d.message}")
@@ -881,6 +1054,7 @@ def command(
                     timeout=timeout,
                     compile_text=compile_text,
                     previous=old or None,
+                    header_command=header,
                     index_url=index_url,
                     extra_index_urls=(*extra_index_urls, *_torch_urls(root, src)),
                     find_links=find_links,
@@ -918,11 +1092,27 @@ def command(
         click.echo(f"envaudit: error: {exc}", err=True)
         raise click.exceptions.Exit(2) from None
     if migrate is not None:
+        kept = "your ranges are kept" if _has_ranges(old) else "your requirements are kept as written"
         click.echo(
-            f"envaudit: your ranges are kept in {migrate}; {out_rel} is now generated from it "
+            f"envaudit: {kept} in {migrate}; {out_rel} is now generated from it "
             f"(`envaudit fix pins --source {migrate}` regenerates it)",
             err=True,
         )
+
+
+def _has_ranges(text: str) -> bool:
+    """Whether a requirements file has a requirement that is not one exact `==`/`===` pin."""
+    from envaudit.deps import is_pinned
+
+    for raw in text.replace("\\\n", " ").splitlines():
+        line = raw.split(" #", 1)[0].strip()
+        if not line or line.startswith(("#", "-")):
+            continue
+        req = re.split(r"\s+--hash|\s*;", line, maxsplit=1)[0]
+        m = re.match(r"^[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[^\]]*\])?\s*(.*)$", req)
+        if m is None or "@" in req or not is_pinned(m.group(1).replace(" ", "")):
+            return True
+    return False
 
 
 class _Refuse(PinError):

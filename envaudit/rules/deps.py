@@ -254,6 +254,10 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
         elif dist is not None and d.source == "conda":
             public = dist.version.split("+", 1)[0]  # conda versions carry no `+cu121`
             fix_desc = f"pin it to the installed version: `{d.name}=={public}`"
+        if d.source == "conda-pip":
+            from envaudit.fixes.pins import PIP_SECTION_ADVICE
+
+            fix_desc += f"; or {PIP_SECTION_ADVICE}"
         yield Hit(
             f"`{d.name}` is not pinned ({what}): pin it with `==`",
             _loc(d),

@@ -139,6 +139,23 @@ def _is_source(path: str) -> bool:
     )
 
 
+def _tool_dir(inv: Inventory, path: str, cache: dict[str, bool]) -> str | None:
+    """The folder of `path` that is a virtualenv (pyvenv.cfg), a conda environment
+    (conda-meta/) or a tool folder the source scan skips (.venv, .tox, caches...), or None."""
+    from envaudit.config import DEFAULT_EXCLUDES
+
+    parts = path.split("/")[:-1]
+    for i in range(len(parts)):
+        d = "/".join(parts[: i + 1])
+        if parts[i] in DEFAULT_EXCLUDES or d in DEFAULT_EXCLUDES or inv.config.is_excluded(d):
+            return d
+        if d not in cache:
+            cache[d] = (inv.root / d / "pyvenv.cfg").is_file() or (inv.root / d / "conda-meta").is_dir()
+        if cache[d]:
+            return d
+    return None
+
+
 @rule(
     "GIT003",
     "untracked-sources",
@@ -159,7 +176,25 @@ def untracked_sources(inv: Inventory) -> Iterator[Hit]:
     f = _facts(inv)
     if not f.is_repo:
         return
-    found = [p for p in f.untracked if _is_source(p)]
+    tool_dirs: dict[str, int] = {}
+    cache: dict[str, bool] = {}
+    found = []
+    for p in f.untracked:
+        top = _tool_dir(inv, p, cache)
+        if top is not None:
+            tool_dirs[top] = tool_dirs.get(top, 0) + 1
+        elif _is_source(p):
+            found.append(p)
+    if tool_dirs:
+        # a virtualenv or tool folder is not the project's source: one hint, not a file each
+        names = ", ".join(f"{d}/" for d in sorted(tool_dirs))
+        yield Hit(
+            f"{sum(tool_dirs.values())} untracked files under {names} (a virtualenv or tool folder) "
+            "are not listed: ignore the folder rather than commit it",
+            Location(".gitignore"),
+            Fix("envaudit fix gitignore --write  (or list the folder in .gitignore)"),
+            severity=Severity.INFO,
+        )
     for p in found[:PER_FILE_CAP]:
         yield Hit(
             f"{p} is not tracked by git (and not ignored)",

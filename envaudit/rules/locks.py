@@ -299,6 +299,8 @@ def _declared_for(
     for d in pool:
         if d.path != lock.manifest or d.name == "python":
             continue
+        if d.source == "conda" and not lock.format.startswith("conda"):
+            continue  # a conda package is conda's to lock (conda-lock), never missing from a pip lock
         if (
             lock.format in ("pip-compile", "uv-pip-compile")
             and d.group

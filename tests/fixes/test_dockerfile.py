@@ -125,7 +125,8 @@ def test_never_overwrites_a_hand_written_dockerfile_and_carries_it_over(tmp_path
     assert "install -y --no-install-recommends ffmpeg libsndfile1" in text  # runtime stage
     assert "install -y --no-install-recommends build-essential" in text  # builder only
     assert text.index("build-essential") < text.index("AS runtime") < text.index("ffmpeg")
-    assert 'ENV HF_HOME="/cache/hf"' in text and "WANDB_API_KEY" not in text  # no secret carried
+    assert 'ENV HF_HOME="/cache/hf"' in text and "abc123" not in text  # no secret carried
+    assert "\nENV WANDB_API_KEY" not in text and "# ENV WANDB_API_KEY not copied (secret-looking)" in text
     assert "COPY --from=builder --chown=10001:10001 /skel/cache/hf /cache/hf" in text
     assert "WORKDIR /workspace" in text and "EXPOSE 8080" in text
     assert 'ENTRYPOINT ["python", "-m", "serve"]' in text and 'CMD ["--port", "8080"]' in text
@@ -288,3 +289,72 @@ def test_cmd_is_the_projects_one_script(tmp_path: Path) -> None:
     assert guess_cmd(Inventory(root)) == ["python", "finetune.py"]
     write(root, {"eval.py": 'if __name__ == "__main__":\n    pass\n'})
     assert guess_cmd(Inventory(root)) == ["python"]  # two scripts: no guess
+
+
+# ------------------------------------------- what a first user ran into (issue 14b)
+
+
+def test_a_secret_looking_env_is_left_behind_and_the_user_is_told(tmp_path: Path) -> None:
+    value = "tok-" + uuid.uuid4().hex
+    hand = f'FROM python:3.11-slim\nENV LANG=C.UTF-8 API_TOKEN={value}\nCMD ["python", "train.py"]\n'
+    root = project(tmp_path, {"Dockerfile": hand})
+    res = invoke("fix", "dockerfile", str(root), "--write", "--no-digest")
+    assert res.exit_code == 0, res.output
+    note = "ENV API_TOKEN not copied (secret-looking): pass it at run time (docker run -e / a build secret)"
+    assert f"envaudit: note: {note}" in res.stderr
+    text = (root / "Dockerfile.envaudit").read_text()
+    assert f"# {note}." in text and 'ENV LANG="C.UTF-8"' in text
+    assert value not in text and value not in res.output  # never the value
+
+
+def test_an_edited_generated_dockerfile_is_not_overwritten_without_force(tmp_path: Path) -> None:
+    root = project(tmp_path)
+    text = generate(root)
+    assert "# Content digest (an edit makes envaudit ask for --force): sha256:" in text.splitlines()[1]
+    # unchanged: regenerating in place is allowed
+    from envaudit.fixes.dockerfile import generated_state
+
+    res = invoke("fix", "dockerfile", str(root), "--write", "--no-digest")
+    assert res.exit_code == 0 and not (root / "Dockerfile.envaudit").exists()
+    text = (root / "Dockerfile").read_text()
+    assert generated_state(text) == "generated"
+    edited = text.replace("WORKDIR /app", "WORKDIR /app\nRUN echo mine", 1)
+    (root / "Dockerfile").write_text(edited)
+    res = invoke("fix", "dockerfile", str(root), "--write", "--no-digest", "--output", "Dockerfile")
+    assert res.exit_code == 1 and "was generated but edited since: use --force" in res.stderr
+    res = invoke("fix", "dockerfile", str(root), "--write", "--no-digest")  # writes beside it
+    assert res.exit_code == 0 and "was edited since envaudit generated it" in res.stderr
+    assert (root / "Dockerfile").read_text() == edited and (root / "Dockerfile.envaudit").is_file()
+    assert invoke("fix", "dockerfile", str(root), "--write", "--no-digest", "--force").exit_code == 0
+    assert "RUN echo mine" not in (root / "Dockerfile").read_text()
+
+
+@pytest.mark.parametrize(
+    ("files", "name"),
+    [
+        ({}, "demo"),  # [project] name
+        ({"pyproject.toml": '[tool.poetry]\nname = "Poetry_App"\nversion = "0"\n'}, "poetry_app"),
+        (
+            {"pyproject.toml": "", "environment.yml": "name: speech\ndependencies: [numpy=1]\n"},
+            "speech",
+        ),
+    ],
+)
+def test_image_is_named_after_the_project_not_the_folder(
+    tmp_path: Path, files: dict[str, str], name: str
+) -> None:
+    root = project(tmp_path, files)
+    res = invoke("fix", "dockerfile", str(root), "--no-digest")
+    assert res.exit_code == 0, res.output
+    assert f"# Build: docker build -t {name} ." in res.stdout
+    if "LABEL org.opencontainers.image.title" in res.stdout:  # the pip image labels itself
+        assert f'LABEL org.opencontainers.image.title="{name}"' in res.stdout
+
+
+def test_dockerignore_treats_equivalent_patterns_as_present(tmp_path: Path) -> None:
+    root = project(tmp_path, {".dockerignore": "data/\n/.git\n./build/**\n**/.venv\n"})
+    assert invoke("fix", "dockerignore", str(root), "--write").exit_code == 0
+    lines = (root / ".dockerignore").read_text().splitlines()
+    for already in ("data", ".git", "build", ".venv"):
+        assert already not in lines
+    assert "dist" in lines and "**/*.safetensors" in lines

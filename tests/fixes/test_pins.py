@@ -396,3 +396,156 @@ def test_a_generated_lock_is_not_its_own_source(tmp_path: Path) -> None:
     res = invoke("fix", "pins", str(root), "--write")
     assert res.exit_code == 2 and "already a generated lock" in res.stderr
     assert not (root / "requirements.in").exists()
+
+
+# ------------------------------------------- what a first user ran into (issue 14b)
+
+
+CONDA_ENV = "name: s\ndependencies:\n  - python=3.11\n  - numpy=2.4.6\n  - pip\n  - pip:\n    - beta==1.0\n"
+
+
+def test_conda_source_check_is_clean_after_the_fix_and_says_how_to_use_the_lock(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma"))
+    root = write(tmp_path / "proj", {"environment.yml": CONDA_ENV})
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--no-resolve", "--write")
+    assert res.exit_code == 0, res.stderr
+    assert "numpy) are conda's to lock" in res.stderr
+    assert "list `- -r requirements.txt` under `pip:`" in res.stderr  # how conda installs the pins
+    found = check(root, "DEP", python=str(venv)).findings
+    assert [f for f in found if f.code == "DEP004"] == []  # numpy is never missing from a pip lock
+    # an unpinned `pip:` entry says the same in its fix
+    write(root, {"environment.yml": CONDA_ENV.replace("beta==1.0", "beta")})
+    (f,) = [f for f in check(root, "DEP002", python=str(venv)).findings if f.code == "DEP002"]
+    assert "`beta==1.0`" in f.fix.description and "`- -r requirements.txt` under `pip:`" in f.fix.description
+
+
+def test_conda_pip_section_installing_a_requirements_file_is_honoured(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma"))
+    env = "name: s\ndependencies:\n  - numpy=2.4.6\n  - pip\n  - pip:\n    - -r requirements.txt\n"
+    root = write(tmp_path / "proj", {"environment.yml": env, "requirements.in": "beta<2\n"})
+    args = ["fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--no-resolve", "--write"]
+    res = invoke(*args)  # requirements.in is the source; conda installs its lock
+    assert res.exit_code == 0, res.stderr
+    assert "beta==1.0 \\" in (root / "requirements.txt").read_text()
+    assert [
+        f.code for f in check(root, "DEP", python=str(venv)).findings if f.code in ("DEP002", "DEP004")
+    ] == []
+    # pinning from environment.yml reads what its `pip:` section installs, never the lock itself
+    env2 = env.replace("requirements.txt", "requirements.in")
+    write(root, {"environment.yml": env2})
+    res = invoke(*args, "--source", "environment.yml", "-o", "conda-pip.txt")
+    assert res.exit_code == 0, res.stderr
+    assert "beta==1.0 \\" in (root / "conda-pip.txt").read_text()
+    write(root, {"environment.yml": env.replace("requirements.txt", "../elsewhere.txt")})
+    res = invoke(*args, "--source", "environment.yml", "-o", "conda-pip.txt")
+    assert res.exit_code == 2 and "-r ../elsewhere.txt, which is not in the project" in res.stderr
+
+
+def test_header_command_reproduces_the_file(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
+    import shlex
+
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma", "delta"))
+    pyproject = """
+        [project]
+        name = "demo"
+        version = "0.1"
+        dependencies = ["beta>=1"]
+
+        [project.optional-dependencies]
+        viz = ["delta"]
+    """
+    root = write(tmp_path / "proj", {"pyproject.toml": pyproject})
+    local = ["--python", str(venv), "-f", str(wh), "--no-index"]
+    res = invoke("fix", "pins", str(root), *local, "--extra", "viz", "-o", "locks/all.txt", "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "locks/all.txt").read_text()
+    (cmd,) = [ln[1:].strip() for ln in text.splitlines() if ln.startswith("#    envaudit fix pins")]
+    assert cmd == "envaudit fix pins --from-env --source pyproject.toml -o locks/all.txt --extra viz"
+    assert str(wh) not in text and str(venv) not in text and "--no-index" not in text  # nothing local
+    assert "delta==1.0" in text
+    # running the header's command (plus this machine's options) changes nothing
+    res = invoke(*shlex.split(cmd)[1:3], str(root), *shlex.split(cmd)[3:], *local)
+    assert res.exit_code == 0 and "up to date" in res.stderr, res.stdout
+    assert "DEP004" not in dep_codes(root, python=str(venv))
+
+
+@pytest.mark.slow
+def test_resolve_header_names_the_extra_and_a_portable_index(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    from envaudit.fixes.pins import regenerate_command
+
+    wh, _ = wheelhouse
+    root = write(tmp_path / "proj", {"requirements.in": "gamma\n"})
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh), "--no-hashes", "--write")
+    assert res.exit_code == 0, res.stderr
+    text = (root / "requirements.txt").read_text()
+    assert "#    envaudit fix pins --resolve --source requirements.in --no-hashes\n" in text
+    cmd = regenerate_command(
+        "resolve",
+        "requirements.in",
+        None,
+        index_url="file:///srv/simple",
+        extra_index_urls=("https://user:s3cret@mirror.example/simple",),
+        find_links=(str(wh), "https://wheels.example/links"),
+        no_index=True,
+    )
+    assert cmd == (
+        "envaudit fix pins --resolve --source requirements.in --extra-index-url "
+        "https://mirror.example/simple --find-links https://wheels.example/links --no-index"
+    )
+
+
+def test_installed_version_outside_the_declared_range_is_one_clear_line(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta2", "gamma"))
+    root = write(
+        tmp_path / "proj",
+        {
+            "pyproject.toml": '[tool.poetry]\nname = "demo"\n\n[tool.poetry.dependencies]\npython = "^3.10"\nbeta = "^1.0"\n'
+        },
+    )
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "-f", str(wh), "--no-index", "--write")
+    assert res.exit_code == 1
+    assert "beta 2.0 is installed but pyproject.toml declares ^1.0 (>=1.0,<2.0)" in res.stderr
+    assert "Traceback" not in res.stderr and "pip-compile" not in res.stderr
+    assert not (root / "requirements.txt").exists()
+
+
+def test_pip_compile_failure_shows_its_error_lines_once_without_a_traceback(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, _ = wheelhouse
+    root = write(tmp_path / "proj", {"requirements.in": "beta<2\nbeta>=2\n"})
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "-f", str(wh))
+    assert res.exit_code == 2
+    assert "Traceback" not in res.stderr and 'File "' not in res.stderr and "^^^" not in res.stderr
+    assert res.stderr.count("ERROR: Cannot install") == 1
+    assert "ResolutionImpossible" in res.stderr.split("pip-compile failed")[1]
+
+
+def test_pinning_a_hand_written_pinned_file_does_not_speak_of_ranges(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("beta1", "gamma"))
+    args = ["--python", str(venv), "-f", str(wh), "--no-resolve", "--write"]
+    root = write(tmp_path / "pinned", {"requirements.txt": "beta==1.0\n"})
+    res = invoke("fix", "pins", str(root), *args)
+    assert res.exit_code == 0, res.stderr
+    assert (
+        "your requirements are kept as written in requirements.in" in res.stderr
+        and "ranges" not in res.stderr
+    )
+    root = write(tmp_path / "ranged", {"requirements.txt": "beta<2\n"})
+    res = invoke("fix", "pins", str(root), *args)
+    assert res.exit_code == 0 and "your ranges are kept in requirements.in" in res.stderr

@@ -63,6 +63,29 @@ def test_git003_untracked_sources_only(tmp_path: Path) -> None:
     ]
 
 
+def test_git003_skips_virtualenvs_and_tool_folders_with_one_hint(tmp_path: Path) -> None:
+    root = repo(tmp_path / "p", {IGNORE: "__pycache__/\n", "train.py": "a\n"})
+    files = {
+        ".venv/pyvenv.cfg": "home = /usr/bin\n",  # the usual name: skipped like the source scan does
+        "myenv/pyvenv.cfg": "home = /usr/bin\n",  # a virtualenv under any name
+        "conda/conda-meta/history": "",  # a conda environment
+        ".tox/py311/x.py": "",
+    }
+    for i in range(60):
+        files[f".venv/lib/python3.11/site-packages/pkg/m{i}.py"] = ""
+        files[f"myenv/lib/python3.11/site-packages/m{i}.py"] = ""
+    files["conda/lib/python3.11/site.py"] = ""
+    files["src/new_module.py"] = ""  # a real untracked source, still reported
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
+    found = check(root, "GIT003").findings
+    assert [f.location.path for f in found if f.severity != Severity.INFO] == ["src/new_module.py"]
+    (hint,) = [f for f in found if f.severity == Severity.INFO]
+    assert hint.message.startswith("125 untracked files under .tox/, .venv/, conda/, myenv/")
+    assert "fix gitignore" in hint.fix.description
+
+
 def test_git004_empty_and_detached(tmp_path: Path) -> None:
     root = repo(tmp_path / "p", {"a.py": "1\n"}, commit=False)
     result = check(root, "GIT004")
