@@ -327,3 +327,63 @@ def test_output_to_a_regular_file_is_atomic_and_new_files_work(tmp_path: Path) -
     assert invoke("check", str(project), "--format", "markdown", "--exit-zero", "-o", str(out)).exit_code == 0
     assert out.stat().st_ino != first  # replaced by rename, not rewritten in place
     assert [p.name for p in out.parent.iterdir()] == ["report.md"]  # no temporary left behind
+
+
+# ---------------------------------------------------------------- the project's own config
+
+
+def _fake_venv(d: Path, version: str = "3.9.2") -> Path:
+    write(
+        d,
+        {
+            "pyvenv.cfg": f"home = /usr/bin\nversion = {version}\n",
+            f"lib/python{version[:3]}/site-packages/.keep": "",
+        },
+    )
+    return d
+
+
+@pytest.mark.parametrize("value", ["{outside}", "../outside-env", "python3"])
+@pytest.mark.parametrize("where", [".envaudit.toml", "pyproject.toml"])
+def test_project_config_cannot_point_python_outside_the_root(tmp_path: Path, value: str, where: str) -> None:
+    _fake_venv(tmp_path / "outside-env")
+    value = value.replace("{outside}", str(tmp_path / "outside-env"))
+    table = f'python = "{value}"\n'
+    text = (
+        table
+        if where == ".envaudit.toml"
+        else f'[project]\nname = "d"\nversion = "1"\n[tool.envaudit]\n{table}'
+    )
+    root = write(tmp_path / "p", {where: text, "train.py": "import numpy\n"})
+    res = invoke("check", str(root), "--no-color", "--exit-zero")
+    assert res.exit_code == 0, res.output
+    assert f"{where}:" in res.stdout and "`python` names" in res.stdout and "not used" in res.stdout
+    assert "3.9.2" not in res.output and "Traceback" not in res.output  # the outside env was not read
+    # the user may still choose it, on the command line
+    res = invoke("check", str(root), "--python", str(tmp_path / "outside-env"), "--exit-zero", "--no-color")
+    assert "`python` names" not in res.stdout
+    snap = invoke("snapshot", str(root), "--python", str(tmp_path / "outside-env"))
+    assert "3.9.2" in snap.stdout
+
+
+def test_project_config_may_name_an_environment_under_the_root(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", {".envaudit.toml": 'python = "envs/py"\n', "train.py": "import numpy\n"})
+    _fake_venv(root / "envs" / "py")
+    res = invoke("check", str(root), "--exit-zero", "--no-color")
+    assert res.exit_code == 0 and "`python` names" not in res.stdout
+    assert "3.9.2" in invoke("snapshot", str(root)).stdout
+
+
+@pytest.mark.parametrize("name", [".envaudit.toml", "pyproject.toml"])
+@pytest.mark.parametrize("content", ['select = ["NOSUCH9"]\n', 'python = "/"\n', "select = [broken\n"])
+def test_a_config_symlinked_out_of_the_root_is_not_read(tmp_path: Path, name: str, content: str) -> None:
+    outside = tmp_path / "outside"
+    text = content if name == ".envaudit.toml" else f"[tool.envaudit]\n{content}"
+    write(outside, {name: text})
+    root = write(tmp_path / "p", {"requirements.txt": "numpy\n", "train.py": "import numpy\n"})
+    (root / name).symlink_to(outside / name)
+    res = invoke("check", str(root), "--no-color", "--exit-zero")
+    assert res.exit_code == 0, res.output  # nothing from it applied: no usage error
+    assert f"{name} is a symlink to a file outside the project; not read" in res.stdout
+    assert "NOSUCH9" not in res.output and "broken" not in res.output and "invalid TOML" not in res.output
+    assert "numpy" in res.stdout  # the audit itself ran
