@@ -387,3 +387,71 @@ def test_a_config_symlinked_out_of_the_root_is_not_read(tmp_path: Path, name: st
     assert f"{name} is a symlink to a file outside the project; not read" in res.stdout
     assert "NOSUCH9" not in res.output and "broken" not in res.output and "invalid TOML" not in res.output
     assert "numpy" in res.stdout  # the audit itself ran
+
+
+# ---------------------------------------------------------------- fix pins: planted sdists
+
+
+def _sdist(folder: Path, marker: Path, name: str = "demo", version: str = "0.1") -> Path:
+    """A real source distribution whose setup.py writes `marker` when built."""
+    import io
+    import tarfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{version}.tar.gz"
+    files = {
+        "setup.py": SETUP_PY.format(marker=str(marker)).replace('"demo"', repr(name)),
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+    }
+    with tarfile.open(path, "w:gz") as tar:
+        for rel, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{name}-{version}/{rel}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "requirements_in, cli",
+    [
+        ("-f ./dist\ndemo\n", []),
+        ("--find-links=dist/demo-0.1.tar.gz\ndemo\n", []),
+        ("-r more.in\n", []),
+        ("--index-url file:./dist\ndemo\n", []),
+        ("demo\n", ["-f", "dist"]),
+        ("--no-binary :all:\ndemo\n", []),
+    ],
+    ids=["find-links-dir", "find-links-file", "in-include", "file-index", "cli-find-links", "no-binary"],
+)
+def test_fix_pins_resolve_refuses_a_planted_sdist(
+    tmp_path: Path, requirements_in: str, cli: list[str]
+) -> None:
+    marker = tmp_path / "built"
+    root = write(tmp_path / "proj", {"requirements.in": requirements_in, "more.in": "-f dist\ndemo\n"})
+    _sdist(root / "dist", marker)
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "--no-build-isolation", *cli)
+    assert res.exit_code == 2, res.output
+    assert "would execute the audited project's code" in res.stderr and "--allow-build" in res.stderr
+    shown = (
+        "--find-links dist" if cli else ("more.in:1" if "more.in" in requirements_in else "requirements.in:1")
+    )
+    assert shown in res.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.slow
+def test_fix_pins_resolve_never_builds_an_sdist_without_allow_build(tmp_path: Path) -> None:
+    """An sdist the up-front check cannot see (a folder outside the project): pip-compile
+    is told to take wheels only, so nothing is built; --allow-build does build it."""
+    pytest.importorskip("piptools")
+    pytest.importorskip("setuptools")
+    marker = tmp_path / "built"
+    _sdist(tmp_path / "elsewhere", marker)
+    root = write(tmp_path / "proj", {"requirements.in": "demo\n"})
+    argv = ["fix", "pins", str(root), "--resolve", "--no-index", "--no-build-isolation", "--no-hashes"]
+    res = invoke(*argv, "-f", str(tmp_path / "elsewhere"))
+    assert res.exit_code == 2 and "only wheels are used" in res.stderr
+    assert not marker.exists()
+    invoke(*argv, "-f", str(tmp_path / "elsewhere"), "--allow-build")
+    assert marker.exists()  # the guard above stopped a real build
