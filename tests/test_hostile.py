@@ -455,3 +455,22 @@ def test_fix_pins_resolve_never_builds_an_sdist_without_allow_build(tmp_path: Pa
     assert not marker.exists()
     invoke(*argv, "-f", str(tmp_path / "elsewhere"), "--allow-build")
     assert marker.exists()  # the guard above stopped a real build
+
+
+def test_a_fifo_planted_as_the_source_cache_is_not_read(tmp_path: Path) -> None:
+    import hashlib
+    import time
+
+    root = write(tmp_path / "p", {"train.py": "import numpy\nimport pandas\n", "requirements.txt": "numpy\n"})
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    root_id = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:20]
+    os.mkfifo(cache / f"source-{root_id}.json")
+    started = time.monotonic()
+    res = invoke("check", str(root), "--no-color", "--exit-zero", env={"ENVAUDIT_CACHE_DIR": str(cache)})
+    assert time.monotonic() - started < 15 and res.exit_code == 0
+    assert "pandas" in res.stdout  # the source scanner ran (an undeclared import)
+    (cache / f"source-{root_id}.json").unlink()
+    (cache / f"source-{root_id}.json").symlink_to("/dev/zero")
+    res = invoke("check", str(root), "--no-color", "--exit-zero", env={"ENVAUDIT_CACHE_DIR": str(cache)})
+    assert res.exit_code == 0 and "pandas" in res.stdout
