@@ -474,3 +474,69 @@ def test_a_fifo_planted_as_the_source_cache_is_not_read(tmp_path: Path) -> None:
     (cache / f"source-{root_id}.json").symlink_to("/dev/zero")
     res = invoke("check", str(root), "--no-color", "--exit-zero", env={"ENVAUDIT_CACHE_DIR": str(cache)})
     assert res.exit_code == 0 and "pandas" in res.stdout
+
+
+# ---------------------------------------------------------------- fixer targets
+
+
+@pytest.mark.parametrize(
+    "argv, link",
+    [
+        (["fix", "pins", "--no-hashes", "--no-resolve", "--write"], "requirements.txt"),
+        (["fix", "gitignore", "--write"], ".gitignore"),
+        (["fix", "dockerfile", "--no-digest", "--write"], "Dockerfile"),
+        (["fix", "dockerfile", "--no-digest"], "Dockerfile"),
+        (["fix", "dockerignore", "--write"], ".dockerignore"),
+        (["fix", "dockerignore"], ".dockerignore"),
+    ],
+    ids=[
+        "pins",
+        "gitignore",
+        "dockerfile-write",
+        "dockerfile-diff",
+        "dockerignore-write",
+        "dockerignore-diff",
+    ],
+)
+def test_every_fixer_refuses_a_target_out_of_the_project_the_same_way(
+    tmp_path: Path, argv: list[str], link: str
+) -> None:
+    from tests.gitrepo import repo
+
+    outside = write(tmp_path / "outside", {link: "# " + OUTSIDE_TEXT + "\n"})
+    root = repo(
+        tmp_path / "p",
+        {
+            "requirements.in": "numpy\n",
+            "requirements.txt": "numpy==1.26.4 \\\n    --hash=sha256:" + "0" * 64 + "\n",
+            "train.py": "import random\n\n\ndef main():\n    print(random.random())\n\n\nif __name__ == '__main__':\n    main()\n",
+        },
+    )
+    (root / link).unlink(missing_ok=True)
+    (root / link).symlink_to(outside / link)
+    if link == "requirements.txt":
+        argv = [*argv, "--source", "requirements.in"]
+    if link == "Dockerfile":
+        argv = [*argv, "--force"]
+    res = invoke(*argv, str(root))
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith("envaudit: error: ") and "outside the project" in res.stderr
+    assert OUTSIDE_TEXT not in res.output
+    assert (outside / link).read_text() == "# " + OUTSIDE_TEXT + "\n"
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027])
+def test_fix_seeds_creates_files_with_the_umask_mode(tmp_path: Path, mask: int) -> None:
+    root = write(
+        tmp_path / "p",
+        {
+            "train.py": "import random\n\n\ndef main():\n    print(random.random())\n\n\nif __name__ == '__main__':\n    main()\n"
+        },
+    )
+    old = os.umask(mask)
+    try:
+        res = invoke("fix", "seeds", str(root), "--write")
+    finally:
+        os.umask(old)
+    assert res.exit_code == 0, res.output
+    assert stat.S_IMODE((root / "seeding.py").stat().st_mode) == 0o666 & ~mask
