@@ -66,6 +66,10 @@ class Config:
     exclude: tuple[str, ...] = ()
     python: str | None = None
     source: str | None = None  # the file it came from, for messages
+    # project config files not read: symlinks out of the root (EA001 each, never applied)
+    unread: tuple[str, ...] = ()
+    # why the project config's `python` was not used (EA001; the audit goes on without it)
+    python_refused: str | None = None
 
     def with_overrides(self, **kw: Any) -> Config:
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
@@ -127,13 +131,15 @@ def _glob_match(path: str, pattern: str) -> bool:
 
 def find_config_file(root: Path) -> tuple[Path, dict[str, Any]] | None:
     """`.envaudit.toml` wins over pyproject's `[tool.envaudit]`."""
+    from envaudit.boundary import outside
+
     dedicated = root / ".envaudit.toml"
-    if dedicated.is_file():
+    if dedicated.is_file() and not outside(root, dedicated):
         data = _parse(dedicated)
         # accept both a bare table and [tool.envaudit] in the dedicated file
         return dedicated, _table(data, dedicated.name)
     pyproject = root / "pyproject.toml"
-    if pyproject.is_file():
+    if pyproject.is_file() and not outside(root, pyproject):
         try:
             data = _parse(pyproject)
         except ConfigError:
@@ -178,11 +184,48 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     if explicit is not None:
         data = _parse(explicit)
         return from_mapping(_table(data, str(explicit)), source=str(explicit))
+    import os
+
+    from envaudit.boundary import outside
+
+    # a config file that is a symlink out of the root is neither read nor obeyed: the
+    # inventory reports it (EA001), nothing from it is echoed
+    unread = tuple(
+        n
+        for n in (".envaudit.toml", "pyproject.toml")
+        if os.path.lexists(root / n) and outside(root, root / n)
+    )
     found = find_config_file(root)
     if found is None:
-        return Config()
+        return Config(unread=unread)
     path, table = found
-    return from_mapping(table, source=path.name)
+    cfg = replace(from_mapping(table, source=path.name), unread=unread)
+    refused = project_python_refusal(root, cfg)
+    return replace(cfg, python=None, python_refused=refused) if refused else cfg
+
+
+def project_python_refusal(root: Path, cfg: Config) -> str | None:
+    """A `python` read from the audited project's own config may only name an
+    environment under the root: a hostile repository must not point envaudit at (and make
+    it read and print) files elsewhere. Outside environments come only from what the user
+    controls: `--python`, `--config`, `$VIRTUAL_ENV`."""
+    if cfg.python is None:
+        return None
+    import os
+
+    from envaudit.boundary import outside
+
+    value = cfg.python
+    p = Path(os.path.expanduser(value))
+    where = root / p if not p.is_absolute() else p
+    lookup = "/" not in value and os.sep not in value and not os.path.lexists(root / value)
+    if lookup or outside(root, where):
+        why = "a command looked up on PATH" if lookup else "an environment outside the project"
+        return (
+            f"`python` names {why}; not used: a project's own config may only name an environment "
+            "under the audited root (pass --python to audit another one)"
+        )
+    return None
 
 
 def _str_list(value: Any, key: str, where: str) -> tuple[str, ...]:

@@ -52,6 +52,13 @@ class Inventory:
         # results computed once per audit from files that do not change during it (a
         # requirements file named by 10k `RUN pip install -r` lines is parsed once)
         self.memo: dict[tuple[Any, ...], Any] = {}
+        if self.config.unread:
+            from envaudit.boundary import outside_message
+
+            for rel in self.config.unread:  # a config symlinked out of the root: named, not read
+                self.diag(outside_message(rel, self.root / rel), rel)
+        if python is None and self.config.python_refused:
+            self.diag(self.config.python_refused, self.config.source)
 
     # ------------------------------------------------------------------ facts
     def get(self, domain: str) -> Any:

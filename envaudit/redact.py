@@ -1,7 +1,9 @@
 """Credentials never leave: every output path runs text through here.
 
 Redacts userinfo in URLs (`https://user:token@host` -> `https://***@host`),
-token-looking query parameters, and the values of secret-looking variables.
+token-looking query parameters, HTTP credentials on command lines (Authorization
+headers, bearer tokens, `-u user:pass`, `--password`/`--token` arguments), and the
+values of secret-looking variables.
 """
 
 from __future__ import annotations
@@ -46,6 +48,38 @@ _BARE_TOKENS = re.compile(
     r"|\bsk-[A-Za-z0-9_\-]{32,}"
     r"|\bpypi-[A-Za-z0-9_\-]{50,}"
 )
+
+# HTTP credentials on a command line: `-H "Authorization: Bearer …"`, `Basic …`, a
+# token header; a bare `Bearer <token>`; curl/wget's `-u user:pass`; `--password X`,
+# `--token=X` style arguments. A `$VAR` / `${VAR}` value is a reference: kept.
+_AUTH_HEADER = re.compile(
+    r"(?i)(?P<key>\b(?:proxy-)?authorization[ \t]*:[ \t]*(?:(?:bearer|basic|token|digest|bot)[ \t]+)?"
+    r"|\b(?:private-token|x-api-key|x-auth-token|api-key|x-access-token)[ \t]*:[ \t]*)"
+    r"(?P<value>(?!\$)(?!(?:bearer|basic|token|digest|bot)[ \t])[^\s'\"]+)"
+)
+_BEARER = re.compile(r"(?i)(?P<key>\bbearer[ \t]+)(?P<value>(?!\$)[A-Za-z0-9._~+/\-]{8,}=*)")
+_USER_PASS_ARG = re.compile(
+    r"(?P<key>(?<![\w-])(?:-u|--user|--proxy-user|--http-user)(?:[ \t]+|=)['\"]?[^\s:'\"]+:)"
+    r"(?P<value>(?!\$)(?![0-9]+(?:[\s'\"]|$))[^\s'\"]+)"
+)
+_SECRET_ARG = re.compile(
+    r"(?i)(?P<key>(?<![\w-])--(?:password|passwd|http-password|proxy-password|token|auth-token|access-token"
+    r"|api-key|api-token|secret|client-secret)(?:[ \t]+|=)['\"]?)(?P<value>(?!\$)(?!-)[^\s'\"]+)"
+)
+
+
+def redact_cli(text: str) -> str:
+    """Mask HTTP credentials and secret arguments written on a command line."""
+    low = text.lower()
+    if ":" in text and ("auth" in low or "token" in low or "api-key" in low):
+        text = _AUTH_HEADER.sub(lambda m: f"{m.group('key')}{MASK}", text)
+    if "bearer" in low:
+        text = _BEARER.sub(lambda m: f"{m.group('key')}{MASK}", text)
+    if "-u" in text or "user" in low:
+        text = _USER_PASS_ARG.sub(lambda m: f"{m.group('key')}{MASK}", text)
+    if "--" in text:
+        text = _SECRET_ARG.sub(lambda m: f"{m.group('key')}{MASK}", text)
+    return text
 
 
 def redact_url(text: str) -> str:
@@ -111,7 +145,7 @@ def redact_assignments(text: str) -> str:
 def redact_text(text: str) -> str:
     """Everything we know how to find: URL credentials, well-known token formats and the
     values of secret-looking assignments."""
-    return redact_assignments(_BARE_TOKENS.sub(MASK, redact_url(text)))
+    return redact_assignments(_BARE_TOKENS.sub(MASK, redact_cli(redact_url(text))))
 
 
 def redact_env(env: dict[str, str]) -> dict[str, str]:

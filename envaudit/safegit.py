@@ -27,8 +27,11 @@ status (a submodule's own config is not listed here, so git must not descend int
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import signal
+import stat
 import subprocess
 from collections.abc import Mapping
 from pathlib import Path
@@ -70,6 +73,8 @@ _DRIVER_KEYS = {
     "diff": (("command", ""), ("textconv", "")),
     "merge": (("driver", ""),),
 }
+# Files git itself opens and reads to the end: a FIFO or a device there blocks git forever.
+CONTROL_FILES = (".gitignore", ".gitattributes", ".git/info/exclude", ".git/info/attributes")
 _USER_SCOPES = frozenset({"global", "system"})  # the user's own files: their drivers are kept
 
 
@@ -146,6 +151,36 @@ def _work_tree(cwd: Path) -> str | None:
     return None
 
 
+class GitRefused(OSError):
+    """git is not run here: a file it would read could block it (a FIFO, a device)."""
+
+
+def irregular_control_files(work_tree: Path | str | None) -> list[str]:
+    """The ignore / attributes files at the top of `work_tree` that exist but are not
+    regular files (followed through symlinks): git would block reading a FIFO."""
+    if work_tree is None:
+        return []
+    out = []
+    for rel in CONTROL_FILES:
+        p = os.path.join(work_tree, rel)
+        try:
+            st = os.stat(p)  # (no open: opening a FIFO blocks)
+        except OSError:
+            continue  # absent, or a dangling link: git skips it
+        if not stat.S_ISREG(st.st_mode):
+            out.append(rel)
+    return out
+
+
+def kill_group(proc: subprocess.Popen[bytes]) -> None:
+    """Kill git and whatever it started (it runs in its own process group)."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
 class SafeGit:
     """Runs git in `cwd` with the audited repository's command-running settings off."""
 
@@ -177,6 +212,12 @@ class SafeGit:
         """One `git config` listing of the drivers, whose commands are then blanked."""
         if self._overrides_ready:
             return
+        bad = irregular_control_files(self.work_tree)
+        if bad:
+            raise GitRefused(
+                f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not a regular file (a FIFO or a "
+                "device would block git); git not run"
+            )
         self._overrides_ready = True  # set first: the listing below runs through _spawn
         pattern = r"^(filter|diff|merge)\..*\.[^.]*$"
         proc = self._spawn(["config", "-z", "--show-scope", "--get-regexp", pattern])
@@ -206,6 +247,7 @@ class SafeGit:
             stdin=subprocess.PIPE if stdin else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE if stderr else subprocess.DEVNULL,
+            start_new_session=True,  # its own process group: a timeout kills all of it
         )
 
     def popen(self, *args: str, stdin: bool = False, stderr: bool = True) -> subprocess.Popen[bytes]:
@@ -221,8 +263,9 @@ class SafeGit:
         try:
             out, err = proc.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.communicate()
+            kill_group(proc)
+            with contextlib.suppress(subprocess.TimeoutExpired, OSError):
+                proc.communicate(timeout=5)
             return 124, b"", f"timed out after {timeout:g} s"
         return proc.returncode, out or b"", (err or b"").decode("utf-8", "replace").strip()
 

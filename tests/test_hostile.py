@@ -327,3 +327,216 @@ def test_output_to_a_regular_file_is_atomic_and_new_files_work(tmp_path: Path) -
     assert invoke("check", str(project), "--format", "markdown", "--exit-zero", "-o", str(out)).exit_code == 0
     assert out.stat().st_ino != first  # replaced by rename, not rewritten in place
     assert [p.name for p in out.parent.iterdir()] == ["report.md"]  # no temporary left behind
+
+
+# ---------------------------------------------------------------- the project's own config
+
+
+def _fake_venv(d: Path, version: str = "3.9.2") -> Path:
+    write(
+        d,
+        {
+            "pyvenv.cfg": f"home = /usr/bin\nversion = {version}\n",
+            f"lib/python{version[:3]}/site-packages/.keep": "",
+        },
+    )
+    return d
+
+
+@pytest.mark.parametrize("value", ["{outside}", "../outside-env", "python3"])
+@pytest.mark.parametrize("where", [".envaudit.toml", "pyproject.toml"])
+def test_project_config_cannot_point_python_outside_the_root(tmp_path: Path, value: str, where: str) -> None:
+    _fake_venv(tmp_path / "outside-env")
+    value = value.replace("{outside}", str(tmp_path / "outside-env"))
+    table = f'python = "{value}"\n'
+    text = (
+        table
+        if where == ".envaudit.toml"
+        else f'[project]\nname = "d"\nversion = "1"\n[tool.envaudit]\n{table}'
+    )
+    root = write(tmp_path / "p", {where: text, "train.py": "import numpy\n"})
+    res = invoke("check", str(root), "--no-color", "--exit-zero")
+    assert res.exit_code == 0, res.output
+    assert f"{where}:" in res.stdout and "`python` names" in res.stdout and "not used" in res.stdout
+    assert "3.9.2" not in res.output and "Traceback" not in res.output  # the outside env was not read
+    # the user may still choose it, on the command line
+    res = invoke("check", str(root), "--python", str(tmp_path / "outside-env"), "--exit-zero", "--no-color")
+    assert "`python` names" not in res.stdout
+    snap = invoke("snapshot", str(root), "--python", str(tmp_path / "outside-env"))
+    assert "3.9.2" in snap.stdout
+
+
+def test_project_config_may_name_an_environment_under_the_root(tmp_path: Path) -> None:
+    root = write(tmp_path / "p", {".envaudit.toml": 'python = "envs/py"\n', "train.py": "import numpy\n"})
+    _fake_venv(root / "envs" / "py")
+    res = invoke("check", str(root), "--exit-zero", "--no-color")
+    assert res.exit_code == 0 and "`python` names" not in res.stdout
+    assert "3.9.2" in invoke("snapshot", str(root)).stdout
+
+
+@pytest.mark.parametrize("name", [".envaudit.toml", "pyproject.toml"])
+@pytest.mark.parametrize("content", ['select = ["NOSUCH9"]\n', 'python = "/"\n', "select = [broken\n"])
+def test_a_config_symlinked_out_of_the_root_is_not_read(tmp_path: Path, name: str, content: str) -> None:
+    outside = tmp_path / "outside"
+    text = content if name == ".envaudit.toml" else f"[tool.envaudit]\n{content}"
+    write(outside, {name: text})
+    root = write(tmp_path / "p", {"requirements.txt": "numpy\n", "train.py": "import numpy\n"})
+    (root / name).symlink_to(outside / name)
+    res = invoke("check", str(root), "--no-color", "--exit-zero")
+    assert res.exit_code == 0, res.output  # nothing from it applied: no usage error
+    assert f"{name} is a symlink to a file outside the project; not read" in res.stdout
+    assert "NOSUCH9" not in res.output and "broken" not in res.output and "invalid TOML" not in res.output
+    assert "numpy" in res.stdout  # the audit itself ran
+
+
+# ---------------------------------------------------------------- fix pins: planted sdists
+
+
+def _sdist(folder: Path, marker: Path, name: str = "demo", version: str = "0.1") -> Path:
+    """A real source distribution whose setup.py writes `marker` when built."""
+    import io
+    import tarfile
+
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{version}.tar.gz"
+    files = {
+        "setup.py": SETUP_PY.format(marker=str(marker)).replace('"demo"', repr(name)),
+        "PKG-INFO": f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n",
+    }
+    with tarfile.open(path, "w:gz") as tar:
+        for rel, text in files.items():
+            data = text.encode()
+            info = tarfile.TarInfo(f"{name}-{version}/{rel}")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "requirements_in, cli",
+    [
+        ("-f ./dist\ndemo\n", []),
+        ("--find-links=dist/demo-0.1.tar.gz\ndemo\n", []),
+        ("-r more.in\n", []),
+        ("--index-url file:./dist\ndemo\n", []),
+        ("demo\n", ["-f", "dist"]),
+        ("--no-binary :all:\ndemo\n", []),
+    ],
+    ids=["find-links-dir", "find-links-file", "in-include", "file-index", "cli-find-links", "no-binary"],
+)
+def test_fix_pins_resolve_refuses_a_planted_sdist(
+    tmp_path: Path, requirements_in: str, cli: list[str]
+) -> None:
+    marker = tmp_path / "built"
+    root = write(tmp_path / "proj", {"requirements.in": requirements_in, "more.in": "-f dist\ndemo\n"})
+    _sdist(root / "dist", marker)
+    res = invoke("fix", "pins", str(root), "--resolve", "--no-index", "--no-build-isolation", *cli)
+    assert res.exit_code == 2, res.output
+    assert "would execute the audited project's code" in res.stderr and "--allow-build" in res.stderr
+    shown = (
+        "--find-links dist" if cli else ("more.in:1" if "more.in" in requirements_in else "requirements.in:1")
+    )
+    assert shown in res.stderr
+    assert not marker.exists()
+
+
+@pytest.mark.slow
+def test_fix_pins_resolve_never_builds_an_sdist_without_allow_build(tmp_path: Path) -> None:
+    """An sdist the up-front check cannot see (a folder outside the project): pip-compile
+    is told to take wheels only, so nothing is built; --allow-build does build it."""
+    pytest.importorskip("piptools")
+    pytest.importorskip("setuptools")
+    marker = tmp_path / "built"
+    _sdist(tmp_path / "elsewhere", marker)
+    root = write(tmp_path / "proj", {"requirements.in": "demo\n"})
+    argv = ["fix", "pins", str(root), "--resolve", "--no-index", "--no-build-isolation", "--no-hashes"]
+    res = invoke(*argv, "-f", str(tmp_path / "elsewhere"))
+    assert res.exit_code == 2 and "only wheels are used" in res.stderr
+    assert not marker.exists()
+    invoke(*argv, "-f", str(tmp_path / "elsewhere"), "--allow-build")
+    assert marker.exists()  # the guard above stopped a real build
+
+
+def test_a_fifo_planted_as_the_source_cache_is_not_read(tmp_path: Path) -> None:
+    import hashlib
+    import time
+
+    root = write(tmp_path / "p", {"train.py": "import numpy\nimport pandas\n", "requirements.txt": "numpy\n"})
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    root_id = hashlib.sha256(str(root.resolve()).encode()).hexdigest()[:20]
+    os.mkfifo(cache / f"source-{root_id}.json")
+    started = time.monotonic()
+    res = invoke("check", str(root), "--no-color", "--exit-zero", env={"ENVAUDIT_CACHE_DIR": str(cache)})
+    assert time.monotonic() - started < 15 and res.exit_code == 0
+    assert "pandas" in res.stdout  # the source scanner ran (an undeclared import)
+    (cache / f"source-{root_id}.json").unlink()
+    (cache / f"source-{root_id}.json").symlink_to("/dev/zero")
+    res = invoke("check", str(root), "--no-color", "--exit-zero", env={"ENVAUDIT_CACHE_DIR": str(cache)})
+    assert res.exit_code == 0 and "pandas" in res.stdout
+
+
+# ---------------------------------------------------------------- fixer targets
+
+
+@pytest.mark.parametrize(
+    "argv, link",
+    [
+        (["fix", "pins", "--no-hashes", "--no-resolve", "--write"], "requirements.txt"),
+        (["fix", "gitignore", "--write"], ".gitignore"),
+        (["fix", "dockerfile", "--no-digest", "--write"], "Dockerfile"),
+        (["fix", "dockerfile", "--no-digest"], "Dockerfile"),
+        (["fix", "dockerignore", "--write"], ".dockerignore"),
+        (["fix", "dockerignore"], ".dockerignore"),
+    ],
+    ids=[
+        "pins",
+        "gitignore",
+        "dockerfile-write",
+        "dockerfile-diff",
+        "dockerignore-write",
+        "dockerignore-diff",
+    ],
+)
+def test_every_fixer_refuses_a_target_out_of_the_project_the_same_way(
+    tmp_path: Path, argv: list[str], link: str
+) -> None:
+    from tests.gitrepo import repo
+
+    outside = write(tmp_path / "outside", {link: "# " + OUTSIDE_TEXT + "\n"})
+    root = repo(
+        tmp_path / "p",
+        {
+            "requirements.in": "numpy\n",
+            "requirements.txt": "numpy==1.26.4 \\\n    --hash=sha256:" + "0" * 64 + "\n",
+            "train.py": "import random\n\n\ndef main():\n    print(random.random())\n\n\nif __name__ == '__main__':\n    main()\n",
+        },
+    )
+    (root / link).unlink(missing_ok=True)
+    (root / link).symlink_to(outside / link)
+    if link == "requirements.txt":
+        argv = [*argv, "--source", "requirements.in"]
+    if link == "Dockerfile":
+        argv = [*argv, "--force"]
+    res = invoke(*argv, str(root))
+    assert res.exit_code == 2, res.output
+    assert res.stderr.startswith("envaudit: error: ") and "outside the project" in res.stderr
+    assert OUTSIDE_TEXT not in res.output
+    assert (outside / link).read_text() == "# " + OUTSIDE_TEXT + "\n"
+
+
+@pytest.mark.parametrize("mask", [0o022, 0o027])
+def test_fix_seeds_creates_files_with_the_umask_mode(tmp_path: Path, mask: int) -> None:
+    root = write(
+        tmp_path / "p",
+        {
+            "train.py": "import random\n\n\ndef main():\n    print(random.random())\n\n\nif __name__ == '__main__':\n    main()\n"
+        },
+    )
+    old = os.umask(mask)
+    try:
+        res = invoke("fix", "seeds", str(root), "--write")
+    finally:
+        os.umask(old)
+    assert res.exit_code == 0, res.output
+    assert stat.S_IMODE((root / "seeding.py").stat().st_mode) == 0o666 & ~mask

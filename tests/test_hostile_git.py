@@ -227,3 +227,51 @@ def test_gitmodules_includes_are_not_followed(tmp_path: Path) -> None:
     facts = Inventory(root, environ=dict(ENV)).get("git")
     assert [s.path for s in facts.submodules] == ["sub"]
     assert facts.submodules[0].url is None  # the included file was not read
+
+
+# ---------------------------------------------------------------- git that would block
+
+
+@pytest.mark.parametrize("fifo", [".gitignore", ".gitattributes", ".git/info/exclude"])
+def test_a_fifo_git_reads_is_refused_not_waited_on(tmp_path: Path, fifo: str) -> None:
+    import time
+
+    root = repo(tmp_path / "p", {"train.py": "import numpy\n", "requirements.txt": "numpy\n"})
+    (root / ".git" / "info").mkdir(exist_ok=True)
+    if (root / fifo).exists():
+        (root / fifo).unlink()
+    os.mkfifo(root / fifo)
+    started = time.monotonic()
+    res = invoke("check", str(root), "--no-color", "--exit-zero")
+    assert time.monotonic() - started < 15, "check waited on the FIFO"
+    assert res.exit_code == 0 and "Traceback" not in res.output
+    assert "EA002" in res.stdout and f"{fifo} is not a regular file" in res.stdout
+    assert "numpy" in res.stdout  # the rest of the audit ran
+
+
+def test_a_blocked_git_times_out_and_its_process_group_is_killed(tmp_path: Path) -> None:
+    """A FIFO deeper in the tree (not looked at up front) blocks git: the timeout ends it."""
+    import time
+
+    root = repo(tmp_path / "p", {"train.py": "import numpy\n"})
+    (root / "sub").mkdir()
+    os.mkfifo(root / "sub" / ".gitignore")
+    g = SafeGit(root, ENV, timeout=1)
+    started = time.monotonic()
+    rc, _out, err = g.run("ls-files", "-z", "--others", "--exclude-standard")
+    assert rc == 124 and "timed out after 1 s" in err
+    assert time.monotonic() - started < 10
+
+
+def test_a_git_timeout_is_an_ea002_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import envaudit.scanners.files as files
+    import envaudit.scanners.git as gitscan
+
+    monkeypatch.setattr(files, "GIT_TIMEOUT", 1)
+    monkeypatch.setattr(gitscan, "GIT_TIMEOUT", 1)
+    root = repo(tmp_path / "p", {"train.py": "import numpy\n"})
+    (root / "sub").mkdir()
+    os.mkfifo(root / "sub" / ".gitignore")
+    res = invoke("check", str(root), "--no-color", "--exit-zero")
+    assert res.exit_code == 0 and "Traceback" not in res.output
+    assert "timed out after 1 s" in res.stdout and "EA002" in res.stdout

@@ -214,3 +214,83 @@ def test_fix_dockerfile_diff_masks_the_old_secrets(tmp_path: Path) -> None:
     _assert_clean(res.output, "fix dockerfile --force")
     assert "-ENV API_TOKEN=***" in res.stdout and '-ARG DB_PASSWORD="***"' in res.stdout
     assert "-ENV SECRET_KEY ***" in res.stdout
+
+
+BEARER = "S3cretBearerTok"
+BASIC_PW = "pw4Basic9"
+CLI_TOKEN = "cliTok8812"
+
+
+def test_fix_dockerfile_diff_masks_http_credentials_in_run_lines(tmp_path: Path) -> None:
+    root = repo(
+        tmp_path / "p",
+        {
+            "Dockerfile": (
+                "FROM python:3.11-slim\n"
+                f'RUN curl -H "Authorization: Bearer {BEARER}" https://example.com/a -o /a\n'
+                f"RUN curl -u deploy:{BASIC_PW} https://example.com/b -o /b && tool --token={CLI_TOKEN}\n"
+                "COPY . /app\n"
+            ),
+            "requirements.txt": "numpy==1.26.4 \\\n    --hash=sha256:" + "0" * 64 + "\n",
+            "train.py": "print(1)\n",
+        },
+    )
+    res = invoke("fix", "dockerfile", str(root), "--no-digest", "--force")
+    assert res.exit_code == 0, res.output
+    for secret in (BEARER, BASIC_PW, CLI_TOKEN):
+        assert secret not in res.output
+    assert "Authorization: Bearer ***" in res.stdout and "deploy:***" in res.stdout
+
+
+def test_diff_redacts_credentials_a_given_snapshot_holds(tmp_path: Path) -> None:
+    """A snapshot made by hand (or by another tool) is redacted on output, like verify."""
+    import json
+
+    base = {"schema_version": 1}
+    src = tmp_path / "src"
+    src.mkdir()
+    assert invoke("snapshot", str(src), "-o", str(tmp_path / "a.json")).exit_code == 0
+    data = json.loads((tmp_path / "a.json").read_text())
+    data.setdefault("git", {})
+    data["git"] = {
+        **(data["git"] or {}),
+        "remotes": [{"name": "origin", "url": f"https://bob:{BASIC_PW}@git.example.com/r.git"}],
+    }
+    (tmp_path / "b.json").write_text(json.dumps({**base, **data}))
+    for fmt in ("text", "json", "markdown"):
+        res = invoke("diff", str(tmp_path / "a.json"), str(tmp_path / "b.json"), "--format", fmt)
+        assert res.exit_code == 1, res.output
+        assert BASIC_PW not in res.output and "***@git.example.com" in res.output, fmt
+
+
+def test_git010_suggests_the_url_without_the_credential(tmp_path: Path) -> None:
+    root = repo(tmp_path / "p", {"train.py": "print(1)\n"})
+    git(root, "remote", "add", "origin", f"https://git.example.com/r.git?token={CLI_TOKEN}&ref=main")
+    git(root, "remote", "add", "up", f"https://bob:{BASIC_PW}@git.example.com/u.git")
+    res = invoke("check", str(root), "--select", "GIT010", "--no-color", "--exit-zero")
+    assert CLI_TOKEN not in res.output and BASIC_PW not in res.output
+    assert "git remote set-url origin https://git.example.com/r.git?ref=main " in res.stdout
+    assert "git remote set-url up https://git.example.com/u.git " in res.stdout
+    assert "token=" not in res.stdout.split("set-url origin", 1)[1].split("\n", 1)[0]
+
+
+@pytest.mark.parametrize(
+    "text, masked",
+    [
+        ('curl -H "Authorization: Bearer abc123xyz9" u', 'curl -H "Authorization: Bearer ***" u'),
+        ("curl -H 'Private-Token: glx12345' u", "curl -H 'Private-Token: ***' u"),
+        ("wget --user=bob --password=zz9 u", "wget --user=bob --password=*** u"),
+        ("curl --user bob:zz9 u", "curl --user bob:*** u"),
+        ("hf upload --token hfsecret1", "hf upload --token ***"),
+        # true negatives: references, numeric uid:gid, flags without values
+        ('curl -H "Authorization: Bearer $TOKEN" u', 'curl -H "Authorization: Bearer $TOKEN" u'),
+        ("docker run -u 1000:1000 img", "docker run -u 1000:1000 img"),
+        ("pip install --user foo", "pip install --user foo"),
+        ("tool --token ${TOKEN}", "tool --token ${TOKEN}"),
+        ("tool --token --verbose", "tool --token --verbose"),
+    ],
+)
+def test_redact_text_masks_command_line_credentials(text: str, masked: str) -> None:
+    from envaudit.redact import redact_text
+
+    assert redact_text(text) == masked

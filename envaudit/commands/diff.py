@@ -28,13 +28,16 @@ def diff(snapshots: tuple[Path, ...], fmt: str, output: str | None, ignore: tupl
     from envaudit.snapshot import SnapshotError, compare, load
     from envaudit.snapshot.diff import RENDERERS
     from envaudit.snapshot.filters import drop_ignored
+    from envaudit.snapshot.serialise import to_jsonable
 
     if len(snapshots) < 2:
         raise click.UsageError("give at least two snapshots to compare")
     records = []
     for p in snapshots:
         try:
-            records.append(load(p))
+            # a snapshot given to diff may hold credentials (hand-made, an older envaudit):
+            # every value is redacted as a snapshot envaudit writes is
+            records.append(to_jsonable(load(p)))
         except SnapshotError as exc:
             click.echo(f"envaudit: error: PRV002 snapshot-unreadable: {exc}", err=True)
             raise click.exceptions.Exit(2) from None

@@ -12,6 +12,15 @@ class UnsafeWrite(Exception):
     pass
 
 
+def refused(exc: Exception) -> Exception:
+    """Every fixer's answer to an unsafe target (outside the project, not a regular
+    file): `envaudit: error: …` on stderr, exit 2, like any usage error."""
+    import click
+
+    click.echo(f"envaudit: error: {exc}", err=True)
+    return click.exceptions.Exit(2)
+
+
 def unified_diff(old: str, new: str, rel: str) -> str:
     """The diff shown to the user: redacted like the reports (a secret in the old file
     or the new one never reaches the terminal) and with control characters escaped.

@@ -491,7 +491,7 @@ def command(
     """Generate a multi-stage Dockerfile: the hashed lock in a builder, a non-root runtime that
     owns its working directory; keeps what an existing Dockerfile sets up."""
     from envaudit.fixes import dockerignore
-    from envaudit.fixes._write import UnsafeWrite, atomic_write, unified_diff
+    from envaudit.fixes._write import UnsafeWrite, atomic_write, refused, safe_target, unified_diff
     from envaudit.inventory import Inventory
 
     inv = Inventory(path)
@@ -501,6 +501,10 @@ def command(
     if output is None:
         output = "Dockerfile.envaudit" if hand_written and not force else "Dockerfile"
     target = inv.root / output
+    try:  # refused up front, diff or --write: an output linked or pointing out of the project
+        safe_target(inv.root, target)
+    except UnsafeWrite as exc:
+        raise refused(exc) from None
     target_state = generated_state(_read_inside(inv.root, target)) if target.is_file() else "absent"
     if target_state in ("hand-written", "edited") and not force:
         what = "is hand-written" if target_state == "hand-written" else "was generated but edited since"
@@ -541,7 +545,7 @@ def command(
         if ignore_text:
             atomic_write(inv.root, ignore, ignore_text)
     except UnsafeWrite as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refused(exc) from None
     click.echo(f"wrote {output}", err=True)
     if output != "Dockerfile" and hand_written:
         what = "is hand-written" if state == "hand-written" else "was edited since envaudit generated it"

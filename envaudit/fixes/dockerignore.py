@@ -75,7 +75,7 @@ def _covered(pattern: str, have: set[str]) -> bool:
 @click.option("--write", is_flag=True, help="Write the file instead of showing a diff.")
 def command(path: Path, write: bool) -> None:
     """Write or complete .dockerignore: .git, secrets, venvs, caches, data, weights."""
-    from envaudit.fixes._write import UnsafeWrite, atomic_write, read_existing, unified_diff
+    from envaudit.fixes._write import UnsafeWrite, atomic_write, read_existing, refused, unified_diff
     from envaudit.inventory import Inventory
 
     inv = Inventory(path)
@@ -83,7 +83,7 @@ def command(path: Path, write: bool) -> None:
     try:
         old = read_existing(inv.root, target)
     except UnsafeWrite as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refused(exc) from None
     new = build(inv, old)
     if not write:
         diff = unified_diff(old, new, ".dockerignore")
@@ -92,5 +92,5 @@ def command(path: Path, write: bool) -> None:
     try:
         atomic_write(inv.root, target, new)
     except UnsafeWrite as exc:
-        raise click.ClickException(str(exc)) from None
+        raise refused(exc) from None
     click.echo("wrote .dockerignore", err=True)

@@ -24,6 +24,7 @@ resolve, to overwrite a hand-written (not generated) file without `--force`.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -621,6 +622,7 @@ def pip_compile_argv(
     no_build_isolation: bool,
     hashes: bool = True,
     constraints: str | None = None,
+    only_binary: bool = False,
 ) -> list[str]:
     # pip-compile's header is kept: it marks the file as generated and names its source.
     # --no-emit-*: pip-compile would copy this machine's pip configuration (a local
@@ -650,6 +652,8 @@ def pip_compile_argv(
         argv.append("--no-build-isolation")
     if constraints:
         argv += ["--constraint", constraints]
+    if only_binary:
+        argv += ["--pip-args", "--only-binary :all:"]
     argv.append(source)
     return argv
 
@@ -675,6 +679,18 @@ def resolve(
     from envaudit.redact import redact_text
 
     builds = [] if allow_build or compile_text is not None else builds_project(root, source)
+    if not allow_build:
+        index_urls = (
+            *([opts["index_url"]] if opts.get("index_url") else []),
+            *opts.get("extra_index_urls", ()),  # type: ignore[misc]
+        )
+        builds += builds_local_sdists(
+            root,
+            source,
+            compile_text,
+            tuple(opts.get("find_links", ())),  # type: ignore[arg-type]
+            tuple(str(u) for u in index_urls),
+        )
     if builds:  # (a compile_text never holds a path: requirements_in refuses them)
         raise PinError(
             "pip-compile would execute the audited project's code:\n  "
@@ -694,7 +710,9 @@ def resolve(
             target = os.path.join(tmp, "requirements.in")
             Path(target).write_text(compile_text, encoding="utf-8")
             opts = {**opts, "extras": ()}  # groups were chosen when the .in was made
-        argv = pip_compile_argv(target, out, **opts)  # type: ignore[arg-type]
+        # without --allow-build nothing is ever built: wheels only (a planted sdist in a
+        # find-links folder, an sdist-only dependency: refused, not run)
+        argv = pip_compile_argv(target, out, only_binary=not allow_build, **opts)  # type: ignore[arg-type]
         env = {
             **os.environ,
             "PIP_REQUIRE_VIRTUALENV": "0",
@@ -725,7 +743,13 @@ def resolve(
             raise PinError(f"pip-compile did not finish within {timeout:.0f} s")
         if proc.returncode != 0:
             text = "\n".join(errors[-25:] or tail[-15:])
-            raise PinError(f"pip-compile failed (exit {proc.returncode}):\n{redact_text(text)}")
+            hint = (
+                ""
+                if allow_build
+                else "\n(without --allow-build only wheels are used: nothing is built, so a dependency "
+                "published only as a source distribution cannot be resolved)"
+            )
+            raise PinError(f"pip-compile failed (exit {proc.returncode}):\n{redact_text(text)}{hint}")
         if progress:
             click.echo(f"envaudit: resolved in {time.monotonic() - started:.1f} s", err=True)
         text = Path(out).read_text(encoding="utf-8")
@@ -798,6 +822,106 @@ def _stream(proc: subprocess.Popen[str], deadline: float, progress: bool) -> tup
         return tail, errors
     proc.wait()
     return tail, [e for e in errors if e.strip()] + [redact_text(e) for e in last_exc if e not in errors]
+
+
+_SDIST_SUFFIXES = (".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
+_LOCATION_RE = re.compile(
+    r"^\s*(-f|--find-links|-i|--index-url|--extra-index-url|-r|--requirement|-c|--constraint|"
+    r"--no-binary)(?:\s+|=)(\S+)"
+)
+_LISTED_MAX = 20000  # directory entries looked at, in all: a planted tree cannot stall the check
+
+
+def _sdists_at(root: Path, location: str, base: Path) -> list[str]:
+    """The source distributions (paths relative to root) a local find-links / index
+    location inside the project offers pip; [] for a URL or a location outside the root
+    (not listed: envaudit reads nothing there; --only-binary still keeps pip from building it)."""
+    from urllib.parse import unquote, urlsplit
+
+    from envaudit.boundary import outside
+
+    if location.startswith("file:"):
+        p = Path(unquote(urlsplit(location).path))
+    elif "://" in location:
+        return []
+    else:
+        p = Path(location)
+    if not p.is_absolute():
+        p = base / p if (base / p).exists() else root / p
+    if outside(root, p):
+        return []
+    if p.is_file():
+        return [relpath_in(root, p)] if p.name.lower().endswith(_SDIST_SUFFIXES) else []
+    found: list[str] = []
+    seen = 0
+    for dirpath, dirnames, filenames in os.walk(p):  # (symlinked folders are not followed)
+        seen += len(dirnames) + len(filenames)
+        found += [
+            relpath_in(root, Path(dirpath) / f) for f in filenames if f.lower().endswith(_SDIST_SUFFIXES)
+        ]
+        if found or seen > _LISTED_MAX:
+            break
+    return found
+
+
+def relpath_in(root: Path, p: Path) -> str:
+    return os.path.relpath(p, root).replace(os.sep, "/")
+
+
+def builds_local_sdists(
+    root: Path, source: str | None, text: str | None, find_links: tuple[str, ...], index_urls: tuple[str, ...]
+) -> list[str]:
+    """Why pip-compile could build a source distribution the project ships: a find-links or
+    index location under the root (named by the source, a file it includes, or the command
+    line) that holds an sdist, or a `--no-binary` line (it overrides --only-binary). []
+    when none."""
+    from envaudit.boundary import outside
+
+    out: list[str] = []
+    todo: list[tuple[str, str]] = []  # (shown path, text)
+    if text is not None:
+        todo.append((source or "requirements.in", text))
+    elif source is not None:
+        with contextlib.suppress(OSError):
+            todo.append((source, (root / source).read_text(encoding="utf-8", errors="replace")))
+    done: set[str] = set()
+    while todo:
+        shown, body = todo.pop()
+        if shown in done:
+            continue
+        done.add(shown)
+        base = (root / shown).parent
+        for i, line in enumerate(body.splitlines(), 1):
+            m = _LOCATION_RE.match(line)
+            if not m:
+                continue
+            opt, value = m.group(1), m.group(2)
+            if opt == "--no-binary":
+                out.append(
+                    f"{shown}:{i}: `{line.strip()}` lets pip build source distributions, running their code"
+                )
+            elif opt in ("-r", "--requirement", "-c", "--constraint"):
+                inc = base / value
+                if "://" not in value and not outside(root, inc) and inc.is_file() and len(done) < 64:
+                    rel = relpath_in(root, inc)
+                    with contextlib.suppress(OSError):
+                        todo.append((rel, inc.read_text(encoding="utf-8", errors="replace")))
+            else:
+                sd = _sdists_at(root, value, base)
+                if sd:
+                    out.append(
+                        f"{shown}:{i}: `{line.strip()}` offers a source distribution ({sd[0]}); "
+                        "pip-compile would build it, running its code"
+                    )
+    for opt, values in (("--find-links", find_links), ("--index-url", index_urls)):
+        for v in values:
+            sd = _sdists_at(root, v, root)
+            if sd:
+                out.append(
+                    f"{opt} {relpath_in(root, Path(v)) if os.path.isabs(v) else v} offers a source "
+                    f"distribution ({sd[0]}); pip-compile would build it, running its code"
+                )
+    return out
 
 
 def builds_project(root: Path, source: str) -> list[str]:

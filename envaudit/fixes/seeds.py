@@ -461,7 +461,7 @@ def command(path: Path, write: bool, strict: bool, seed: int) -> None:
     from envaudit.commands._common import usage_error
     from envaudit.config import ConfigError, load_config
     from envaudit.engine import run_check
-    from envaudit.fixes._write import UnsafeWrite, unified_diff
+    from envaudit.fixes._write import UnsafeWrite, refused, unified_diff
     from envaudit.terminal import escape_controls
 
     root = path.resolve()
@@ -481,7 +481,9 @@ def command(path: Path, write: bool, strict: bool, seed: int) -> None:
     if write:
         try:
             apply(root, changes)
-        except (UnsafeWrite, OSError) as exc:
+        except UnsafeWrite as exc:
+            raise refused(exc) from None
+        except OSError as exc:
             click.echo(f"envaudit: error: {exc}", err=True)
             raise click.exceptions.Exit(1) from None
         click.echo(f"envaudit: wrote {len(changes)} file(s)", err=True)

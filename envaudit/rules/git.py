@@ -427,6 +427,27 @@ def secret_file_tracked(inv: Inventory) -> Iterator[Hit]:
             )
 
 
+def _without_credentials(url: str) -> str:
+    """`url` with no userinfo and no credential query parameter (`?token=`, `&key=`)."""
+    from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+    from envaudit.redact import _QUERY_SECRET, MASK
+
+    url = url.replace(f"{MASK}@", "")
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    if not parts.query:
+        return url
+    kept = [
+        (k, v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+        if not _QUERY_SECRET.match(f"?{k}=x")
+    ]
+    return urlunsplit(parts._replace(query=urlencode(kept, safe="*")))
+
+
 @rule(
     "GIT010",
     "credentials-in-remote",
@@ -451,7 +472,7 @@ def credentials_in_remote(inv: Inventory) -> Iterator[Hit]:
     f = _facts(inv)
     for r in f.remotes:
         if r.had_credentials:
-            clean = r.url.replace("***@", "")
+            clean = _without_credentials(r.url)
             yield Hit(
                 f"remote {r.name} embeds credentials: {r.url}",
                 fix=Fix(f"git remote set-url {r.name} {clean}  (then revoke the exposed token)"),

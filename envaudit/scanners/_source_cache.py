@@ -174,13 +174,31 @@ def _value_type() -> Any:
 _KEY_TYPE = tuple[str, str, tuple[str, ...], bool, str]
 
 
+def _read_regular(path: Path, limit: int) -> bytes | None:
+    """The bytes of `path` if it is a regular file of at most `limit` bytes, else None.
+    Opened non-blocking and checked with fstat before any read: a FIFO or a device
+    planted at the cache's name (or a symlink to one) neither blocks nor floods the scan."""
+    import stat
+
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_size > limit:
+            return None
+        os.set_blocking(fd, True)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            raw = fh.read(limit + 1)
+    finally:
+        os.close(fd)
+    return None if len(raw) > limit else raw
+
+
 def _load(path: Path, namespace: str) -> dict[Any, Any]:
     """The entries of a cache file for this namespace; {} for anything else (missing,
     truncated, another version, planted): every entry that does not fit is dropped."""
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_CACHE_BYTES + 1)
-        if len(raw) > MAX_CACHE_BYTES:
+        raw = _read_regular(path, MAX_CACHE_BYTES)
+        if raw is None:
             return {}
         data = json.loads(raw)
     except (OSError, ValueError, RecursionError):

@@ -35,6 +35,8 @@ def _via_git(inv: Inventory) -> list[str] | None:
     got = run_git(
         inv.root, "ls-files", "-z", "--cached", "--others", "--exclude-standard", timeout=GIT_TIMEOUT
     )
+    if got is not None and got[0] == 124:
+        inv.skipped(f"git ls-files {got[2]}; project files listed by walking the tree")
     if got is None or got[0] != 0:
         return None
     out = []

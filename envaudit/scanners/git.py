@@ -316,6 +316,9 @@ def _scan(inv: Inventory, g: _Git) -> GitFacts:
 
     st_rc, st_out, st_err = g.wait(status_p)
     refs_rc, refs_out, refs_err = g.wait(refs_p)
+    if st_rc == 124:  # blocked (a FIFO among the ignore files?), killed: skipped, not corrupt
+        inv.skipped(f"git status {st_err}; GIT rules skipped")
+        return GitFacts(available=False)
     if st_rc != 0:
         msg = st_err.splitlines()[-1] if st_err else f"exit {st_rc}"
         rel = inv.rel(common)

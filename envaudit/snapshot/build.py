@@ -135,7 +135,7 @@ def _diff_sha256(inv: Inventory, facts: Any) -> str | None:
     The git domain gives commit and status; this one digest is taken here."""
     import threading
 
-    from envaudit.safegit import SafeGit, find_git
+    from envaudit.safegit import SafeGit, find_git, kill_group
 
     top = getattr(facts, "toplevel", None) or str(inv.root)
     git = find_git(inv.environ)
@@ -157,7 +157,7 @@ def _diff_sha256(inv: Inventory, facts: Any) -> str | None:
         proc = SafeGit(top, inv.environ, git).popen(*args, stderr=False)
     except OSError:
         return None
-    timer = threading.Timer(GIT_DIFF_TIMEOUT, proc.kill)
+    timer = threading.Timer(GIT_DIFF_TIMEOUT, kill_group, (proc,))
     timer.start()
     digest = hashlib.sha256()
     try:
