@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from envaudit.commands._common import usage_error, use_color, write_output
+from envaudit.commands._common import (
+    absolute_python,
+    require_selection,
+    resolve_inventory,
+    usage_error,
+    use_color,
+    write_output,
+)
 from envaudit.config import FAIL_ON, ConfigError, load_config, parse_fail_on, split_codes
 from envaudit.report import FORMATS
 
@@ -18,7 +25,8 @@ from envaudit.report import FORMATS
     "python",
     metavar="PATH",
     help="Interpreter, venv or conda env to audit (read from disk, never run). "
-    "Default: $VIRTUAL_ENV, then .venv/ or venv/ in the project, then this interpreter.",
+    "Default: the active env, then the project's .venv/venv/env, Poetry's, Pipenv's, conda's "
+    "(environment.yml name), PDM's, Hatch's; never envaudit's own installation.",
 )
 @click.option(
     "--select", metavar="CODES", help="Comma-separated codes or prefixes to check (replaces config)."
@@ -77,12 +85,7 @@ def check(
     if not path.exists():
         raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
     root = path.resolve()
-    if python:  # relative to where the user typed it; a relative `python` in the config is the project's
-        import os
-
-        python = os.path.expanduser(python)
-        if os.sep in python or os.path.exists(python):
-            python = os.path.abspath(python)  # a bare `python3.11` is looked up on PATH
+    python = absolute_python(python)
     try:
         cfg = load_config(root, config_path)
         cfg = cfg.with_overrides(
@@ -93,13 +96,16 @@ def check(
             python=python,
         )
         validate_codes(cfg)
+        require_selection(cfg)
+        inv = resolve_inventory(root, cfg, python=python, image=image)
         if rebuild_report or rerun_report:
             from envaudit.prove.records import reports_inventory
 
-            inv = reports_inventory(root, cfg, python, image, rebuild_report, rerun_report)
-            result = run_check(root, cfg, inventory=inv)
-        else:
-            result = run_check(root, cfg, python=python, image=image)
+            records = reports_inventory(root, cfg, python, image, rebuild_report, rerun_report)
+            for domain in ("rebuild_report", "rerun_report"):
+                if records.has(domain):
+                    inv.put(domain, records.get(domain))
+        result = run_check(root, cfg, inventory=inv)
     except ConfigError as exc:
         raise usage_error(exc) from None
     color = use_color(no_color, output)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from envaudit import __version__
 from envaudit.checklist import evaluate
 from envaudit.redact import redact_text
+from envaudit.report._target import target_line
 
 if TYPE_CHECKING:
     from envaudit.engine import CheckResult
@@ -94,6 +95,7 @@ class ReportView:
     checklist_counts: dict[str, int]
     environment: list[tuple[str, str]]
     families: list[FamilyGroup]
+    target: str = ""  # which environment was audited and how it was found
 
 
 def build(result: CheckResult, *, environment: bool = True) -> ReportView:
@@ -151,6 +153,7 @@ def build(result: CheckResult, *, environment: bool = True) -> ReportView:
         checklist_counts=cl_counts,
         environment=environment_summary(result.inventory) if environment else [],
         families=families,
+        target=target_line(result.inventory),
     )
 
 

@@ -370,8 +370,9 @@ def _targets(inv: Inventory) -> Iterator[Declared]:
     explanation="""
         The file says `torch==2.3.1` but the environment you run has 2.4.0: results
         come from a version nobody recorded, and a fresh install gives different
-        ones. envaudit reads the target interpreter's site-packages (`--python`,
-        `$VIRTUAL_ENV`, `.venv/`, or the running interpreter) and compares. A local
+        ones. envaudit reads the target environment's site-packages (`--python`, the active
+        environment, the project's `.venv/`, Poetry's, Pipenv's, conda's, …; never
+        envaudit's own installation) and compares. A local
         version suffix is ignored when the pin has none (`torch==2.3.1` is satisfied
         by `2.3.1+cu121`), not the reverse. Requirements whose marker excludes the
         target interpreter are skipped.
@@ -388,7 +389,7 @@ def _targets(inv: Inventory) -> Iterator[Declared]:
 def installed_drift(inv: Inventory) -> Iterator[Hit]:
     packages = inv.get("packages")
     target = inv.get("python")
-    for d in _targets(inv):
+    for d in _targets(inv) if target.found else ():  # no environment: EA004 says so once
         dist = packages.get(d.name)
         if dist is None:
             continue
@@ -429,6 +430,8 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
 def not_installed(inv: Inventory) -> Iterator[Hit]:
     packages = inv.get("packages")
     target = inv.get("python")
+    if not target.found:
+        return  # no environment: EA004 says so once
     for d in _targets(inv):
         if d.role != "pin" or packages.get(d.name) is not None:
             continue
@@ -537,8 +540,11 @@ def broken_requirements(
     """,
 )
 def broken_environment(inv: Inventory) -> Iterator[Hit]:
+    target = inv.get("python")
+    if not target.found:
+        return  # no environment: EA004 says so once
     packages = inv.get("packages")
-    env = marker_env(inv.get("python"))
+    env = marker_env(target)
     for dist, name, spec, have in broken_requirements(packages, env):
         if have is None:
             msg = f"{dist.name} {dist.version} requires {name}{spec}, which is not installed"

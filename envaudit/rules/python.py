@@ -94,16 +94,17 @@ def python_version_undeclared(inv: Inventory) -> Iterator[Hit]:
         return
     target = inv.get("python")
     minor = target.minor or _minor(running_python())
+    version = target.version or target.host_version
     yield Hit(
         "the project declares its Python version nowhere (requires-python, .python-version, "
         "runtime.txt, environment.yml, Pipfile, Dockerfile base image, README)",
         Location(),
         Fix(
-            f"declare the Python you run ({target.version or minor}): a `.python-version` file, "
+            f"declare the Python you run ({version or minor}): a `.python-version` file, "
             f'or `requires-python = ">={minor}"` in pyproject.toml',
             f"--- /dev/null\n+++ b/.python-version\n@@ -0,0 +1 @@\n+{minor}\n",
         ),
-        fact=target.version,
+        fact=version,
     )
 
 
@@ -151,7 +152,7 @@ def python_version_mismatch(inv: Inventory) -> Iterator[Hit]:
     if not decls:
         return
     target = inv.get("python")
-    if target.version and target.implementation in ("cpython", "pypy"):
+    if target.found and target.version and target.implementation in ("cpython", "pypy"):
         for d in decls:
             if d.source == "dockerfile":
                 continue  # the image's Python, not the local target's: compared below
@@ -216,7 +217,7 @@ def python_version_mismatch(inv: Inventory) -> Iterator[Hit]:
 def python_end_of_life(inv: Inventory) -> Iterator[Hit]:
     now = today()
     target = inv.get("python")
-    if target.implementation == "cpython" and target.minor:
+    if target.found and target.implementation == "cpython" and target.minor:
         eol = eol_date(target.minor)
         if eol is not None and eol < now:
             yield Hit(
@@ -261,7 +262,7 @@ def python_end_of_life(inv: Inventory) -> Iterator[Hit]:
 )
 def not_isolated(inv: Inventory) -> Iterator[Hit]:
     target = inv.get("python")
-    if target.kind == "system":
+    if target.kind == "system":  # kind "none" (no environment found): EA004 says so
         yield Hit(
             f"the target interpreter {target.executable} is a system Python, not a virtualenv or conda "
             f"env ({target.found_by})",
