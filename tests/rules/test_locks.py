@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import shutil
+import sys
 import textwrap
 from pathlib import Path
 
@@ -287,7 +288,8 @@ def test_dep006_dep007_from_a_lock(tmp_path: Path) -> None:
         source = {{ registry = "https://pypi.org/simple" }}
     """
     write(tmp_path, {"uv.lock": lock})
-    result = check(tmp_path, "DEP006,DEP007")
+    # the environment running the tests has click: name it (it is never the default target)
+    result = check(tmp_path, "DEP006,DEP007", python=sys.executable)
     got = sorted((f.code, f.location.path, f.location.line) for f in result.findings)
     assert got == [("DEP006", "uv.lock", 11), ("DEP007", "uv.lock", 16)]  # not the win32-only one
     (tmp_path / "uv.lock").write_text(
