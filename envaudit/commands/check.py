@@ -60,6 +60,14 @@ from envaudit.report import FORMATS
 @click.option(
     "--rerun-report", metavar="FILE", help="A record of `envaudit rerun -o FILE` (checklist: re-run)."
 )
+@click.option("--statistics", is_flag=True, help="Text: a count per rule code instead of the findings.")
+@click.option("--show-fixes", is_flag=True, help="Text: print each fix's diff.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Text: every finding and every fix, nothing folded (implies --show-fixes).",
+)
 def check(
     path: Path,
     python: str | None,
@@ -76,6 +84,9 @@ def check(
     image: str | None,
     rebuild_report: str | None,
     rerun_report: str | None,
+    statistics: bool,
+    show_fixes: bool,
+    verbose: bool,
 ) -> None:
     """Audit PATH (default: the current directory) and its environment."""
     from envaudit.config import validate_codes
@@ -110,7 +121,10 @@ def check(
         raise usage_error(exc) from None
     color = use_color(no_color, output)
     if not (quiet and not result.findings and fmt == "text"):
-        write_output(render(fmt, result, color=color), output)
+        write_output(
+            render(fmt, result, color=color, show_fixes=show_fixes, verbose=verbose, statistics=statistics),
+            output,
+        )
     if output not in (None, "-") and not quiet:
         counts = result.counts()
         click.echo(
