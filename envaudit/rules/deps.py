@@ -244,7 +244,18 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
                 "environment prints it)"
             )
         diff = None
-        if dist is not None and d.source in ("requirements", "conda-pip"):
+        if (
+            dist is not None
+            and d.specifier
+            and d.source != "conda"
+            and not _satisfies(d.specifier, dist.version)
+        ):
+            # never propose a pin that breaks the project's own range
+            fix_desc = (
+                f"the installed {d.name} {dist.version} does not satisfy `{d.specifier}`: install a version "
+                f"in that range, test with it, then pin it (`{d.name}==<that version>`)"
+            )
+        elif dist is not None and d.source in ("requirements", "conda-pip"):
             extras = f"[{','.join(d.extras)}]" if d.extras else ""
             marker = f"; {d.marker}" if d.marker else ""
             pinned = f"{d.name}{extras}=={dist.version}{marker}"
@@ -260,6 +271,18 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
             Fix(fix_desc, diff),
             fact=d,
         )
+
+
+def _satisfies(specifier: str, version: str) -> bool:
+    """Whether `version` is inside the declared range (unparseable: assume not, so no pin is
+    proposed on a guess)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) in SpecifierSet(specifier, prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
 
 
 # -------------------------------------------------------------------- DEP005

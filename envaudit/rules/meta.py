@@ -107,7 +107,7 @@ ENV_RULES = ("DEP006", "DEP007", "DEP009", "PY002", "PY004")
     late=True,
 )
 def no_environment(inv: Inventory) -> Iterator[Hit]:
-    selected = set(inv.config.selected_codes())
+    selected = set(inv.config.selected_codes()) | {"EA004"}
     if not selected.intersection(ENV_RULES):
         return
     target = inv.get("python")
