@@ -333,7 +333,7 @@ def pins_from_env(
 ) -> tuple[str, list[str], list[str]]:
     """The pinned requirements text, the declared names the target environment lacks, and
     the pinned names no local wheel gave a hash for."""
-    from envaudit.deps import evaluate_marker, marker_env, parse_pep508
+    from envaudit.deps import canonical, evaluate_marker, marker_env, parse_pep508
 
     packages = inv.get("packages")
     interp = inv.get("python")
@@ -341,6 +341,8 @@ def pins_from_env(
     problems: list[str] = []
     nodes: dict[str, _Node] = {}
     unpinnable: list[str] = []
+    declared_specs: dict[str, str] = {}  # what the source declares: a pin must stay inside it
+    outside: list[str] = []  # declared, installed outside the declared range: not pinned
     queue: list[tuple[str, tuple[str, ...], str | None, str]] = []  # name, extras, marker, via
     for d in _declared_from(inv, source, extras):
         if d.editable or (d.url and (not d.name or "://" not in d.url)):
@@ -349,6 +351,8 @@ def pins_from_env(
             unpinnable.append(f"{d.raw}  (marker false for this interpreter; not installed here)")
             continue
         queue.append((d.name, d.extras, d.marker, source if _is_manifest(source) else f"-r {source}"))
+        if d.specifier and d.name:
+            declared_specs[canonical(d.name)] = d.specifier
     project_name = _project_name(inv, source)
     while queue:
         name, want_extras, marker, via = queue.pop(0)
@@ -358,6 +362,14 @@ def pins_from_env(
                 problems.append(name)
             continue
         if dist.canonical == project_name:
+            continue
+        spec = declared_specs.get(dist.canonical)
+        if spec and dist.canonical not in nodes and not _in_range(spec, dist.version):
+            # never a pin outside the project's own range: the caller resolves it (pip-compile,
+            # within the range) or, with --no-resolve, refuses
+            if dist.name not in problems:
+                problems.append(dist.name)
+                outside.append(f"{dist.name}{spec}  (installed {dist.version} is outside the declared range)")
             continue
         node = nodes.get(dist.canonical)
         new_extras = set(want_extras)
@@ -414,8 +426,22 @@ def pins_from_env(
         lines.append("")
         lines.append("# Declared but not pinned (their markers exclude the target interpreter, or invalid):")
         lines.extend(f"#   {u}" for u in unpinnable)
+    if outside:
+        lines.append("")
+        lines.append("# Declared but not pinned from the environment (installed outside the declared range):")
+        lines.extend(f"#   {u}" for u in outside)
     unhashed = [n.name for n in nodes.values() if not hashes.get(n.name) and n.name not in invalid]
     return "\n".join(lines) + "\n", problems, unhashed
+
+
+def _in_range(spec: str, version: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) in SpecifierSet(spec, prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return True  # not a PEP 440 range (conda syntax): nothing to compare
 
 
 def _is_manifest(source: str) -> bool:
@@ -853,7 +879,8 @@ def command(
                 if missing:
                     raise _Refuse(
                         f"{len(missing)} declared dependenc{'y is' if len(missing) == 1 else 'ies are'} not "
-                        f"installed in the target environment: {', '.join(missing)}. Nothing is dropped: "
+                        f"installed in the target environment, or installed outside the declared range: "
+                        f"{', '.join(missing)}. Nothing is dropped: "
                         "install them, or let pip-compile resolve them (drop --no-resolve)"
                     )
                 raise _Refuse(
@@ -865,7 +892,7 @@ def command(
                 # what the environment lacks (a dependency, or the hashes) is resolved by
                 # pip-compile, every installed version kept as a constraint
                 why = (
-                    f"not installed: {', '.join(missing)}"
+                    f"not installed (or outside the declared range): {', '.join(missing)}"
                     if missing
                     else f"no local wheel to hash for {len(unhashed)} pin(s)"
                 )

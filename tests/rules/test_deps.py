@@ -69,6 +69,17 @@ def test_dep002_fires_on_unpinned_and_offers_the_installed_pin(proj: Path) -> No
     assert "-torch\n+torch==2.3.1+cu121\n" in fix.diff
 
 
+def test_dep002_never_proposes_a_pin_outside_the_declared_range(proj: Path) -> None:
+    write(proj, {"requirements.txt": "setuptools>=70.0.0\nnumpy>=1.20,<2\n"})
+    res = run(proj, "DEP002", {"setuptools": "65.5.0", "numpy": "1.26.4"})
+    fixes = {f.fact.name: f.fix for f in res.findings}
+    assert "setuptools==65.5.0" not in fixes["setuptools"].description
+    assert fixes["setuptools"].diff is None
+    assert "does not satisfy `>=70.0.0`" in fixes["setuptools"].description
+    # inside the range the installed version is still offered, with its diff
+    assert "`numpy==1.26.4`" in fixes["numpy"].description and fixes["numpy"].diff
+
+
 def test_dep002_true_negatives(proj: Path) -> None:
     write(
         proj,
