@@ -90,7 +90,7 @@ def _dig(data: object, *keys: str) -> object:
 
 # ------------------------------------------------------- own installation
 _TOOL_PATH_RE = re.compile(
-    r"(?:^|/)(?:pipx/venvs|\.local/pipx|uv/tools|pre-commit/repo[^/]*|\.cache/pre-commit)(?:/|$)"
+    r"(?:^|/)(?:pipx/venvs|\.local/pipx|uv/tools|pre-commit/repo[^/]*|\.cache/pre-commit|repo[^/]*/py_env-[^/]+)(?:/|$)"
 )
 _BOOTSTRAP = {"pip", "setuptools", "wheel", "distribute", "pkg-resources"}
 

@@ -60,6 +60,13 @@ from envaudit.report import FORMATS
 @click.option(
     "--rerun-report", metavar="FILE", help="A record of `envaudit rerun -o FILE` (checklist: re-run)."
 )
+@click.option(
+    "--hook",
+    "hook",
+    metavar="ID",
+    hidden=True,
+    help="Set by the published pre-commit hooks (envaudit, envaudit-deps).",
+)
 @click.option("--statistics", is_flag=True, help="Text: a count per rule code instead of the findings.")
 @click.option("--show-fixes", is_flag=True, help="Text: print each fix's diff.")
 @click.option(
@@ -87,6 +94,7 @@ def check(
     statistics: bool,
     show_fixes: bool,
     verbose: bool,
+    hook: str | None,
 ) -> None:
     """Audit PATH (default: the current directory) and its environment."""
     from envaudit.config import validate_codes
@@ -107,6 +115,16 @@ def check(
             python=python,
         )
         validate_codes(cfg)
+        if hook == "envaudit-deps":  # both published hooks configured: never the same finding twice
+            import os
+
+            from envaudit.precommit import deps_selection, under_hook
+
+            if under_hook(dict(os.environ)):
+                cfg, note = deps_selection(Path.cwd(), cfg, dict(os.environ))
+                if note is not None and not cfg.select:
+                    click.echo(f"{note}; nothing else to run")
+                    raise click.exceptions.Exit(0)
         require_selection(cfg)
         inv = resolve_inventory(root, cfg, python=python, image=image)
         if rebuild_report or rerun_report:
