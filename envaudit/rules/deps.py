@@ -412,21 +412,33 @@ def _targets(inv: Inventory) -> Iterator[Declared]:
 def installed_drift(inv: Inventory) -> Iterator[Hit]:
     packages = inv.get("packages")
     target = inv.get("python")
-    for d in _targets(inv) if target.found else ():  # no environment: EA004 says so once
+    drifts: list[tuple[Declared, Any, str]] = []
+    for d in _ordered_targets(inv) if target.found else ():  # no environment: EA004 says so once
         dist = packages.get(d.name)
         if dist is None:
             continue
         pin = ("===" if d.specifier.lstrip().startswith("===") else "==") + d.exact_version  # type: ignore[operator]
         if pin_satisfied(pin, dist.version):
             continue
+        drifts.append((d, dist, pin))
+    # one cause, one finding: a pin repeated in another file (a lock and its exported
+    # requirements) is named in the first finding, not reported again
+    first: dict[tuple[str, str], tuple[Declared, Any, str, list[str]]] = {}
+    for d, dist, pin in drifts:
+        key = (d.name, d.exact_version or "")
+        if key in first:
+            first[key][3].append(_where(d))
+        else:
+            first[key] = (d, dist, pin, [])
+    for d, dist, pin, also in first.values():
         yield Hit(
             f"`{d.name}` is pinned to {d.exact_version} but {dist.version} is installed "
-            f"({target.kind} at {target.prefix})",
+            f"({target.kind} at {target.prefix})" + (f"; also pinned at {', '.join(also)}" if also else ""),
             _loc(d),
             Fix(
                 f"install the pinned version (`pip install '{d.name}{pin}'`) or update the pin to {dist.version}"
             ),
-            fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version},
+            fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version, "also": also},
         )
     if inv.image:  # `check --image NAME`: the image's distributions against the same pins
         from envaudit.rules.docker import image_dep006_hits
@@ -455,21 +467,83 @@ def not_installed(inv: Inventory) -> Iterator[Hit]:
     target = inv.get("python")
     if not target.found:
         return  # no environment: EA004 says so once
-    for d in _targets(inv):
-        if d.role != "pin" or packages.get(d.name) is not None:
+    where = f"{target.kind} at {target.prefix}"
+    total: dict[str, int] = {}
+    missing: dict[str, list[Declared]] = {}
+    for d in _ordered_targets(inv):
+        if d.role != "pin":
             continue
-        src = d.path
-        yield Hit(
-            f"`{d.name}=={d.exact_version}` is not installed in the target environment "
-            f"({target.kind} at {target.prefix})",
-            _loc(d),
-            Fix(
-                f"`pip install -r {src}`"
-                if d.source == "requirements"
-                else f"`pip install '{d.name}=={d.exact_version}'`"
-            ),
-            fact=d,
-        )
+        total[d.path] = total.get(d.path, 0) + 1
+        if packages.get(d.name) is None:
+            missing.setdefault(d.path, []).append(d)
+    # One cause, one finding: a file whose pins are mostly missing was not installed here
+    # (one finding for the file), and a pin repeated in another file (a lock and its
+    # exported requirements) is named in the first finding, not reported again.
+    out: list[tuple[Hit, list[str]]] = []
+    owner: dict[str, list[str]] = {}  # name -> the `also` list of the finding that covers it
+    for path, items in missing.items():
+        new = [d for d in items if d.name not in owner]
+        for d in items:
+            if d.name in owner and path not in owner[d.name] and _where(d) not in owner[d.name]:
+                owner[d.name].append(path if len(items) >= MOSTLY_MISSING_MIN else _where(d))
+        if len(items) >= MOSTLY_MISSING_MIN and len(items) * 2 > total[path]:
+            also: list[str] = []
+            if new:
+                names = ", ".join(f"`{d.name}=={d.exact_version}`" for d in new[:5])
+                more = f" and {len(new) - 5} more" if len(new) > 5 else ""
+                hit = Hit(
+                    f"this environment was not installed from {path}: {len(items)} of {total[path]} pins "
+                    f"missing ({where}), first: {names}{more}",
+                    Location(path),
+                    Fix(_install_fix(new[0], path)),
+                    fact={"path": path, "missing": [d.name for d in items], "pins": total[path]},
+                )
+                out.append((hit, also))
+            for d in new:
+                owner[d.name] = also
+            continue
+        for d in new:
+            also = []
+            out.append(
+                (
+                    Hit(
+                        f"`{d.name}=={d.exact_version}` is not installed in the target environment ({where})",
+                        _loc(d),
+                        Fix(_install_fix(d, d.path)),
+                        fact=d,
+                    ),
+                    also,
+                )
+            )
+            owner[d.name] = also
+    for hit, also in out:
+        if also:
+            hit = Hit(f"{hit.message}; also pinned at {', '.join(also)}", hit.location, hit.fix, hit.fact)
+        yield hit
+
+
+MOSTLY_MISSING_MIN = 5  # a file with at least this many pins missing, and more than half, is one finding
+
+
+def _install_fix(d: Declared, path: str) -> str:
+    if d.source == "requirements":
+        return f"`pip install -r {path}`"
+    if d.source in ("uv", "poetry", "pdm", "pipfile"):
+        tool = {
+            "uv": "uv sync",
+            "poetry": "poetry install --sync",
+            "pdm": "pdm sync",
+            "pipfile": "pipenv sync",
+        }
+        return f"install the environment from {path}: `{tool[d.source]}`"
+    return f"`pip install '{d.name}=={d.exact_version}'`"
+
+
+def _ordered_targets(inv: Inventory) -> list[Declared]:
+    """Pins, locks first (the source of truth), then the other files, each in line order."""
+    from envaudit.rules.locks import LOCK_SOURCES
+
+    return sorted(_targets(inv), key=lambda d: (d.source not in LOCK_SOURCES, d.path, d.line or 0))
 
 
 # -------------------------------------------------------------------- DEP009

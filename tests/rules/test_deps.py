@@ -444,3 +444,42 @@ def test_dep001_not_doubled_by_an_unreadable_manifest(tmp_path: Path, name: str,
 def test_dep001_still_fires_without_any_manifest(tmp_path: Path) -> None:
     write(tmp_path, {"train.py": "import numpy\n", "notes.toml": "[broken\n"})
     assert "DEP001" in codes(check(tmp_path, "DEP001,EA001"))
+
+
+# ------------------------------------------------- one cause, one finding
+def _uv_lock(pins: dict[str, str]) -> str:
+    deps = ", ".join(f'{{ name = "{n}" }}' for n in pins)
+    out = 'version = 1\nrevision = 2\nrequires-python = ">=3.10"\n\n[[package]]\nname = "p"\nversion = "0"\n'
+    out += f'source = {{ editable = "." }}\ndependencies = [{deps}]\n'
+    for n, v in pins.items():
+        out += f'\n[[package]]\nname = "{n}"\nversion = "{v}"\nsource = {{ registry = "https://pypi.org/simple" }}\n'
+    return out
+
+
+def test_dep007_a_lock_mostly_missing_is_one_finding(proj: Path) -> None:
+    pins = {f"pkg{i}": "1.0" for i in range(8)}
+    write(proj, {"uv.lock": _uv_lock(pins)})
+    res = run(proj, "DEP007", {"pkg0": "1.0"})
+    (f,) = res.findings
+    assert f.location.path == "uv.lock" and f.location.line is None
+    assert "not installed from uv.lock: 7 of 8 pins missing" in f.message
+    assert "`pkg1==1.0`" in f.message and "and 2 more" in f.message
+    assert f.fix is not None and "uv sync" in f.fix.description
+    assert len(f.fact["missing"]) == 7  # JSON keeps every name
+
+
+def test_dep007_a_few_missing_are_each_reported(proj: Path) -> None:
+    write(proj, {"requirements.txt": "a==1\nb==1\nc==1\nd==1\ne==1\nf==1\n"})
+    res = run(proj, "DEP007", {"a": "1", "b": "1", "c": "1", "d": "1"})
+    assert located(res) == [("DEP007", "requirements.txt", 5), ("DEP007", "requirements.txt", 6)]
+
+
+def test_a_pin_in_a_lock_and_its_exported_requirements_is_one_finding(proj: Path) -> None:
+    write(proj, {"uv.lock": _uv_lock({"numpy": "1.26.4", "absent": "2.0"}),
+                 "requirements.txt": "numpy==1.26.4\nabsent==2.0\n"})  # fmt: skip
+    res = run(proj, "DEP006,DEP007", {"numpy": "2.0.1"})
+    assert sorted(f.code for f in res.findings) == ["DEP006", "DEP007"]
+    drift = next(f for f in res.findings if f.code == "DEP006")
+    assert drift.location.path == "uv.lock" and "also pinned at requirements.txt:1" in drift.message
+    gone = next(f for f in res.findings if f.code == "DEP007")
+    assert gone.location.path == "uv.lock" and "also pinned at requirements.txt:2" in gone.message
