@@ -68,9 +68,9 @@ def _implied(config: Config, selected: set[str]) -> set[str]:
     """EA004 (no environment found) comes with any environment rule, so `--select DEP` never
     passes silently without an environment; only an explicit ignore drops it."""
     from envaudit.rules import expand_selector
-    from envaudit.rules.meta import ENV_RULES
+    from envaudit.rules.meta import ENV_ONLY_RULES
 
-    if "EA004" in selected or not selected.intersection(ENV_RULES):
+    if "EA004" in selected or not selected.intersection(ENV_ONLY_RULES):
         return set()
     try:
         ignored = {c for sel in config.ignore for c in expand_selector(sel)}

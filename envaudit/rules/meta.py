@@ -83,7 +83,8 @@ def internal_error(inv: Inventory) -> Iterator[Hit]:
     yield from ()
 
 
-ENV_RULES = ("DEP006", "DEP007", "DEP009", "PY002", "PY004")
+ENV_RULES = ("DEP006", "DEP007", "DEP009", "PY002", "PY004")  # PY002: its check of the interpreter
+ENV_ONLY_RULES = ("DEP006", "DEP007", "DEP009", "PY004")  # nothing to do without an environment
 
 
 @rule(
@@ -108,7 +109,7 @@ ENV_RULES = ("DEP006", "DEP007", "DEP009", "PY002", "PY004")
 )
 def no_environment(inv: Inventory) -> Iterator[Hit]:
     selected = set(inv.config.selected_codes()) | {"EA004"}
-    if not selected.intersection(ENV_RULES):
+    if not selected.intersection(ENV_ONLY_RULES):
         return
     target = inv.get("python")
     if target.found:

@@ -309,10 +309,11 @@ def build_snapshot(inv: Inventory, *, now: _dt.datetime | None = None) -> dict[s
     python = _domain(inv, "python", unavailable)
     if python is not None and not getattr(python, "found", True):
         looked = "; ".join(python.looked) or "nowhere"
-        unavailable["python"] = unavailable["packages"] = redact_text(
-            f"no project environment found (looked: {looked})"
-        )
-        python = packages = None
+        unavailable["python"] = redact_text(f"no project environment found (looked: {looked})")
+        python = None
+    if "python" in unavailable and not inv.has("packages"):  # a caller may seed packages (tests, fleet)
+        unavailable.setdefault("packages", unavailable["python"])
+        packages = None
     else:
         packages = _domain(inv, "packages", unavailable)
     requirements = _domain(inv, "requirements", unavailable)
