@@ -1,8 +1,10 @@
 """The terminal format, for people, following ruff's conventions.
 
 - First line: which environment was audited and how it was found.
-- Findings grouped by file (`path:line: CODE [severity] message`, a blank line
-  between files; findings without a file come first, under `<environment>`).
+- Findings grouped by project (a folder with its own manifest or lock, see
+  envaudit.projects; a header line only when there are several), then by file
+  (`path:line: CODE [severity] message`, a blank line between files; findings
+  without a file come first, under `<environment>`).
 - Within a file, a fix that repeats for one code is said once, after that
   code's findings; a code with many findings in one file shows the first few
   and counts the rest (`--verbose` lists every one).
@@ -80,9 +82,19 @@ def _findings(result: CheckResult, style, *, show_fixes: bool, verbose: bool) ->
     by_file: dict[str | None, list[Finding]] = {}
     for f in result.findings:
         by_file.setdefault(f.location.path, []).append(f)
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(result.inventory)
+    projects = {path: project_of(path, roots) for path in by_file}
+    several = len(set(projects.values())) > 1
     lines: list[str] = []
     hidden_diffs = 0
-    for path in sorted(by_file, key=lambda p: (p is not None, p or "")):
+    current: str | None = None
+    for path in sorted(by_file, key=lambda p: (projects[p], p is not None, p or "")):
+        if several and projects[path] != current:
+            current = projects[path]
+            title = f"{current}/ (a project of its own)" if current else "the root project"
+            lines.append(style(f"── {title} ──", bold=True))
         group = by_file[path]
         by_code: dict[str, list[Finding]] = {}
         for f in group:

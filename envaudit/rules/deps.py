@@ -540,10 +540,14 @@ def _install_fix(d: Declared, path: str) -> str:
 
 
 def _ordered_targets(inv: Inventory) -> list[Declared]:
-    """Pins, locks first (the source of truth), then the other files, each in line order."""
+    """The root project's pins (a sub-project is installed into an environment of its own),
+    locks first (the source of truth), then the other files, each in line order."""
+    from envaudit.projects import project_of, project_roots
     from envaudit.rules.locks import LOCK_SOURCES
 
-    return sorted(_targets(inv), key=lambda d: (d.source not in LOCK_SOURCES, d.path, d.line or 0))
+    roots = project_roots(inv)
+    mine = [d for d in _targets(inv) if project_of(d.path, roots) == ""]
+    return sorted(mine, key=lambda d: (d.source not in LOCK_SOURCES, d.path, d.line or 0))
 
 
 # -------------------------------------------------------------------- DEP009
@@ -745,8 +749,10 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
         requirements.txt says `numpy==1.26.4` and requirements/gpu.txt says
         `numpy==2.0.1`: which one is the tested version depends on which file
         someone installs, and installing both fails. Pins that do not apply to the
-        target interpreter (markers) are not compared, and local variants of one
-        version (`2.3.1` and `2.3.1+cu121`) do not conflict.
+        target interpreter (markers) are not compared, local variants of one
+        version (`2.3.1` and `2.3.1+cu121`) do not conflict, and a sub-project (a
+        folder with its own manifest or lock) is installed apart, so its pins are
+        compared only with each other.
     """,
     example="""
         requirements/gpu.txt:2: DEP011 [warning] `numpy` is pinned to 2.0.1 here but to 1.26.4 at requirements.txt:3
@@ -756,11 +762,15 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
 def conflicting_pins(inv: Inventory) -> Iterator[Hit]:
     from packaging.version import InvalidVersion, Version
 
-    first: dict[str, Declared] = {}
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(inv)
+    first: dict[tuple[str, str], Declared] = {}  # (project, name): sub-projects are installed apart
     for d in sorted(_targets(inv), key=lambda d: (d.path, d.line)):
-        prev = first.get(d.name)
+        key = (project_of(d.path, roots), d.name)
+        prev = first.get(key)
         if prev is None:
-            first[d.name] = d
+            first[key] = d
             continue
         a, b = prev.exact_version or "", d.exact_version or ""
         try:

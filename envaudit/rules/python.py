@@ -151,9 +151,14 @@ def python_version_mismatch(inv: Inventory) -> Iterator[Hit]:
     decls = [d for d in inv.get("pyversions").declarations if d.kind != "mention"]
     if not decls:
         return
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(inv)
     target = inv.get("python")
+    # the environment found for the root belongs to the root project; sub-projects have their own
+    root_decls = [d for d in decls if project_of(d.path, roots) == ""] or decls
     if target.found and target.version and target.implementation in ("cpython", "pypy"):
-        for d in decls:
+        for d in root_decls:
             if d.source == "dockerfile":
                 continue  # the image's Python, not the local target's: compared below
             ok = _spec_contains(_series_spec(d), target.version)
@@ -172,6 +177,8 @@ def python_version_mismatch(inv: Inventory) -> Iterator[Hit]:
     ordered = sorted(decls, key=lambda d: (d.path, d.line or 0))
     for i, b in enumerate(ordered):
         for a in ordered[:i]:
+            if project_of(a.path, roots) != project_of(b.path, roots):
+                continue  # installed apart: a sub-project may need another Python
             if a.kind == "constraint" and b.kind == "constraint":
                 continue
             if a.kind == "exact" and b.kind == "exact":

@@ -483,3 +483,40 @@ def test_a_pin_in_a_lock_and_its_exported_requirements_is_one_finding(proj: Path
     assert drift.location.path == "uv.lock" and "also pinned at requirements.txt:1" in drift.message
     gone = next(f for f in res.findings if f.code == "DEP007")
     assert gone.location.path == "uv.lock" and "also pinned at requirements.txt:2" in gone.message
+
+
+# ------------------------------------------------------------ sub-projects
+def test_sub_projects_are_installed_apart(proj: Path) -> None:
+    write(proj, {
+        "lessons/01/Pipfile": "[packages]\n", "lessons/01/requirements.txt": "numpy==1.26.4\n",
+        "lessons/02/Pipfile": "[packages]\n", "lessons/02/requirements.txt": "numpy==2.0.1\n",
+        "examples/demo/uv.lock": _uv_lock({f"pkg{i}": "1.0" for i in range(6)}),
+        "requirements.txt": "numpy==1.26.4\n", "requirements/gpu.txt": "numpy==2.0.1\n",
+    })  # fmt: skip
+    res = run(proj, "DEP007,DEP011", {"numpy": "1.26.4"})
+    # the root's two files are installed together and conflict; the lessons are not compared,
+    # and the nested example's lock is not expected in the root's environment
+    assert located(res) == [("DEP011", "requirements/gpu.txt", 1)]
+    # inside one sub-project the pins are still compared with each other
+    write(proj, {"lessons/02/requirements-dev.txt": "numpy==1.0\n"})
+    res = run(proj, "DEP011", {"numpy": "1.26.4"})
+    assert ("DEP011", "lessons/02/requirements.txt", 1) in located(res)
+    assert len(res.findings) == 2
+
+
+def test_text_groups_findings_by_project(proj: Path) -> None:
+    from envaudit.report import render
+
+    write(proj, {"requirements.txt": "torch\n", "lessons/01/Pipfile": "[packages]\n",
+                 "lessons/01/requirements.txt": "numpy\n"})  # fmt: skip
+    out = render("text", run(proj, "DEP002"))
+    root_at, sub_at = (
+        out.index("── the root project ──"),
+        out.index("── lessons/01/ (a project of its own) ──"),
+    )
+    assert (
+        root_at
+        < out.index("requirements.txt:1: DEP002")
+        < sub_at
+        < out.index("lessons/01/requirements.txt:1")
+    )
