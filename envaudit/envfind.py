@@ -433,11 +433,14 @@ def _looks_like_prefix(p: Path) -> bool:
     )
 
 
-def discover(root: Path, python_arg: str | None, environ: dict[str, str]) -> Discovery:
-    """Find the environment to audit; see the module docstring for the order."""
+def discover(
+    root: Path, python_arg: str | None, environ: dict[str, str], label: str | None = None
+) -> Discovery:
+    """Find the environment to audit; see the module docstring for the order. `label` says
+    how the user named `python_arg` (the flag or the configuration)."""
     looked: list[str] = []
     if python_arg:
-        return Discovery(_explicit(python_arg, root, environ), f"--python {python_arg}", ())
+        return Discovery(_explicit(python_arg, root, environ), label or f"--python {python_arg}", ())
 
     for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
         value = environ.get(var)

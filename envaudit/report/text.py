@@ -130,7 +130,7 @@ def _findings(result: CheckResult, style, *, show_fixes: bool, verbose: bool) ->
     if hidden_diffs:
         lines.append(
             style(
-                f"{hidden_diffs} finding{'s' if hidden_diffs != 1 else ''} come with a diff: "
+                f"{hidden_diffs} finding{'s come' if hidden_diffs != 1 else ' comes'} with a diff: "
                 "--show-fixes prints them, `envaudit fix` writes them.",
                 dim=True,
             )

@@ -116,7 +116,11 @@ def no_environment(inv: Inventory) -> Iterator[Hit]:
         return
     looked = "; ".join(target.looked) or "nowhere"
     yield Hit(
-        f"no project environment found, so {', '.join(c for c in ENV_RULES if c in selected)} did not run "
+        "no project environment found, so "
+        + ", ".join(
+            c if c != "PY002" else "PY002's check of the interpreter" for c in ENV_RULES if c in selected
+        )
+        + " did not run "
         f"(looked: {looked})",
         Location(),
         Fix(

@@ -65,7 +65,7 @@ def scan(inv: Inventory) -> Interpreter:
     TargetNotFound (the CLI turns it into exit 2)."""
     from envaudit.envfind import discover
 
-    found = discover(inv.root, inv.python_arg, inv.environ)
+    found = discover(inv.root, inv.python_arg, inv.environ, getattr(inv, "python_label", None))
     if found.path is not None:
         interp = _from_path(found.path, found.found_by)
         if interp is not None:
