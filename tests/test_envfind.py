@@ -326,3 +326,20 @@ def test_snapshot_finds_the_environment_like_check(tmp_path: Path) -> None:
     shutil.rmtree(proj / ".venv")
     rec = json.loads(invoke("snapshot", str(proj), env={"HOME": str(tmp_path)}).stdout)
     assert rec["python"] is None and "no project environment" in rec["unavailable"]["python"]
+
+
+def test_fix_pins_from_env_needs_an_environment(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.in": "click\n"})
+    res = invoke("fix", "pins", str(tmp_path), env={"HOME": str(tmp_path)})
+    assert res.exit_code == 2 and "no project environment found to pin from" in res.stderr
+    res = invoke("fix", "pins", str(tmp_path), "--python", str(tmp_path / "nope"))
+    assert res.exit_code == 2 and "--python" in res.stderr
+
+
+def test_snapshot_api_in_process_records_the_running_interpreter(tmp_path: Path) -> None:
+    """`envaudit.snapshot()` called from a training script: that process's interpreter is
+    the project's, so it is recorded (the CLI's discovery is for envaudit run as a tool)."""
+    import envaudit.snapshot
+
+    rec = envaudit.snapshot(tmp_path)
+    assert rec["python"]["prefix"] == sys.prefix and rec["packages"]

@@ -334,9 +334,16 @@ def pins_from_env(
     """The pinned requirements text, the declared names the target environment lacks, and
     the pinned names no local wheel gave a hash for."""
     from envaudit.deps import canonical, evaluate_marker, marker_env, parse_pep508
+    from envaudit.envfind import TargetNotFound
 
+    try:
+        interp = inv.get("python")
+    except TargetNotFound as exc:
+        raise PinError(str(exc)) from None
+    if not getattr(interp, "found", True):
+        looked = "; ".join(interp.looked) or "nowhere"
+        raise PinError(f"no project environment found to pin from (looked: {looked}); point --python at it")
     packages = inv.get("packages")
-    interp = inv.get("python")
     env = marker_env(interp)
     problems: list[str] = []
     nodes: dict[str, _Node] = {}
