@@ -11,8 +11,8 @@ No package manager is run. The order (the README documents it):
 4. Poetry's environment outside the project (poetry projects only).
 5. Pipenv's (projects with a Pipfile).
 6. The conda/mamba environment named by environment.yml's `name:`.
-7. PDM's (`.pdm-python`) and Hatch's (`[tool.hatch.envs.default] path`, or its
-   data directory).
+7. PDM's (`.pdm-python`) and Hatch's (`[tool.hatch.envs.default] path`, or
+   `<data dir>/env/virtual/<name>/<id of the project path>/<name>`).
 
 With none of them, there is no target: the environment rules do not run and
 one finding (EA004) lists `looked`.
@@ -385,7 +385,7 @@ def _hatch(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path
             return p, "Hatch's default environment (envs.default.path)"
         looked.append(f"Hatch's envs.default.path {p}: none")
         return None
-    if hatch_toml is None and _dig(pyproject, "tool", "hatch", "envs") is None:
+    if hatch_toml is None and _dig(pyproject, "tool", "hatch") is None:
         return None
     name = _dig(pyproject, "project", "name")
     if not isinstance(name, str):
@@ -393,18 +393,18 @@ def _hatch(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path
     data = environ.get("HATCH_DATA_DIR")
     base = Path(data) if data else _xdg(environ, "XDG_DATA_HOME", ".local/share") / "hatch"
     canon = _CANON_RE.sub("-", name).lower()
-    folder = base / "env" / "virtual" / canon
-    try:
-        found = [p / canon for p in folder.iterdir() if is_env_dir(p / canon)]
-    except OSError:
-        found = []
-    if len(found) == 1:
-        return found[0], "Hatch's default environment (its data directory)"
-    looked.append(
-        f"Hatch's environments under {folder}: "
-        + ("none" if not found else f"{len(found)} projects named {canon}; pass --python")
-    )
+    c = base / "env" / "virtual" / canon / hatch_project_id(str(root)) / canon
+    if is_env_dir(c):
+        return c, "Hatch's default environment (its data directory)"
+    looked.append(f"Hatch's default environment {c}: none")
     return None
+
+
+def hatch_project_id(project_dir: str) -> str:
+    """Hatch's `Path.id` of the project folder (hatch/utils/fs.py): 8 characters of the
+    urlsafe base64 of the sha256 of the path (case-folded on macOS and Windows)."""
+    path = project_dir.casefold() if sys.platform in ("win32", "darwin") else project_dir
+    return base64.urlsafe_b64encode(hashlib.sha256(path.encode("utf-8")).digest()).decode()[:8]
 
 
 # -------------------------------------------------------------- discovery

@@ -253,6 +253,22 @@ def test_pdm_and_hatch(tmp_path: Path) -> None:
         hproj, {"pyproject.toml": '[project]\nname = "h"\n[tool.hatch.envs.default]\npath = ".hatch-env"\n'}
     )
     assert found(hproj, {}) == (hproj / ".hatch-env", "Hatch's default environment (envs.default.path)")
+    # without a path: Hatch's data directory, named as Hatch names it (hatch/env/virtual.py)
+    from envaudit.envfind import hatch_project_id
+
+    h2 = tmp_path / "h2"
+    write(
+        h2, {"pyproject.toml": '[project]\nname = "My_Pkg"\n[tool.hatch.envs.default]\ndependencies = []\n'}
+    )
+    data = tmp_path / "hatch-data"
+    env_dir = data / "env" / "virtual" / "my-pkg" / hatch_project_id(str(h2)) / "my-pkg"
+    make_venv(env_dir)
+    assert found(h2, {"HATCH_DATA_DIR": str(data)}) == (
+        env_dir,
+        "Hatch's default environment (its data directory)",
+    )
+    d = discover(h2, None, {"HATCH_DATA_DIR": str(tmp_path / "empty")})
+    assert d.path is None and any("Hatch's default environment" in x for x in d.looked)
 
 
 # ------------------------------------------------ no environment at all
