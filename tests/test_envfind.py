@@ -108,6 +108,19 @@ def test_own_installation_is_recognised(tmp_path: Path) -> None:
     assert own_installation(real_venv(tmp_path / "plain")) is None
 
 
+def _run_own(own: Path, proj: Path, env: dict[str, str], *args: str) -> dict:  # type: ignore[type-arg]
+    """`check --format json` run by the interpreter of envaudit's own installation, as
+    the one in $VIRTUAL_ENV (a venv activated to run envaudit)."""
+    full = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "CONDA_PREFIX", "VIRTUAL_ENV")}
+    full |= {**env, "VIRTUAL_ENV": str(own), "NO_COLOR": "1"}
+    res = subprocess.run(
+        [str(own / "bin" / "python"), "-m", "envaudit", "check", str(proj), "--format", "json", *args],
+        capture_output=True, text=True, env=full, timeout=120,
+    )  # fmt: skip
+    assert res.returncode in (0, 1), res.stderr
+    return json.loads(res.stdout)  # type: ignore[no-any-return]
+
+
 @pytest.mark.parametrize("where", ["active", "project"])
 def test_envaudit_from_its_own_venv_audits_the_project_not_itself(tmp_path: Path, where: str) -> None:
     """The real thing: envaudit run by the interpreter of a separate installation."""
@@ -173,6 +186,9 @@ def test_real_poetry_env_use_is_found(tmp_path: Path) -> None:
     path, how = found(proj, env)
     assert path is not None and path.parent == home / ".cache" / "pypoetry" / "virtualenvs"
     assert path.name.startswith("demo_proj-") and "Poetry" in how
+    # envaudit from its own venv, activated, audits Poetry's environment
+    doc = _run_own(_own_install(tmp_path / "tool"), proj, env, "--select", "DEP,PY")
+    assert doc["target"]["path"] == str(path) and "Poetry" in doc["target"]["found_by"]
     # POETRY_VIRTUALENVS_PATH moves it; an empty folder there means not found
     other = tmp_path / "venvs"
     other.mkdir()
@@ -202,6 +218,8 @@ def test_real_pipenv_environment_is_found(tmp_path: Path) -> None:
     assert made[0].name == pipenv_env_name(str(proj), str(proj / "Pipfile"))
     path, how = found(proj, env)
     assert path == made[0] and "Pipenv" in how
+    doc = _run_own(_own_install(tmp_path / "tool"), proj, env, "--select", "DEP,PY")
+    assert doc["target"]["path"] == str(made[0]) and "Pipenv" in doc["target"]["found_by"]
     # WORKON_HOME moves it
     moved = tmp_path / "workon"
     shutil.move(str(workon), str(moved))
@@ -229,6 +247,10 @@ def test_conda_env_named_by_environment_yml(tmp_path: Path) -> None:
     assert found(proj, {**environ, "CONDA_ENVS_PATH": str(tmp_path / "envs-path")})[0] == ep_env
     i = Inventory(proj, environ={**environ, "CONDA_ENVS_PATH": str(tmp_path / "envs-path")}).get("python")
     assert i.kind == "conda" and i.version == "3.10.13"
+    doc = _run_own(
+        _own_install(tmp_path / "tool"), proj, {**environ, "CONDA_ENVS_PATH": str(tmp_path / "envs-path")}
+    )
+    assert doc["target"]["path"] == str(ep_env) and doc["target"]["kind"] == "conda"
 
 
 def test_conda_env_not_found_says_where_it_looked(tmp_path: Path) -> None:
