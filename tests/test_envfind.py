@@ -171,6 +171,7 @@ def test_poetry_naming_scheme_is_poetrys() -> None:
         )
 
 
+@pytest.mark.slow
 def test_real_poetry_env_use_is_found(tmp_path: Path) -> None:
     poetry = shutil.which("poetry", path=str(Path(sys.executable).parent))
     if poetry is None:
@@ -201,6 +202,7 @@ def test_real_poetry_env_use_is_found(tmp_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- Pipenv
+@pytest.mark.slow
 def test_real_pipenv_environment_is_found(tmp_path: Path) -> None:
     pipenv = shutil.which("pipenv", path=str(Path(sys.executable).parent))
     if pipenv is None:
