@@ -312,6 +312,8 @@ def test_no_environment_one_finding_and_env_rules_do_not_run(tmp_path: Path) -> 
     md = invoke("check", str(tmp_path), "--select", "DEP,PY,EA", "--format", "markdown").stdout
     assert "The environment matches the lock and is consistent | not checkable" in md
     assert "Environment: none found" in md
+    assert "| Python | no project environment found (looked:" in md  # no "0 distributions installed"
+    assert "Installed distributions" not in md
 
 
 def test_every_report_says_what_it_audited(tmp_path: Path) -> None:

@@ -192,7 +192,11 @@ def _gib(n: Any) -> str:
 def environment_summary(inv: Inventory) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     py = _facts(inv, "python", scan=True)
-    if py is not None:
+    no_env = py is not None and not getattr(py, "found", True)  # nothing installed was read
+    if no_env:
+        looked = "; ".join(getattr(py, "looked", ())) or "nowhere"
+        rows.append(("Python", f"no project environment found (looked: {looked})"))
+    elif py is not None:
         parts = [str(_a(py, "version") or "?")]
         impl = _a(py, "implementation")
         if impl and str(impl).lower() != "cpython":
@@ -206,7 +210,7 @@ def environment_summary(inv: Inventory) -> list[tuple[str, str]]:
         rows.append(("Python", " ".join(parts)))
     else:
         rows.append(("Python", "not scanned"))
-    pk = _facts(inv, "packages", scan=True)
+    pk = None if no_env else _facts(inv, "packages", scan=True)
     if pk is not None:
         found = []
         getter = getattr(pk, "get", None)
