@@ -333,6 +333,8 @@ def test_every_report_says_what_it_audited(tmp_path: Path) -> None:
     assert doc["schema"] == "envaudit/check/1"
     assert doc["target"]["found"] and doc["target"]["path"] == str(venv)
     assert doc["target"]["found_by"] == ".venv/ in the project" and doc["target"]["kind"] == "venv"
+    sarif = json.loads(invoke("check", str(proj), "--select", "DEP007", "--format", "sarif").stdout)
+    assert sarif["runs"][0]["properties"]["target"]["path"] == str(venv)
     # with the packages missing, the checklist says failed, not passed
     md = invoke("check", str(proj), "--select", "DEP,EA", "--format", "markdown").stdout
     assert "The environment matches the lock and is consistent | failed" in md
