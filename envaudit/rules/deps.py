@@ -455,7 +455,13 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
         A pinned requirement that applies to the target interpreter (its marker, if
         any, holds there) is missing from the environment: either the environment
         was built from another file, or the code that needs it has never run here.
-        Constraint-only pins (`-c`) install nothing and are not expected.
+        Constraint-only pins (`-c`) install nothing and are not expected. A file
+        whose pins are mostly missing (five or more, over half) was not installed
+        here at all: one finding names it, the count and the first few. A pin
+        repeated in a lock and its exported requirements is reported once, at the
+        lock, naming the other place. Only the root project's pins are compared:
+        a sub-project (a folder with its own manifest or lock) has its own
+        environment.
     """,
     example="""
         requirements.txt:5: DEP007 [warning] `torchvision==0.18.1` is not installed in the target environment

@@ -137,7 +137,10 @@ def _series_spec(d: PyVersionDecl) -> str:
         `python:3.12`, the project runs under a Python nobody tested it with: the
         local run, CI and the container quietly differ. Exact declarations are
         compared by their X.Y series; README mentions are never compared (prose is
-        too loose to be a contract).
+        too loose to be a contract). A sub-project (a folder with its own manifest
+        or lock) is installed apart and may need another Python: its declarations
+        are compared only with each other. Without a project environment the
+        interpreter check does not run (EA004 says so).
     """,
     example="""
         Dockerfile:1: PY002 [error] python:3.12-slim (Python 3.12) disagrees with .python-version:1 (3.10)
