@@ -60,16 +60,27 @@ def is_env_dir(p: Path) -> bool:
         return False
 
 
-def _read(path: Path, limit: int = 256 * 1024) -> str | None:
+def _read(path: Path, limit: int = 256 * 1024, root: Path | None = None) -> str | None:
+    """A bounded read of a regular file (never a FIFO or device); with `root`, only when the
+    real path stays inside it (a project file must not lead envaudit out of the project)."""
+    import stat
+
     try:
+        if root is not None:
+            real = os.path.realpath(path)
+            base = os.path.realpath(root)
+            if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
+                return None
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
         with open(path, encoding="utf-8", errors="replace") as fh:
             return fh.read(limit)
-    except OSError:
+    except (OSError, ValueError):
         return None
 
 
-def _toml(path: Path) -> dict[str, object] | None:
-    text = _read(path)
+def _toml(path: Path, root: Path | None = None) -> dict[str, object] | None:
+    text = _read(path, root=root)
     if text is None:
         return None
     from envaudit import _toml as toml
@@ -173,13 +184,21 @@ def _poetry_name(pyproject: dict[str, object] | None) -> str | None:
 def _poetry_dirs(root: Path, environ: dict[str, str]) -> tuple[Path, str]:
     """Poetry's virtualenvs folder and where that setting came from."""
     cfg_dir = environ.get("POETRY_CONFIG_DIR")
-    config_dir = Path(cfg_dir) if cfg_dir else _xdg(environ, "XDG_CONFIG_HOME", ".config") / "pypoetry"
+    mac = sys.platform == "darwin"  # platformdirs' defaults there, as Poetry uses them
+    if cfg_dir:
+        config_dir = Path(cfg_dir)
+    elif mac:
+        config_dir = _home(environ) / "Library" / "Application Support" / "pypoetry"
+    else:
+        config_dir = _xdg(environ, "XDG_CONFIG_HOME", ".config") / "pypoetry"
     user = _toml(config_dir / "config.toml") or {}
-    local = _toml(root / "poetry.toml") or {}
+    local = _toml(root / "poetry.toml", root) or {}
     cache = environ.get("POETRY_CACHE_DIR") or _dig(local, "cache-dir") or _dig(user, "cache-dir")
     cache_dir = (
         Path(os.path.expanduser(cache))
         if isinstance(cache, str)
+        else (_home(environ) / "Library" / "Caches" / "pypoetry")
+        if mac
         else _xdg(environ, "XDG_CACHE_HOME", ".cache") / "pypoetry"
     )
     for source, value in (
@@ -194,7 +213,7 @@ def _poetry_dirs(root: Path, environ: dict[str, str]) -> tuple[Path, str]:
 
 
 def _poetry(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path, str] | None:
-    pyproject = _toml(root / "pyproject.toml")
+    pyproject = _toml(root / "pyproject.toml", root)
     is_poetry = (root / "poetry.lock").is_file() or _dig(pyproject, "tool", "poetry") is not None
     if not is_poetry:
         return None
@@ -248,16 +267,17 @@ def _pipenv(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Pat
     if not pipfile.is_file():
         return None
     workon = environ.get("WORKON_HOME")
-    home = (
-        Path(os.path.expanduser(workon))
-        if workon
-        else _xdg(environ, "XDG_DATA_HOME", ".local/share") / "virtualenvs"
-    )
+    if workon:
+        home = Path(os.path.expanduser(workon))
+    elif os.name == "nt":  # pipenv's default there
+        home = _home(environ) / ".virtualenvs"
+    else:
+        home = _xdg(environ, "XDG_DATA_HOME", ".local/share") / "virtualenvs"
     source = "$WORKON_HOME" if workon else "Pipenv's default WORKON_HOME"
     name = environ.get("PIPENV_CUSTOM_VENV_NAME") or pipenv_env_name(str(root), str(pipfile))
     dot = root / ".venv"
     if dot.is_file():  # pipenv: a `.venv` *file* names the environment
-        text = (_read(dot, 4096) or "").strip()
+        text = (_read(dot, 4096, root) or "").strip()
         if text:
             name = text
             if "/" in text or os.sep in text:
@@ -277,7 +297,7 @@ _NAME_RE = re.compile(r"^name\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
 
 def _conda_name(root: Path) -> tuple[str, str] | None:
     for fn in ("environment.yml", "environment.yaml"):
-        text = _read(root / fn, 64 * 1024)
+        text = _read(root / fn, 64 * 1024, root)
         if text:
             m = _NAME_RE.search(text)
             if m:
@@ -361,7 +381,7 @@ def _pdm(root: Path, looked: list[str]) -> tuple[Path, str] | None:
     f = root / ".pdm-python"
     if not f.is_file():
         return None
-    text = (_read(f, 4096) or "").strip()
+    text = (_read(f, 4096, root) or "").strip()
     if text:
         p = Path(text)
         if not p.is_absolute():
@@ -373,8 +393,8 @@ def _pdm(root: Path, looked: list[str]) -> tuple[Path, str] | None:
 
 
 def _hatch(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path, str] | None:
-    pyproject = _toml(root / "pyproject.toml")
-    hatch_toml = _toml(root / "hatch.toml")
+    pyproject = _toml(root / "pyproject.toml", root)
+    hatch_toml = _toml(root / "hatch.toml", root)
     path = _dig(hatch_toml, "envs", "default", "path") or _dig(
         pyproject, "tool", "hatch", "envs", "default", "path"
     )

@@ -387,3 +387,17 @@ def test_snapshot_api_in_process_records_the_running_interpreter(tmp_path: Path)
 
     rec = envaudit.snapshot(tmp_path)
     assert rec["python"]["prefix"] == sys.prefix and rec["packages"]
+
+
+def test_discovery_reads_project_files_safely(tmp_path: Path) -> None:
+    """A FIFO never blocks discovery, and a project file linking out of the project is not read."""
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    os.mkfifo(proj / "pyproject.toml")
+    (proj / "poetry.lock").write_text("", encoding="utf-8")
+    (tmp_path / "outside.yml").write_text("name: secret-env\n", encoding="utf-8")
+    (proj / "environment.yml").symlink_to(tmp_path / "outside.yml")
+    conda_env(tmp_path / "envs" / "secret-env")
+    d = discover(proj, None, {"HOME": str(tmp_path), "CONDA_ENVS_PATH": str(tmp_path / "envs")})
+    assert d.path is None
+    assert any("pyproject.toml names no project" in x for x in d.looked)
