@@ -140,7 +140,15 @@ def check(
     color = use_color(no_color, output)
     if not (quiet and not result.findings and fmt == "text"):
         write_output(
-            render(fmt, result, color=color, show_fixes=show_fixes, verbose=verbose, statistics=statistics),
+            render(
+                fmt,
+                result,
+                color=color,
+                show_fixes=show_fixes,
+                verbose=verbose,
+                statistics=statistics,
+                quiet=quiet,
+            ),
             output,
         )
     if output not in (None, "-") and not quiet:

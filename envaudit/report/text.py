@@ -39,7 +39,9 @@ def render(
     show_fixes: bool = False,
     verbose: bool = False,
     statistics: bool = False,
+    quiet: bool = False,
 ) -> str:
+    """`quiet`: the findings and the count only (no environment line, no checklist)."""
     import click
 
     from envaudit.report._target import target_line
@@ -47,7 +49,7 @@ def render(
     def style(text: str, **kw: object) -> str:
         return click.style(text, **kw) if color else text  # type: ignore[arg-type]
 
-    lines: list[str] = [style(esc(target_line(result.inventory)), dim=True), ""]
+    lines: list[str] = [] if quiet else [style(esc(target_line(result.inventory)), dim=True), ""]
     if statistics:
         lines += _statistics(result)
     else:
@@ -63,7 +65,8 @@ def render(
         )
     else:
         lines.append(style("All checks passed.", fg="green"))
-    lines += _checklist(result)
+    if not quiet:
+        lines += _checklist(result)
     return "\n".join(lines) + "\n"
 
 

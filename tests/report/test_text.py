@@ -59,3 +59,11 @@ def test_verbose_show_fixes_and_statistics(tmp_path: Path) -> None:
     # JSON keeps every finding
     doc = json.loads(invoke("check", str(proj), "--select", "DEP002,DEP007", "--format", "json").stdout)
     assert len(doc["findings"]) == 9
+
+
+def test_quiet_prints_findings_only(tmp_path: Path) -> None:
+    proj = _project(tmp_path)
+    out = invoke("check", str(proj), "--select", "DEP002", "--no-color", "-q").stdout
+    assert (
+        out.startswith("requirements.txt:1: DEP002") and "Checklist" not in out and "Environment:" not in out
+    )
