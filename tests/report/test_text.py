@@ -65,5 +65,7 @@ def test_quiet_prints_findings_only(tmp_path: Path) -> None:
     proj = _project(tmp_path)
     out = invoke("check", str(proj), "--select", "DEP002", "--no-color", "-q").stdout
     assert (
-        out.startswith("requirements.txt:1: DEP002") and "Checklist" not in out and "Environment:" not in out
+        out.startswith("b/requirements-x.txt:1: DEP002")
+        and "Checklist" not in out
+        and "Environment:" not in out
     )
