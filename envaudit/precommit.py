@@ -95,4 +95,10 @@ def deps_selection(cwd: Path, cfg: Config, environ: dict[str, str]) -> tuple[Con
     if rest == sorted(mine):
         return cfg, None
     note = f"envaudit-deps: {len(mine) - len(rest)} code(s) left to the `envaudit` hook in this config"
-    return cfg.with_overrides(select=tuple(rest), extend_select=(), ignore=()), note
+    # EA004 (no environment) comes with the environment rules unless ignored: the whole
+    # hook already says it when it runs EA004
+    from envaudit.rules.meta import ENV_ONLY_RULES
+
+    whole_says_it = "EA004" in covered and bool(covered.intersection(ENV_ONLY_RULES))
+    ignore = ("EA004",) if whole_says_it else ()
+    return cfg.with_overrides(select=tuple(rest), extend_select=(), ignore=ignore), note

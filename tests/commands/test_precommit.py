@@ -173,6 +173,13 @@ def test_both_hooks_never_report_a_finding_twice(tmp_path: Path) -> None:
     # the deps hook still runs what the whole hook does not (here: every other DEP rule)
     deps_line = next(line for line in res.stdout.splitlines() if line.startswith("envaudit (dependencies)"))
     assert "Failed" in deps_line or "Passed" in deps_line
+    # no environment: EA004 is said once, by whichever hook runs environment rules
+    for whole in ("DEP002,EA", "DEP002,DEP006,EA"):
+        _local_config(root, {"envaudit": ["--select", whole]})
+        _git(root, "add", ".")
+        res = _pre_commit(root, tmp_path / "home", "run", "--verbose")
+        assert res.stdout.count("EA004 [warning]") == 1, res.stdout
+        assert res.stdout.count("requirements.txt:1: DEP002") == 1, res.stdout
     # with only DEP002 in the whole hook's args and DEP002 alone in the deps hook: nothing left
     _local_config(root, {"envaudit": ["--select", "DEP002"], "envaudit-deps": ["--select", "DEP002"]})
     _git(root, "add", ".")
