@@ -441,6 +441,13 @@ def pins_from_env(
     return "\n".join(lines) + "\n", problems, unhashed
 
 
+def _split_missing(inv: Inventory, missing: list[str]) -> tuple[list[str], list[str]]:
+    """`pins_from_env`'s problem names: those not installed, those installed outside the range."""
+    packages = inv.get("packages")
+    absent = [n for n in missing if packages.get(n) is None]
+    return absent, [n for n in missing if n not in absent]
+
+
 def _in_range(spec: str, version: str) -> bool:
     from packaging.specifiers import InvalidSpecifier, SpecifierSet
     from packaging.version import InvalidVersion, Version
@@ -884,10 +891,15 @@ def command(
                     raise PinError(f"{src}: {d.message}")
             if (missing or (unhashed and not no_hashes)) and no_resolve:
                 if missing:
+                    absent, outside = _split_missing(inv, missing)
+                    what = []
+                    if absent:
+                        what.append(f"not installed in the target environment: {', '.join(absent)}")
+                    if outside:
+                        what.append(f"installed outside the declared range: {', '.join(outside)}")
                     raise _Refuse(
-                        f"{len(missing)} declared dependenc{'y is' if len(missing) == 1 else 'ies are'} not "
-                        f"installed in the target environment, or installed outside the declared range: "
-                        f"{', '.join(missing)}. Nothing is dropped: "
+                        f"{len(missing)} declared dependenc{'y is' if len(missing) == 1 else 'ies are'} "
+                        f"{'; '.join(what)}. Nothing is dropped: "
                         "install them, or let pip-compile resolve them (drop --no-resolve)"
                     )
                 raise _Refuse(
@@ -899,7 +911,15 @@ def command(
                 # what the environment lacks (a dependency, or the hashes) is resolved by
                 # pip-compile, every installed version kept as a constraint
                 why = (
-                    f"not installed (or outside the declared range): {', '.join(missing)}"
+                    "; ".join(
+                        f"{label}: {', '.join(names)}"
+                        for label, names in zip(
+                            ("not installed", "installed outside the declared range"),
+                            _split_missing(inv, missing),
+                            strict=True,
+                        )
+                        if names
+                    )
                     if missing
                     else f"no local wheel to hash for {len(unhashed)} pin(s)"
                 )
