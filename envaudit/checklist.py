@@ -30,6 +30,7 @@ class Item:
     codes: tuple[str, ...]
     unless: tuple[str, ...] = ()  # a finding of these codes means the facts were missing
     needs: str | None = None  # an Inventory domain the item cannot be judged without
+    needs_target: bool = False  # judged only when a project environment was found
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,8 @@ CHECKLIST: tuple[Part, ...] = (
                 "env-matches",
                 "The environment matches the lock and is consistent",
                 ("DEP006", "DEP007", "DEP009", "PY004"),
+                unless=("EA004",),  # no project environment found: nothing was compared
+                needs_target=True,
             ),
             Item(
                 "gpu-stack",
@@ -163,13 +166,25 @@ def evaluate(result: CheckResult) -> list[tuple[Part, list[ItemStatus]]]:
         for item in part.items:
             ran = tuple(c for c in item.codes if c in ran_codes)
             fired = tuple(c for c in ran if c in fired_codes)
-            blind = any(c in fired_codes for c in item.unless) or (
-                item.needs is not None and not result.inventory.has(item.needs)
+            blind = (
+                any(c in fired_codes for c in item.unless)
+                or (item.needs is not None and not result.inventory.has(item.needs))
+                or (item.needs_target and not _target_found(result))
             )
             status = FAILED if fired else NOT_CHECKABLE if blind or not ran else PASSED
             statuses.append(ItemStatus(item, status, ran, fired))
         out.append((part, statuses))
     return out
+
+
+def _target_found(result: CheckResult) -> bool:
+    """Whether a project environment was found (the `python` domain's `found`; facts a
+    caller seeded without that attribute count as found)."""
+    try:
+        target = result.inventory.get("python")
+    except Exception:  # --python naming nothing: nothing was compared
+        return False
+    return bool(getattr(target, "found", True))
 
 
 def all_codes() -> set[str]:

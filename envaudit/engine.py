@@ -48,6 +48,7 @@ def run_check(
     config = config or Config()
     inv = inventory or Inventory(root, config=config, python=python, image=image, environ=environ)
     selected = set(config.selected_codes())
+    selected |= _implied(config, selected)
     rules = load_rules(selected)
     result = CheckResult(root=inv.root, config=config, inventory=inv, rules=rules)
     # EA rules report what the other rules made the scanners meet, so they run last.
@@ -56,6 +57,21 @@ def run_check(
             result.findings.append(finding)
     result.findings = _dedupe(sorted(result.findings, key=Finding.sort_key))
     return result
+
+
+def _implied(config: Config, selected: set[str]) -> set[str]:
+    """EA004 (no environment found) comes with any environment rule, so `--select DEP` never
+    passes silently without an environment; only an explicit ignore drops it."""
+    from envaudit.rules import expand_selector
+    from envaudit.rules.meta import ENV_ONLY_RULES
+
+    if "EA004" in selected or not selected.intersection(ENV_ONLY_RULES):
+        return set()
+    try:
+        ignored = {c for sel in config.ignore for c in expand_selector(sel)}
+    except ValueError:
+        return set()
+    return set() if "EA004" in ignored else {"EA004"}
 
 
 # Past this many findings of one rule on one file, the rest are counted, not listed: a

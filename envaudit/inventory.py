@@ -38,6 +38,12 @@ class Inventory:
         self.root = Path(root).resolve()
         self.config = config or Config()
         self.python_arg = python if python is not None else self.config.python
+        # how the user named it, for "found by": the flag, or the configuration file
+        self.python_label = (
+            f"--python {python}"
+            if python is not None
+            else f"python = {self.config.python!r} in {self.config.source or 'the configuration'}"
+        )
         self.image = image
         self.environ: dict[str, str] = dict(os.environ) if environ is None else dict(environ)
         self.diagnostics: list[Diagnostic] = []

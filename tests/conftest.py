@@ -26,6 +26,32 @@ def _isolated_cache(tmp_path_factory: pytest.TempPathFactory) -> None:
     os.environ["ENVAUDIT_CACHE_DIR"] = str(tmp_path_factory.mktemp("envaudit-cache"))
 
 
+# Where envaudit looks for the project's environment: a developer's activated env or
+# tool settings must not decide what the tests audit (each test names its environment).
+DISCOVERY_VARS = (
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "CONDA_DEFAULT_ENV",
+    "CONDA_ENVS_PATH",
+    "CONDA_ENVS_DIRS",
+    "CONDARC",
+    "UV_PROJECT_ENVIRONMENT",
+    "POETRY_VIRTUALENVS_PATH",
+    "POETRY_CONFIG_DIR",
+    "POETRY_CACHE_DIR",
+    "WORKON_HOME",
+    "PIPENV_CUSTOM_VENV_NAME",
+    "HATCH_DATA_DIR",
+    "PRE_COMMIT",
+)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_active_environment() -> None:
+    for var in DISCOVERY_VARS:
+        os.environ.pop(var, None)
+
+
 def write(root: Path, files: dict[str, str | bytes]) -> Path:
     """Create files under root; str content is dedented."""
     for rel, content in files.items():

@@ -85,4 +85,4 @@ def test_bad_python_argument(tmp_path: Path) -> None:
     write(tmp_path, {"requirements.txt": "numpy==1.26.4\n"})
     res = invoke("check", str(tmp_path), "--select", "PY004,EA", "--python", str(tmp_path / "no-such-python"))
     assert "Traceback" not in res.output
-    assert "--python" in res.stdout
+    assert res.exit_code == 2 and "--python" in res.stderr  # a usage error, never a silent fallback

@@ -44,8 +44,9 @@ def test_check_json_contract(tmp_path: Path) -> None:
     write(tmp_path, {".envaudit.toml": 'select = ["EA"]\n'})
     res = invoke("check", str(tmp_path), "--format", "json")
     doc = json.loads(res.stdout)
-    assert set(doc) == {"schema", "envaudit_version", "root", "summary", "findings"}
+    assert set(doc) == {"schema", "envaudit_version", "root", "target", "summary", "findings"}
     assert doc["schema"] == "envaudit/check/1"
+    assert doc["target"]["found"] is False and doc["target"]["looked"]  # additive: which env was audited
     assert doc["summary"] == {"error": 0, "warning": 0, "info": 0}
     assert res.stderr == ""
 

@@ -32,7 +32,7 @@ def test_keys_with_hyphens_or_underscores(tmp_path: Path) -> None:
         },
     )
     cfg = load_config(tmp_path)
-    assert cfg.selected_codes() == ["EA001", "EA003"]
+    assert cfg.selected_codes() == ["EA001", "EA003", "EA004"]
     assert cfg.fail_on == "warning"
     assert cfg.severity_of("EA001", Severity.ERROR) is Severity.WARNING
     assert cfg.ignored_for_path("EA001", "legacy/req.txt")

@@ -5,6 +5,7 @@ in none of the facts any scanner collected (what snapshots serialise)."""
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -174,7 +175,10 @@ def test_fix_pins_diff_is_redacted(tmp_path: Path) -> None:
         },
     )
     # offline: both are installed here, and no hashes are asked for (nothing to resolve)
-    res = invoke("fix", "pins", str(root), "--no-hashes", "--no-resolve", env=PLANTED_ENV)
+    # the environment is named: the one running the tests, where both are installed
+    res = invoke(
+        "fix", "pins", str(root), "--no-hashes", "--no-resolve", "--python", sys.executable, env=PLANTED_ENV
+    )
     assert res.exit_code == 0, res.stderr
     _assert_clean(res.stdout + res.stderr, "fix pins")
     assert "+click @ git+https://***@github.com/pallets/click.git" in res.stdout  # requirements.in

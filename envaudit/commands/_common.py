@@ -9,10 +9,14 @@ import stat
 import sys
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
-from envaudit.config import ConfigError
+from envaudit.config import Config, ConfigError
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
 
 
 def use_color(no_color: bool, output: str | None) -> bool:
@@ -70,3 +74,47 @@ def _umask() -> int:
 def usage_error(exc: ConfigError) -> click.exceptions.Exit:
     click.echo(f"envaudit: error: {exc}", err=True)
     return click.exceptions.Exit(2)
+
+
+def require_selection(cfg: Config) -> None:
+    """An empty selection (`--select ''`, `select = []`, or everything ignored) runs no rule
+    and would pass every gate: a usage error instead."""
+    if not cfg.selected_codes():
+        named = ", ".join((*cfg.select, *cfg.extend_select)) or "nothing"
+        raise ConfigError(
+            f"the selection is empty (select: {named}; ignore: {', '.join(cfg.ignore) or 'nothing'}): "
+            "no rule would run; select at least one code or prefix, or ALL"
+        )
+
+
+def resolve_inventory(root: Path, cfg: Config, *, python: str | None, image: str | None) -> Inventory:
+    """The Inventory with what the user named resolved up front: an environment (`--python`,
+    `python =`) that names nothing, or an image that cannot be inspected, is a usage error
+    (exit 2), never a run that passes without looking."""
+    from envaudit.envfind import TargetNotFound
+    from envaudit.inventory import Inventory
+
+    inv = Inventory(root, config=cfg, python=python, image=image)
+    if inv.python_arg:
+        try:
+            inv.get("python")
+        except TargetNotFound as exc:
+            where = f" ({cfg.source})" if python is None and cfg.source else ""
+            raise ConfigError(f"{exc}{where}") from None
+    if image:
+        facts = inv.get("image")
+        if facts is None or not facts.available:
+            reason = facts.reason if facts is not None else "not inspected"
+            raise ConfigError(f"--image {image}: cannot be inspected ({reason})")
+    return inv
+
+
+def absolute_python(python: str | None) -> str | None:
+    """`--python` relative to where the user typed it (a relative `python` in the config is
+    the project's); a bare `python3.11` is looked up on PATH."""
+    if not python:
+        return python
+    python = os.path.expanduser(python)
+    if os.sep in python or os.path.exists(python):
+        python = os.path.abspath(python)
+    return python

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import click
 
-from envaudit.commands._common import usage_error, use_color, write_output
+from envaudit.commands._common import (
+    absolute_python,
+    require_selection,
+    resolve_inventory,
+    usage_error,
+    use_color,
+    write_output,
+)
 from envaudit.config import FAIL_ON, ConfigError, load_config, parse_fail_on, split_codes
 from envaudit.report import FORMATS
 
@@ -18,7 +25,8 @@ from envaudit.report import FORMATS
     "python",
     metavar="PATH",
     help="Interpreter, venv or conda env to audit (read from disk, never run). "
-    "Default: $VIRTUAL_ENV, then .venv/ or venv/ in the project, then this interpreter.",
+    "Default: the active env, then the project's .venv/venv/env, Poetry's, Pipenv's, conda's "
+    "(environment.yml name), PDM's, Hatch's; never envaudit's own installation.",
 )
 @click.option(
     "--select", metavar="CODES", help="Comma-separated codes or prefixes to check (replaces config)."
@@ -52,6 +60,21 @@ from envaudit.report import FORMATS
 @click.option(
     "--rerun-report", metavar="FILE", help="A record of `envaudit rerun -o FILE` (checklist: re-run)."
 )
+@click.option(
+    "--hook",
+    "hook",
+    metavar="ID",
+    hidden=True,
+    help="Set by the published pre-commit hooks (envaudit, envaudit-deps).",
+)
+@click.option("--statistics", is_flag=True, help="Text: a count per rule code instead of the findings.")
+@click.option("--show-fixes", is_flag=True, help="Text: print each fix's diff.")
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="Text: every finding and every fix, nothing folded (implies --show-fixes).",
+)
 def check(
     path: Path,
     python: str | None,
@@ -68,6 +91,10 @@ def check(
     image: str | None,
     rebuild_report: str | None,
     rerun_report: str | None,
+    statistics: bool,
+    show_fixes: bool,
+    verbose: bool,
+    hook: str | None,
 ) -> None:
     """Audit PATH (default: the current directory) and its environment."""
     from envaudit.config import validate_codes
@@ -77,12 +104,7 @@ def check(
     if not path.exists():
         raise click.BadParameter(f"{path} does not exist", param_hint="PATH")
     root = path.resolve()
-    if python:  # relative to where the user typed it; a relative `python` in the config is the project's
-        import os
-
-        python = os.path.expanduser(python)
-        if os.sep in python or os.path.exists(python):
-            python = os.path.abspath(python)  # a bare `python3.11` is looked up on PATH
+    python = absolute_python(python)
     try:
         cfg = load_config(root, config_path)
         cfg = cfg.with_overrides(
@@ -93,18 +115,42 @@ def check(
             python=python,
         )
         validate_codes(cfg)
+        if hook == "envaudit-deps":  # both published hooks configured: never the same finding twice
+            import os
+
+            from envaudit.precommit import deps_selection, under_hook
+
+            if under_hook(dict(os.environ)):
+                cfg, note = deps_selection(Path.cwd(), cfg, dict(os.environ))
+                if note is not None and not cfg.select:
+                    click.echo(f"{note}; nothing else to run")
+                    raise click.exceptions.Exit(0)
+        require_selection(cfg)
+        inv = resolve_inventory(root, cfg, python=python, image=image)
         if rebuild_report or rerun_report:
             from envaudit.prove.records import reports_inventory
 
-            inv = reports_inventory(root, cfg, python, image, rebuild_report, rerun_report)
-            result = run_check(root, cfg, inventory=inv)
-        else:
-            result = run_check(root, cfg, python=python, image=image)
+            records = reports_inventory(root, cfg, python, image, rebuild_report, rerun_report)
+            for domain in ("rebuild_report", "rerun_report"):
+                if records.has(domain):
+                    inv.put(domain, records.get(domain))
+        result = run_check(root, cfg, inventory=inv)
     except ConfigError as exc:
         raise usage_error(exc) from None
     color = use_color(no_color, output)
     if not (quiet and not result.findings and fmt == "text"):
-        write_output(render(fmt, result, color=color), output)
+        write_output(
+            render(
+                fmt,
+                result,
+                color=color,
+                show_fixes=show_fixes,
+                verbose=verbose,
+                statistics=statistics,
+                quiet=quiet,
+            ),
+            output,
+        )
     if output not in (None, "-") and not quiet:
         counts = result.counts()
         click.echo(

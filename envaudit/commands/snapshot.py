@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from envaudit.commands._common import usage_error, write_output
+from envaudit.commands._common import absolute_python, resolve_inventory, usage_error, write_output
 
 
 @click.command()
@@ -16,7 +16,8 @@ from envaudit.commands._common import usage_error, write_output
     "--python",
     "python",
     metavar="PATH",
-    help="Interpreter, venv or conda env to record (read from disk, never run).",
+    help="Interpreter, venv or conda env to record (read from disk, never run); "
+    "found as `check` finds it when omitted.",
 )
 @click.option(
     "--format",
@@ -39,7 +40,6 @@ def snapshot(
     CUDA, the variables that matter, data checksums. Compare with `envaudit diff`,
     check CI against it with `envaudit verify`."""
     from envaudit.config import ConfigError, load_config
-    from envaudit.inventory import Inventory
     from envaudit.snapshot import build_snapshot, dumps
 
     if not path.exists():
@@ -47,9 +47,11 @@ def snapshot(
     root = path.resolve()
     try:
         cfg = load_config(root, config_path)
+        # found the way `check` finds it; `--python` naming nothing is exit 2 here too
+        inv = resolve_inventory(root, cfg, python=absolute_python(python), image=None)
     except ConfigError as exc:
         raise usage_error(exc) from None
-    record = build_snapshot(Inventory(root, config=cfg, python=python))
+    record = build_snapshot(inv)
     if fmt == "cyclonedx":
         from envaudit.snapshot.cyclonedx import CycloneDXError, to_cyclonedx
 

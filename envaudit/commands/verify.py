@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from envaudit.commands._common import usage_error, use_color, write_output
+from envaudit.commands._common import absolute_python, resolve_inventory, usage_error, use_color, write_output
 from envaudit.report import FORMATS
 
 EXIT_UNREADABLE = 3
@@ -50,7 +50,6 @@ def verify(
     finding. Exit 0 match, 1 drift, 2 usage error, 3 unreadable snapshot (PRV002)."""
     from envaudit.config import ConfigError, load_config
     from envaudit.engine import run_check
-    from envaudit.inventory import Inventory
     from envaudit.report import render
     from envaudit.rules.provenance import VerifyRequest
     from envaudit.snapshot import SnapshotError, load
@@ -67,7 +66,8 @@ def verify(
         cfg = load_config(root, config_path).with_overrides(
             select=("PRV001", "PRV002"), extend_select=(), ignore=(), python=python
         )
-        inv = Inventory(root, config=cfg, python=python)
+        # the environment is found as `check` finds it; `--python` naming nothing is exit 2
+        inv = resolve_inventory(root, cfg, python=absolute_python(python), image=None)
         inv.put("verify", VerifyRequest(str(snapshot), record, error, patterns, include_host))
         result = run_check(root, cfg, inventory=inv)
     except ConfigError as exc:

@@ -387,16 +387,24 @@ def pins_from_env(
 ) -> tuple[str, list[str], list[str]]:
     """The pinned requirements text, the declared names the target environment lacks, and
     the pinned names no local wheel gave a hash for."""
-    from envaudit.deps import evaluate_marker, marker_env, parse_pep508
+    from envaudit.deps import canonical, evaluate_marker, marker_env, parse_pep508
+    from envaudit.envfind import TargetNotFound
 
+    try:
+        interp = inv.get("python")
+    except TargetNotFound as exc:
+        raise PinError(str(exc)) from None
+    if not getattr(interp, "found", True):
+        looked = "; ".join(interp.looked) or "nowhere"
+        raise PinError(f"no project environment found to pin from (looked: {looked}); point --python at it")
     packages = inv.get("packages")
-    interp = inv.get("python")
     env = marker_env(interp)
     problems: list[str] = []
     nodes: dict[str, _Node] = {}
     unpinnable: list[str] = []
+    declared_specs: dict[str, str] = {}  # what the source declares: a pin must stay inside it
+    outside: list[str] = []  # declared, installed outside the declared range: not pinned
     queue: list[tuple[str, tuple[str, ...], str | None, str]] = []  # name, extras, marker, via
-    outside: list[str] = []
     for d in _declared_from(inv, source, extras):
         if d.editable or (d.url and (not d.name or "://" not in d.url)):
             continue
@@ -408,6 +416,8 @@ def pins_from_env(
             outside.append(problem)
             continue
         queue.append((d.name, d.extras, d.marker, source if _is_manifest(source) else f"-r {source}"))
+        if d.specifier and d.name:
+            declared_specs[canonical(d.name)] = d.specifier
     if outside:
         # pip-compile would only fail on these, with a traceback: say it in one line each
         raise _Refuse(
@@ -422,6 +432,14 @@ def pins_from_env(
                 problems.append(name)
             continue
         if dist.canonical == project_name:
+            continue
+        spec = declared_specs.get(dist.canonical)
+        if spec and dist.canonical not in nodes and not _in_range(spec, dist.version):
+            # never a pin outside the project's own range: the caller resolves it (pip-compile,
+            # within the range) or, with --no-resolve, refuses
+            if dist.name not in problems:
+                problems.append(dist.name)
+                outside.append(f"{dist.name}{spec}  (installed {dist.version} is outside the declared range)")
             continue
         node = nodes.get(dist.canonical)
         new_extras = set(want_extras)
@@ -478,6 +496,10 @@ def pins_from_env(
         lines.append("")
         lines.append("# Declared but not pinned (their markers exclude the target interpreter, or invalid):")
         lines.extend(f"#   {u}" for u in unpinnable)
+    if outside:
+        lines.append("")
+        lines.append("# Declared but not pinned from the environment (installed outside the declared range):")
+        lines.extend(f"#   {u}" for u in outside)
     unhashed = [n.name for n in nodes.values() if not hashes.get(n.name) and n.name not in invalid]
     return "\n".join(lines) + "\n", problems, unhashed
 
@@ -543,6 +565,23 @@ def regenerate_command(
     if no_hashes:
         argv.append("--no-hashes")
     return " ".join(quote(a) for a in argv)
+
+
+def _split_missing(inv: Inventory, missing: list[str]) -> tuple[list[str], list[str]]:
+    """`pins_from_env`'s problem names: those not installed, those installed outside the range."""
+    packages = inv.get("packages")
+    absent = [n for n in missing if packages.get(n) is None]
+    return absent, [n for n in missing if n not in absent]
+
+
+def _in_range(spec: str, version: str) -> bool:
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) in SpecifierSet(spec, prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return True  # not a PEP 440 range (conda syntax): nothing to compare
 
 
 def _is_manifest(source: str) -> bool:
@@ -1151,9 +1190,15 @@ def command(
                     raise PinError(f"{src}: {d.message}")
             if (missing or (unhashed and not no_hashes)) and no_resolve:
                 if missing:
+                    absent, outside = _split_missing(inv, missing)
+                    what = []
+                    if absent:
+                        what.append(f"not installed in the target environment: {', '.join(absent)}")
+                    if outside:
+                        what.append(f"installed outside the declared range: {', '.join(outside)}")
                     raise _Refuse(
-                        f"{len(missing)} declared dependenc{'y is' if len(missing) == 1 else 'ies are'} not "
-                        f"installed in the target environment: {', '.join(missing)}. Nothing is dropped: "
+                        f"{len(missing)} declared dependenc{'y is' if len(missing) == 1 else 'ies are'} "
+                        f"{'; '.join(what)}. Nothing is dropped: "
                         "install them, or let pip-compile resolve them (drop --no-resolve)"
                     )
                 raise _Refuse(
@@ -1165,7 +1210,15 @@ def command(
                 # what the environment lacks (a dependency, or the hashes) is resolved by
                 # pip-compile, every installed version kept as a constraint
                 why = (
-                    f"not installed: {', '.join(missing)}"
+                    "; ".join(
+                        f"{label}: {', '.join(names)}"
+                        for label, names in zip(
+                            ("not installed", "installed outside the declared range"),
+                            _split_missing(inv, missing),
+                            strict=True,
+                        )
+                        if names
+                    )
                     if missing
                     else f"no local wheel to hash for {len(unhashed)} pin(s)"
                 )

@@ -32,11 +32,15 @@ FORMATS: dict[str, str] = {
 _ESCAPED_WHOLE = frozenset({"markdown", "github", "html"})
 
 
-def render(fmt: str, result: CheckResult, *, color: bool = False) -> str:
+def render(fmt: str, result: CheckResult, *, color: bool = False, **text_options: bool) -> str:
+    """`text_options` (show_fixes, verbose, statistics, quiet) shape the text format only;
+    every other format keeps every finding."""
     module = importlib.import_module(f"{__name__}.{FORMATS[fmt]}")
+    if fmt == "text":
+        return module.render(result, color=color, **text_options)  # type: ignore[no-any-return]
     out = module.render(result, color=color)
     if fmt in _ESCAPED_WHOLE:
         from envaudit.terminal import escape_controls
 
         out = escape_controls(out)
-    return out
+    return out  # type: ignore[no-any-return]

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from envaudit import __version__
 from envaudit.checklist import evaluate
 from envaudit.redact import redact_text
+from envaudit.report._target import target_line
 
 if TYPE_CHECKING:
     from envaudit.engine import CheckResult
@@ -94,6 +95,7 @@ class ReportView:
     checklist_counts: dict[str, int]
     environment: list[tuple[str, str]]
     families: list[FamilyGroup]
+    target: str = ""  # which environment was audited and how it was found
 
 
 def build(result: CheckResult, *, environment: bool = True) -> ReportView:
@@ -151,6 +153,7 @@ def build(result: CheckResult, *, environment: bool = True) -> ReportView:
         checklist_counts=cl_counts,
         environment=environment_summary(result.inventory) if environment else [],
         families=families,
+        target=target_line(result.inventory),
     )
 
 
@@ -189,7 +192,11 @@ def _gib(n: Any) -> str:
 def environment_summary(inv: Inventory) -> list[tuple[str, str]]:
     rows: list[tuple[str, str]] = []
     py = _facts(inv, "python", scan=True)
-    if py is not None:
+    no_env = py is not None and not getattr(py, "found", True)  # nothing installed was read
+    if no_env:
+        looked = "; ".join(getattr(py, "looked", ())) or "nowhere"
+        rows.append(("Python", f"no project environment found (looked: {looked})"))
+    elif py is not None:
         parts = [str(_a(py, "version") or "?")]
         impl = _a(py, "implementation")
         if impl and str(impl).lower() != "cpython":
@@ -203,7 +210,7 @@ def environment_summary(inv: Inventory) -> list[tuple[str, str]]:
         rows.append(("Python", " ".join(parts)))
     else:
         rows.append(("Python", "not scanned"))
-    pk = _facts(inv, "packages", scan=True)
+    pk = None if no_env else _facts(inv, "packages", scan=True)
     if pk is not None:
         found = []
         getter = getattr(pk, "get", None)

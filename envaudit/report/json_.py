@@ -6,6 +6,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from envaudit import __version__
+from envaudit.report._target import target_dict
 
 if TYPE_CHECKING:
     from envaudit.engine import CheckResult
@@ -18,6 +19,7 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
         "schema": SCHEMA,
         "envaudit_version": __version__,
         "root": str(result.root),
+        "target": target_dict(result.inventory),  # added in 0.x: which environment was audited
         "summary": result.counts(),
         "findings": [f.to_dict() for f in result.findings],
     }

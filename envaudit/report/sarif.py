@@ -184,11 +184,18 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
                 },
                 "originalUriBaseIds": {"PROJECTROOT": {"uri": redact_text(root_uri)}},
                 "invocations": [{"executionSuccessful": True}],
+                "properties": {"target": target_dict(result.inventory)},  # which environment was audited
                 "results": results,
                 "columnKind": "unicodeCodePoints",
             }
         ],
     }
+
+
+def target_dict(inv: object) -> dict[str, object]:
+    from envaudit.report._target import target_dict as _target
+
+    return _target(inv)  # type: ignore[arg-type]
 
 
 def render(result: CheckResult, *, color: bool = False) -> str:

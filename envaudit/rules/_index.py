@@ -62,6 +62,7 @@ RULES: dict[str, tuple[str, str]] = {
     "EA001": ("meta", "unreadable-input"),
     "EA002": ("meta", "scan-skipped"),
     "EA003": ("meta", "internal-error"),
+    "EA004": ("meta", "no-environment"),
     "GIT001": ("git", "not-a-repository"),
     "GIT002": ("git", "dirty-worktree"),
     "GIT003": ("git", "untracked-sources"),

@@ -244,7 +244,18 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
                 "environment prints it)"
             )
         diff = None
-        if dist is not None and d.source in ("requirements", "conda-pip"):
+        if (
+            dist is not None
+            and d.specifier
+            and d.source != "conda"
+            and not _satisfies(d.specifier, dist.version)
+        ):
+            # never propose a pin that breaks the project's own range
+            fix_desc = (
+                f"the installed {d.name} {dist.version} does not satisfy `{d.specifier}`: install a version "
+                f"in that range, test with it, then pin it (`{d.name}==<that version>`)"
+            )
+        elif dist is not None and d.source in ("requirements", "conda-pip"):
             extras = f"[{','.join(d.extras)}]" if d.extras else ""
             marker = f"; {d.marker}" if d.marker else ""
             pinned = f"{d.name}{extras}=={dist.version}{marker}"
@@ -264,6 +275,18 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
             Fix(fix_desc, diff),
             fact=d,
         )
+
+
+def _satisfies(specifier: str, version: str) -> bool:
+    """Whether `version` is inside the declared range (unparseable: assume not, so no pin is
+    proposed on a guess)."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    from packaging.version import InvalidVersion, Version
+
+    try:
+        return Version(version) in SpecifierSet(specifier, prereleases=True)
+    except (InvalidSpecifier, InvalidVersion):
+        return False
 
 
 # -------------------------------------------------------------------- DEP005
@@ -374,8 +397,9 @@ def _targets(inv: Inventory) -> Iterator[Declared]:
     explanation="""
         The file says `torch==2.3.1` but the environment you run has 2.4.0: results
         come from a version nobody recorded, and a fresh install gives different
-        ones. envaudit reads the target interpreter's site-packages (`--python`,
-        `$VIRTUAL_ENV`, `.venv/`, or the running interpreter) and compares. A local
+        ones. envaudit reads the target environment's site-packages (`--python`, the active
+        environment, the project's `.venv/`, Poetry's, Pipenv's, conda's, …; never
+        envaudit's own installation) and compares. A local
         version suffix is ignored when the pin has none (`torch==2.3.1` is satisfied
         by `2.3.1+cu121`), not the reverse. Requirements whose marker excludes the
         target interpreter are skipped.
@@ -392,21 +416,33 @@ def _targets(inv: Inventory) -> Iterator[Declared]:
 def installed_drift(inv: Inventory) -> Iterator[Hit]:
     packages = inv.get("packages")
     target = inv.get("python")
-    for d in _targets(inv):
+    drifts: list[tuple[Declared, Any, str]] = []
+    for d in _ordered_targets(inv) if target.found else ():  # no environment: EA004 says so once
         dist = packages.get(d.name)
         if dist is None:
             continue
         pin = ("===" if d.specifier.lstrip().startswith("===") else "==") + d.exact_version  # type: ignore[operator]
         if pin_satisfied(pin, dist.version):
             continue
+        drifts.append((d, dist, pin))
+    # one cause, one finding: a pin repeated in another file (a lock and its exported
+    # requirements) is named in the first finding, not reported again
+    first: dict[tuple[str, str], tuple[Declared, Any, str, list[str]]] = {}
+    for d, dist, pin in drifts:
+        key = (d.name, d.exact_version or "")
+        if key in first:
+            first[key][3].append(_where(d))
+        else:
+            first[key] = (d, dist, pin, [])
+    for d, dist, pin, also in first.values():
         yield Hit(
             f"`{d.name}` is pinned to {d.exact_version} but {dist.version} is installed "
-            f"({target.kind} at {target.prefix})",
+            f"({target.kind} at {target.prefix})" + (f"; also pinned at {', '.join(also)}" if also else ""),
             _loc(d),
             Fix(
                 f"install the pinned version (`pip install '{d.name}{pin}'`) or update the pin to {dist.version}"
             ),
-            fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version},
+            fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version, "also": also},
         )
     if inv.image:  # `check --image NAME`: the image's distributions against the same pins
         from envaudit.rules.docker import image_dep006_hits
@@ -423,7 +459,13 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
         A pinned requirement that applies to the target interpreter (its marker, if
         any, holds there) is missing from the environment: either the environment
         was built from another file, or the code that needs it has never run here.
-        Constraint-only pins (`-c`) install nothing and are not expected.
+        Constraint-only pins (`-c`) install nothing and are not expected. A file
+        whose pins are mostly missing (five or more, over half) was not installed
+        here at all: one finding names it, the count and the first few. A pin
+        repeated in a lock and its exported requirements is reported once, at the
+        lock, naming the other place. Only the root project's pins are compared:
+        a sub-project (a folder with its own manifest or lock) has its own
+        environment.
     """,
     example="""
         requirements.txt:5: DEP007 [warning] `torchvision==0.18.1` is not installed in the target environment
@@ -433,21 +475,89 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
 def not_installed(inv: Inventory) -> Iterator[Hit]:
     packages = inv.get("packages")
     target = inv.get("python")
-    for d in _targets(inv):
-        if d.role != "pin" or packages.get(d.name) is not None:
+    if not target.found:
+        return  # no environment: EA004 says so once
+    where = f"{target.kind} at {target.prefix}"
+    total: dict[str, int] = {}
+    missing: dict[str, list[Declared]] = {}
+    for d in _ordered_targets(inv):
+        if d.role != "pin":
             continue
-        src = d.path
-        yield Hit(
-            f"`{d.name}=={d.exact_version}` is not installed in the target environment "
-            f"({target.kind} at {target.prefix})",
-            _loc(d),
-            Fix(
-                f"`pip install -r {src}`"
-                if d.source == "requirements"
-                else f"`pip install '{d.name}=={d.exact_version}'`"
-            ),
-            fact=d,
-        )
+        total[d.path] = total.get(d.path, 0) + 1
+        if packages.get(d.name) is None:
+            missing.setdefault(d.path, []).append(d)
+    # One cause, one finding: a file whose pins are mostly missing was not installed here
+    # (one finding for the file), and a pin repeated in another file (a lock and its
+    # exported requirements) is named in the first finding, not reported again.
+    out: list[tuple[Hit, list[str]]] = []
+    owner: dict[str, list[str]] = {}  # name -> the `also` list of the finding that covers it
+    for path, items in missing.items():
+        new = [d for d in items if d.name not in owner]
+        for d in items:
+            if d.name in owner and path not in owner[d.name] and _where(d) not in owner[d.name]:
+                owner[d.name].append(path if len(items) >= MOSTLY_MISSING_MIN else _where(d))
+        if len(items) >= MOSTLY_MISSING_MIN and len(items) * 2 > total[path]:
+            also: list[str] = []
+            if new:
+                names = ", ".join(f"`{d.name}=={d.exact_version}`" for d in new[:5])
+                more = f" and {len(new) - 5} more" if len(new) > 5 else ""
+                hit = Hit(
+                    f"this environment was not installed from {path}: {len(items)} of {total[path]} pins "
+                    f"missing ({where}), first: {names}{more}",
+                    Location(path),
+                    Fix(_install_fix(new[0], path)),
+                    fact={"path": path, "missing": [d.name for d in items], "pins": total[path]},
+                )
+                out.append((hit, also))
+            for d in new:
+                owner[d.name] = also
+            continue
+        for d in new:
+            also = []
+            out.append(
+                (
+                    Hit(
+                        f"`{d.name}=={d.exact_version}` is not installed in the target environment ({where})",
+                        _loc(d),
+                        Fix(_install_fix(d, d.path)),
+                        fact=d,
+                    ),
+                    also,
+                )
+            )
+            owner[d.name] = also
+    for hit, also in out:
+        if also:
+            hit = Hit(f"{hit.message}; also pinned at {', '.join(also)}", hit.location, hit.fix, hit.fact)
+        yield hit
+
+
+MOSTLY_MISSING_MIN = 5  # a file with at least this many pins missing, and more than half, is one finding
+
+
+def _install_fix(d: Declared, path: str) -> str:
+    if d.source == "requirements":
+        return f"`pip install -r {path}`"
+    if d.source in ("uv", "poetry", "pdm", "pipfile"):
+        tool = {
+            "uv": "uv sync",
+            "poetry": "poetry install --sync",
+            "pdm": "pdm sync",
+            "pipfile": "pipenv sync",
+        }
+        return f"install the environment from {path}: `{tool[d.source]}`"
+    return f"`pip install '{d.name}=={d.exact_version}'`"
+
+
+def _ordered_targets(inv: Inventory) -> list[Declared]:
+    """The root project's pins (a sub-project is installed into an environment of its own),
+    locks first (the source of truth), then the other files, each in line order."""
+    from envaudit.projects import project_of, project_roots
+    from envaudit.rules.locks import LOCK_SOURCES
+
+    roots = project_roots(inv)
+    mine = [d for d in _targets(inv) if project_of(d.path, roots) == ""]
+    return sorted(mine, key=lambda d: (d.source not in LOCK_SOURCES, d.path, d.line or 0))
 
 
 # -------------------------------------------------------------------- DEP009
@@ -541,8 +651,11 @@ def broken_requirements(
     """,
 )
 def broken_environment(inv: Inventory) -> Iterator[Hit]:
+    target = inv.get("python")
+    if not target.found:
+        return  # no environment: EA004 says so once
     packages = inv.get("packages")
-    env = marker_env(inv.get("python"))
+    env = marker_env(target)
     per_dist: dict[str, list[tuple[str, str, str | None]]] = {}
     dists: dict[str, Any] = {}
     for dist, name, spec, have in broken_requirements(packages, env):
@@ -670,8 +783,10 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
         requirements.txt says `numpy==1.26.4` and requirements/gpu.txt says
         `numpy==2.0.1`: which one is the tested version depends on which file
         someone installs, and installing both fails. Pins that do not apply to the
-        target interpreter (markers) are not compared, and local variants of one
-        version (`2.3.1` and `2.3.1+cu121`) do not conflict.
+        target interpreter (markers) are not compared, local variants of one
+        version (`2.3.1` and `2.3.1+cu121`) do not conflict, and a sub-project (a
+        folder with its own manifest or lock) is installed apart, so its pins are
+        compared only with each other.
     """,
     example="""
         requirements/gpu.txt:2: DEP011 [warning] `numpy` is pinned to 2.0.1 here but to 1.26.4 at requirements.txt:3
@@ -681,11 +796,15 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
 def conflicting_pins(inv: Inventory) -> Iterator[Hit]:
     from packaging.version import InvalidVersion, Version
 
-    first: dict[str, Declared] = {}
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(inv)
+    first: dict[tuple[str, str], Declared] = {}  # (project, name): sub-projects are installed apart
     for d in sorted(_targets(inv), key=lambda d: (d.path, d.line)):
-        prev = first.get(d.name)
+        key = (project_of(d.path, roots), d.name)
+        prev = first.get(key)
         if prev is None:
-            first[d.name] = d
+            first[key] = d
             continue
         a, b = prev.exact_version or "", d.exact_version or ""
         try:

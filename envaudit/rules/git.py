@@ -105,6 +105,8 @@ def not_a_repository(inv: Inventory) -> Iterator[Hit]:
         you would record does not describe the code that actually runs: a result
         produced now cannot be reproduced from the repository. Trackers record a
         "dirty" flag for this reason. Only files inside the audited project count.
+        Under a pre-commit hook (`PRE_COMMIT=1`) staged changes are the commit
+        being made, so only changes left in the worktree count.
     """,
     example="""
         <environment>: dirty-worktree: 2 tracked files have uncommitted changes: M train.py, A config.yaml
@@ -115,12 +117,22 @@ def dirty_worktree(inv: Inventory) -> Iterator[Hit]:
     f = _facts(inv)
     if not f.is_repo or not f.dirty_count:
         return
-    labels = [f"{_xy(e[:2])} {e[3:]}" for e in f.dirty]
-    n = f.dirty_count
+    dirty, n = f.dirty, f.dirty_count
+    if inv.environ.get("PRE_COMMIT") == "1":
+        # a pre-commit hook: unstaged changes are stashed, what is staged is being committed
+        dirty = tuple(e for e in f.dirty if e[1:2] not in (".", " "))
+        n = (
+            len(dirty)
+            if len(f.dirty) == f.dirty_count
+            else max(0, f.dirty_count - (len(f.dirty) - len(dirty)))
+        )
+        if not n:
+            return
+    labels = [f"{_xy(e[:2])} {e[3:]}" for e in dirty]
     yield Hit(
         f"{n} tracked file{'s' if n != 1 else ''} with uncommitted changes: {_listing(labels, n)}",
         fix=Fix("git add -A && git commit (or git stash) before a run whose results you keep"),
-        fact=f.dirty,
+        fact=dirty,
     )
 
 

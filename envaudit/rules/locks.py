@@ -986,6 +986,7 @@ def undeclared_import(inv: Inventory) -> Iterator[Hit]:
         return
     stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
     mapping = module_map(inv)
+    env_found = getattr(inv.get("python"), "found", True)
 
     reported: set[str] = set()
     for top, full, rel, line in imports:
@@ -1003,7 +1004,7 @@ def undeclared_import(inv: Inventory) -> Iterator[Hit]:
             continue
         reported.add(top)
         dist_list = ", ".join(sorted(dists))
-        tail = "" if installed else "; it is not installed in the target environment either"
+        tail = "" if installed or not env_found else "; it is not installed in the target environment either"
         yield Hit(
             f"{rel} imports {top} (distribution {dist_list}), which no manifest declares{tail}",
             Location(rel, line),

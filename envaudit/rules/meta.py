@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from envaudit.model import Hit, Severity
+from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
 if TYPE_CHECKING:
@@ -81,3 +81,51 @@ def scan_skipped(inv: Inventory) -> Iterator[Hit]:
 def internal_error(inv: Inventory) -> Iterator[Hit]:
     # The engine creates these findings around a failing rule; there is nothing to scan.
     yield from ()
+
+
+ENV_RULES = ("DEP006", "DEP007", "DEP009", "PY002", "PY004")  # PY002: its check of the interpreter
+ENV_ONLY_RULES = ("DEP006", "DEP007", "DEP009", "PY004")  # nothing to do without an environment
+
+
+@rule(
+    "EA004",
+    "no-environment",
+    Severity.WARNING,
+    summary="No project environment was found, so the environment rules did not run",
+    explanation="""
+        DEP006, DEP007, DEP009, PY004 and PY002's check of the interpreter compare
+        the project with *its* environment. envaudit looks for it where the project's
+        own tool keeps it (the active environment, `.venv`/`venv`/`env`, Poetry's,
+        Pipenv's, conda's by name, PDM's, Hatch's) and never audits its own
+        installation by accident. When none is found those rules do not run (the
+        checklist says "not checkable") and this one finding says where envaudit
+        looked.
+    """,
+    example="""
+        <environment>: EA004 [warning] no project environment found (looked: $VIRTUAL_ENV …; .venv/, venv/, env/ in the project: none); environment rules not run
+    """,
+    fix='Create the project\'s environment, or point envaudit at it: `--python PATH` or `python = "PATH"` in [tool.envaudit].',
+    late=True,
+)
+def no_environment(inv: Inventory) -> Iterator[Hit]:
+    selected = set(inv.config.selected_codes()) | {"EA004"}
+    if not selected.intersection(ENV_ONLY_RULES):
+        return
+    target = inv.get("python")
+    if target.found:
+        return
+    looked = "; ".join(target.looked) or "nowhere"
+    yield Hit(
+        "no project environment found, so "
+        + ", ".join(
+            c if c != "PY002" else "PY002's check of the interpreter" for c in ENV_RULES if c in selected
+        )
+        + " did not run "
+        f"(looked: {looked})",
+        Location(),
+        Fix(
+            "create the project's environment, or point envaudit at it: `--python PATH` "
+            '(or `python = "PATH"` in [tool.envaudit])'
+        ),
+        fact={"looked": list(target.looked)},
+    )

@@ -94,16 +94,17 @@ def python_version_undeclared(inv: Inventory) -> Iterator[Hit]:
         return
     target = inv.get("python")
     minor = target.minor or _minor(running_python())
+    version = target.version or target.host_version
     yield Hit(
         "the project declares its Python version nowhere (requires-python, .python-version, "
         "runtime.txt, environment.yml, Pipfile, Dockerfile base image, README)",
         Location(),
         Fix(
-            f"declare the Python you run ({target.version or minor}): a `.python-version` file, "
+            f"declare the Python you run ({version or minor}): a `.python-version` file, "
             f'or `requires-python = ">={minor}"` in pyproject.toml',
             f"--- /dev/null\n+++ b/.python-version\n@@ -0,0 +1 @@\n+{minor}\n",
         ),
-        fact=target.version,
+        fact=version,
     )
 
 
@@ -136,7 +137,10 @@ def _series_spec(d: PyVersionDecl) -> str:
         `python:3.12`, the project runs under a Python nobody tested it with: the
         local run, CI and the container quietly differ. Exact declarations are
         compared by their X.Y series; README mentions are never compared (prose is
-        too loose to be a contract).
+        too loose to be a contract). A sub-project (a folder with its own manifest
+        or lock) is installed apart and may need another Python: its declarations
+        are compared only with each other. Without a project environment the
+        interpreter check does not run (EA004 says so).
     """,
     example="""
         Dockerfile:1: PY002 [error] python:3.12-slim (Python 3.12) disagrees with .python-version:1 (3.10)
@@ -150,9 +154,14 @@ def python_version_mismatch(inv: Inventory) -> Iterator[Hit]:
     decls = [d for d in inv.get("pyversions").declarations if d.kind != "mention"]
     if not decls:
         return
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(inv)
     target = inv.get("python")
-    if target.version and target.implementation in ("cpython", "pypy"):
-        for d in decls:
+    # the environment found for the root belongs to the root project; sub-projects have their own
+    root_decls = [d for d in decls if project_of(d.path, roots) == ""] or decls
+    if target.found and target.version and target.implementation in ("cpython", "pypy"):
+        for d in root_decls:
             if d.source == "dockerfile":
                 continue  # the image's Python, not the local target's: compared below
             ok = _spec_contains(_series_spec(d), target.version)
@@ -171,6 +180,8 @@ def python_version_mismatch(inv: Inventory) -> Iterator[Hit]:
     ordered = sorted(decls, key=lambda d: (d.path, d.line or 0))
     for i, b in enumerate(ordered):
         for a in ordered[:i]:
+            if project_of(a.path, roots) != project_of(b.path, roots):
+                continue  # installed apart: a sub-project may need another Python
             if a.kind == "constraint" and b.kind == "constraint":
                 continue
             if a.kind == "exact" and b.kind == "exact":
@@ -216,7 +227,7 @@ def python_version_mismatch(inv: Inventory) -> Iterator[Hit]:
 def python_end_of_life(inv: Inventory) -> Iterator[Hit]:
     now = today()
     target = inv.get("python")
-    if target.implementation == "cpython" and target.minor:
+    if target.found and target.implementation == "cpython" and target.minor:
         eol = eol_date(target.minor)
         if eol is not None and eol < now:
             yield Hit(
@@ -261,7 +272,7 @@ def python_end_of_life(inv: Inventory) -> Iterator[Hit]:
 )
 def not_isolated(inv: Inventory) -> Iterator[Hit]:
     target = inv.get("python")
-    if target.kind == "system":
+    if target.kind == "system":  # kind "none" (no environment found): EA004 says so
         yield Hit(
             f"the target interpreter {target.executable} is a system Python, not a virtualenv or conda "
             f"env ({target.found_by})",

@@ -1,10 +1,7 @@
 """The target interpreter, found and read from disk: never run.
 
-Order: `--python PATH` (an executable, a venv or a conda env directory; the CLI
-makes it absolute, a relative `python` in the configuration is relative to the
-project root), then
-`$VIRTUAL_ENV`, then `.venv/` or `venv/` in the project, then the interpreter
-running envaudit. The version comes from pyvenv.cfg (`version` /
+Where it is looked for is `envaudit.envfind`'s business (never the interpreter
+running envaudit unless `--python` names it). The version comes from pyvenv.cfg (`version` /
 `version_info`), conda-meta, or the `lib/pythonX.Y` directory; the PEP 508
 marker environment is the running one with the target's Python values put in
 (or `packaging.markers.default_environment()` when the target is this process).
@@ -15,9 +12,8 @@ from __future__ import annotations
 import contextlib
 import os
 import re
-import shutil
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -41,6 +37,21 @@ class Interpreter:
     found_by: str = "running interpreter"
     running: bool = False  # the interpreter running envaudit itself
     base_prefix: str | None = None  # a venv's base installation (pyvenv.cfg `home`)
+    looked: tuple[str, ...] = ()  # where discovery searched before finding it (or not)
+    host_version: str = ""  # with no target: the running Python, for advice only
+
+    @property
+    def found(self) -> bool:
+        """False when no project environment was found (kind "none")."""
+        return self.kind != "none"
+
+    def describe(self) -> str:
+        """`venv at /p/.venv (.venv/ in the project), CPython 3.11.7`, for report headers."""
+        if not self.found:
+            return "no environment found"
+        impl = {"cpython": "CPython", "pypy": "PyPy"}.get(self.implementation, self.implementation)
+        ver = f", {impl} {self.version}" if self.version else ""
+        return f"{self.kind} at {self.prefix} (found by {self.found_by}){ver}"
 
     @property
     def minor(self) -> str:
@@ -48,33 +59,51 @@ class Interpreter:
 
 
 def scan(inv: Inventory) -> Interpreter:
-    arg = inv.python_arg
-    if arg:
-        p = Path(arg).expanduser()
-        if not p.is_absolute():
-            p = inv.root / p  # `python = ".venv"` in the project's config
-            if not p.exists() and "/" not in arg and shutil.which(arg, path=inv.environ.get("PATH")):
-                p = Path(shutil.which(arg, path=inv.environ.get("PATH")) or arg)  # `--python python3.11`
-        found = _from_path(p, f"--python {arg}", inv)
-        if found is not None:
-            return found
-        inv.diag(
-            f"--python {arg}: not a Python executable, virtualenv or conda environment; "
-            "auditing the running interpreter instead",
-            None,
-        )
-    venv = inv.environ.get("VIRTUAL_ENV")
-    if venv and Path(venv).is_dir():
-        found = _from_path(Path(venv), "$VIRTUAL_ENV", inv)
-        if found is not None:
-            return found
-    for name in (".venv", "venv"):
-        d = inv.root / name
-        if (d / "pyvenv.cfg").is_file():
-            found = _from_path(d, f"{name}/ in the project", inv)
-            if found is not None:
-                return found
-    return running("running interpreter")
+    """The target environment (see `envaudit.envfind` for the order). With none found, an
+    Interpreter with `found` False: no site-packages, this machine's marker values, and
+    `looked` saying where envaudit searched. `--python` naming nothing raises
+    TargetNotFound (the CLI turns it into exit 2)."""
+    from envaudit.envfind import discover
+
+    found = discover(inv.root, inv.python_arg, inv.environ, getattr(inv, "python_label", None))
+    if found.path is not None:
+        interp = _from_path(found.path, found.found_by, inv)
+        if interp is not None:
+            return replace(interp, looked=found.looked)
+        if inv.python_arg:
+            from envaudit.envfind import TargetNotFound
+
+            raise TargetNotFound(
+                f"--python {inv.python_arg}: not a Python executable, virtualenv or conda environment"
+            )
+    return absent(found.looked)
+
+
+def absent(looked: tuple[str, ...]) -> Interpreter:
+    """No project environment: nothing installed is read; markers are this machine's."""
+    from packaging.markers import default_environment
+
+    vi = sys.version_info
+    return Interpreter(
+        executable="",
+        prefix="",
+        version="",
+        version_info=(),
+        implementation=sys.implementation.name,
+        kind="none",
+        site_packages=(),
+        markers={k: str(v) for k, v in default_environment().items()},
+        found_by="no environment found",
+        running=False,
+        looked=looked,
+        host_version=f"{vi.major}.{vi.minor}.{vi.micro}",
+    )
+
+
+def site_dirs_of(prefix: Path) -> list[str]:
+    """The site-packages folders of an environment directory (read from disk)."""
+    interp = _from_path(prefix, "")
+    return list(interp.site_packages) if interp is not None else []
 
 
 def running(found_by: str) -> Interpreter:

@@ -34,13 +34,18 @@ __all__ = [
 
 
 def snapshot(path: str | Path = ".", python: str | None = None) -> dict[str, Any]:
-    """The provenance record of the project at `path` and its environment (the
-    interpreter `python`, or the one `envaudit check` would choose)."""
+    """The provenance record of the project at `path` and its environment: the
+    interpreter `python`, else `python =` of the project's config, else the
+    interpreter running this call (in-process, it is the project's)."""
     from envaudit.config import load_config
     from envaudit.inventory import Inventory
 
     root = Path(path).resolve()
     config = load_config(root, None) if root.is_dir() else None
+    if python is None and (config is None or config.python is None):
+        # called in-process (a training script, a Ray worker): the interpreter running this
+        # code is the project's, whatever the command line's discovery would find
+        python = sys.executable
     inv = Inventory(root, config=config, python=python)
     return build_snapshot(inv)
 

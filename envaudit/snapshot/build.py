@@ -307,7 +307,15 @@ def build_snapshot(inv: Inventory, *, now: _dt.datetime | None = None) -> dict[s
     pool = ThreadPoolExecutor(max_workers=len(TOOLS))
     tool_futures = {tool: pool.submit(tool_version, tool) for tool in TOOLS}
     python = _domain(inv, "python", unavailable)
-    packages = _domain(inv, "packages", unavailable)
+    if python is not None and not getattr(python, "found", True):
+        looked = "; ".join(python.looked) or "nowhere"
+        unavailable["python"] = redact_text(f"no project environment found (looked: {looked})")
+        python = None
+    if "python" in unavailable and not inv.has("packages"):  # a caller may seed packages (tests, fleet)
+        unavailable.setdefault("packages", unavailable["python"])
+        packages = None
+    else:
+        packages = _domain(inv, "packages", unavailable)
     requirements = _domain(inv, "requirements", unavailable)
     locks = _domain(inv, "locks", unavailable)
     git = _domain(inv, "git", unavailable)

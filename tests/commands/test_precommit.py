@@ -67,7 +67,7 @@ def test_manifest_is_valid_and_hooks_are_declared(tmp_path: Path) -> None:
     )
     assert res.returncode == 0, res.stdout + res.stderr
     assert HOOKS["envaudit"]["pass_filenames"] is False
-    assert HOOKS["envaudit-deps"]["entry"] == "envaudit check --select DEP"
+    assert HOOKS["envaudit-deps"]["entry"] == "envaudit check --select DEP --hook envaudit-deps"
 
 
 def test_whole_check_hook_blocks_then_passes(tmp_path: Path) -> None:
@@ -124,3 +124,65 @@ def test_try_repo_installs_envaudit_from_this_repository(tmp_path: Path) -> None
         pytest.skip(f"pre-commit could not install envaudit (no package index?): {res.stdout[-500:]}")
     assert "envaudit (reproducibility check)" in res.stdout, res.stdout + res.stderr
     assert res.returncode == 1 and "Failed" in res.stdout and "DOC001" in res.stdout, res.stdout
+
+
+def test_staged_work_passes_the_hook(tmp_path: Path) -> None:
+    """pre-commit stashes unstaged changes: what is staged is the commit being made, not
+    uncommitted work (GIT002). Committed through the real pre-commit."""
+    root = tmp_path / "proj"
+    git_init(root)
+    write(root, {"train.py": "x = 1\n", "README.md": "# demo\n"})
+    _local_config(root, {"envaudit": ["--select", "GIT002"], "envaudit-deps": ["--select", "GIT002"]})
+    _git(root, "add", ".")
+    _git(root, "-c", "core.hooksPath=/dev/null", "commit", "-qm", "first")
+    res = _pre_commit(root, tmp_path / "home", "install")
+    assert res.returncode == 0, res.stdout + res.stderr
+    write(root, {"train.py": "x = 2\n"})
+    _git(root, "add", "train.py")
+    write(root, {"README.md": "# demo, unstaged edit\n"})  # stashed by pre-commit during the hook
+    res = subprocess.run(
+        ["git", "commit", "-m", "staged work"],
+        cwd=root,
+        env=_env(tmp_path / "home"),
+        capture_output=True,
+        text=True,
+    )
+    assert res.returncode == 0, res.stdout + res.stderr
+    assert "GIT002" not in res.stdout + res.stderr
+    # outside a hook the same state is dirty work
+    write(root, {"train.py": "x = 3\n"})
+    _git(root, "add", "train.py")
+    out = subprocess.run(
+        [sys.executable, "-m", "envaudit", "check", str(root), "--select", "GIT002", "--no-color"],
+        env={k: v for k, v in _env(tmp_path / "home").items() if k != "PRE_COMMIT"},
+        capture_output=True,
+        text=True,
+    )
+    assert "GIT002" in out.stdout
+
+
+def test_both_hooks_never_report_a_finding_twice(tmp_path: Path) -> None:
+    root = tmp_path / "proj"
+    git_init(root)
+    _local_config(root, {"envaudit": ["--select", "DEP002,DOC001"]})
+    write(root, {"requirements.txt": "numpy\n"})
+    _git(root, "add", ".")
+    res = _pre_commit(root, tmp_path / "home", "run")
+    assert res.returncode == 1
+    assert res.stdout.count("requirements.txt:1: DEP002") == 1, res.stdout
+    # the deps hook still runs what the whole hook does not (here: every other DEP rule)
+    deps_line = next(line for line in res.stdout.splitlines() if line.startswith("envaudit (dependencies)"))
+    assert "Failed" in deps_line or "Passed" in deps_line
+    # no environment: EA004 is said once, by whichever hook runs environment rules
+    for whole in ("DEP002,EA", "DEP002,DEP006,EA"):
+        _local_config(root, {"envaudit": ["--select", whole]})
+        _git(root, "add", ".")
+        res = _pre_commit(root, tmp_path / "home", "run", "--verbose")
+        assert res.stdout.count("EA004 [warning]") == 1, res.stdout
+        assert res.stdout.count("requirements.txt:1: DEP002") == 1, res.stdout
+    # with only DEP002 in the whole hook's args and DEP002 alone in the deps hook: nothing left
+    _local_config(root, {"envaudit": ["--select", "DEP002"], "envaudit-deps": ["--select", "DEP002"]})
+    _git(root, "add", ".")
+    res = _pre_commit(root, tmp_path / "home", "run", "--verbose")
+    assert res.stdout.count("DEP002 [error]") == 1, res.stdout
+    assert "left to the `envaudit` hook" in res.stdout

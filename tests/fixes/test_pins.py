@@ -232,6 +232,24 @@ def test_from_env_hashes_by_default(tmp_path: Path, wheelhouse: tuple[Path, dict
     assert "gamma==1.0" in text and str(venv) not in text  # no machine-local path in the header
 
 
+def test_from_env_never_pins_outside_the_declared_range(
+    tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]
+) -> None:
+    _wh, wheels = wheelhouse
+    venv = target_env(tmp_path, wheels, ("gamma",))  # gamma 1.0 installed
+    root = write(tmp_path / "proj", {"requirements.in": "gamma>=2\n"})
+    res = invoke("fix", "pins", str(root), "--python", str(venv), "--no-resolve", "--write")
+    assert res.exit_code == 1 and "installed outside the declared range: gamma" in res.stderr
+    assert not (root / "requirements.txt").exists()
+    # without --no-resolve it is resolved within the range (here: nothing satisfies it offline)
+    res = invoke(
+        "fix", "pins", str(root), "--python", str(venv), "--no-index", "--find-links", str(_wh), "--write"
+    )
+    assert "installed outside the declared range: gamma; resolving them" in res.stderr
+    text = (root / "requirements.txt").read_text() if (root / "requirements.txt").exists() else ""
+    assert "gamma==1.0" not in text
+
+
 def test_write_never_follows_a_symlink_out(tmp_path: Path, wheelhouse: tuple[Path, dict[str, Path]]) -> None:
     _wh, wheels = wheelhouse
     venv = target_env(tmp_path, wheels, ("gamma",))

@@ -69,6 +69,17 @@ def test_dep002_fires_on_unpinned_and_offers_the_installed_pin(proj: Path) -> No
     assert "-torch\n+torch==2.3.1+cu121\n" in fix.diff
 
 
+def test_dep002_never_proposes_a_pin_outside_the_declared_range(proj: Path) -> None:
+    write(proj, {"requirements.txt": "setuptools>=70.0.0\nnumpy>=1.20,<2\n"})
+    res = run(proj, "DEP002", {"setuptools": "65.5.0", "numpy": "1.26.4"})
+    fixes = {f.fact.name: f.fix for f in res.findings}
+    assert "setuptools==65.5.0" not in fixes["setuptools"].description
+    assert fixes["setuptools"].diff is None
+    assert "does not satisfy `>=70.0.0`" in fixes["setuptools"].description
+    # inside the range the installed version is still offered, with its diff
+    assert "`numpy==1.26.4`" in fixes["numpy"].description and fixes["numpy"].diff
+
+
 def test_dep002_true_negatives(proj: Path) -> None:
     write(
         proj,
@@ -433,3 +444,79 @@ def test_dep001_not_doubled_by_an_unreadable_manifest(tmp_path: Path, name: str,
 def test_dep001_still_fires_without_any_manifest(tmp_path: Path) -> None:
     write(tmp_path, {"train.py": "import numpy\n", "notes.toml": "[broken\n"})
     assert "DEP001" in codes(check(tmp_path, "DEP001,EA001"))
+
+
+# ------------------------------------------------- one cause, one finding
+def _uv_lock(pins: dict[str, str]) -> str:
+    deps = ", ".join(f'{{ name = "{n}" }}' for n in pins)
+    out = 'version = 1\nrevision = 2\nrequires-python = ">=3.10"\n\n[[package]]\nname = "p"\nversion = "0"\n'
+    out += f'source = {{ editable = "." }}\ndependencies = [{deps}]\n'
+    for n, v in pins.items():
+        out += f'\n[[package]]\nname = "{n}"\nversion = "{v}"\nsource = {{ registry = "https://pypi.org/simple" }}\n'
+    return out
+
+
+def test_dep007_a_lock_mostly_missing_is_one_finding(proj: Path) -> None:
+    pins = {f"pkg{i}": "1.0" for i in range(8)}
+    write(proj, {"uv.lock": _uv_lock(pins)})
+    res = run(proj, "DEP007", {"pkg0": "1.0"})
+    (f,) = res.findings
+    assert f.location.path == "uv.lock" and f.location.line is None
+    assert "not installed from uv.lock: 7 of 8 pins missing" in f.message
+    assert "`pkg1==1.0`" in f.message and "and 2 more" in f.message
+    assert f.fix is not None and "uv sync" in f.fix.description
+    assert len(f.fact["missing"]) == 7  # JSON keeps every name
+
+
+def test_dep007_a_few_missing_are_each_reported(proj: Path) -> None:
+    write(proj, {"requirements.txt": "a==1\nb==1\nc==1\nd==1\ne==1\nf==1\n"})
+    res = run(proj, "DEP007", {"a": "1", "b": "1", "c": "1", "d": "1"})
+    assert located(res) == [("DEP007", "requirements.txt", 5), ("DEP007", "requirements.txt", 6)]
+
+
+def test_a_pin_in_a_lock_and_its_exported_requirements_is_one_finding(proj: Path) -> None:
+    write(proj, {"uv.lock": _uv_lock({"numpy": "1.26.4", "absent": "2.0"}),
+                 "requirements.txt": "numpy==1.26.4\nabsent==2.0\n"})  # fmt: skip
+    res = run(proj, "DEP006,DEP007", {"numpy": "2.0.1"})
+    assert sorted(f.code for f in res.findings) == ["DEP006", "DEP007"]
+    drift = next(f for f in res.findings if f.code == "DEP006")
+    assert drift.location.path == "uv.lock" and "also pinned at requirements.txt:1" in drift.message
+    gone = next(f for f in res.findings if f.code == "DEP007")
+    assert gone.location.path == "uv.lock" and "also pinned at requirements.txt:2" in gone.message
+
+
+# ------------------------------------------------------------ sub-projects
+def test_sub_projects_are_installed_apart(proj: Path) -> None:
+    write(proj, {
+        "lessons/01/Pipfile": "[packages]\n", "lessons/01/requirements.txt": "numpy==1.26.4\n",
+        "lessons/02/Pipfile": "[packages]\n", "lessons/02/requirements.txt": "numpy==2.0.1\n",
+        "examples/demo/uv.lock": _uv_lock({f"pkg{i}": "1.0" for i in range(6)}),
+        "requirements.txt": "numpy==1.26.4\n", "requirements/gpu.txt": "numpy==2.0.1\n",
+    })  # fmt: skip
+    res = run(proj, "DEP007,DEP011", {"numpy": "1.26.4"})
+    # the root's two files are installed together and conflict; the lessons are not compared,
+    # and the nested example's lock is not expected in the root's environment
+    assert located(res) == [("DEP011", "requirements/gpu.txt", 1)]
+    # inside one sub-project the pins are still compared with each other
+    write(proj, {"lessons/02/requirements-dev.txt": "numpy==1.0\n"})
+    res = run(proj, "DEP011", {"numpy": "1.26.4"})
+    assert ("DEP011", "lessons/02/requirements.txt", 1) in located(res)
+    assert len(res.findings) == 2
+
+
+def test_text_groups_findings_by_project(proj: Path) -> None:
+    from envaudit.report import render
+
+    write(proj, {"requirements.txt": "torch\n", "lessons/01/Pipfile": "[packages]\n",
+                 "lessons/01/requirements.txt": "numpy\n"})  # fmt: skip
+    out = render("text", run(proj, "DEP002"))
+    root_at, sub_at = (
+        out.index("── the root project ──"),
+        out.index("── lessons/01/ (a project of its own) ──"),
+    )
+    assert (
+        root_at
+        < out.index("requirements.txt:1: DEP002")
+        < sub_at
+        < out.index("lessons/01/requirements.txt:1")
+    )

@@ -125,3 +125,14 @@ def test_py004_venv_and_conda_are_isolated(proj: Path, tmp_path: Path) -> None:
     (conda / "conda-meta").mkdir(parents=True)
     (conda / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
     assert codes(check(proj, "PY004", python=str(conda), environ={})) == []
+
+
+def test_py002_sub_projects_may_need_another_python(tmp_path: Path) -> None:
+    write(tmp_path, {
+        "a/pyproject.toml": '[project]\nname = "a"\nrequires-python = ">=3.12"\n',
+        "b/pyproject.toml": '[project]\nname = "b"\n', "b/.python-version": "3.10\n",
+        ".python-version": "3.11\n", "Dockerfile": "FROM python:3.12-slim\n",
+    })  # fmt: skip
+    res = check(tmp_path, "PY002", environ={})
+    # the root's .python-version and its Dockerfile disagree; a/ and b/ are never compared with them
+    assert [(f.location.path, f.location.line) for f in res.findings] == [("Dockerfile", 1)]

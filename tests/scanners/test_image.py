@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -125,7 +126,13 @@ def test_unknown_image_is_a_one_line_skip(tmp_path: Path) -> None:
     res = invoke(
         "check", str(tmp_path), "--select", "DKR019,EA002", "--image", "envaudit-test/none:404", "--no-color"
     )
-    assert "not found in the local Docker engine" in res.stdout and "Traceback" not in res.output
+    # an image that cannot be inspected is a usage error: the gate must not pass without it
+    assert res.exit_code == 2 and "Traceback" not in res.output
+    assert "--image envaudit-test/none:404: cannot be inspected (not found)" in res.stderr
+    # the library keeps the one-line skip
+    inv = Inventory(tmp_path, image="envaudit-test/none:404")
+    assert not inv.get("image").available
+    assert any("not found in the local Docker engine" in d.message for d in inv.diagnostics)
 
 
 def test_no_daemon_is_a_one_line_skip(tmp_path: Path) -> None:
@@ -139,13 +146,14 @@ def test_no_daemon_is_a_one_line_skip(tmp_path: Path) -> None:
         tmp_path,
         "DKR019,DEP006,DKR009,EA002",
         image="x:1",
+        python=sys.executable,
         environ={"DOCKER_HOST": f"unix://{tmp_path}/no.sock"},
     )
     assert [f.code for f in res.findings] == ["EA002"]
 
 
 def test_without_image_nothing_is_scanned(tmp_path: Path) -> None:
-    res = check(tmp_path, "DKR019,DEP006")
+    res = check(tmp_path, "DKR019,DEP006", python=sys.executable)
     assert res.findings == [] and not res.inventory.has("image")
 
 

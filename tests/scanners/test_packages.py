@@ -106,7 +106,7 @@ def test_matches_importlib_metadata_on_a_real_venv(tmp_path: Path) -> None:
 def test_the_running_environment(tmp_path: Path) -> None:
     import importlib.metadata as md
 
-    inv = Inventory(tmp_path, environ={})
+    inv = Inventory(tmp_path, python=sys.executable, environ={})  # named: never the default target
     pk = inv.get("packages")
     assert pk.get("click") is not None
     assert pk.get("click").version == md.version("click")

@@ -13,14 +13,14 @@ def interp(root: Path, python: str | None = None, environ: dict[str, str] | None
     return Inventory(root, python=python, environ=environ or {}).get("python")
 
 
-def test_running_interpreter_when_nothing_else(tmp_path: Path) -> None:
+def test_no_environment_when_nothing_else_is_never_the_running_interpreter(tmp_path: Path) -> None:
     from packaging.markers import default_environment
 
     i = interp(tmp_path)
-    assert i.running and i.found_by == "running interpreter"
-    assert i.version_info[:2] == sys.version_info[:2]
-    assert i.markers == default_environment()
-    assert any(Path(p).is_dir() for p in i.site_packages)
+    assert not i.found and not i.running and i.kind == "none"
+    assert i.site_packages == () and i.prefix == ""
+    assert i.markers == default_environment()  # requirement markers still evaluate
+    assert i.looked and "in the project: none" in i.looked[0]
 
 
 def test_python_arg_venv_dir_and_executable(tmp_path: Path) -> None:
@@ -83,11 +83,16 @@ def test_system_layout(tmp_path: Path) -> None:
     assert i.kind == "system" and i.version == "3.11"
 
 
-def test_bad_python_arg_is_a_finding_not_a_crash(tmp_path: Path) -> None:
-    inv = Inventory(tmp_path, python=str(tmp_path / "nope"), environ={})
-    i = inv.get("python")
-    assert i.running
-    assert any("--python" in d.message for d in inv.diagnostics)
+def test_bad_python_arg_is_an_error_not_a_fallback(tmp_path: Path) -> None:
+    import pytest
+
+    from envaudit.envfind import TargetNotFound
+
+    (tmp_path / "plain").mkdir()
+    for arg in (str(tmp_path / "nope"), str(tmp_path / "plain")):
+        inv = Inventory(tmp_path, python=arg, environ={})
+        with pytest.raises(TargetNotFound, match="--python"):
+            inv.get("python")
 
 
 def test_real_venv_is_read_without_running_it(tmp_path: Path) -> None:

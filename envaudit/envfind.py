@@ -1,0 +1,505 @@
+"""Which environment to audit: found where the project's own tool keeps it, read from disk.
+
+No package manager is run. The order (the README documents it):
+
+1. `--python PATH` / `python = "..."` in the configuration. Naming nothing is a
+   usage error (`TargetNotFound`), never a silent fallback.
+2. The active environment: `$VIRTUAL_ENV`, then `$CONDA_PREFIX` (not conda's
+   auto-activated `base`). Either is passed over when it is envaudit's own
+   installation (see `own_installation`).
+3. The project's own folder: `$UV_PROJECT_ENVIRONMENT`, `.venv`, `venv`, `env`.
+4. Poetry's environment outside the project (poetry projects only).
+5. Pipenv's (projects with a Pipfile).
+6. The conda/mamba environment named by environment.yml's `name:`.
+7. PDM's (`.pdm-python`) and Hatch's (`[tool.hatch.envs.default] path`, or
+   `<data dir>/env/virtual/<name>/<id of the project path>/<name>`).
+
+With none of them, there is no target: the environment rules do not run and
+one finding (EA004) lists `looked`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+_CANON_RE = re.compile(r"[-_.]+")
+
+
+class TargetNotFound(Exception):
+    """`--python` / `python =` names no interpreter or environment (exit 2)."""
+
+
+@dataclass(frozen=True)
+class Discovery:
+    path: Path | None  # an environment directory or an interpreter; None: nothing found
+    found_by: str  # how it was found ("" when nothing was)
+    looked: tuple[str, ...]  # each place tried, with why it was passed over
+
+
+# ----------------------------------------------------------------- helpers
+def _home(environ: dict[str, str]) -> Path:
+    return Path(environ.get("HOME") or os.path.expanduser("~"))
+
+
+def _xdg(environ: dict[str, str], var: str, default: str) -> Path:
+    v = environ.get(var)
+    return Path(v) if v and os.path.isabs(v) else _home(environ) / default
+
+
+def is_env_dir(p: Path) -> bool:
+    """A virtualenv (pyvenv.cfg) or a conda environment (conda-meta/)."""
+    try:
+        return (p / "pyvenv.cfg").is_file() or (p / "conda-meta").is_dir()
+    except OSError:
+        return False
+
+
+def _read(path: Path, limit: int = 256 * 1024, root: Path | None = None) -> str | None:
+    """A bounded read of a regular file (never a FIFO or device); with `root`, only when the
+    real path stays inside it (a project file must not lead envaudit out of the project)."""
+    import stat
+
+    try:
+        if root is not None:
+            real = os.path.realpath(path)
+            base = os.path.realpath(root)
+            if real != base and not real.startswith(base.rstrip(os.sep) + os.sep):
+                return None
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            return None
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return fh.read(limit)
+    except (OSError, ValueError):
+        return None
+
+
+def _toml(path: Path, root: Path | None = None) -> dict[str, object] | None:
+    text = _read(path, root=root)
+    if text is None:
+        return None
+    from envaudit import _toml as toml
+
+    try:
+        return toml.loads(text)
+    except Exception:  # a broken user config is simply not used
+        return None
+
+
+def _dig(data: object, *keys: str) -> object:
+    for k in keys:
+        if not isinstance(data, dict):
+            return None
+        data = data.get(k)
+    return data
+
+
+# ------------------------------------------------------- own installation
+_TOOL_PATH_RE = re.compile(
+    r"(?:^|/)(?:pipx/venvs|\.local/pipx|uv/tools|pre-commit/repo[^/]*|\.cache/pre-commit|repo[^/]*/py_env-[^/]+)(?:/|$)"
+)
+_BOOTSTRAP = {"pip", "setuptools", "wheel", "distribute", "pkg-resources"}
+
+
+def own_installation(prefix: Path) -> str | None:
+    """Why `prefix` is envaudit's own installation, or None when it is not.
+
+    It is when it lives where pipx, `uv tool` or pre-commit keep tool
+    environments, or when it holds envaudit and nothing but envaudit's
+    dependency closure (every extra followed) and pip's bootstrap packages."""
+    try:
+        real = prefix.resolve().as_posix()
+    except OSError:
+        real = prefix.as_posix()
+    if _TOOL_PATH_RE.search(real):
+        from envaudit.scanners.python import site_dirs_of
+
+        sites = site_dirs_of(prefix)
+        if any(_has_envaudit(s) for s in sites):
+            return "a tool environment that runs envaudit (pipx, uv tool or pre-commit)"
+    from envaudit.scanners.packages import read_site_packages
+    from envaudit.scanners.python import site_dirs_of
+
+    dists = {}
+    for sp in site_dirs_of(prefix):
+        for d in read_site_packages(sp):
+            dists.setdefault(d.canonical, d)
+    if "envaudit" not in dists:
+        return None
+    closure: set[str] = set()
+    todo = ["envaudit"]
+    while todo:
+        name = todo.pop()
+        if name in closure:
+            continue
+        closure.add(name)
+        d = dists.get(name)
+        if d is None:
+            continue
+        for req in d.requires:
+            m = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", req)
+            if m:
+                todo.append(_CANON_RE.sub("-", m.group(1)).lower())
+    extra = set(dists) - closure - _BOOTSTRAP
+    if not extra:
+        return "it holds only envaudit and its dependencies"
+    return None
+
+
+def _has_envaudit(site: str) -> bool:
+    try:
+        return any(n.lower().startswith("envaudit-") for n in os.listdir(site))
+    except OSError:
+        return False
+
+
+def _running_prefix() -> Path:
+    return Path(sys.prefix)
+
+
+# ------------------------------------------------------------------ Poetry
+def poetry_env_name(name: str, project_dir: str) -> str:
+    """Poetry's `EnvManager.generate_env_name` (checked against Poetry itself in the tests):
+    the canonical project name, sanitised, then 8 characters of the urlsafe base64 of the
+    sha256 of the project directory's real path."""
+    name = _CANON_RE.sub("-", name).lower()
+    sanitized = re.sub(r'[ $`!*@"\\\r\n\t]', "_", name)[:42]
+    cwd = os.path.normcase(os.path.realpath(project_dir))
+    h = base64.urlsafe_b64encode(hashlib.sha256(cwd.encode()).digest()).decode()[:8]
+    return f"{sanitized}-{h}"
+
+
+def _poetry_name(pyproject: dict[str, object] | None) -> str | None:
+    if not pyproject:
+        return None
+    name = _dig(pyproject, "tool", "poetry", "name") or _dig(pyproject, "project", "name")
+    return name if isinstance(name, str) and name else None
+
+
+def _poetry_dirs(root: Path, environ: dict[str, str]) -> tuple[Path, str]:
+    """Poetry's virtualenvs folder and where that setting came from."""
+    cfg_dir = environ.get("POETRY_CONFIG_DIR")
+    mac = sys.platform == "darwin"  # platformdirs' defaults there, as Poetry uses them
+    if cfg_dir:
+        config_dir = Path(cfg_dir)
+    elif mac:
+        config_dir = _home(environ) / "Library" / "Application Support" / "pypoetry"
+    else:
+        config_dir = _xdg(environ, "XDG_CONFIG_HOME", ".config") / "pypoetry"
+    user = _toml(config_dir / "config.toml") or {}
+    local = _toml(root / "poetry.toml", root) or {}
+    cache = environ.get("POETRY_CACHE_DIR") or _dig(local, "cache-dir") or _dig(user, "cache-dir")
+    cache_dir = (
+        Path(os.path.expanduser(cache))
+        if isinstance(cache, str)
+        else (_home(environ) / "Library" / "Caches" / "pypoetry")
+        if mac
+        else _xdg(environ, "XDG_CACHE_HOME", ".cache") / "pypoetry"
+    )
+    for source, value in (
+        ("$POETRY_VIRTUALENVS_PATH", environ.get("POETRY_VIRTUALENVS_PATH")),
+        ("poetry.toml virtualenvs.path", _dig(local, "virtualenvs", "path")),
+        (f"{config_dir / 'config.toml'} virtualenvs.path", _dig(user, "virtualenvs", "path")),
+    ):
+        if isinstance(value, str) and value:
+            value = value.replace("{cache-dir}", str(cache_dir))
+            return Path(os.path.expanduser(value)), source
+    return cache_dir / "virtualenvs", "Poetry's cache dir"
+
+
+def _poetry(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path, str] | None:
+    pyproject = _toml(root / "pyproject.toml", root)
+    is_poetry = (root / "poetry.lock").is_file() or _dig(pyproject, "tool", "poetry") is not None
+    if not is_poetry:
+        return None
+    name = _poetry_name(pyproject)
+    if name is None:
+        looked.append("Poetry's environment: pyproject.toml names no project")
+        return None
+    folder, source = _poetry_dirs(root, environ)
+    base = poetry_env_name(name, str(root))
+    envs = _toml(folder / "envs.toml") or {}
+    minor = _dig(envs, base, "minor")  # what `poetry env use` made current
+    candidates: list[Path] = []
+    if isinstance(minor, str):
+        candidates.append(folder / f"{base}-py{minor}")
+    try:
+        others = sorted(
+            (p for p in folder.glob(f"{glob_escape(base)}-py*") if p not in candidates),
+            key=lambda p: _vkey(p.name.rsplit("-py", 1)[-1]),
+            reverse=True,
+        )
+    except OSError:
+        others = []
+    candidates += others
+    for c in candidates:
+        if is_env_dir(c):
+            return c, f"Poetry's environment for this project ({source})"
+    looked.append(f"Poetry's environment {folder / (base + '-py*')} ({source}): none")
+    return None
+
+
+def glob_escape(s: str) -> str:
+    return re.sub(r"([*?\[])", r"[\1]", s)
+
+
+def _vkey(v: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+
+
+# ------------------------------------------------------------------ Pipenv
+def pipenv_env_name(project_dir: str, pipfile: str) -> str:
+    """Pipenv's virtualenv name (checked against pipenv itself in the tests): the project
+    folder's name, sanitised, then 8 characters of the urlsafe base64 of the first 6 bytes
+    of the sha256 of the Pipfile's path."""
+    clean = re.sub(r'[ &$`!*@"()\[\]\\\r\n\t]', "_", os.path.basename(project_dir))[:42]
+    h = base64.urlsafe_b64encode(hashlib.sha256(pipfile.encode()).digest()[:6]).decode()[:8]
+    return f"{clean}-{h}"
+
+
+def _pipenv(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path, str] | None:
+    pipfile = root / "Pipfile"
+    if not pipfile.is_file():
+        return None
+    workon = environ.get("WORKON_HOME")
+    if workon:
+        home = Path(os.path.expanduser(workon))
+    elif os.name == "nt":  # pipenv's default there
+        home = _home(environ) / ".virtualenvs"
+    else:
+        home = _xdg(environ, "XDG_DATA_HOME", ".local/share") / "virtualenvs"
+    source = "$WORKON_HOME" if workon else "Pipenv's default WORKON_HOME"
+    name = environ.get("PIPENV_CUSTOM_VENV_NAME") or pipenv_env_name(str(root), str(pipfile))
+    dot = root / ".venv"
+    if dot.is_file():  # pipenv: a `.venv` *file* names the environment
+        text = (_read(dot, 4096, root) or "").strip()
+        if text:
+            name = text
+            if "/" in text or os.sep in text:
+                p = (root / text) if not os.path.isabs(text) else Path(text)
+                if is_env_dir(p):
+                    return p, "Pipenv's environment named by the project's .venv file"
+    c = home / name
+    if is_env_dir(c):
+        return c, f"Pipenv's environment for this project ({source})"
+    looked.append(f"Pipenv's environment {c} ({source}): none")
+    return None
+
+
+# ------------------------------------------------------------------- conda
+_NAME_RE = re.compile(r"^name\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
+
+
+def _conda_name(root: Path) -> tuple[str, str] | None:
+    for fn in ("environment.yml", "environment.yaml"):
+        text = _read(root / fn, 64 * 1024, root)
+        if text:
+            m = _NAME_RE.search(text)
+            if m:
+                return m.group(1), fn
+    return None
+
+
+def _condarc_envs_dirs(environ: dict[str, str]) -> list[Path]:
+    home = _home(environ)
+    files = [
+        environ.get("CONDARC"),
+        str(_xdg(environ, "XDG_CONFIG_HOME", ".config") / "conda" / "condarc"),
+        str(_xdg(environ, "XDG_CONFIG_HOME", ".config") / "conda" / ".condarc"),
+        str(home / ".conda" / "condarc"),
+        str(home / ".conda" / ".condarc"),
+        str(home / ".condarc"),
+    ]
+    out: list[Path] = []
+    for f in files:
+        if not f:
+            continue
+        text = _read(Path(f), 64 * 1024)
+        if not text:
+            continue
+        m = re.search(r"^envs_dirs\s*:\s*(.*(?:\n[ \t]+-.*)*)", text, re.MULTILINE)
+        if not m:
+            continue
+        body = m.group(1)
+        items = re.findall(r"^[ \t]*-[ \t]*['\"]?([^'\"\n#]+?)['\"]?[ \t]*$", body, re.MULTILINE)
+        if not items and body.strip().startswith("["):
+            items = [s.strip(" '\"") for s in body.strip().strip("[]").split(",")]
+        out += [Path(os.path.expanduser(i.strip())) for i in items if i.strip()]
+    return out
+
+
+def _conda_roots(environ: dict[str, str]) -> list[Path]:
+    home = _home(environ)
+    roots: list[Path] = []
+    exe = environ.get("CONDA_EXE") or environ.get("MAMBA_EXE")
+    if exe:
+        roots.append(Path(exe).parent.parent)
+    for var in ("MAMBA_ROOT_PREFIX", "CONDA_ROOT"):
+        if environ.get(var):
+            roots.append(Path(environ[var]))
+    prefix = environ.get("CONDA_PREFIX")
+    if prefix:
+        p = Path(prefix)
+        roots.append(p.parent.parent if p.parent.name == "envs" else p)
+    for d in ("miniconda3", "anaconda3", "miniforge3", "mambaforge", "micromamba", "opt/conda"):
+        roots.append(home / d)
+    roots.append(Path("/opt/conda"))
+    return roots
+
+
+def _conda(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path, str] | None:
+    named = _conda_name(root)
+    if named is None:
+        return None
+    name, fn = named
+    dirs: list[tuple[Path, str]] = []
+    for d in (environ.get("CONDA_ENVS_PATH") or environ.get("CONDA_ENVS_DIRS") or "").split(os.pathsep):
+        if d:
+            dirs.append((Path(os.path.expanduser(d)), "$CONDA_ENVS_PATH"))
+    dirs += [(d, ".condarc envs_dirs") for d in _condarc_envs_dirs(environ)]
+    dirs += [(r / "envs", "the conda root's envs/") for r in _conda_roots(environ)]
+    dirs.append((_home(environ) / ".conda" / "envs", "~/.conda/envs"))
+    seen: set[Path] = set()
+    for d, source in dirs:
+        if d in seen:
+            continue
+        seen.add(d)
+        c = d / name
+        if (c / "conda-meta").is_dir():
+            return c, f"the conda environment `{name}` named by {fn} ({source})"
+    looked.append(f"the conda environment `{name}` named by {fn}: not in any envs dir")
+    return None
+
+
+# --------------------------------------------------------------- PDM, Hatch
+def _pdm(root: Path, looked: list[str]) -> tuple[Path, str] | None:
+    f = root / ".pdm-python"
+    if not f.is_file():
+        return None
+    text = (_read(f, 4096, root) or "").strip()
+    if text:
+        p = Path(text)
+        if not p.is_absolute():
+            p = root / p
+        if os.path.lexists(p):
+            return p, "PDM's interpreter (.pdm-python)"
+    looked.append(f".pdm-python names {text or 'nothing'}, which does not exist")
+    return None
+
+
+def _hatch(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path, str] | None:
+    pyproject = _toml(root / "pyproject.toml", root)
+    hatch_toml = _toml(root / "hatch.toml", root)
+    path = _dig(hatch_toml, "envs", "default", "path") or _dig(
+        pyproject, "tool", "hatch", "envs", "default", "path"
+    )
+    if isinstance(path, str) and path:
+        p = Path(os.path.expanduser(path))
+        p = p if p.is_absolute() else root / p
+        if is_env_dir(p):
+            return p, "Hatch's default environment (envs.default.path)"
+        looked.append(f"Hatch's envs.default.path {p}: none")
+        return None
+    if hatch_toml is None and _dig(pyproject, "tool", "hatch") is None:
+        return None
+    name = _dig(pyproject, "project", "name")
+    if not isinstance(name, str):
+        return None
+    data = environ.get("HATCH_DATA_DIR")
+    base = Path(data) if data else _xdg(environ, "XDG_DATA_HOME", ".local/share") / "hatch"
+    canon = _CANON_RE.sub("-", name).lower()
+    c = base / "env" / "virtual" / canon / hatch_project_id(str(root)) / canon
+    if is_env_dir(c):
+        return c, "Hatch's default environment (its data directory)"
+    looked.append(f"Hatch's default environment {c}: none")
+    return None
+
+
+def hatch_project_id(project_dir: str) -> str:
+    """Hatch's `Path.id` of the project folder (hatch/utils/fs.py): 8 characters of the
+    urlsafe base64 of the sha256 of the path (case-folded on macOS and Windows)."""
+    path = project_dir.casefold() if sys.platform in ("win32", "darwin") else project_dir
+    return base64.urlsafe_b64encode(hashlib.sha256(path.encode("utf-8")).digest()).decode()[:8]
+
+
+# -------------------------------------------------------------- discovery
+def _explicit(arg: str, root: Path, environ: dict[str, str]) -> Path:
+    import shutil
+
+    p = Path(os.path.expanduser(arg))
+    if not p.is_absolute():
+        p = root / p  # `python = ".venv"` in the project's config
+        if not os.path.lexists(p) and "/" not in arg:
+            which = shutil.which(arg, path=environ.get("PATH"))
+            if which:
+                return Path(which)  # `--python python3.11`
+    if not os.path.lexists(p):
+        raise TargetNotFound(f"--python {arg}: no such file or directory")
+    if p.is_dir() and not is_env_dir(p) and not _looks_like_prefix(p):
+        raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
+    if p.is_file() and not re.match(r"^(python|pypy)", p.name):
+        raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
+    return p
+
+
+def _looks_like_prefix(p: Path) -> bool:
+    return any((p / rel).exists() for rel in ("bin/python3", "bin/python", "python.exe")) or any(
+        (p / "lib").glob("python3*")
+    )
+
+
+def discover(
+    root: Path, python_arg: str | None, environ: dict[str, str], label: str | None = None
+) -> Discovery:
+    """Find the environment to audit; see the module docstring for the order. `label` says
+    how the user named `python_arg` (the flag or the configuration)."""
+    looked: list[str] = []
+    if python_arg:
+        return Discovery(_explicit(python_arg, root, environ), label or f"--python {python_arg}", ())
+
+    for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+        value = environ.get(var)
+        if not value:
+            continue
+        p = Path(value)
+        if not p.is_dir():
+            looked.append(f"${var} ({value}): no such directory")
+            continue
+        if var == "CONDA_PREFIX" and _is_conda_base(p, environ):
+            looked.append(f"$CONDA_PREFIX ({value}): conda's base environment, not a project's")
+            continue
+        why = own_installation(p)
+        if why is not None:
+            looked.append(f"${var} ({value}): envaudit's own installation ({why})")
+            continue
+        return Discovery(p, f"${var}", tuple(looked))
+
+    uv = environ.get("UV_PROJECT_ENVIRONMENT")
+    names: list[tuple[Path, str]] = []
+    if uv:
+        names.append((Path(uv) if os.path.isabs(uv) else root / uv, "$UV_PROJECT_ENVIRONMENT"))
+    names += [(root / n, f"{n}/ in the project") for n in (".venv", "venv", "env")]
+    for p, how in names:
+        if is_env_dir(p):
+            return Discovery(p, how, tuple(looked))
+    looked.append(("$UV_PROJECT_ENVIRONMENT, " if uv else "") + ".venv/, venv/, env/ in the project: none")
+
+    for finder in (_poetry, _pipenv, _conda):
+        hit = finder(root, environ, looked)
+        if hit is not None:
+            return Discovery(hit[0], hit[1], tuple(looked))
+    hit = _pdm(root, looked) or _hatch(root, environ, looked)
+    if hit is not None:
+        return Discovery(hit[0], hit[1], tuple(looked))
+    return Discovery(None, "", tuple(looked))
+
+
+def _is_conda_base(p: Path, environ: dict[str, str]) -> bool:
+    if environ.get("CONDA_DEFAULT_ENV") == "base":
+        return True
+    return p.parent.name != "envs" and (p / "envs").is_dir() and (p / "conda-meta").is_dir()

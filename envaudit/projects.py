@@ -1,0 +1,66 @@
+"""Sub-projects: a folder with its own manifest or lock is a project of its own.
+
+A monorepo's packages, a course's per-lesson Pipfiles and nested examples with
+their own uv.lock are installed separately, so their declarations are never
+compared with each other (DEP011, PY002) and the environment found for the
+audited root is compared only with the root project's pins (DEP006, DEP007).
+A file belongs to the deepest project folder above it; "" is the root.
+Requirements files alone do not make a project (`requirements/gpu.txt` is
+part of the root's).
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
+
+MARKERS = frozenset(
+    {
+        "pyproject.toml",
+        "setup.py",
+        "setup.cfg",
+        "Pipfile",
+        "Pipfile.lock",
+        "environment.yml",
+        "environment.yaml",
+        "uv.lock",
+        "poetry.lock",
+        "pdm.lock",
+        "pylock.toml",
+        "conda-lock.yml",
+        "conda-lock.yaml",
+    }
+)
+
+
+def project_roots(inv: Inventory) -> tuple[str, ...]:
+    """The project folders (relative, "" for the root), deepest first; computed once."""
+    cached = getattr(inv, "_envaudit_project_roots", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    roots = {""}
+    try:
+        files = inv.files()
+    except Exception:  # no file listing: everything is the root project
+        files = ()
+    for rel in files:
+        head, _, name = rel.rpartition("/")
+        if head and (name in MARKERS or (name.startswith("pylock.") and name.endswith(".toml"))):
+            roots.add(head)
+    ordered = tuple(sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r)))
+    inv._envaudit_project_roots = ordered  # type: ignore[attr-defined]
+    return ordered
+
+
+def project_of(rel: str | None, roots: tuple[str, ...]) -> str:
+    """The project a file belongs to: the deepest project folder above it."""
+    if not rel:
+        return ""
+    folder = posixpath.dirname(rel)
+    for r in roots:  # deepest first
+        if r and (folder == r or folder.startswith(r + "/")):
+            return r
+    return ""

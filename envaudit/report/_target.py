@@ -1,0 +1,58 @@
+"""Which environment a check audited, said the same way at the top of every report."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from envaudit.redact import redact_text
+
+if TYPE_CHECKING:
+    from envaudit.inventory import Inventory
+
+
+def _interp(inv: Inventory) -> Any:
+    try:
+        return inv.get("python")
+    except Exception:  # --python naming nothing is stopped by the CLI; a library caller gets "unknown"
+        return None
+
+
+def target_dict(inv: Inventory) -> dict[str, Any]:
+    """JSON's `target` object (additive to envaudit/check/1)."""
+    t = _interp(inv)
+    if t is not None and not hasattr(t, "found"):  # facts seeded by a caller (tests, snapshots)
+        return {
+            "found": True,
+            "path": redact_text(str(getattr(t, "prefix", "") or "")) or None,
+            "executable": redact_text(str(getattr(t, "executable", "") or "")) or None,
+            "found_by": getattr(t, "found_by", None),
+            "kind": getattr(t, "kind", None),
+            "python": getattr(t, "version", None),
+            "looked": [],
+        }
+    if t is None:
+        return {"found": False, "path": None, "found_by": None, "kind": None, "python": None, "looked": []}
+    return {
+        "found": t.found,
+        "path": redact_text(t.prefix) if t.found else None,
+        "executable": redact_text(t.executable) if t.found else None,
+        "found_by": t.found_by if t.found else None,
+        "kind": t.kind if t.found else None,
+        "python": t.version or None,
+        "looked": [redact_text(x) for x in t.looked],
+    }
+
+
+def target_line(inv: Inventory) -> str:
+    """`Environment: venv at /p/.venv (found by .venv/ in the project), CPython 3.11.7`."""
+    t = _interp(inv)
+    if t is None:
+        return "Environment: unknown"
+    if not hasattr(t, "found"):  # facts seeded by a caller (tests, snapshots)
+        return redact_text(f"Environment: {getattr(t, 'kind', '?')} at {getattr(t, 'executable', '?')}")
+    if t.found:
+        return redact_text(f"Environment: {t.describe()}")
+    looked = "; ".join(t.looked) or "nowhere"
+    return redact_text(
+        f"Environment: none found, environment rules not run (looked: {looked}); point at one with --python PATH"
+    )
