@@ -21,6 +21,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from envaudit._lazyre import lazy_re
+
 if TYPE_CHECKING:
     import ast
 
@@ -375,10 +377,8 @@ def _requires(d: _Dist) -> list[str]:
     return _headers(d.dist_info).get("requires-dist", [])
 
 
-_CUDNN_PIN = re.compile(
-    r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?\s*==\s*([0-9][0-9.]*)", re.IGNORECASE
-)
-_CUDNN_REQ = re.compile(r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?([^;]*)", re.IGNORECASE)
+_CUDNN_PIN = lazy_re(r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?\s*==\s*([0-9][0-9.]*)", re.IGNORECASE)
+_CUDNN_REQ = lazy_re(r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?([^;]*)", re.IGNORECASE)
 
 
 def _cudnn_lower_bound(requires: Sequence[str]) -> str | None:
@@ -563,8 +563,8 @@ def read_tensorflow(sites: Sequence[str]) -> FrameworkBuild | None:
     return None
 
 
-_JAX_PLUGIN = re.compile(r"^jax-cuda(\d+)-(plugin|pjrt)$")
-_JAXLIB_LOCAL = re.compile(r"\+cuda(\d+)(?:\.cudnn(\d)(\d+))?")
+_JAX_PLUGIN = lazy_re(r"^jax-cuda(\d+)-(plugin|pjrt)$")
+_JAXLIB_LOCAL = lazy_re(r"\+cuda(\d+)(?:\.cudnn(\d)(\d+))?")
 
 
 def read_jax(sites: Sequence[str]) -> list[FrameworkBuild]:
@@ -620,7 +620,7 @@ def read_cuda_wheels(sites: Sequence[str]) -> tuple[CudaWheel, ...]:
 
 
 # ------------------------------------------------------------------- toolkit
-_NVCC_RELEASE = re.compile(r"release\s+(\d+\.\d+)")
+_NVCC_RELEASE = lazy_re(r"release\s+(\d+\.\d+)")
 
 
 def _cuda_homes(environ: dict[str, str]) -> list[str]:
@@ -683,14 +683,14 @@ def read_toolkit(environ: dict[str, str]) -> Toolkit:
     return Toolkit(nvcc, nvcc_version, home_found, json_version, error)
 
 
-_CUDA_PATH_RE = re.compile(r"cuda|cudnn|nvidia", re.IGNORECASE)
+_CUDA_PATH_RE = lazy_re(r"cuda|cudnn|nvidia", re.IGNORECASE)
 
 
 def cuda_library_paths(ld_library_path: str) -> tuple[str, ...]:
     return tuple(p for p in ld_library_path.split(os.pathsep) if p and _CUDA_PATH_RE.search(p))
 
 
-_LIBCUDA = re.compile(r"^libcuda\.so\.(\d+\.\d+(?:\.\d+)?)$")
+_LIBCUDA = lazy_re(r"^libcuda\.so\.(\d+\.\d+(?:\.\d+)?)$")
 
 
 def find_compat_libs(environ: dict[str, str]) -> tuple[CompatLib, ...]:
