@@ -82,7 +82,9 @@ def main() -> int:
                 ):
                     if a != b:
                         print(f"  -- {label} --")
-                        diff = difflib.unified_diff(a.splitlines(), b.splitlines(), "a", "b", lineterm="", n=1)
+                        diff = difflib.unified_diff(
+                            a.splitlines(), b.splitlines(), "a", "b", lineterm="", n=1
+                        )
                         print("\n".join(list(diff)[:40]))
     print(f"\n{len(targets) - bad}/{len(targets)} identical (base {args.base}, python {args.python})")
     return 1 if bad else 0

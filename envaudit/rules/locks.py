@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from envaudit._lazyre import lazy_re
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
@@ -797,6 +798,8 @@ FAMOUS_MISMATCHES: dict[str, str] = {
     "setuptools": "setuptools",
 }
 
+_RECORD_HEAD = lazy_re(r"^([^,/\n]*)(/?)", re.MULTILINE)
+
 # distributions that are part of every environment's tooling; importing them needs no declaration
 _ALWAYS_PRESENT = {"pip", "setuptools", "wheel", "pkg-resources"}
 
@@ -817,12 +820,13 @@ def module_map(inv: Inventory) -> dict[str, set[str]]:
             from envaudit import safeio
 
             rows = safeio.read_text_or_none(record, safeio.TEXT_LIMIT)  # regular files only
-            for row in (rows or "").splitlines():
-                first = row.split(",", 1)[0].strip().strip('"')
-                top = first.split("/", 1)[0]
+            # each row's first path component and whether a `/` follows it, found in C
+            # and deduplicated: thousands of rows come down to a few dozen
+            for head, slash in set(_RECORD_HEAD.findall(rows or "")):
+                top = head.lstrip().lstrip('"') if slash else head.strip().strip('"')
                 if not top or top.startswith((".", "..", "__")) or top.endswith((".dist-info", ".data")):
                     continue
-                if "/" in first:
+                if slash:
                     if top.isidentifier():
                         names.add(top)
                 elif top.endswith(".py"):
@@ -852,12 +856,40 @@ def _local_names(inv: Inventory, py_files: list[str]) -> set[str]:
     return names
 
 
+_BODY_FIELDS = ("body", "handlers", "orelse", "finalbody")
+_TRY_NODES = {getattr(ast, n) for n in ("Try", "TryStar") if hasattr(ast, n)}
+
+
 class _ImportVisitor(ast.NodeVisitor):
     """Top-level imported names with their line, skipping optional imports
     (inside `try: … except ImportError`) and `if TYPE_CHECKING:` blocks."""
 
     def __init__(self) -> None:
         self.found: list[tuple[str, int]] = []
+
+    def visit_body(self, body: list[ast.stmt]) -> None:
+        """`visit` over statements only: an import is a statement, and expressions hold
+        none, so only statement lists are walked (the same finds, in the same order)."""
+        for stmt in body:
+            kind = type(stmt)
+            if kind is ast.Import or kind is ast.ImportFrom or kind is ast.If or kind in _TRY_NODES:
+                self.visit(stmt)
+            else:
+                self._children(stmt)
+
+    def _children(self, node: ast.AST) -> None:
+        for name in _BODY_FIELDS:
+            sub = getattr(node, name, None)
+            if sub:
+                self.visit_body(sub)
+        for case in getattr(node, "cases", ()):  # match statements
+            self.visit_body(case.body)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if isinstance(node, (ast.stmt, ast.excepthandler)):
+            self._children(node)
+        else:
+            super().generic_visit(node)
 
     def visit_Try(self, node: ast.Try) -> None:
         guards = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -901,21 +933,42 @@ def project_imports(inv: Inventory) -> tuple[list[tuple[str, str, str, int]], se
     py_files = [f for f in inv.files() if f.endswith(".py")]
     local = _local_names(inv, py_files)
     out: list[tuple[str, str, str, int]] = []
+    from envaudit.scanners._source_cache import SourceCache, text_digest
+
+    memo = SourceCache.open(
+        inv, frozenset(), kind="imports", key_type=tuple[str, str], value_type=list[tuple[str, int]]
+    )
     for rel in py_files:
         tf = inv.read(rel, record=False)
         if tf is None:
             continue
-        try:
-            tree = ast.parse(tf.text, filename=rel)
-        except (SyntaxError, ValueError):
-            continue  # not this rule's business; the source scanner reports syntax errors
-        v = _ImportVisitor()
-        v.visit(tree)
-        out.extend((full.split(".", 1)[0], full, rel, line) for full, line in v.found)
+        if memo is None:
+            found = _file_imports(rel, tf.text)
+        else:  # a file's imports depend on its text only: cached per file
+            key = (rel, text_digest(tf.text))
+            found = memo.get(key)
+            if found is None:
+                found = _file_imports(rel, tf.text)
+                memo.put(key, found)
+        out.extend((full.split(".", 1)[0], full, rel, line) for full, line in found)
+    if memo is not None:
+        memo.save()
     for rel in inv.files():
         if rel.endswith(".ipynb"):
             out.extend(_notebook_imports(inv, rel))
     return out, local
+
+
+def _file_imports(rel: str, text: str) -> list[tuple[str, int]]:
+    if "import" not in text:
+        return []  # no import statement can hide in a file without the word
+    try:
+        tree = ast.parse(text, filename=rel)
+    except (SyntaxError, ValueError):
+        return []  # not this rule's business; the source scanner reports syntax errors
+    v = _ImportVisitor()
+    v.visit_body(tree.body)
+    return v.found
 
 
 def _notebook_imports(inv: Inventory, rel: str) -> list[tuple[str, str, str, int]]:

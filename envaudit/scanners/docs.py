@@ -502,6 +502,22 @@ def _code_only(text: str) -> str:
     return re.sub(r"(?m)^[ \t]*#.*$", "", text)
 
 
+def _source_signals(rel: str, lower: str, raw: str) -> tuple[list[Signal], ...]:
+    """(gpu, data usage, data docs, hyperparameters, config, saved weights) of one source file."""
+    text = _code_only(raw) if lower.endswith(".py") else raw
+    gpu = _lines(_GPU_SOURCE, rel, text, "gpu-code", 1)
+    if _TEST_FILE.search(rel):
+        return gpu, [], [], [], [], []
+    return (
+        gpu,
+        _lines(_DATA_SOURCE, rel, text, "data-load", 1),
+        _lines(_CODE_DOWNLOAD, rel, text, "code-download", 1),
+        _lines(_HYPER_ASSIGN, rel, text, "hard-coded", 3) + _lines(_HYPER_KWARG, rel, text, "hard-coded", 3),
+        _lines(_CONFIG_CODE, rel, text, "config-code", 1),
+        _lines(_WEIGHT_SAVE, rel, text, "saves-weights", 1),
+    )
+
+
 def scan(inv: Inventory) -> DocsFacts:
     files = inv.files()
     top = {f.lower(): f for f in files if "/" not in f}
@@ -558,6 +574,11 @@ def scan(inv: Inventory) -> DocsFacts:
     ci_runs: list[Signal] = []
     n_sources = 0
     data_folder = False
+    from envaudit.scanners._source_cache import SourceCache, text_digest
+
+    memo = SourceCache.open(
+        inv, frozenset(), kind="docs", key_type=tuple[str, str], value_type=tuple[(list[Signal],) * 6]
+    )
 
     for rel in files:
         name = PurePosixPath(rel).name
@@ -607,16 +628,22 @@ def scan(inv: Inventory) -> DocsFacts:
             tf = inv.read(rel, record=False)
             if tf is None:
                 continue
-            text = _code_only(tf.text) if lower.endswith(".py") else tf.text
-            is_test = bool(_TEST_FILE.search(rel))
-            gpu += _lines(_GPU_SOURCE, rel, text, "gpu-code", 1)
-            if not is_test:
-                data_usage += _lines(_DATA_SOURCE, rel, text, "data-load", 1)
-                data_docs += _lines(_CODE_DOWNLOAD, rel, text, "code-download", 1)
-                hyper += _lines(_HYPER_ASSIGN, rel, text, "hard-coded", 3)
-                hyper += _lines(_HYPER_KWARG, rel, text, "hard-coded", 3)
-                config += _lines(_CONFIG_CODE, rel, text, "config-code", 1)
-                saved += _lines(_WEIGHT_SAVE, rel, text, "saves-weights", 1)
+            if memo is None:
+                found = _source_signals(rel, lower, tf.text)
+            else:  # the signals depend on the path and the text only: cached per file
+                key = (rel, text_digest(tf.text))
+                found = memo.get(key)
+                if found is None:
+                    found = _source_signals(rel, lower, tf.text)
+                    memo.put(key, found)
+            gpu += found[0]
+            data_usage += found[1]
+            data_docs += found[2]
+            hyper += found[3]
+            config += found[4]
+            saved += found[5]
+    if memo is not None:
+        memo.save()
 
     hyper.sort(key=lambda s: (s.path, s.line))
     return DocsFacts(
