@@ -42,6 +42,9 @@ class LazyGroup(click.Group):
         spec = COMMANDS.get(cmd_name)
         if spec is None:
             return None
+        from envaudit import _codecache
+
+        _codecache.install()  # before the subcommand imports its dataclasses
         module = importlib.import_module(f"envaudit.commands.{spec[0]}")
         cmd: click.Command = getattr(module, spec[1])
         return cmd
