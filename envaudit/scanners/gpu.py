@@ -150,17 +150,34 @@ class GpuFacts:
 
 # ----------------------------------------------------------------------- scan
 def scan(inv: Inventory) -> GpuFacts:
+    environ = inv.environ
+    # `nvcc --version` (a subprocess, ~0.1 s with a real toolkit) runs while NVML is asked
+    # and the site-packages are read, instead of after them
+    toolkit_box: dict[str, Any] = {}
+
+    def toolkit_work() -> None:
+        try:
+            toolkit_box["result"] = read_toolkit(environ)
+        except BaseException as exc:  # re-raised below, in the scanning thread
+            toolkit_box["error"] = exc
+
+    toolkit_thread = threading.Thread(target=toolkit_work, name="envaudit-nvcc", daemon=True)
+    toolkit_thread.start()
     nvml = query_nvml(load_nvml)
     for e in nvml.errors:
         where = f" on GPU {e.device}" if e.device is not None else ""
         inv.skipped(f"NVML call {e.call}{where} failed ({e.error}); that GPU fact is missing")
     sites = site_packages_dirs(inv)
-    environ = inv.environ
+    frameworks = read_frameworks(sites)
+    cuda_wheels = read_cuda_wheels(sites)
+    toolkit_thread.join()
+    if "error" in toolkit_box:
+        raise toolkit_box["error"]
     return GpuFacts(
         nvml=nvml,
-        frameworks=read_frameworks(sites),
-        cuda_wheels=read_cuda_wheels(sites),
-        toolkit=read_toolkit(environ),
+        frameworks=frameworks,
+        cuda_wheels=cuda_wheels,
+        toolkit=toolkit_box["result"],
         variables={k: environ[k] for k in CUDA_VARIABLES if k in environ},
         ld_library_cuda=cuda_library_paths(environ.get("LD_LIBRARY_PATH", "")),
         compat_libs=find_compat_libs(environ),

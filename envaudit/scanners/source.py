@@ -1494,7 +1494,8 @@ def _parse_one(inv: Inventory, job: _Job, project: frozenset[str]) -> _Parsed:
 def _parse_uncached(inv: Inventory, jobs: list[_Job], project: frozenset[str]) -> list[_Parsed]:
     """In worker processes for a big tree (parsing is CPU-bound and the GIL would
     serialise threads); their diagnostics are recorded here, in input order."""
-    workers = min(os.cpu_count() or 1, 8)
+    # every core this process may use (affinity and cgroup cpusets included), not a fixed cap
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if len(jobs) < PARALLEL_MIN_FILES or workers < 2:
         return [_parse_one(inv, job, project) for job in jobs]
     import multiprocessing
