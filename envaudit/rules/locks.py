@@ -804,9 +804,11 @@ _RECORD_HEAD = lazy_re(r"^([^,/\n]*)(/?)", re.MULTILINE)
 _ALWAYS_PRESENT = {"pip", "setuptools", "wheel", "pkg-resources"}
 
 
-def module_map(inv: Inventory) -> dict[str, set[str]]:
+def module_map(inv: Inventory, wanted: set[str] | None = None) -> dict[str, set[str]]:
     """Top-level import name -> canonical distributions providing it in the target
-    environment, from top_level.txt and RECORD on disk (never importing anything)."""
+    environment, from top_level.txt and RECORD on disk (never importing anything).
+    With `wanted`, the answer is exact for those names (others may be missing): a RECORD
+    that does not even contain one of them as text is not parsed."""
     cached = getattr(inv, "_envaudit_module_map", None)
     if cached is not None:
         return cached
@@ -819,10 +821,18 @@ def module_map(inv: Inventory) -> dict[str, set[str]]:
         if not names and record and os.path.isfile(record):
             from envaudit import safeio
 
-            rows = safeio.read_text_or_none(record, safeio.TEXT_LIMIT)  # regular files only
+            rows = safeio.read_text_or_none(record, safeio.TEXT_LIMIT) or ""  # regular files only
+            # every name a RECORD gives is text of that RECORD: one that holds no wanted
+            # name (and whose distribution's fallback name is not wanted) adds nothing
+            if (
+                wanted is not None
+                and dist.name.replace("-", "_") not in wanted
+                and not any(w in rows for w in wanted)
+            ):
+                continue
             # each row's first path component and whether a `/` follows it, found in C
             # and deduplicated: thousands of rows come down to a few dozen
-            for head, slash in set(_RECORD_HEAD.findall(rows or "")):
+            for head, slash in set(_RECORD_HEAD.findall(rows)):
                 top = head.lstrip().lstrip('"') if slash else head.strip().strip('"')
                 if not top or top.startswith((".", "..", "__")) or top.endswith((".dist-info", ".data")):
                     continue
@@ -839,7 +849,8 @@ def module_map(inv: Inventory) -> dict[str, set[str]]:
             names.add(dist.name.replace("-", "_"))
         for n in names:
             mapping.setdefault(n, set()).add(dist.canonical)
-    inv._envaudit_module_map = mapping  # type: ignore[attr-defined]
+    if wanted is None:
+        inv._envaudit_module_map = mapping  # type: ignore[attr-defined]
     return mapping
 
 
@@ -1036,7 +1047,7 @@ def undeclared_import(inv: Inventory) -> Iterator[Hit]:
     if not imports:
         return
     stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
-    mapping = module_map(inv)
+    mapping = module_map(inv, {top for top, _, _, _ in imports if top not in stdlib and top not in local})
 
     reported: set[str] = set()
     for top, full, rel, line in imports:
