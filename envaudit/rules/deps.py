@@ -744,9 +744,9 @@ def dev_deps_mixed(inv: Inventory) -> Iterator[Hit]:
 
 
 # -------------------------------------------------------------------- DEP013
-_LOCAL_VERSION = re.compile(r"^[^+]+\+([A-Za-z0-9.]+)$")
+_LOCAL_VERSION = lazy_re(r"^[^+]+\+([A-Za-z0-9.]+)$")
 _SOURCE_OPTS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links")
-_SOURCE_OPT_RE = re.compile(r"(?m)^\s*-?\s*(?:-i|--index-url|--extra-index-url|-f|--find-links)[\s=]+(\S+)")
+_SOURCE_OPT_RE = lazy_re(r"(?m)^\s*-?\s*(?:-i|--index-url|--extra-index-url|-f|--find-links)[\s=]+(\S+)")
 _PYPI_HOSTS = ("pypi.org", "pypi.python.org", "files.pythonhosted.org")
 
 
