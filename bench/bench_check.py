@@ -841,6 +841,11 @@ def main() -> int:
     ap.add_argument("--big", type=int, default=0, help="also time a cold scan of N generated modules")
     ap.add_argument("--repos", default=str(REPO / "bench" / "out" / "repos"))
     ap.add_argument("--src", default=str(REPO), help="envaudit source tree to time (PYTHONPATH)")
+    ap.add_argument(
+        "--before",
+        metavar="SRC",
+        help="another envaudit source tree (e.g. `git archive main`) timed in the same alternation",
+    )
     args = ap.parse_args()
     if not args.uv:
         print("uv not found: pip install uv (it is in the test extra)", file=sys.stderr)
@@ -870,6 +875,12 @@ def main() -> int:
     )
 
     peaks: list[int] = []
+    cpu_ratios: list[float] = []
+    before_env = None
+    if args.before:
+        before_env = {**env, "PYTHONPATH": str(Path(args.before).resolve())}
+        before_env["ENVAUDIT_CACHE_DIR"] = str(cache / "before")
+        print(f"before      : envaudit from {before_env['PYTHONPATH']}, in the same alternation\n")
     ratios = []
     print(
         f"  {'repository':<18} {'files':>6} {'envaudit':>10} {'cpu':>8} {'uv pip check':>13} {'ratio':>7} {'peak RSS':>9}"
@@ -878,21 +889,37 @@ def main() -> int:
         cmd = [*envaudit, "check", str(root), "--python", str(venv), "--exit-zero"]
         run_once(cmd, env, root)  # fill the source cache and the page cache
         run_once(uvcheck, env, root)
-        ea, ea_cpu, uvs = [], [], []
+        if before_env is not None:
+            run_once(cmd, before_env, root)
+        ea, ea_cpu, uvs, uv_cpu, old, old_cpu = [], [], [], [], [], []
         for _ in range(args.runs):
             w, c, rss, _rc = run_once(cmd, env, root)
             ea.append(w)
             ea_cpu.append(c)
             peaks.append(rss)
-            uvs.append(run_once(uvcheck, env, root)[0])
+            uw, uc, _rss, _rc = run_once(uvcheck, env, root)
+            uvs.append(uw)
+            uv_cpu.append(uc)
+            if before_env is not None:
+                w, c, _rss, _rc = run_once(cmd, before_env, root)
+                old.append(w)
+                old_cpu.append(c)
         e, u = statistics.median(ea), statistics.median(uvs)
         ratios.append(e / u)
+        cpu_ratios.append(statistics.median(ea_cpu) / max(statistics.median(uv_cpu), 1e-3))
         files = sum(1 for p in root.rglob("*") if p.is_file() and ".git" not in p.parts)
         print(
             f"  {root.name:<18} {files:>6} {e * 1000:>8.0f}ms {statistics.median(ea_cpu) * 1000:>6.0f}ms "
             f"{u * 1000:>11.0f}ms {e / u:>6.1f}x {max(peaks[-args.runs :]) / 1024:>7.0f}MB"
         )
+        if old:
+            o = statistics.median(old)
+            print(
+                f"  {'  (--before)':<18} {'':>6} {o * 1000:>8.0f}ms {statistics.median(old_cpu) * 1000:>6.0f}ms "
+                f"{'':>13} {o / u:>6.1f}x  -> now {o / e:.1f}x faster"
+            )
     ratio = statistics.median(ratios)
+    print(f"  (in CPU time, envaudit / uv pip check: median {statistics.median(cpu_ratios):.1f}x)")
     ok_ratio = ratio <= 5
     print(
         f"\n  median ratio over the repositories: {ratio:.1f}x  (target <= 5x)  {'PASS' if ok_ratio else 'FAIL'}"
@@ -919,10 +946,11 @@ def main() -> int:
             f"(cpu/wall {c / w:.1f} on {os.cpu_count()} CPUs)"
         )
 
-    click_t = statistics.median(
-        run_once([sys.executable, "-c", "import click"], env, REPO)[0] for _ in range(15)
-    )
-    ver_t = statistics.median(run_once([*envaudit, "--version"], env, REPO)[0] for _ in range(15))
+    clicks, versions = [], []
+    for _ in range(15):  # alternating, so both see the same load
+        clicks.append(run_once([sys.executable, "-c", "import click"], env, REPO)[0])
+        versions.append(run_once([*envaudit, "--version"], env, REPO)[0])
+    click_t, ver_t = statistics.median(clicks), statistics.median(versions)
     ok_ver = ver_t <= 1.3 * click_t
     print(
         f"  envaudit --version {ver_t * 1000:.0f} ms vs python -c 'import click' {click_t * 1000:.0f} ms: "
