@@ -44,7 +44,7 @@ class LazyGroup(click.Group):
             return None
         from envaudit import _codecache
 
-        _codecache.install()  # before the subcommand imports its dataclasses
+        _codecache.install()  # before the subcommand imports its modules and their patterns
         module = importlib.import_module(f"envaudit.commands.{spec[0]}")
         cmd: click.Command = getattr(module, spec[1])
         return cmd

@@ -1,4 +1,4 @@
-"""envaudit._codecache: dataclasses and regular expressions built from the cache are the
+"""envaudit._codecache: regular expressions (and dataclasses, untouched) built with the cache are the
 ones Python builds without it. Each case runs in fresh interpreters (the cache hooks are
 process-wide): without the cache, cold (filling it), then warm (reading it)."""
 
@@ -79,7 +79,7 @@ def test_cached_classes_and_patterns_are_the_ones_python_builds(tmp_path: Path) 
     plain = _probe(tmp_path / "none", no_cache=True)
     cold = _probe(tmp_path / "c")
     warm = _probe(tmp_path / "c")
-    assert list((tmp_path / "c").glob("code-*.marshal")), "the cold run saved its table"
+    assert list((tmp_path / "c").glob("re-*.json")), "the cold run saved its table"
     assert not (tmp_path / "none").exists(), "ENVAUDIT_NO_CACHE=1 writes nothing"
     assert cold["added"] > 0 and warm["added"] == 0  # the warm run compiled nothing
     for key in ("classes", "patterns", "frozen"):
@@ -89,8 +89,8 @@ def test_cached_classes_and_patterns_are_the_ones_python_builds(tmp_path: Path) 
 
 def test_a_corrupt_table_is_ignored_and_rewritten(tmp_path: Path) -> None:
     good = _probe(tmp_path / "c")
-    (table,) = (tmp_path / "c").glob("code-*.marshal")
-    table.write_bytes(b"\x00not marshal")
+    (table,) = (tmp_path / "c").glob("re-*.json")
+    table.write_bytes(b'[["x", 0, ["y"]]] not json')
     again = _probe(tmp_path / "c")
     assert again["classes"] == good["classes"] and again["patterns"] == good["patterns"]
-    assert again["added"] > 0 and table.read_bytes() != b"\x00not marshal"
+    assert again["added"] > 0 and table.read_bytes() != b'[["x", 0, ["y"]]] not json'
