@@ -9,15 +9,16 @@ floor of a CUDA major, and which CUDA a driver version fully supports.
 from __future__ import annotations
 
 import functools
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envaudit._lazyre import lazy_re
+
 # next to this module, inside the package: the wheel ships it (tests/test_packaging_gpu.py)
 TABLE = Path(__file__).resolve().parent / "data" / "cuda_drivers.json"
 
-_NUM = re.compile(r"\d+")
+_NUM = lazy_re(r"\d+")
 
 
 def version_tuple(text: str | None) -> tuple[int, ...]:

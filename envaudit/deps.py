@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from envaudit._lazyre import lazy_re
+
 if TYPE_CHECKING:
     from envaudit.scanners.python import Interpreter
 
-_OP_RE = re.compile(r"^\s*(===|==|~=|!=|<=|>=|<|>)\s*(.*?)\s*$")
+_OP_RE = lazy_re(r"^\s*(===|==|~=|!=|<=|>=|<|>)\s*(.*?)\s*$")
 
 
 @dataclass(frozen=True)

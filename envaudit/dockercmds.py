@@ -9,10 +9,11 @@ import functools
 import re
 from dataclasses import dataclass
 
+from envaudit._lazyre import lazy_re
 from envaudit.scanners.dockerfiles import ShellCommand
 
-_PY_RE = re.compile(r"^python(?:[0-9](?:\.[0-9]+)?)?$")
-_PIP_RE = re.compile(r"^pip(?:[0-9](?:\.[0-9]+)?)?$")
+_PY_RE = lazy_re(r"^python(?:[0-9](?:\.[0-9]+)?)?$")
+_PIP_RE = lazy_re(r"^pip(?:[0-9](?:\.[0-9]+)?)?$")
 
 # pip install options that take a value (the value is not a requirement)
 _PIP_VALUE_OPTS = {
@@ -113,10 +114,10 @@ def is_local_or_url(spec: str) -> bool:
 
 
 _NAME = r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?"
-_FAST_PIN = re.compile(rf"^({_NAME})\s*(?:\[[A-Za-z0-9._,\s-]*\])?\s*===?\s*([A-Za-z0-9._+!-]+)$")
-_FAST_BARE = re.compile(rf"^({_NAME})\s*(?:\[[A-Za-z0-9._,\s-]*\])?$")
+_FAST_PIN = lazy_re(rf"^({_NAME})\s*(?:\[[A-Za-z0-9._,\s-]*\])?\s*===?\s*([A-Za-z0-9._+!-]+)$")
+_FAST_BARE = lazy_re(rf"^({_NAME})\s*(?:\[[A-Za-z0-9._,\s-]*\])?$")
 _CLAUSE = r"(?:===|==|!=|~=|<=|>=|<|>)\s*[A-Za-z0-9._+!*-]+"
-_FAST_RANGE = re.compile(rf"^({_NAME})\s*(?:\[[A-Za-z0-9._,\s-]*\])?\s*{_CLAUSE}(?:\s*,\s*{_CLAUSE})*$")
+_FAST_RANGE = lazy_re(rf"^({_NAME})\s*(?:\[[A-Za-z0-9._,\s-]*\])?\s*{_CLAUSE}(?:\s*,\s*{_CLAUSE})*$")
 
 
 def canonical(name: str) -> str:

@@ -16,13 +16,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from envaudit._lazyre import lazy_re
 from envaudit.config import Config
 from envaudit.model import Diagnostic
 from envaudit.textio import TextFile, read_text, relpath
 
 T = TypeVar("T")
 
-_SUPPRESS_RE = re.compile(r"#\s*envaudit\s*:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s\-]*)\])?", re.IGNORECASE)
+_SUPPRESS_RE = lazy_re(r"#\s*envaudit\s*:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s\-]*)\])?", re.IGNORECASE)
 
 
 class Inventory:

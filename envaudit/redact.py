@@ -10,28 +10,30 @@ from __future__ import annotations
 
 import re
 
+from envaudit._lazyre import lazy_re
+
 MASK = "***"
 
 # scheme://user[:password]@host  (also git+https://, ssh://, ...)
 # Every repetition that a match can start inside of is bounded (a scheme is at most 32
 # characters, a user 64): long runs of URL-ish characters stay linear to scan.
-_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://)(?P<userinfo>[^/@\s'\"<>]+)@")
+_URL_USERINFO = lazy_re(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://)(?P<userinfo>[^/@\s'\"<>]+)@")
 # scp-style git remotes with a password: `user:pass@host:org/repo.git` (no scheme).
-_SCP_USERINFO = re.compile(
+_SCP_USERINFO = lazy_re(
     r"(?<![A-Za-z0-9._~+/:@])(?P<user>[A-Za-z0-9_~][A-Za-z0-9._~+\-]{0,63}):(?P<password>[^@\s/:'\"<>]+)@"
     r"(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*):"
 )
 # conda's token in a channel URL: `https://conda.anaconda.org/t/<token>/channel`.
-_CONDA_TOKEN = re.compile(
+_CONDA_TOKEN = lazy_re(
     r"(?P<pre>(?:\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://[^\s'\"<>/]+(?:/[^\s'\"<>/]+){0,8}?"
     r"|(?<![\w.\-])(?:[\w\-]+\.){0,8}anaconda\.(?:org|com|cloud))/t/)(?P<token>[A-Za-z0-9_\-.]+)"
 )
-_QUERY_SECRET = re.compile(
+_QUERY_SECRET = lazy_re(
     r"(?P<key>[?&](?:access_token|token|auth|api[_-]?key|apikey|key|secret|password|passwd|pwd|sig|signature"
     r"|private_token|X-Amz-Signature|X-Amz-Credential)=)(?P<value>[^&#\s'\"<>]+)",
     re.IGNORECASE,
 )
-SECRET_NAME = re.compile(
+SECRET_NAME = lazy_re(
     r"(?i)(?:^|_|-)(?:pass(?:word|wd)?|pwd|secret|token|api_?key|apikey|access_?key|private_?key"
     r"|credentials?|auth|session_?key|client_?secret|signature|cookie)(?:$|_|-)"
     r"|^(?:HF_TOKEN|HUGGING_FACE_HUB_TOKEN|WANDB_API_KEY|GITHUB_TOKEN|GH_TOKEN|NPM_TOKEN"
@@ -39,7 +41,7 @@ SECRET_NAME = re.compile(
     r"|MLFLOW_TRACKING_PASSWORD|MLFLOW_TRACKING_TOKEN|KAGGLE_KEY|COMET_API_KEY|NEPTUNE_API_TOKEN)$"
 )
 # Tokens that are recognisable on their own, wherever they appear.
-_BARE_TOKENS = re.compile(
+_BARE_TOKENS = lazy_re(
     r"\b(?:ghp|gho|ghu|ghs|ghr|github_pat)_[A-Za-z0-9_]{20,}"
     r"|\bhf_[A-Za-z0-9]{30,}"
     r"|\bglpat-[A-Za-z0-9_\-]{20,}"
@@ -113,12 +115,12 @@ def redact_value(name: str, value: str) -> str:
 
 # NAME=value (ENV/ARG lines, shell exports, .env, keyword arguments) where NAME looks
 # secret; the value quoted or bare. A `${REF}` value is a reference, not a secret.
-_ASSIGNMENT = re.compile(
+_ASSIGNMENT = lazy_re(
     r"(?P<name>(?<![\w$-])[A-Za-z_][A-Za-z0-9_\-]*)(?P<sep>[ \t]*=(?!=)[ \t]*)"
     r"(?P<value>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|[^\s\"',;)}\]]+)"
 )
 # Dockerfile's older form: `ENV NAME value with spaces`.
-_ENV_SPACE = re.compile(
+_ENV_SPACE = lazy_re(
     r"(?im)^(?P<head>[-+ ]?[ \t]*ENV[ \t]+)(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<sep>[ \t]+)(?P<value>[^=\n][^\n]*)$"
 )
 

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import click
 
+from envaudit._lazyre import lazy_re
+
 LOCK_CANDIDATES = (
     "requirements.lock",
     "requirements-lock.txt",
@@ -46,8 +48,8 @@ UID = 10001
 MICROMAMBA = "mambaorg/micromamba:1.5.10"
 MAMBA_USER = "mambauser"
 DATA_DIRS = ("data", "datasets", "outputs", "checkpoints", "models", "runs", "logs", "mlruns", "wandb")
-_BUILD_APT = re.compile(r"^(build-essential|gcc(-\d+)?|g\+\+(-\d+)?|make|cmake|pkg-config|.*-dev)(=.*)?$")
-_SECRET_NAME = re.compile(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|CREDENTIAL)", re.IGNORECASE)
+_BUILD_APT = lazy_re(r"^(build-essential|gcc(-\d+)?|g\+\+(-\d+)?|make|cmake|pkg-config|.*-dev)(=.*)?$")
+_SECRET_NAME = lazy_re(r"(TOKEN|SECRET|PASSWORD|PASSWD|API_?KEY|ACCESS_?KEY|CREDENTIAL)", re.IGNORECASE)
 _OWN_ENV = {"PATH", "PYTHONDONTWRITEBYTECODE", "PYTHONUNBUFFERED", "HOME", "PIP_NO_CACHE_DIR"}
 
 

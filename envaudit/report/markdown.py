@@ -10,12 +10,14 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
+from envaudit._lazyre import lazy_re
+
 if TYPE_CHECKING:
     from envaudit.engine import CheckResult
     from envaudit.model import Finding
 
 ICONS = {"passed": "✅", "failed": "❌", "not checkable": "➖"}
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")
+_MD_SPECIAL = lazy_re(r"([\\`*_\[\]|~])")
 
 
 def md(text: object) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
-import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from envaudit._lazyre import lazy_re
 from envaudit.model import Hit, Severity
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 CheckFn = Callable[["Inventory"], Iterable[Hit]]
 
-CODE_RE = re.compile(r"^[A-Z]{2,4}[0-9]{3}$")
+CODE_RE = lazy_re(r"^[A-Z]{2,4}[0-9]{3}$")
 
 
 @dataclass(frozen=True)

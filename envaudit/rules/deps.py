@@ -14,6 +14,7 @@ from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from envaudit._lazyre import lazy_re
 from envaudit.deps import Declared, evaluate_marker, marker_env, parse_pep508, pin_satisfied
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
@@ -68,11 +69,11 @@ DEV_TOOLS = frozenset(
     }
 )
 DEV_PREFIXES = ("pytest-", "flake8-", "types-", "sphinx-", "mkdocs-", "mypy-")
-_DEV_FILE_RE = re.compile(
+_DEV_FILE_RE = lazy_re(
     r"(^|[-_./])(dev|devel|develop|test|tests|testing|lint|docs?|ci|tox|check|style|typing|build)([-_.]|$)"
 )
-_HEX40 = re.compile(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
-_URL_HASH = re.compile(r"[#&](sha256|sha384|sha512)=[0-9a-fA-F]+")
+_HEX40 = lazy_re(r"^[0-9a-f]{40}([0-9a-f]{24})?$")
+_URL_HASH = lazy_re(r"[#&](sha256|sha384|sha512)=[0-9a-fA-F]+")
 
 
 # ------------------------------------------------------------------ helpers
@@ -561,17 +562,17 @@ def _ordered_targets(inv: Inventory) -> list[Declared]:
 
 
 # -------------------------------------------------------------------- DEP009
-_EXTRA_ONLY = re.compile(r"""^\s*extra\s*==\s*['"][^'"]*['"]\s*$""")
+_EXTRA_ONLY = lazy_re(r"""^\s*extra\s*==\s*['"][^'"]*['"]\s*$""")
 
 
 # Most Requires-Dist lines are `name[extras] (>=1,<2) ; marker`: read those with one regex
 # (packaging's full parser costs ~0.5 ms a line, and a big environment has thousands).
-_QUICK_REQ = re.compile(
+_QUICK_REQ = lazy_re(
     r"^\s*(?P<name>[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)\s*(?:\[[^\]]*\])?\s*"
     r"(?P<paren>\()?\s*(?P<spec>(?:(?:===|==|~=|!=|<=|>=|<|>)\s*[A-Za-z0-9.*+!_-]+\s*,?\s*)*)(?(paren)\))"
     r"\s*(?:;\s*(?P<marker>.+?))?\s*$"
 )
-_CANON = re.compile(r"[-_.]+")
+_CANON = lazy_re(r"[-_.]+")
 
 
 def _quick_requirement(text: str) -> tuple[str, str, str | None] | None:
@@ -866,9 +867,9 @@ def dev_deps_mixed(inv: Inventory) -> Iterator[Hit]:
 
 
 # -------------------------------------------------------------------- DEP013
-_LOCAL_VERSION = re.compile(r"^[^+]+\+([A-Za-z0-9.]+)$")
+_LOCAL_VERSION = lazy_re(r"^[^+]+\+([A-Za-z0-9.]+)$")
 _SOURCE_OPTS = ("-i", "--index-url", "--extra-index-url", "-f", "--find-links")
-_SOURCE_OPT_RE = re.compile(r"(?m)^\s*-?\s*(?:-i|--index-url|--extra-index-url|-f|--find-links)[\s=]+(\S+)")
+_SOURCE_OPT_RE = lazy_re(r"(?m)^\s*-?\s*(?:-i|--index-url|--extra-index-url|-f|--find-links)[\s=]+(\S+)")
 _PYPI_HOSTS = ("pypi.org", "pypi.python.org", "files.pythonhosted.org")
 
 

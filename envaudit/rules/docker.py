@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from envaudit import globmatch
+from envaudit._lazyre import lazy_re
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
@@ -158,7 +159,7 @@ def base_image_no_digest(inv: Inventory) -> Iterator[Hit]:
 
 
 # ------------------------------------------------------------------------ pip
-_SIMPLE_OPTION = re.compile(
+_SIMPLE_OPTION = lazy_re(
     r"^(?:--hash[= ]\S+|--(?:index-url|extra-index-url|find-links|trusted-host)[= ]\S+|-[if] \S+)$"
 )
 
@@ -318,7 +319,7 @@ def pip_install_unpinned(inv: Inventory) -> Iterator[Hit]:
                               Fix(f"install from a lock instead (`envaudit fix pins --write`), or pin {rel}"), run)  # fmt: skip
 
 
-_HEX40 = re.compile(r"^[0-9a-f]{40}$")
+_HEX40 = lazy_re(r"^[0-9a-f]{40}$")
 
 
 def _vcs_problem(spec: str) -> str | None:
@@ -440,7 +441,7 @@ def _final_lineage(df: Dockerfile) -> set[int]:
 
 # `/var/lib/apt/lists/*`, `/var/lib/apt/lists*` (the glob matches the folder itself),
 # `/var/lib/apt/lists`, `/var/lib/apt/*`, `/var/lib/apt`: each removes the lists
-_LISTS_RM = re.compile(r"/var/lib/apt(?:/lists)?(?:/?\*|/)?$")
+_LISTS_RM = lazy_re(r"/var/lib/apt(?:/lists)?(?:/?\*|/)?$")
 
 
 @rule(
@@ -720,7 +721,7 @@ def dockerignore_missing(inv: Inventory) -> Iterator[Hit]:
 
 
 # ----------------------------------------------------------------- build tools
-_BUILD_PKGS = re.compile(r"^(?:build-essential|gcc(?:-[0-9]+)?|g\+\+(?:-[0-9]+)?|make|cmake|clang|gfortran|cargo|rustc"
+_BUILD_PKGS = lazy_re(r"^(?:build-essential|gcc(?:-[0-9]+)?|g\+\+(?:-[0-9]+)?|make|cmake|clang|gfortran|cargo|rustc"
                          r"|[a-z0-9.+-]+-dev(?:el)?|musl-dev|linux-headers|autoconf|automake|libtool|pkg-config)(?:[=:/].*)?$")  # fmt: skip
 
 
@@ -768,7 +769,7 @@ def build_tools_in_final_stage(inv: Inventory) -> Iterator[Hit]:
 
 
 # ----------------------------------------------------------------- pipe to shell
-_COMMIT_URL = re.compile(r"[0-9a-f]{40}")
+_COMMIT_URL = lazy_re(r"[0-9a-f]{40}")
 
 
 @rule(
@@ -819,7 +820,7 @@ def pipe_to_shell(inv: Inventory) -> Iterator[Hit]:
 
 
 # ----------------------------------------------------------------- ADD
-_ARCHIVE = re.compile(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst)$", re.I)
+_ARCHIVE = lazy_re(r"\.(?:tar|tar\.gz|tgz|tar\.bz2|tbz2?|tar\.xz|txz|tar\.zst|tzst)$", re.I)
 
 
 @rule(
@@ -861,7 +862,7 @@ def add_instead_of_copy(inv: Inventory) -> Iterator[Hit]:
 
 
 # ----------------------------------------------------------------- Python / CUDA
-_PY_TAG = re.compile(r"^(?:[0-9]+-)?(?:python)?([23])\.([0-9]+)")
+_PY_TAG = lazy_re(r"^(?:[0-9]+-)?(?:python)?([23])\.([0-9]+)")
 
 
 def base_python(ref: str) -> tuple[int, int] | None:
@@ -964,8 +965,8 @@ def docker_python_mismatch(inv: Inventory) -> Iterator[Hit]:
                           _loc(df, st.line), Fix(f"use a base image with a Python that satisfies {decl[1]}"), st)  # fmt: skip
 
 
-_CUDA_TAG = re.compile(r"(?:^|[-_])(?:cuda)?([0-9]{2})\.([0-9])(?:\.[0-9]+)?(?:[-_]|$)")
-_CU_RE = re.compile(r"(?:\+|/whl/|/)cu([0-9]{2,3})\b")
+_CUDA_TAG = lazy_re(r"(?:^|[-_])(?:cuda)?([0-9]{2})\.([0-9])(?:\.[0-9]+)?(?:[-_]|$)")
+_CU_RE = lazy_re(r"(?:\+|/whl/|/)cu([0-9]{2,3})\b")
 
 
 def base_cuda(ref: str) -> tuple[int, int] | None:
@@ -1057,7 +1058,7 @@ def cuda_base_mismatch(inv: Inventory) -> Iterator[Hit]:
 
 
 # ----------------------------------------------------------------- secrets
-_SECRET_FILES = re.compile(r"(?:^|/)(?:\.env(?:\.[\w.-]+)?|id_rsa|id_ed25519|id_ecdsa|\.netrc|\.pypirc|\.npmrc"
+_SECRET_FILES = lazy_re(r"(?:^|/)(?:\.env(?:\.[\w.-]+)?|id_rsa|id_ed25519|id_ecdsa|\.netrc|\.pypirc|\.npmrc"
                            r"|credentials(?:\.json)?|[\w.-]*\.pem|[\w.-]*\.key|\.aws|\.ssh|\.docker/config\.json|secrets?(?:\.\w+)?)/?$")  # fmt: skip
 
 

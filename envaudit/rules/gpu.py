@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
+from envaudit._lazyre import lazy_re
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
@@ -391,7 +392,7 @@ def _is_cuda_index(option: str) -> bool:
     return "download.pytorch.org/whl/cu" in option or "download.pytorch.org/whl/rocm" in option
 
 
-_EXACT = re.compile(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?\s*===?\s*[0-9]")
+_EXACT = lazy_re(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*\(?\s*===?\s*[0-9]")
 
 
 def _exactly_required(inv: Inventory) -> set[str]:
@@ -545,7 +546,7 @@ def arch_unsupported(inv: Inventory) -> Iterator[Hit]:
                 )
 
 
-_ARCH = re.compile(r"^(sm|compute)_(\d+)(\d)[a-z]?$")
+_ARCH = lazy_re(r"^(sm|compute)_(\d+)(\d)[a-z]?$")
 
 
 def _built_for(caps: tuple[str, ...], cc: tuple[int, int]) -> bool | None:

@@ -13,6 +13,7 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
+from envaudit._lazyre import lazy_re
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
@@ -799,13 +800,17 @@ FAMOUS_MISMATCHES: dict[str, str] = {
     "setuptools": "setuptools",
 }
 
+_RECORD_HEAD = lazy_re(r"^([^,/\n]*)(/?)", re.MULTILINE)
+
 # distributions that are part of every environment's tooling; importing them needs no declaration
 _ALWAYS_PRESENT = {"pip", "setuptools", "wheel", "pkg-resources"}
 
 
-def module_map(inv: Inventory) -> dict[str, set[str]]:
+def module_map(inv: Inventory, wanted: set[str] | None = None) -> dict[str, set[str]]:
     """Top-level import name -> canonical distributions providing it in the target
-    environment, from top_level.txt and RECORD on disk (never importing anything)."""
+    environment, from top_level.txt and RECORD on disk (never importing anything).
+    With `wanted`, the answer is exact for those names (others may be missing): a RECORD
+    that does not even contain one of them as text is not parsed."""
     cached = getattr(inv, "_envaudit_module_map", None)
     if cached is not None:
         return cached
@@ -818,13 +823,22 @@ def module_map(inv: Inventory) -> dict[str, set[str]]:
         if not names and record and os.path.isfile(record):
             from envaudit import safeio
 
-            rows = safeio.read_text_or_none(record, safeio.TEXT_LIMIT)  # regular files only
-            for row in (rows or "").splitlines():
-                first = row.split(",", 1)[0].strip().strip('"')
-                top = first.split("/", 1)[0]
+            rows = safeio.read_text_or_none(record, safeio.TEXT_LIMIT) or ""  # regular files only
+            # every name a RECORD gives is text of that RECORD: one that holds no wanted
+            # name (and whose distribution's fallback name is not wanted) adds nothing
+            if (
+                wanted is not None
+                and dist.name.replace("-", "_") not in wanted
+                and not any(w in rows for w in wanted)
+            ):
+                continue
+            # each row's first path component and whether a `/` follows it, found in C
+            # and deduplicated: thousands of rows come down to a few dozen
+            for head, slash in set(_RECORD_HEAD.findall(rows)):
+                top = head.lstrip().lstrip('"') if slash else head.strip().strip('"')
                 if not top or top.startswith((".", "..", "__")) or top.endswith((".dist-info", ".data")):
                     continue
-                if "/" in first:
+                if slash:
                     if top.isidentifier():
                         names.add(top)
                 elif top.endswith(".py"):
@@ -837,7 +851,8 @@ def module_map(inv: Inventory) -> dict[str, set[str]]:
             names.add(dist.name.replace("-", "_"))
         for n in names:
             mapping.setdefault(n, set()).add(dist.canonical)
-    inv._envaudit_module_map = mapping  # type: ignore[attr-defined]
+    if wanted is None:
+        inv._envaudit_module_map = mapping  # type: ignore[attr-defined]
     return mapping
 
 
@@ -854,12 +869,40 @@ def _local_names(inv: Inventory, py_files: list[str]) -> set[str]:
     return names
 
 
+_BODY_FIELDS = ("body", "handlers", "orelse", "finalbody")
+_TRY_NODES = {getattr(ast, n) for n in ("Try", "TryStar") if hasattr(ast, n)}
+
+
 class _ImportVisitor(ast.NodeVisitor):
     """Top-level imported names with their line, skipping optional imports
     (inside `try: … except ImportError`) and `if TYPE_CHECKING:` blocks."""
 
     def __init__(self) -> None:
         self.found: list[tuple[str, int]] = []
+
+    def visit_body(self, body: list[ast.stmt]) -> None:
+        """`visit` over statements only: an import is a statement, and expressions hold
+        none, so only statement lists are walked (the same finds, in the same order)."""
+        for stmt in body:
+            kind = type(stmt)
+            if kind is ast.Import or kind is ast.ImportFrom or kind is ast.If or kind in _TRY_NODES:
+                self.visit(stmt)
+            else:
+                self._children(stmt)
+
+    def _children(self, node: ast.AST) -> None:
+        for name in _BODY_FIELDS:
+            sub = getattr(node, name, None)
+            if sub:
+                self.visit_body(sub)
+        for case in getattr(node, "cases", ()):  # match statements
+            self.visit_body(case.body)
+
+    def generic_visit(self, node: ast.AST) -> None:
+        if isinstance(node, (ast.stmt, ast.excepthandler)):
+            self._children(node)
+        else:
+            super().generic_visit(node)
 
     def visit_Try(self, node: ast.Try) -> None:
         guards = {"ImportError", "ModuleNotFoundError", "Exception", "BaseException"}
@@ -903,21 +946,42 @@ def project_imports(inv: Inventory) -> tuple[list[tuple[str, str, str, int]], se
     py_files = [f for f in inv.files() if f.endswith(".py")]
     local = _local_names(inv, py_files)
     out: list[tuple[str, str, str, int]] = []
+    from envaudit.scanners._source_cache import SourceCache, text_digest
+
+    memo = SourceCache.open(
+        inv, frozenset(), kind="imports", key_type=tuple[str, str], value_type=list[tuple[str, int]]
+    )
     for rel in py_files:
         tf = inv.read(rel, record=False)
         if tf is None:
             continue
-        try:
-            tree = ast.parse(tf.text, filename=rel)
-        except (SyntaxError, ValueError):
-            continue  # not this rule's business; the source scanner reports syntax errors
-        v = _ImportVisitor()
-        v.visit(tree)
-        out.extend((full.split(".", 1)[0], full, rel, line) for full, line in v.found)
+        if memo is None:
+            found = _file_imports(rel, tf.text)
+        else:  # a file's imports depend on its text only: cached per file
+            key = (rel, text_digest(tf.text))
+            found = memo.get(key)
+            if found is None:
+                found = _file_imports(rel, tf.text)
+                memo.put(key, found)
+        out.extend((full.split(".", 1)[0], full, rel, line) for full, line in found)
+    if memo is not None:
+        memo.save()
     for rel in inv.files():
         if rel.endswith(".ipynb"):
             out.extend(_notebook_imports(inv, rel))
     return out, local
+
+
+def _file_imports(rel: str, text: str) -> list[tuple[str, int]]:
+    if "import" not in text:
+        return []  # no import statement can hide in a file without the word
+    try:
+        tree = ast.parse(text, filename=rel)
+    except (SyntaxError, ValueError):
+        return []  # not this rule's business; the source scanner reports syntax errors
+    v = _ImportVisitor()
+    v.visit_body(tree.body)
+    return v.found
 
 
 def _notebook_imports(inv: Inventory, rel: str) -> list[tuple[str, str, str, int]]:
@@ -985,7 +1049,7 @@ def undeclared_import(inv: Inventory) -> Iterator[Hit]:
     if not imports:
         return
     stdlib = set(getattr(sys, "stdlib_module_names", ())) | {"__future__"}
-    mapping = module_map(inv)
+    mapping = module_map(inv, {top for top, _, _, _ in imports if top not in stdlib and top not in local})
     env_found = getattr(inv.get("python"), "found", True)
 
     reported: set[str] = set()

@@ -40,6 +40,10 @@ def cache_dir(environ: dict[str, str]) -> Path:
     return Path(base) / "envaudit"
 
 
+def text_digest(text: str) -> str:
+    return hashlib.blake2b(text.encode("utf-8", "surrogateescape"), digest_size=16).hexdigest()
+
+
 def digest(path: Path, limit: int) -> str | None:
     """The file's digest, or None (not cached) for what the parser will refuse anyway:
     not a regular file, or over `limit` bytes (checked before anything is read)."""
@@ -57,15 +61,25 @@ class SourceCache:
         self.new: dict[Any, Any] = {}
 
     @classmethod
-    def open(cls, inv: Inventory, project: frozenset[str]) -> SourceCache | None:
+    def open(
+        cls,
+        inv: Inventory,
+        project: frozenset[str],
+        kind: str = "source",
+        key_type: Any = None,
+        value_type: Any = None,
+    ) -> SourceCache | None:
+        """`kind` names the cache file: "source" for the determinism scan, other names for
+        other per-file results (the docs scan's signals, DEP008's imports), loaded as
+        `key_type` -> `value_type` (the source scan's job and facts by default)."""
         if inv.environ.get("ENVAUDIT_NO_CACHE", "").lower() in ("1", "true", "yes"):
             return None
         root_id = hashlib.sha256(str(inv.root).encode("utf-8", "surrogateescape")).hexdigest()[:20]
-        path = cache_dir(inv.environ) / f"source-{root_id}.json"
+        path = cache_dir(inv.environ) / f"{kind}-{root_id}.json"
         namespace = hashlib.sha256(
             repr((FORMAT, __version__, sorted(project))).encode("utf-8", "surrogateescape")
         ).hexdigest()
-        return cls(path, namespace, _load(path, namespace))
+        return cls(path, namespace, _load(path, namespace, key_type, value_type))
 
     def get(self, key: Any) -> Any:
         hit = self.old.get(key)
@@ -193,7 +207,7 @@ def _read_regular(path: Path, limit: int) -> bytes | None:
     return None if len(raw) > limit else raw
 
 
-def _load(path: Path, namespace: str) -> dict[Any, Any]:
+def _load(path: Path, namespace: str, key_type: Any = None, value_type: Any = None) -> dict[Any, Any]:
     """The entries of a cache file for this namespace; {} for anything else (missing,
     truncated, another version, planted): every entry that does not fit is dropped."""
     try:
@@ -209,13 +223,14 @@ def _load(path: Path, namespace: str) -> dict[Any, Any]:
         or not isinstance(data.get("entries"), list)
     ):
         return {}
-    value_type = _value_type()
+    value_type = _value_type() if value_type is None else value_type
+    key_type = _KEY_TYPE if key_type is None else key_type
     entries: dict[Any, Any] = {}
     for item in data["entries"]:
         try:
             if not isinstance(item, list) or len(item) != 2:
                 continue
-            entries[_decode(_KEY_TYPE, item[0])] = _decode(value_type, item[1])
+            entries[_decode(key_type, item[0])] = _decode(value_type, item[1])
         except (ValueError, TypeError, RecursionError):
             continue
     return entries

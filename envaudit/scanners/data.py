@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from envaudit._lazyre import lazy_re
+
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
@@ -57,8 +59,8 @@ MANIFEST_NAMES = {
 }
 MANIFEST_SUFFIXES = {".sha256": "sha256", ".sha512": "sha512", ".sha1": "sha1", ".md5": "md5"}
 _HEX_LEN = {32: "md5", 40: "sha1", 64: "sha256", 128: "sha512"}
-_GNU_LINE = re.compile(r"^(?P<esc>\\?)(?P<hex>[0-9a-fA-F]{32,128}) (?P<mode>[ *])(?P<path>.+)$")
-_BSD_LINE = re.compile(r"^(?P<algo>MD5|SHA1|SHA256|SHA512) \((?P<path>.+)\) = (?P<hex>[0-9a-fA-F]+)$")
+_GNU_LINE = lazy_re(r"^(?P<esc>\\?)(?P<hex>[0-9a-fA-F]{32,128}) (?P<mode>[ *])(?P<path>.+)$")
+_BSD_LINE = lazy_re(r"^(?P<algo>MD5|SHA1|SHA256|SHA512) \((?P<path>.+)\) = (?P<hex>[0-9a-fA-F]+)$")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,8 @@ import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from envaudit._lazyre import lazy_re
+
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
@@ -62,12 +64,12 @@ HADOLINT_TO_DKR: dict[str, str] = {
 
 # BuildKit: a heredoc is a whole shell word `[fd]<<[-]WORD`, where WORD may be quoted or
 # escaped (`<<"EOT"`, `<<'EOT'`, `<<\EOT`, `<<E"O"T` all name EOT); `cat<<EOT` is no heredoc
-_HEREDOC_WORD = re.compile(r"^([0-9]*)<<(-?)([^<]*)$")
-_DIRECTIVE_RE = re.compile(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
-_ENVAUDIT_PRAGMA = re.compile(r"#\s*envaudit\s*:\s*ignore(?:\[([A-Za-z0-9_,\s-]*)\])?", re.I)
-_HADOLINT_PRAGMA = re.compile(r"#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
-_HADOLINT_GLOBAL = re.compile(r"#\s*hadolint\s+global\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
-_VAR_RE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
+_HEREDOC_WORD = lazy_re(r"^([0-9]*)<<(-?)([^<]*)$")
+_DIRECTIVE_RE = lazy_re(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
+_ENVAUDIT_PRAGMA = lazy_re(r"#\s*envaudit\s*:\s*ignore(?:\[([A-Za-z0-9_,\s-]*)\])?", re.I)
+_HADOLINT_PRAGMA = lazy_re(r"#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
+_HADOLINT_GLOBAL = lazy_re(r"#\s*hadolint\s+global\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
+_VAR_RE = lazy_re(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 MAX_LINES = 200_000
 MAX_SHLEX = 64 * 1024  # characters of one shell script split with shlex
 MAX_WORDS = 10_000  # words of one RUN the rules look at: no real command has more
@@ -603,7 +605,7 @@ def _arity_error(cmd: str, body: str, heredocs: tuple[Heredoc, ...]) -> str | No
 
 # ------------------------------------------------------------------ shell splitting
 _SEPARATORS = {"&&", "||", ";", "|", "&", "(", ")", "{", "}", "\n", ";;", "|&", "!"}
-_REDIRECT = re.compile(r"^[0-9]*(?:<|>|>>|<<|<<<|>&|<&|&>|&>>|>\|)$")
+_REDIRECT = lazy_re(r"^[0-9]*(?:<|>|>>|<<|<<<|>&|<&|&>|&>>|>\|)$")
 _PREFIX_WORDS = {
     "sudo",
     "env",
@@ -618,8 +620,8 @@ _PREFIX_WORDS = {
     "do",
     "else",
 }
-_NEEDS_SHLEX = re.compile(r"[\"'\\#`]")
-_FAST_TOKENS = re.compile(r"[;&|()<>]+|[^\s;&|()<>]+")
+_NEEDS_SHLEX = lazy_re(r"[\"'\\#`]")
+_FAST_TOKENS = lazy_re(r"[;&|()<>]+|[^\s;&|()<>]+")
 _SHELLS = {"sh", "bash", "dash", "zsh", "ash", "ksh"}
 
 
@@ -700,9 +702,9 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
     return commands
 
 
-_ASSIGN = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
+_ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
 _DECLARERS = {"export", "readonly", "declare", "typeset", "local"}
-_WHOLE_VAR = re.compile(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
+_WHOLE_VAR = lazy_re(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$")
 
 
 def _assign(words: list[str], env: dict[str, str | None], shell_vars: set[str]) -> None:

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from envaudit._lazyre import lazy_re
+
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
@@ -82,7 +84,7 @@ class DocsFacts:
 
 
 # ------------------------------------------------------------------ patterns
-_SETUP_CMD = re.compile(
+_SETUP_CMD = lazy_re(
     r"(?:^|[\s;&|(`])(?:"
     r"(?:pip3?|python3?(?:\.\d+)?\s+-m\s+pip|py\s+-m\s+pip|uv\s+pip|pipx)\s+install\b"
     r"|(?:conda|mamba|micromamba)\s+(?:env\s+(?:create|update)|create|install)\b"
@@ -97,60 +99,60 @@ _SETUP_CMD = re.compile(
     r")",
     re.IGNORECASE,
 )
-_PROMPT = re.compile(r"^\s*(?:\(\S+\)\s*)?(?:\$|%|>|PS>|C:\\>)\s+")
-_HARDWARE = re.compile(
+_PROMPT = lazy_re(r"^\s*(?:\(\S+\)\s*)?(?:\$|%|>|PS>|C:\\>)\s+")
+_HARDWARE = lazy_re(
     r"\b(?:GPUs?|CUDA|cuDNN|VRAM|NVIDIA|TPUs?|A100|V100|H100|H200|A10G?|L40S?|RTX\s?\d{3,4}|GTX\s?\d{3,4}"
     r"|compute capability|\d+(?:\.\d+)?\s?(?:GB|GiB|TB)\b|(?:GPU|system|host|device)\s+memory"
     r"|RAM\b|hardware|accelerators?)",
     re.IGNORECASE,
 )
-_DATA_HEADING = re.compile(
+_DATA_HEADING = lazy_re(
     r"\b(?:data(?:sets?)?|corpus|corpora|download(?:ing)?|benchmarks?\s+data|preprocess(?:ing)?)\b",
     re.IGNORECASE,
 )
-_URL = re.compile(r"https?://[^\s)>\]\"'`]+")
-_DATA_WORDS = re.compile(
+_URL = lazy_re(r"https?://[^\s)>\]\"'`]+")
+_DATA_WORDS = lazy_re(
     r"\b(?:data(?:sets?)?|corpus|download|kaggle|zenodo|figshare|huggingface\.co/datasets|hf\.co/datasets"
     r"|dvc\s+pull|gsutil|aws\s+s3|wget|curl)\b",
     re.IGNORECASE,
 )
-_MODEL_CARD_HEADING = re.compile(
+_MODEL_CARD_HEADING = lazy_re(
     r"^(?:model\s*cards?|model\s+details|model\s+description|intended\s+uses?(?:\s*&\s*limitations)?"
     r"|limitations(?:\s+and\s+biases)?|bias,?\s+risks,?\s+and\s+limitations|training\s+details)\b",
     re.IGNORECASE,
 )
-SETUP_HEADING = re.compile(
+SETUP_HEADING = lazy_re(
     r"\b(?:install(?:ation|ing)?|setup|set\s*up|getting\s+started|quick\s*start|usage|requirements"
     r"|dependencies|environment|how\s+to\s+run|running|build(?:ing)?|prerequisites)\b",
     re.IGNORECASE,
 )
-_INSTALL_LINK = re.compile(r"install|setup|getting[-_ ]?started|quick[-_ ]?start", re.IGNORECASE)
-_TEST_WORDS = re.compile(r"\b(?:pytest|unittest|tox|nox|make\s+test)\b", re.IGNORECASE)
+_INSTALL_LINK = lazy_re(r"install|setup|getting[-_ ]?started|quick[-_ ]?start", re.IGNORECASE)
+_TEST_WORDS = lazy_re(r"\b(?:pytest|unittest|tox|nox|make\s+test)\b", re.IGNORECASE)
 
-_GPU_SOURCE = re.compile(
+_GPU_SOURCE = lazy_re(
     r"torch\.cuda\b|\.cuda\(\s*\)|\.to\(\s*['\"]cuda|device\s*=\s*['\"]cuda|torch\.device\(\s*['\"]cuda"
     r"|['\"]cuda:\d['\"]|list_physical_devices\(\s*['\"]GPU|jax\.devices\(\s*['\"]gpu"
     r"|accelerator\s*=\s*['\"](?:gpu|cuda)['\"]|\bgpus\s*=\s*-?[1-9]|^[ \t]*import\s+cupy|^[ \t]*from\s+cupy\b"
     r"|numba\.cuda|^[ \t]*from\s+numba\s+import\s+cuda|device_map\s*=\s*['\"]auto['\"]",
     re.MULTILINE,
 )
-_GPU_REQ = re.compile(
+_GPU_REQ = lazy_re(
     r"\+cu\d{2,3}\b|download\.pytorch\.org/whl/cu\d+|^[ \t]*nvidia-[a-z0-9-]+-cu\d+|^[ \t]*cupy-cuda"
     r"|tensorflow\[and-cuda\]|jax\[cuda|\bpytorch-cuda\b|\bcudatoolkit\b|\bcuda-version\b|^[ \t]*-[ \t]*cuda-",
     re.MULTILINE | re.IGNORECASE,
 )
-_GPU_IMAGE = re.compile(
+_GPU_IMAGE = lazy_re(
     r"^[ \t]*FROM[ \t]+(?:--\S+[ \t]+)*(?:\S*nvidia/cuda|nvcr\.io/\S+|\S*pytorch/pytorch:\S*cuda|\S*tensorflow/tensorflow:\S*gpu"
     r"|\S*cuda\S*)",
     re.MULTILINE | re.IGNORECASE,
 )
-_DATA_SOURCE = re.compile(
+_DATA_SOURCE = lazy_re(
     r"\b(?:pd|pandas)\.read_(?:csv|parquet|json|excel|feather|table|pickle)\(|\bnp\.(?:load|loadtxt|genfromtxt)\("
     r"|\bload_dataset\(|\btorchvision\.datasets\.|\bdatasets\.(?:MNIST|CIFAR10|CIFAR100|ImageNet|FashionMNIST)\("
     r"|\bImageFolder\(|\btfds\.load\(|\bkeras\.datasets\.|\bh5py\.File\(|\bopen\(\s*['\"][^'\"]*\.(?:csv|tsv|jsonl?|parquet|npy|npz|txt|h5|hdf5)['\"]"
     r"|['\"](?:\./)?data/[^'\"]+['\"]|\bsklearn\.datasets\.fetch_|\bfetch_openml\(",
 )
-_CODE_DOWNLOAD = re.compile(
+_CODE_DOWNLOAD = lazy_re(
     r"download\s*=\s*True|\bload_dataset\(\s*['\"][\w./-]+['\"]|\btfds\.load\(\s*['\"]|\bkeras\.datasets\.\w+\.load_data\("
     r"|\bfetch_openml\(|\bsklearn\.datasets\.fetch_\w+\(|\b(?:urlretrieve|hf_hub_download|snapshot_download)\(",
 )
@@ -159,13 +161,13 @@ _HYPER_NAMES = (
     r"|weight_decay|momentum|dropout|dropout_rate|hidden_size|hidden_dim|num_layers|n_layers|warmup_steps"
     r"|max_steps|num_train_epochs|gamma|beta1|beta2|n_estimators|max_depth|embed_dim|num_heads)"
 )
-_HYPER_ASSIGN = re.compile(
+_HYPER_ASSIGN = lazy_re(
     rf"^\s*(?:self\.)?(?P<name>{_HYPER_NAMES}|{_HYPER_NAMES.upper()})\s*(?::\s*\w+\s*)?=\s*(?P<value>-?\d[\d_]*(?:\.\d*)?(?:e-?\d+)?)\s*(?:#.*)?$"
 )
-_HYPER_KWARG = re.compile(
+_HYPER_KWARG = lazy_re(
     r"\b(?P<name>lr|learning_rate|batch_size|epochs|num_epochs|max_epochs|weight_decay|momentum)\s*=\s*(?P<value>\d[\d_]*(?:\.\d*)?(?:e-?\d+)?)\b(?!\s*[=<>])"
 )
-_CONFIG_CODE = re.compile(
+_CONFIG_CODE = lazy_re(
     r"@hydra\.main|\bhydra\.(?:initialize|compose)\(|\bOmegaConf\.load\(|\bgin\.parse_config|\bml_collections\b"
     r"|\bconfig_flags\.DEFINE|\bLightningCLI\(|\bHfArgumentParser\(|\bTrainingArguments\(|\bjsonargparse\b"
     r"|\badd_argument\(\s*['\"]--?(?:lr|learning[-_]rate|batch[-_]size|epochs|num[-_]epochs|max[-_]epochs|weight[-_]decay)['\"]"
@@ -185,43 +187,43 @@ _WEIGHT_EXT = (
     ".keras",
     ".bin",
 )
-_WEIGHT_SAVE = re.compile(
+_WEIGHT_SAVE = lazy_re(
     r"\btorch\.save\(|\.save_pretrained\(|\.save_weights\(|\bmodel\.save\(|\btrainer\.save_model\(|\bsave_model\("
     r"|\btorch\.onnx\.export\(|\bModelCheckpoint\(|\bsafetensors\.torch\.save_file\(|\bsave_file\(\s*\w*state"
     r"|\bjoblib\.dump\(\s*(?:model|clf|estimator|pipeline|pipe|regressor|classifier)\b|\bpush_to_hub\(",
 )
 _MODEL_CARD_FILES = {"model_card.md", "modelcard.md", "model-card.md", "model_card.rst"}
-_CI_FILES = re.compile(
+_CI_FILES = lazy_re(
     r"^(?:\.github/workflows/[^/]+\.ya?ml|\.gitlab-ci\.ya?ml|\.circleci/config\.ya?ml|azure-pipelines\.ya?ml"
     r"|\.travis\.ya?ml|Jenkinsfile|bitbucket-pipelines\.ya?ml|\.buildkite/[^/]+\.ya?ml|\.drone\.ya?ml"
     r"|\.woodpecker(?:\.ya?ml|/[^/]+\.ya?ml)|\.gitea/workflows/[^/]+\.ya?ml|\.forgejo/workflows/[^/]+\.ya?ml"
     r"|appveyor\.ya?ml|\.ci/[^/]+)$"
 )
-_CI_RUNS_TESTS = re.compile(
+_CI_RUNS_TESTS = lazy_re(
     r"\b(?:pytest|py\.test|unittest|tox|nox|make\s+(?:test|tests|check)|hatch\s+(?:test|run\s+\S*test)"
     r"|(?:npm|yarn|pnpm)\s+(?:run\s+)?test|ctest|run[-_]tests?|\.?/?tests?\.sh|coverage\s+run)\b"
 )
-_DOWNLOAD_SCRIPT = re.compile(
+_DOWNLOAD_SCRIPT = lazy_re(
     r"(?:^|/)(?:download|fetch|get)[-_]?(?:data|dataset|datasets|weights|models?)?\w*\.(?:py|sh|ps1|bash|ipynb)$"
     r"|(?:^|/)(?:prepare|make)[-_](?:data|dataset)\w*\.(?:py|sh)$",
     re.IGNORECASE,
 )
-_SAMPLE_DATA = re.compile(
+_SAMPLE_DATA = lazy_re(
     r"(?:^|/)(?:sample|samples|example|examples|toy|dummy|demo)[-_]?(?:data|dataset|inputs?)?(?:/|\.(?:csv|tsv|json|jsonl|parquet|npz|txt)$)",
     re.IGNORECASE,
 )
-_CONFIG_FILE = re.compile(
+_CONFIG_FILE = lazy_re(
     r"(?:^|/)(?:configs?|conf|hparams|hyperparams|experiments)/[^/].*\.(?:ya?ml|json|toml|gin|cfg|ini|py)$"
     r"|(?:^|/)(?:config|configs|hparams|hyperparams|hyperparameters|params|train_config|training_config)[\w.-]*\.(?:ya?ml|json|toml|gin)$"
     r"|\.gin$",
     re.IGNORECASE,
 )
-_TEST_FILE = re.compile(r"(?:^|/)(?:tests?/.+\.py|test_[^/]*\.py|[^/]*_test\.py|conftest\.py)$")
-_MANIFEST = re.compile(
+_TEST_FILE = lazy_re(r"(?:^|/)(?:tests?/.+\.py|test_[^/]*\.py|[^/]*_test\.py|conftest\.py)$")
+_MANIFEST = lazy_re(
     r"(?:^|/)(?:requirements[^/]*\.(?:txt|in)|constraints[^/]*\.txt|environment[^/]*\.ya?ml|pyproject\.toml"
     r"|setup\.cfg|setup\.py|Pipfile|conda[^/]*\.ya?ml)$"
 )
-_DOCKERFILE = re.compile(r"(?:^|/)(?:Dockerfile[^/]*|Containerfile[^/]*|[^/]+\.(?:dockerfile|Dockerfile))$")
+_DOCKERFILE = lazy_re(r"(?:^|/)(?:Dockerfile[^/]*|Containerfile[^/]*|[^/]+\.(?:dockerfile|Dockerfile))$")
 
 
 # ------------------------------------------------------------------ README parsing
@@ -234,14 +236,14 @@ def _kind(rel: str) -> str:
     return "text"
 
 
-_RST_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
-_MD_HEADING = re.compile(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
-_MD_FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
+_RST_UNDERLINE = lazy_re(r"^([=\-~^\"'`#*+:.])\1{2,}\s*$")
+_MD_HEADING = lazy_re(r"^ {0,3}(#{1,6})\s+(.*?)\s*#*\s*$")
+_MD_FENCE = lazy_re(r"^ {0,3}(`{3,}|~{3,})")
 # Bounded and atomic (`(?=(?P<x>...))(?P=x)` is an atomic group Python 3.10 can read): the
 # plain form was quadratic on a line of `<` after backquotes. Markdown links are found by
 # `_md_links`, linear in the line.
-_RST_LINK = re.compile(r"`(?P<text>[^`<]{0,2048}?)\s*<(?=(?P<target>[^>]{1,2048}))(?P=target)>`_")
-_INLINE_CODE = re.compile(r"``?([^`]+)``?")
+_RST_LINK = lazy_re(r"`(?P<text>[^`<]{0,2048}?)\s*<(?=(?P<target>[^>]{1,2048}))(?P=target)>`_")
+_INLINE_CODE = lazy_re(r"``?([^`]+)``?")
 
 
 @dataclass
@@ -500,6 +502,22 @@ def _code_only(text: str) -> str:
     return re.sub(r"(?m)^[ \t]*#.*$", "", text)
 
 
+def _source_signals(rel: str, lower: str, raw: str) -> tuple[list[Signal], ...]:
+    """(gpu, data usage, data docs, hyperparameters, config, saved weights) of one source file."""
+    text = _code_only(raw) if lower.endswith(".py") else raw
+    gpu = _lines(_GPU_SOURCE, rel, text, "gpu-code", 1)
+    if _TEST_FILE.search(rel):
+        return gpu, [], [], [], [], []
+    return (
+        gpu,
+        _lines(_DATA_SOURCE, rel, text, "data-load", 1),
+        _lines(_CODE_DOWNLOAD, rel, text, "code-download", 1),
+        _lines(_HYPER_ASSIGN, rel, text, "hard-coded", 3) + _lines(_HYPER_KWARG, rel, text, "hard-coded", 3),
+        _lines(_CONFIG_CODE, rel, text, "config-code", 1),
+        _lines(_WEIGHT_SAVE, rel, text, "saves-weights", 1),
+    )
+
+
 def scan(inv: Inventory) -> DocsFacts:
     files = inv.files()
     top = {f.lower(): f for f in files if "/" not in f}
@@ -556,6 +574,11 @@ def scan(inv: Inventory) -> DocsFacts:
     ci_runs: list[Signal] = []
     n_sources = 0
     data_folder = False
+    from envaudit.scanners._source_cache import SourceCache, text_digest
+
+    memo = SourceCache.open(
+        inv, frozenset(), kind="docs", key_type=tuple[str, str], value_type=tuple[(list[Signal],) * 6]
+    )
 
     for rel in files:
         name = PurePosixPath(rel).name
@@ -605,16 +628,22 @@ def scan(inv: Inventory) -> DocsFacts:
             tf = inv.read(rel, record=False)
             if tf is None:
                 continue
-            text = _code_only(tf.text) if lower.endswith(".py") else tf.text
-            is_test = bool(_TEST_FILE.search(rel))
-            gpu += _lines(_GPU_SOURCE, rel, text, "gpu-code", 1)
-            if not is_test:
-                data_usage += _lines(_DATA_SOURCE, rel, text, "data-load", 1)
-                data_docs += _lines(_CODE_DOWNLOAD, rel, text, "code-download", 1)
-                hyper += _lines(_HYPER_ASSIGN, rel, text, "hard-coded", 3)
-                hyper += _lines(_HYPER_KWARG, rel, text, "hard-coded", 3)
-                config += _lines(_CONFIG_CODE, rel, text, "config-code", 1)
-                saved += _lines(_WEIGHT_SAVE, rel, text, "saves-weights", 1)
+            if memo is None:
+                found = _source_signals(rel, lower, tf.text)
+            else:  # the signals depend on the path and the text only: cached per file
+                key = (rel, text_digest(tf.text))
+                found = memo.get(key)
+                if found is None:
+                    found = _source_signals(rel, lower, tf.text)
+                    memo.put(key, found)
+            gpu += found[0]
+            data_usage += found[1]
+            data_docs += found[2]
+            hyper += found[3]
+            config += found[4]
+            saved += found[5]
+    if memo is not None:
+        memo.save()
 
     hyper.sort(key=lambda s: (s.path, s.line))
     return DocsFacts(

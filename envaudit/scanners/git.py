@@ -24,12 +24,12 @@ Remote URLs are stored redacted, with a flag saying credentials were present.
 from __future__ import annotations
 
 import os
-import re
 import struct
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envaudit._lazyre import lazy_re
 from envaudit.redact import redact_url
 from envaudit.safegit import SafeGit, find_git
 
@@ -108,7 +108,7 @@ WEIGHT_SUFFIXES = (".pt", ".pth", ".ckpt", ".safetensors", ".h5", ".onnx", ".pb"
 
 # `git ls-files -s --debug -z`: "mode oid stage<TAB>path<NUL>" then ctime, mtime, dev/ino,
 # uid/gid lines and "  size: N<TAB>flags: F<LF>". The size is the file's when it was staged.
-_LS_DEBUG = re.compile(rb"(\d{6}) ([0-9a-f]{40,64}) (\d)\t([^\0]*)\0(?:[^\n]*\n){4}  size: (\d+)[^\n]*\n")
+_LS_DEBUG = lazy_re(rb"(\d{6}) ([0-9a-f]{40,64}) (\d)\t([^\0]*)\0(?:[^\n]*\n){4}  size: (\d+)[^\n]*\n")
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,8 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
+from envaudit._lazyre import lazy_re
+
 if TYPE_CHECKING:
     import ast
 
@@ -148,17 +150,34 @@ class GpuFacts:
 
 # ----------------------------------------------------------------------- scan
 def scan(inv: Inventory) -> GpuFacts:
+    environ = inv.environ
+    # `nvcc --version` (a subprocess, ~0.1 s with a real toolkit) runs while NVML is asked
+    # and the site-packages are read, instead of after them
+    toolkit_box: dict[str, Any] = {}
+
+    def toolkit_work() -> None:
+        try:
+            toolkit_box["result"] = read_toolkit(environ)
+        except BaseException as exc:  # re-raised below, in the scanning thread
+            toolkit_box["error"] = exc
+
+    toolkit_thread = threading.Thread(target=toolkit_work, name="envaudit-nvcc", daemon=True)
+    toolkit_thread.start()
     nvml = query_nvml(load_nvml)
     for e in nvml.errors:
         where = f" on GPU {e.device}" if e.device is not None else ""
         inv.skipped(f"NVML call {e.call}{where} failed ({e.error}); that GPU fact is missing")
     sites = site_packages_dirs(inv)
-    environ = inv.environ
+    frameworks = read_frameworks(sites)
+    cuda_wheels = read_cuda_wheels(sites)
+    toolkit_thread.join()
+    if "error" in toolkit_box:
+        raise toolkit_box["error"]
     return GpuFacts(
         nvml=nvml,
-        frameworks=read_frameworks(sites),
-        cuda_wheels=read_cuda_wheels(sites),
-        toolkit=read_toolkit(environ),
+        frameworks=frameworks,
+        cuda_wheels=cuda_wheels,
+        toolkit=toolkit_box["result"],
         variables={k: environ[k] for k in CUDA_VARIABLES if k in environ},
         ld_library_cuda=cuda_library_paths(environ.get("LD_LIBRARY_PATH", "")),
         compat_libs=find_compat_libs(environ),
@@ -375,10 +394,8 @@ def _requires(d: _Dist) -> list[str]:
     return _headers(d.dist_info).get("requires-dist", [])
 
 
-_CUDNN_PIN = re.compile(
-    r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?\s*==\s*([0-9][0-9.]*)", re.IGNORECASE
-)
-_CUDNN_REQ = re.compile(r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?([^;]*)", re.IGNORECASE)
+_CUDNN_PIN = lazy_re(r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?\s*==\s*([0-9][0-9.]*)", re.IGNORECASE)
+_CUDNN_REQ = lazy_re(r"^nvidia-cudnn(?:-cu\d+)?\s*(?:\[[^\]]*\])?\s*\(?([^;]*)", re.IGNORECASE)
 
 
 def _cudnn_lower_bound(requires: Sequence[str]) -> str | None:
@@ -563,8 +580,8 @@ def read_tensorflow(sites: Sequence[str]) -> FrameworkBuild | None:
     return None
 
 
-_JAX_PLUGIN = re.compile(r"^jax-cuda(\d+)-(plugin|pjrt)$")
-_JAXLIB_LOCAL = re.compile(r"\+cuda(\d+)(?:\.cudnn(\d)(\d+))?")
+_JAX_PLUGIN = lazy_re(r"^jax-cuda(\d+)-(plugin|pjrt)$")
+_JAXLIB_LOCAL = lazy_re(r"\+cuda(\d+)(?:\.cudnn(\d)(\d+))?")
 
 
 def read_jax(sites: Sequence[str]) -> list[FrameworkBuild]:
@@ -620,7 +637,7 @@ def read_cuda_wheels(sites: Sequence[str]) -> tuple[CudaWheel, ...]:
 
 
 # ------------------------------------------------------------------- toolkit
-_NVCC_RELEASE = re.compile(r"release\s+(\d+\.\d+)")
+_NVCC_RELEASE = lazy_re(r"release\s+(\d+\.\d+)")
 
 
 def _cuda_homes(environ: dict[str, str]) -> list[str]:
@@ -683,14 +700,14 @@ def read_toolkit(environ: dict[str, str]) -> Toolkit:
     return Toolkit(nvcc, nvcc_version, home_found, json_version, error)
 
 
-_CUDA_PATH_RE = re.compile(r"cuda|cudnn|nvidia", re.IGNORECASE)
+_CUDA_PATH_RE = lazy_re(r"cuda|cudnn|nvidia", re.IGNORECASE)
 
 
 def cuda_library_paths(ld_library_path: str) -> tuple[str, ...]:
     return tuple(p for p in ld_library_path.split(os.pathsep) if p and _CUDA_PATH_RE.search(p))
 
 
-_LIBCUDA = re.compile(r"^libcuda\.so\.(\d+\.\d+(?:\.\d+)?)$")
+_LIBCUDA = lazy_re(r"^libcuda\.so\.(\d+\.\d+(?:\.\d+)?)$")
 
 
 def find_compat_libs(environ: dict[str, str]) -> tuple[CompatLib, ...]:

@@ -10,10 +10,11 @@ line saying why, within bounded time.
 from __future__ import annotations
 
 import contextlib
-import re
 import tarfile
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
+
+from envaudit._lazyre import lazy_re
 
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
 TIMEOUT = 60  # seconds, per API call once the daemon has answered
 PING_TIMEOUT = 5.0  # seconds for the daemon to answer at all (ENVAUDIT_DOCKER_TIMEOUT overrides)
 MAX_EXPORT = 8 * 1024**3  # stop reading an export after this many bytes
-_META_RE = re.compile(r"(?:^|/)(?:site|dist)-packages/([^/]+)\.dist-info/METADATA$")
+_META_RE = lazy_re(r"(?:^|/)(?:site|dist)-packages/([^/]+)\.dist-info/METADATA$")
 
 
 @dataclass(frozen=True)

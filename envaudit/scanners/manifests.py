@@ -19,6 +19,7 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from envaudit._lazyre import lazy_re
 from envaudit.deps import Declared, canonical, evaluate_marker, marker_env, parse_pep508
 from envaudit.redact import redact_text, redact_url
 from envaudit.scanners.requirements import looks_like_url_or_path, name_from_url, split_req_options
@@ -411,7 +412,7 @@ def _cfg_list(value: str) -> list[str]:
 
 
 # --------------------------------------------------------------------- conda
-_CONDA_RE = re.compile(r"^(?:(?P<channel>[^:\s]+)::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(?P<spec>.*)$")
+_CONDA_RE = lazy_re(r"^(?:(?P<channel>[^:\s]+)::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(?P<spec>.*)$")
 
 
 def conda_spec(spec: str) -> tuple[str, str | None]:

@@ -15,12 +15,13 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from envaudit import safeio
+from envaudit._lazyre import lazy_re
 from envaudit.redact import redact_url
 
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-_CANON_RE = re.compile(r"[-_.]+")
+_CANON_RE = lazy_re(r"[-_.]+")
 # Real headers are a few kB (a long Requires-Dist list is 20 kB); past this the rest of
 # a header block is junk and is not read.
 MAX_HEADER_BYTES = 1024 * 1024
@@ -129,7 +130,7 @@ def _read_head(path: str, notes: list[str]) -> str | None:
     return data.decode("utf-8", "replace")
 
 
-_HEADER_RE = re.compile(
+_HEADER_RE = lazy_re(
     r"^(name|version|requires-dist):[ \t]*(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE
 )
 

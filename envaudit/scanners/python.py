@@ -17,11 +17,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envaudit._lazyre import lazy_re
+
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-_LIB_RE = re.compile(r"^(python|pypy)(\d+)\.(\d+)t?$")
-_CONDA_PY_RE = re.compile(r"^python-(\d+\.\d+(?:\.\d+)?)-")
+_LIB_RE = lazy_re(r"^(python|pypy)(\d+)\.(\d+)t?$")
+_CONDA_PY_RE = lazy_re(r"^python-(\d+\.\d+(?:\.\d+)?)-")
 
 
 @dataclass(frozen=True)

@@ -17,17 +17,18 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from envaudit._lazyre import lazy_re
 from envaudit.scanners.dockerfiles import is_dockerfile_name
 
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-_VER_RE = re.compile(r"^\d+(?:\.\d+){0,2}$")
-_FROM_RE = re.compile(
+_VER_RE = lazy_re(r"^\d+(?:\.\d+){0,2}$")
+_FROM_RE = lazy_re(
     r"^\s*FROM\s+(?:--platform=\S+\s+)?(?:(?:docker\.io|index\.docker\.io)/)?(?:library/)?python:(?P<tag>[^\s@]+)",
     re.IGNORECASE,
 )
-_README_RE = re.compile(
+_README_RE = lazy_re(
     r"\bPython\s*(?:version\s*)?(?P<op>>=|≥|==|~=|>)?\s*v?(?P<ver>3\.\d{1,2}(?:\.\d{1,2})?)(?P<plus>\+|\s+or\s+(?:newer|later|higher|above))?(?![\d.]*\d)",
     re.IGNORECASE,
 )

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from envaudit._lazyre import lazy_re
 from envaudit.boundary import outside, outside_message
 from envaudit.deps import Declared, evaluate_marker, marker_env, parse_pep508
 from envaudit.inventory import parse_suppression
@@ -34,7 +35,7 @@ if TYPE_CHECKING:
 
 # pip's comment rule, `(^|\s+)#.*$`, matched linearly: its `\s+` retried at every blank of
 # a long line made that quadratic.
-_COMMENT_START = re.compile(r"(?:^|(?<=\s))#")
+_COMMENT_START = lazy_re(r"(?:^|(?<=\s))#")
 
 
 def _strip_comment(line: str) -> str:
@@ -43,12 +44,12 @@ def _strip_comment(line: str) -> str:
 
 
 MAX_OPTION_LINE = 64 * 1024  # no real option line comes near; shlex costs ~1 s per 600 kB
-_ENV_RE = re.compile(r"\$\{([A-Z0-9_]+)\}")
+_ENV_RE = lazy_re(r"\$\{([A-Z0-9_]+)\}")
 _VCS = ("git+", "hg+", "svn+", "bzr+")
 _ARCHIVE = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tbz", ".tar.xz", ".txz", ".tar", ".zip")
-_EGG_RE = re.compile(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._\-]*)")
-_WHEEL_RE = re.compile(r"([^/]+?)-(\d[^-/]*?)(?:-\d[^-/]*)?-[^-/]+-[^-/]+-[^-/]+\.whl$")
-_SDIST_RE = re.compile(r"([^/]+?)-(\d[^/]*?)\.(?:tar\.gz|tgz|zip|tar\.bz2|tar\.xz|tar)$")
+_EGG_RE = lazy_re(r"[#&]egg=([A-Za-z0-9][A-Za-z0-9._\-]*)")
+_WHEEL_RE = lazy_re(r"([^/]+?)-(\d[^-/]*?)(?:-\d[^-/]*)?-[^-/]+-[^-/]+-[^-/]+\.whl$")
+_SDIST_RE = lazy_re(r"([^/]+?)-(\d[^/]*?)\.(?:tar\.gz|tgz|zip|tar\.bz2|tar\.xz|tar)$")
 
 # option -> takes a value
 _GLOBAL_OPTS = {

@@ -32,6 +32,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from envaudit._lazyre import lazy_re
+
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
@@ -230,7 +232,7 @@ _TORCH_LAYERS = {
 }
 _TORCH_INIT_SKIP = {"calculate_gain", "constant_", "zeros_", "ones_", "eye_", "dirac_"}
 _TORCH_DATA_RANDOM = {"random_split", "RandomSampler", "SubsetRandomSampler", "WeightedRandomSampler"}
-_TV_RANDOM = re.compile(r"^(Random\w+|RandAugment|AutoAugment|TrivialAugmentWide|AugMix|ColorJitter)$")
+_TV_RANDOM = lazy_re(r"^(Random\w+|RandAugment|AutoAugment|TrivialAugmentWide|AugMix|ColorJitter)$")
 _TF_RANDOM_SKIP = {"set_seed", "Generator", "get_global_generator", "set_global_generator", "experimental"}
 _KERAS_LAYERS = {
     "Dropout",
@@ -336,7 +338,7 @@ _GENERIC_SEEDERS = {
 _MAGIC_BODY_CELLS = {"%%time", "%%timeit", "%%capture", "%%prun", "%%debug"}
 
 _LAUNCH_NAMES = ("CUBLAS_WORKSPACE_CONFIG", "TF_DETERMINISTIC_OPS", "PYTHONHASHSEED")
-_LAUNCH_RE = re.compile(r"\b(CUBLAS_WORKSPACE_CONFIG|TF_DETERMINISTIC_OPS|PYTHONHASHSEED)\s*[=: ]")
+_LAUNCH_RE = lazy_re(r"\b(CUBLAS_WORKSPACE_CONFIG|TF_DETERMINISTIC_OPS|PYTHONHASHSEED)\s*[=: ]")
 
 
 def _is_launch_file(rel: str) -> bool:
@@ -461,9 +463,9 @@ def _trie_regex(words: Iterable[str], *, whole: bool = False) -> str:
 
 
 _KEYWORDS = _keywords()
-_HOT_LINE = re.compile(r"^.*?(?:" + _KEYWORDS.pattern + ")", re.MULTILINE)
-_IDENT = re.compile(r"[A-Za-z_]\w*")
-_INNER_IMPORT = re.compile(r"^[ \t]+(?:from\s+\S+\s+)?import\s+(?:.*\bas\s+)?(\w+)", re.MULTILINE)
+_HOT_LINE = lazy_re(r"^.*?(?:" + _KEYWORDS.pattern + ")", re.MULTILINE)
+_IDENT = lazy_re(r"[A-Za-z_]\w*")
+_INNER_IMPORT = lazy_re(r"^[ \t]+(?:from\s+\S+\s+)?import\s+(?:.*\bas\s+)?(\w+)", re.MULTILINE)
 _STRUCTURE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
@@ -1088,7 +1090,7 @@ def _body_line(body: list[ast.stmt]) -> int:
 
 # `%magic`, `!shell`, `?name`, `x = !cmd` / `x = %magic`, and `name?` / `name??` help (a
 # trailing `?` outside a comment or string)
-_MAGIC_LINE = re.compile(r"^\s*(%|!|\?)|^[^#'\"]*\?\s*$|^\s*[\w.\[\],][\w.\[\], ]*=\s*[%!]")
+_MAGIC_LINE = lazy_re(r"^\s*(%|!|\?)|^[^#'\"]*\?\s*$|^\s*[\w.\[\],][\w.\[\], ]*=\s*[%!]")
 
 
 def _notebook_source(inv: Inventory, rel: str, text: str) -> tuple[list[ast.stmt], _LineMap] | None:
@@ -1492,7 +1494,8 @@ def _parse_one(inv: Inventory, job: _Job, project: frozenset[str]) -> _Parsed:
 def _parse_uncached(inv: Inventory, jobs: list[_Job], project: frozenset[str]) -> list[_Parsed]:
     """In worker processes for a big tree (parsing is CPU-bound and the GIL would
     serialise threads); their diagnostics are recorded here, in input order."""
-    workers = min(os.cpu_count() or 1, 8)
+    # every core this process may use (affinity and cgroup cpusets included), not a fixed cap
+    workers = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     if len(jobs) < PARALLEL_MIN_FILES or workers < 2:
         return [_parse_one(inv, job, project) for job in jobs]
     import multiprocessing

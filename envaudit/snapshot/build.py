@@ -13,11 +13,11 @@ import ast
 import contextlib
 import datetime as _dt
 import hashlib
-import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from envaudit import __version__
+from envaudit._lazyre import lazy_re
 from envaudit.redact import redact_text
 from envaudit.snapshot.host import host_info
 from envaudit.snapshot.serialise import to_jsonable
@@ -30,7 +30,7 @@ SCHEMA = "envaudit/snapshot/1"
 
 # Dependency manifests and lockfiles digested wherever they are in the project,
 # besides the files the requirements/locks domains name (e.g. `-r` includes).
-_MANIFEST_RE = re.compile(
+_MANIFEST_RE = lazy_re(
     r"(?:^|/)(?:"
     r"requirements[^/]*\.(?:txt|in)|constraints[^/]*\.txt|pyproject\.toml|setup\.cfg|setup\.py"
     r"|Pipfile|Pipfile\.lock|poetry\.lock|uv\.lock|pdm\.lock|pixi\.lock|pixi\.toml|pylock(?:\.[^/]+)?\.toml"

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 import platform
-import re
 import shutil
 import subprocess
 from typing import Any
+
+from envaudit._lazyre import lazy_re
 
 
 def _read(path: str) -> str | None:
@@ -73,7 +74,7 @@ def cpu_flags(cpuinfo: str | None) -> list[str]:
     return []
 
 
-_VERSION = re.compile(r"(?<!\d)\d+\.\d+(?:\.\d+)?")
+_VERSION = lazy_re(r"(?<!\d)\d+\.\d+(?:\.\d+)?")
 
 
 def tool_version(tool: str, timeout: float = 5.0) -> str | None:

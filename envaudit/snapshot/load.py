@@ -4,13 +4,13 @@ that names the file and what is wrong (reported as PRV002), never a traceback.""
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
+from envaudit._lazyre import lazy_re
 from envaudit.snapshot.build import SCHEMA
 
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_HEX64 = lazy_re(r"^[0-9a-f]{64}$")
 _OPTIONAL_OBJECTS = ("python", "packages", "git", "cuda", "data")
 _REQUIRED = ("schema", "created", "host", "files", "variables")
 

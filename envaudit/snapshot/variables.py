@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import re
-
+from envaudit._lazyre import lazy_re
 from envaudit.redact import redact_value
 
 # Prefixes and names that change numerics, threading, device selection, library
@@ -50,7 +49,7 @@ NAMES = frozenset(
         "TZ",
     }
 )
-_NAME_OK = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_NAME_OK = lazy_re(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
 def matters(name: str) -> bool:

@@ -234,3 +234,27 @@ def test_parallel_parse_gives_the_same_facts(monkeypatch, tmp_path: Path) -> Non
     parallel, inv2 = facts(root)
     assert parallel == sequential
     assert inv1.diagnostics == inv2.diagnostics and len(inv1.diagnostics) == 1
+
+
+def test_a_cold_parse_uses_every_core_it_may(monkeypatch, tmp_path: Path) -> None:
+    """The pool is as wide as the CPUs this process may run on (no fixed cap)."""
+    import concurrent.futures
+    import os
+
+    from envaudit.scanners import source
+
+    widths: list[int] = []
+    real = concurrent.futures.ProcessPoolExecutor
+
+    def recording(*args: object, max_workers: int | None = None, **kw: object) -> object:
+        widths.append(max_workers or 0)
+        return real(*args, max_workers=max_workers, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", recording)
+    monkeypatch.setattr(source, "PARALLEL_MIN_FILES", 1)
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(12)), raising=False)
+    monkeypatch.setenv("ENVAUDIT_NO_CACHE", "1")
+    for i in range(3):
+        (tmp_path / f"m{i}.py").write_text("import random\nrandom.seed(0)\n")
+    facts(tmp_path)
+    assert widths == [12]
