@@ -279,6 +279,8 @@ def from_mapping(table: dict[str, Any], source: str | None = None) -> Config:
     if "python" in norm:
         if not isinstance(norm["python"], str):
             raise ConfigError(f"{where}`python` must be a path")
+        if not norm["python"].strip():
+            raise ConfigError(f"{where}`python` is empty (remove it to let envaudit find the environment)")
         kw["python"] = norm["python"]
     cfg = Config(**kw)
     validate_codes(cfg)

@@ -440,11 +440,20 @@ def _explicit(arg: str, root: Path, environ: dict[str, str]) -> Path:
                 return Path(which)  # `--python python3.11`
     if not os.path.lexists(p):
         raise TargetNotFound(f"--python {arg}: no such file or directory")
-    if p.is_dir() and not is_env_dir(p) and not _looks_like_prefix(p):
+    if p.is_dir() and not _looks_like_prefix(p) and not (p / "conda-meta").is_dir() and not _has_site(p):
+        # a pyvenv.cfg alone (no interpreter, no site-packages) is not an environment
         raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
     if p.is_file() and not re.match(r"^(python|pypy)", p.name):
         raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
     return p
+
+
+def _has_site(p: Path) -> bool:
+    return (
+        any((p / "lib").glob("python*/site-packages"))
+        or (p / "Lib" / "site-packages").is_dir()
+        or (p / "Scripts" / "python.exe").exists()
+    )
 
 
 def _looks_like_prefix(p: Path) -> bool:
@@ -459,6 +468,9 @@ def discover(
     """Find the environment to audit; see the module docstring for the order. `label` says
     how the user named `python_arg` (the flag or the configuration)."""
     looked: list[str] = []
+    if python_arg is not None and not python_arg.strip():
+        # `--python "$UNSET"`: falling back to discovery would let a gate pass on another env
+        raise TargetNotFound("--python is empty")
     if python_arg:
         return Discovery(_explicit(python_arg, root, environ), label or f"--python {python_arg}", ())
 

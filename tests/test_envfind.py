@@ -352,7 +352,7 @@ def test_gates_never_pass_by_mistake(tmp_path: Path) -> None:
     assert invoke("check", str(tmp_path), "--select", "DEP", "--ignore", "DEP").exit_code == 2
     write(tmp_path, {".envaudit.toml": "select = []\n"})
     assert invoke("check", str(tmp_path)).exit_code == 2
-    write(tmp_path, {".envaudit.toml": 'python = "missing-env"\n'})
+    write(tmp_path, {".envaudit.toml": 'python = "./missing-env"\n'})
     res = invoke("check", str(tmp_path))
     assert res.exit_code == 2 and ".envaudit.toml" in res.stderr
     (tmp_path / ".envaudit.toml").unlink()
@@ -360,6 +360,38 @@ def test_gates_never_pass_by_mistake(tmp_path: Path) -> None:
     assert res.exit_code == 2 and "cannot be inspected" in res.stderr
     res = invoke("snapshot", str(tmp_path), "--python", str(tmp_path / "nope"))
     assert res.exit_code == 2 and "--python" in res.stderr
+
+
+def test_an_empty_python_is_exit_2_never_a_fallback(tmp_path: Path) -> None:
+    """`--python "$UNSET"` or `python = ""`: auto-discovery would audit another environment
+    and let a gate pass; a found .venv is there to prove it is not used."""
+    proj = tmp_path / "proj"
+    make_venv(proj / ".venv", {"requests": "2.32.3"})
+    write(proj, {"requirements.in": "requests\n"})
+    env = {"HOME": str(tmp_path)}
+    for args in (
+        ("check", str(proj), "--python", ""),
+        ("check", str(proj), "--python", "  "),
+        ("snapshot", str(proj), "--python", ""),
+        ("verify", str(proj), "--python", ""),
+        ("fix", "pins", str(proj), "--python", ""),
+    ):
+        res = invoke(*args, env=env)
+        assert res.exit_code == 2 and "--python is empty" in res.stderr, (args, res.stderr)
+    write(proj, {".envaudit.toml": 'python = ""\n'})
+    for args in (("check", str(proj)), ("snapshot", str(proj)), ("fix", "pins", str(proj))):
+        res = invoke(*args, env=env)
+        assert res.exit_code == 2 and "`python` is empty" in res.stderr, (args, res.stderr)
+
+
+def test_a_bare_pyvenv_cfg_is_not_an_environment(tmp_path: Path) -> None:
+    write(tmp_path, {"requirements.txt": "click==8.1.7\n", "fake/pyvenv.cfg": ""})
+    res = invoke("check", str(tmp_path), "--python", str(tmp_path / "fake"))
+    assert res.exit_code == 2 and "not a Python executable, virtualenv or conda environment" in res.stderr
+    # true negative: a real venv (interpreter, site-packages) is still taken
+    real_venv(tmp_path / "real")
+    res = invoke("check", str(tmp_path), "--select", "DEP", "--python", str(tmp_path / "real"))
+    assert res.exit_code in (0, 1), res.stderr
 
 
 def test_snapshot_finds_the_environment_like_check(tmp_path: Path) -> None:

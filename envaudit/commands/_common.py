@@ -95,7 +95,7 @@ def resolve_inventory(root: Path, cfg: Config, *, python: str | None, image: str
     from envaudit.inventory import Inventory
 
     inv = Inventory(root, config=cfg, python=python, image=image)
-    if inv.python_arg:
+    if inv.python_arg is not None:
         try:
             inv.get("python")
         except TargetNotFound as exc:
@@ -112,8 +112,8 @@ def resolve_inventory(root: Path, cfg: Config, *, python: str | None, image: str
 def absolute_python(python: str | None) -> str | None:
     """`--python` relative to where the user typed it (a relative `python` in the config is
     the project's); a bare `python3.11` is looked up on PATH."""
-    if not python:
-        return python
+    if not python or not python.strip():
+        return python  # empty: refused by discovery (exit 2), never a silent fallback
     python = os.path.expanduser(python)
     if os.sep in python or os.path.exists(python):
         python = os.path.abspath(python)

@@ -1323,7 +1323,13 @@ def _torch_urls(root: Path, src: str) -> tuple[str, ...]:
 
 
 def _config(root: Path, load_config: object) -> object:
+    from envaudit.config import ConfigError
+
     try:
         return load_config(root)  # type: ignore[operator]
+    except ConfigError as exc:
+        if "`python`" in str(exc):  # pinning from another environment than the one named: no
+            raise PinError(str(exc)) from None
+        return None
     except Exception:  # a broken config is `check`'s business, not the pinner's
         return None
