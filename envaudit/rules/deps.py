@@ -185,6 +185,46 @@ def no_dependency_manifest(inv: Inventory) -> Iterator[Hit]:
     )
 
 
+def _pypi(d: Declared) -> str | None:
+    """The Python distribution a declaration names (conda's `pytorch` is `torch`)."""
+    if d.source == "conda":
+        from envaudit.condanames import pypi_name
+
+        return pypi_name(d.name)
+    return d.name
+
+
+def declared_range_against(inv: Inventory, d: Declared, version: str) -> Declared | None:
+    """Another declaration of `d`'s distribution in the same project (a manifest's range, a
+    requirements.in source, environment.yml) that `version` does not satisfy: a fix text
+    must not propose pinning `version` then."""
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(inv)
+    mine, name = project_of(d.path, roots), _pypi(d)
+    if not name:
+        return None
+    for other in declared(inv):
+        if other is d or not other.specifier or not other.applies or other.url is not None:
+            continue
+        if other.role != "range" and other.source not in ("conda", "conda-pip"):
+            continue  # locks and other pinned files are what the fix updates, not a bound on it
+        if _pypi(other) != name or project_of(other.path, roots) != mine:
+            continue
+        if not _satisfies(other.specifier, version) and not _satisfies(
+            other.specifier, version.split("+", 1)[0]
+        ):
+            return other
+    return None
+
+
+def _outside_text(name: str, version: str, other: Declared) -> str:
+    return (
+        f"the installed {name} {version} is outside `{other.specifier}` declared at {_where(other)}: "
+        f"install a version in that range, test with it, then pin it (`{name}==<that version>`)"
+    )
+
+
 # -------------------------------------------------------------------- DEP002
 def _is_pinning_role(d: Declared) -> bool:
     return d.role == "pin" and d.source in ("requirements", "conda", "conda-pip", "dockerfile")
@@ -245,17 +285,20 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
                 "environment prints it)"
             )
         diff = None
+        other = declared_range_against(inv, d, dist.version) if dist is not None else None
         if (
             dist is not None
             and d.specifier
-            and d.source != "conda"
             and not _satisfies(d.specifier, dist.version)
+            and not _satisfies(d.specifier, dist.version.split("+", 1)[0])
         ):
             # never propose a pin that breaks the project's own range
             fix_desc = (
                 f"the installed {d.name} {dist.version} does not satisfy `{d.specifier}`: install a version "
                 f"in that range, test with it, then pin it (`{d.name}==<that version>`)"
             )
+        elif dist is not None and other is not None:
+            fix_desc = _outside_text(d.name, dist.version, other)
         elif dist is not None and d.source in ("requirements", "conda-pip"):
             extras = f"[{','.join(d.extras)}]" if d.extras else ""
             marker = f"; {d.marker}" if d.marker else ""
@@ -436,13 +479,17 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
         else:
             first[key] = (d, dist, pin, [])
     for d, dist, pin, also in first.values():
+        other = declared_range_against(inv, d, dist.version)
+        update = (
+            f"; not the pin: the installed {dist.version} is outside `{other.specifier}` declared at {_where(other)}"
+            if other is not None
+            else f" or update the pin to {dist.version}"
+        )
         yield Hit(
             f"`{d.name}` is pinned to {d.exact_version} but {dist.version} is installed "
             f"({target.kind} at {target.prefix})" + (f"; also pinned at {', '.join(also)}" if also else ""),
             _loc(d),
-            Fix(
-                f"install the pinned version (`pip install '{d.name}{pin}'`) or update the pin to {dist.version}"
-            ),
+            Fix(f"install the pinned version (`pip install '{d.name}{pin}'`){update}"),
             fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version, "also": also},
         )
     if inv.image:  # `check --image NAME`: the image's distributions against the same pins

@@ -235,6 +235,66 @@ def test_dep006_reads_a_pin_in_an_included_file(proj: Path) -> None:
     assert located(run(proj, "DEP006", {"numpy": "1.26.3"})) == [("DEP006", "base.txt", 1)]
 
 
+# ------------------------------------------- fix texts stay inside declared ranges
+def _fix(res, code: str) -> str:  # type: ignore[no-untyped-def]
+    f = next(f for f in res.findings if f.code == code)
+    assert f.fix is not None
+    return f.fix.description
+
+
+def test_dep006_fix_never_proposes_a_pin_outside_requirements_in(proj: Path) -> None:
+    write(proj, {"requirements.in": "numpy>=2\n", "requirements.txt": "numpy==2.0.2\n"})
+    text = _fix(run(proj, "DEP006", {"numpy": "1.26.4"}), "DEP006")
+    assert "update the pin to 1.26.4" not in text
+    assert "1.26.4 is outside `>=2` declared at requirements.in:1" in text
+    assert "pip install 'numpy==2.0.2'" in text
+
+
+def test_dep006_fix_checks_pyproject_and_still_offers_an_update_inside_it(proj: Path, tmp_path: Path) -> None:
+    write(
+        proj,
+        {
+            "pyproject.toml": '[project]\nname = "p"\nversion = "0"\ndependencies = ["numpy>=2"]\n',
+            "requirements.txt": "numpy==2.0.2\n",
+        },
+    )
+    assert "outside `>=2` declared at pyproject.toml" in _fix(
+        run(proj, "DEP006", {"numpy": "1.26.4"}), "DEP006"
+    )
+    # true negative: the installed version is inside the range, so updating the pin is fine
+    other = tmp_path / "other"
+    write(other, {"requirements.in": "numpy>=2\n", "requirements.txt": "numpy==2.0.2\n"})
+    make_venv(tmp_path / "env2", {"numpy": "2.1.0"})
+    res = check(other, "DEP006", python=str(tmp_path / "env2"), environ={})
+    assert "or update the pin to 2.1.0" in _fix(res, "DEP006")
+
+
+def test_dep002_fix_checks_the_pyproject_range(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "pyproject.toml": '[project]\nname = "p"\nversion = "0"\ndependencies = ["numpy>=2.1,<2.3"]\n',
+            "requirements.txt": "numpy\nsix\n",
+        },
+    )
+    res = run(proj, "DEP002", {"numpy": "2.0.2", "six": "1.16.0"})
+    numpy = next(f for f in res.findings if "`numpy`" in f.message)
+    assert numpy.fix is not None and "numpy==2.0.2" not in numpy.fix.description
+    assert "outside `<2.3,>=2.1`" in numpy.fix.description or "outside `>=2.1,<2.3`" in numpy.fix.description
+    six = next(f for f in res.findings if "`six`" in f.message)  # no range declared: the pin is offered
+    assert six.fix is not None and "six==1.16.0" in six.fix.description
+
+
+def test_dep002_conda_range_is_checked(proj: Path) -> None:
+    write(proj, {"environment.yml": "name: p\ndependencies:\n  - scipy>=1.11\n  - pandas\n"})
+    res = run(proj, "DEP002", {"scipy": "1.10.1", "pandas": "2.2.2"})
+    scipy = next(f for f in res.findings if "`scipy`" in f.message)
+    assert scipy.fix is not None and "scipy==1.10.1" not in scipy.fix.description
+    assert "does not satisfy" in scipy.fix.description
+    pandas = next(f for f in res.findings if "`pandas`" in f.message)
+    assert pandas.fix is not None and "pandas==2.2.2" in pandas.fix.description
+
+
 # ---------------------------------------------------------------- DEP009
 def test_dep009_pip_check_equivalent(proj: Path, tmp_path: Path) -> None:
     write(proj, {"requirements.txt": ""})
