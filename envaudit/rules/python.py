@@ -93,11 +93,27 @@ def python_version_undeclared(inv: Inventory) -> Iterator[Hit]:
     if decls:
         return
     target = inv.get("python")
+    message = (
+        "the project declares its Python version nowhere (requires-python, .python-version, "
+        "runtime.txt, environment.yml, Pipfile, Dockerfile base image, README)"
+    )
+    if not getattr(target, "found", True):
+        # no project environment: the Python running envaudit is not the project's, so no
+        # version is named (a `.python-version` with envaudit's would be a guess)
+        yield Hit(
+            message,
+            Location(),
+            Fix(
+                "declare the Python the project runs on: a `.python-version` file (`3.X`), "
+                'or `requires-python = ">=3.X"` in pyproject.toml'
+            ),
+            fact=None,
+        )
+        return
     minor = target.minor or _minor(running_python())
     version = target.version or target.host_version
     yield Hit(
-        "the project declares its Python version nowhere (requires-python, .python-version, "
-        "runtime.txt, environment.yml, Pipfile, Dockerfile base image, README)",
+        message,
         Location(),
         Fix(
             f"declare the Python you run ({version or minor}): a `.python-version` file, "

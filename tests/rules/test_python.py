@@ -32,6 +32,20 @@ def test_py001_fires_when_nothing_declares_a_version(proj: Path) -> None:
     assert fix is not None and fix.diff is not None and "+3.11" in fix.diff
 
 
+def test_py001_without_an_environment_names_no_version_of_envaudits_python(proj: Path) -> None:
+    import platform
+    import sys
+
+    write(proj, {"requirements.txt": "numpy==1.26.4\n"})
+    res = check(proj, "PY001", environ={"HOME": str(proj.parent / "home")})  # no env anywhere
+    assert codes(res) == ["PY001"]
+    fix = res.findings[0].fix
+    assert fix is not None and fix.diff is None
+    running = f"{sys.version_info[0]}.{sys.version_info[1]}"
+    assert platform.python_version() not in fix.description and running not in fix.description
+    assert 'requires-python = ">=3.X"' in fix.description
+
+
 @pytest.mark.parametrize(
     "files",
     [
