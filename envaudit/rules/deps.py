@@ -492,6 +492,48 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
             Fix(f"install the pinned version (`pip install '{d.name}{pin}'`){update}"),
             fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version, "also": also},
         )
+    # a manifest's range (pyproject, setup.cfg, requirements.in) the installed version is
+    # outside of: only the root project's (a sub-project has its own environment), and
+    # once per distribution (a pin drift above already names the cause)
+    reported = {d.name for d, _dist, _pin, _also in first.values()}
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(inv)
+    for d in declared(inv) if target.found else ():
+        if (
+            d.role != "range"
+            or not d.specifier
+            or not d.applies
+            or d.url is not None
+            or d.name in reported
+            or project_of(d.path, roots) != ""
+        ):
+            continue
+        dist = packages.get(d.name)
+        if dist is None:
+            continue
+        exact = d.exact_version
+        if exact is not None:
+            ok = pin_satisfied(
+                ("===" if d.specifier.lstrip().startswith("===") else "==") + exact, dist.version
+            )
+        else:
+            ok = _satisfies(d.specifier, dist.version) or _satisfies(
+                d.specifier, dist.version.split("+", 1)[0]
+            )
+        if ok:
+            continue
+        reported.add(d.name)
+        yield Hit(
+            f"`{d.name}`: installed {dist.version} does not satisfy the declared {d.specifier} "
+            f"({target.kind} at {target.prefix})",
+            _loc(d),
+            Fix(
+                f"install a version the range allows (`pip install '{d.name}{d.specifier}'`), or, if "
+                f"{dist.version} is the one you tested, change the declared range"
+            ),
+            fact={"name": d.name, "declared": d.specifier, "installed": dist.version, "also": []},
+        )
     if inv.image:  # `check --image NAME`: the image's distributions against the same pins
         from envaudit.rules.docker import image_dep006_hits
 

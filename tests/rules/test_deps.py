@@ -235,6 +235,49 @@ def test_dep006_reads_a_pin_in_an_included_file(proj: Path) -> None:
     assert located(run(proj, "DEP006", {"numpy": "1.26.3"})) == [("DEP006", "base.txt", 1)]
 
 
+def test_dep006_installed_outside_a_pyproject_range(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "p"\nversion = "0"\n'
+                'dependencies = ["numpy>=2.1,<2.3", "six==1.16.0", "torch==2.3.1", "requests>=2", "absent>=1"]\n'
+            ),
+        },
+    )
+    res = run(
+        proj, "DEP006", {"numpy": "2.0.2", "six": "1.17.0", "torch": "2.3.1+cu121", "requests": "2.32.3"}
+    )
+    msgs = sorted(f.message for f in res.findings)
+    assert len(msgs) == 2, msgs  # torch's local version and requests inside its range: silent
+    assert any("`numpy`: installed 2.0.2 does not satisfy the declared" in m for m in msgs)
+    assert any("`six`: installed 1.17.0 does not satisfy the declared ==1.16.0" in m for m in msgs)
+    assert all(f.location.path == "pyproject.toml" for f in res.findings)
+
+
+def test_dep006_range_true_negatives(proj: Path) -> None:
+    # a marker excluding the target, a sub-project's own range, and a pin drift already named
+    write(
+        proj,
+        {
+            "pyproject.toml": (
+                '[project]\nname = "p"\nversion = "0"\n'
+                'dependencies = ["numpy>=2 ; python_version < \'3.8\'", "scipy>=1.11"]\n'
+            ),
+            "requirements.txt": "scipy==1.11.4\n",
+            "sub/pyproject.toml": '[project]\nname = "s"\nversion = "0"\ndependencies = ["pandas>=3"]\n',
+        },
+    )
+    res = run(proj, "DEP006", {"numpy": "1.26.4", "scipy": "1.10.1", "pandas": "2.2.2"})
+    assert located(res) == [("DEP006", "requirements.txt", 1)]  # the pin drift only, once
+
+
+def test_dep006_range_needs_a_found_environment(proj: Path, tmp_path: Path) -> None:
+    write(proj, {"requirements.in": "numpy>=2\n"})
+    assert codes(check(proj, "DEP006", environ={"HOME": str(tmp_path / "home")})) == ["EA004"]
+    assert codes(run(proj, "DEP006", {"numpy": "1.26.4"})) == ["DEP006"]
+
+
 # ------------------------------------------- fix texts stay inside declared ranges
 def _fix(res, code: str) -> str:  # type: ignore[no-untyped-def]
     f = next(f for f in res.findings if f.code == code)
