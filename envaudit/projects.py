@@ -6,7 +6,10 @@ compared with each other (DEP011, PY002) and the environment found for the
 audited root is compared only with the root project's pins (DEP006, DEP007).
 A file belongs to the deepest project folder above it; "" is the root.
 Requirements files alone do not make a project (`requirements/gpu.txt` is
-part of the root's).
+part of the root's), but a pip-tools source does: a folder holding its own
+`requirements.in` (services/trainer/requirements.in beside the requirements.txt
+compiled from it) is a service installed on its own. A `requirements/` folder of
+`.in` files stays the root's.
 """
 
 from __future__ import annotations
@@ -48,7 +51,11 @@ def project_roots(inv: Inventory) -> tuple[str, ...]:
         files = ()
     for rel in files:
         head, _, name = rel.rpartition("/")
-        if head and (name in MARKERS or (name.startswith("pylock.") and name.endswith(".toml"))):
+        if head and (
+            name in MARKERS
+            or (name.startswith("pylock.") and name.endswith(".toml"))
+            or (name == "requirements.in" and posixpath.basename(head) != "requirements")
+        ):
             roots.add(head)
     ordered = tuple(sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r)))
     inv._envaudit_project_roots = ordered  # type: ignore[attr-defined]

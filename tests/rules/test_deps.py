@@ -607,6 +607,21 @@ def test_sub_projects_are_installed_apart(proj: Path) -> None:
     assert len(res.findings) == 2
 
 
+def test_a_pip_tools_service_folder_is_a_project_of_its_own(proj: Path) -> None:
+    # a monorepo's services, each compiled from its own requirements.in: installed apart
+    write(proj, {
+        "services/trainer/requirements.in": "numpy\n", "services/trainer/requirements.txt": "numpy==1.26.4\n",
+        "services/serving/requirements.in": "numpy\n", "services/serving/requirements.txt": "numpy==2.0.2\n",
+        "requirements/base.in": "numpy\n", "requirements/base.txt": "numpy==1.26.4\n",
+        "requirements/gpu.txt": "numpy==2.0.1\n",
+    })  # fmt: skip
+    res = run(proj, "DEP011", {"numpy": "1.26.4"})
+    # the services are not compared with each other or the root; the root's requirements/
+    # folder of .in sources is still one project, whose two pins conflict
+    assert {f.location.path for f in res.findings} <= {"requirements/base.txt", "requirements/gpu.txt"}
+    assert res.findings and all(not f.location.path.startswith("services/") for f in res.findings)
+
+
 def test_text_groups_findings_by_project(proj: Path) -> None:
     from envaudit.report import render
 
