@@ -81,7 +81,7 @@ def _yaml_loader() -> Any:
 
 def _flow_depth(text: str) -> int:
     """The deepest nesting of `[`/`{` (quotes ignored: an over-estimate, which only matters
-    past MAX_DEPTH) and of block indentation, for the pure-Python YAML loader."""
+    past MAX_DEPTH) and of block indentation, checked before either YAML loader runs."""
     depth = best = 0
     for ch in _BRACKETS_ONLY.sub("", text):
         if ch in "[{":
@@ -96,11 +96,11 @@ def _flow_depth(text: str) -> int:
 def _yaml_call(fn_name: str, text: str) -> Any:
     import yaml
 
-    loader = _yaml_loader()
-    if loader is None:
-        loader = yaml.SafeLoader
-        if _flow_depth(text) > MAX_DEPTH:
-            raise _too_deep("YAML")
+    # the same depth limit whichever loader parses it: libyaml before PyYAML 6.0.1 has none
+    # (and hands back a 10k-deep list), the pure-Python loader would recurse
+    if _flow_depth(text) > MAX_DEPTH:
+        raise _too_deep("YAML")
+    loader = _yaml_loader() or yaml.SafeLoader
     try:
         if fn_name == "compose":
             return yaml.compose(text, Loader=loader)
