@@ -151,10 +151,21 @@ def default_output(root: Path, source: str) -> str:
     folder = source.rsplit("/", 1)[0] + "/" if "/" in source else ""
     if source_kind(root, source) == "requirements":
         return source
-    txt = root / f"{folder}requirements.txt"
-    if txt.is_file() and not is_generated(txt.read_text("utf-8", errors="replace")):
+    txt = _inside_text(root, root / f"{folder}requirements.txt")
+    if txt is not None and not is_generated(txt):
         return f"{folder}requirements.lock"
     return f"{folder}requirements.txt"
+
+
+def _inside_text(root: Path, path: Path) -> str | None:
+    """The text of a regular file under the root; None for one that is missing, not a
+    regular file, or outside the root (a symlink out is never read)."""
+    from envaudit import safeio
+    from envaudit.boundary import outside
+
+    if outside(root, path):
+        return None
+    return safeio.read_text_or_none(path, safeio.TEXT_LIMIT)
 
 
 def migrated_source(source: str, output: str) -> str | None:
@@ -330,9 +341,10 @@ def _conda_pip_includes(inv: Inventory, source: str, notes: list[str]) -> list[D
                 continue
             rel = os.path.normpath(folder + m.group(1)).replace(os.sep, "/")
             path = inv.root / rel
-            if rel.startswith("..") or not path.is_file():
+            text = None if rel.startswith("..") else _inside_text(inv.root, path)
+            if text is None:
                 raise PinError(f"{source}: `pip:` installs -r {m.group(1)}, which is not in the project")
-            if is_generated(path.read_text("utf-8", errors="replace")):
+            if is_generated(text):
                 notes.append(
                     f"{source}: `pip:` installs {rel}, a generated lock: regenerate it from its source"
                 )
@@ -908,6 +920,40 @@ def relpath_in(root: Path, p: Path) -> str:
     return os.path.relpath(p, root).replace(os.sep, "/")
 
 
+def reads_outside(root: Path, source: str) -> list[str]:
+    """Why pinning `source` would read outside the project: the source, or a file it
+    includes (`-r`/`-c`, followed like pip-compile follows them), is outside the root or
+    a symlink out of it. [] when everything it reads is inside."""
+    from envaudit import safeio
+    from envaudit.boundary import outside, outside_message
+
+    out: list[str] = []
+    todo = [(source, root / source)]
+    done: set[str] = set()
+    while todo and len(done) < 64:
+        shown, path = todo.pop()
+        real = os.path.realpath(path)
+        if real in done:
+            continue
+        done.add(real)
+        if outside(root, path):
+            out.append(outside_message(shown, path))
+            continue
+        name = path.name.lower()
+        if name in ("pyproject.toml", "pipfile") or name.endswith((".yml", ".yaml")):
+            continue  # not a requirements file: pip-compile follows no `-r` in it
+        body = safeio.read_text_or_none(path, safeio.TEXT_LIMIT)
+        for i, line in enumerate((body or "").splitlines(), 1):
+            m = _LOCATION_RE.match(line)
+            if m and m.group(1) in ("-r", "--requirement", "-c", "--constraint") and "://" not in m.group(2):
+                inc = path.parent / m.group(2)
+                if outside(root, inc):
+                    out.append(f"{shown}:{i}: {outside_message(m.group(2), inc)}")
+                else:
+                    todo.append((relpath_in(root, inc), inc))
+    return out
+
+
 def builds_local_sdists(
     root: Path, source: str | None, text: str | None, find_links: tuple[str, ...], index_urls: tuple[str, ...]
 ) -> list[str]:
@@ -1098,6 +1144,10 @@ def command(
         src = source or choose_source(root)
         if not (root / src).is_file():
             raise PinError(f"source {src} not found in {root}")
+        escapes = reads_outside(root, src)
+        if escapes:
+            # pip-compile would read (and quote in its errors) a file outside the project
+            raise PinError("; ".join(escapes))
         kind = source_kind(root, src)
         out_rel = output or default_output(root, src)
         target = root / out_rel
@@ -1152,6 +1202,21 @@ def command(
         if migrate is not None:
             # pip-tools' layout: the ranges, exactly as written, become requirements.in
             writes.append((migrate, "", old))
+        # one set of pip-compile options for both ways of pinning
+        compile_opts: dict[str, Any] = {
+            "timeout": timeout,
+            "compile_text": compile_text,
+            "previous": old or None,
+            "header_command": header,
+            "index_url": index_url,
+            "extra_index_urls": (*extra_index_urls, *_torch_urls(root, src)),
+            "find_links": find_links,
+            "no_index": no_index,
+            "extras": extras,
+            "no_build_isolation": no_build_isolation,
+            "hashes": not no_hashes,
+            "allow_build": allow_build,
+        }
         if mode == "resolve":
             if python:
                 click.echo(
@@ -1162,22 +1227,7 @@ def command(
             for n in notes:
                 click.echo(f"envaudit: note: {n}", err=True)
             notes = []
-            new = resolve(
-                root,
-                compile_src,
-                timeout=timeout,
-                compile_text=compile_text,
-                previous=old or None,
-                header_command=header,
-                index_url=index_url,
-                extra_index_urls=(*extra_index_urls, *_torch_urls(root, src)),
-                find_links=find_links,
-                no_index=no_index,
-                extras=extras,
-                no_build_isolation=no_build_isolation,
-                hashes=not no_hashes,
-                allow_build=allow_build,
-            )
+            new = resolve(root, compile_src, **compile_opts)
         else:
             from envaudit.config import load_config
             from envaudit.inventory import Inventory
@@ -1225,23 +1275,7 @@ def command(
                 )
                 click.echo(f"envaudit: {why}; resolving them, keeping the installed versions", err=True)
                 installed = [f"{m.group(1)}=={m.group(2)}" for m in _PIN_LINE_RE.finditer(new)]
-                new = _resolve_keeping(
-                    root,
-                    src,
-                    installed,
-                    timeout=timeout,
-                    compile_text=compile_text,
-                    previous=old or None,
-                    header_command=header,
-                    index_url=index_url,
-                    extra_index_urls=(*extra_index_urls, *_torch_urls(root, src)),
-                    find_links=find_links,
-                    no_index=no_index,
-                    extras=extras,
-                    no_build_isolation=no_build_isolation,
-                    hashes=not no_hashes,
-                    allow_build=allow_build,
-                )
+                new = _resolve_keeping(root, src, installed, **compile_opts)
         if migrate is not None:
             new = new.replace(f"-r {src}", f"-r {migrate}").replace(f"--source {src}", f"--source {migrate}")
         new = with_options(new, [*options, *indexes_for_local_versions(new, options)])
