@@ -13,6 +13,23 @@ from typing import TYPE_CHECKING
 
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
+from envaudit.rules._frameworks import (
+    CUBLAS_CUDA,
+    LIGHTNING_SEED_WORKERS,
+    NUMPY_DEFAULT_RNG,
+    TF_CUDNN_DETERMINISTIC,
+    TF_DETERMINISTIC_OPS,
+    TF_OP_DETERMINISM,
+    TF_RANDOM_SET_SEED,
+    TORCH_LOADER_GENERATOR,
+    TORCH_SET_DETERMINISTIC,
+    TORCH_USE_DETERMINISTIC,
+    TORCH_WORKERS_SEED_NUMPY,
+    Framework,
+    cpu_only,
+    cuda_build,
+    framework,
+)
 from envaudit.scanners.source import (
     CUDA,
     CUDNN_BENCHMARK,
@@ -48,6 +65,34 @@ SEED_CALL = {
 def _facts(inv: Inventory) -> SourceFacts:
     facts: SourceFacts = inv.get("source")
     return facts
+
+
+def _seed_call(inv: Inventory, lib: str) -> str:
+    """The seeding call for `lib` that exists in the version the project uses."""
+    if lib == "tensorflow" and framework(inv, "tensorflow").before(TF_RANDOM_SET_SEED):
+        return "tf.set_random_seed(seed)"  # TF 1.x: tf.random.set_seed is TF 2's name
+    if lib == "numpy.Generator" and framework(inv, "numpy").before(NUMPY_DEFAULT_RNG):
+        return "np.random.RandomState(seed)"  # default_rng arrived in NumPy 1.17
+    return SEED_CALL[lib]
+
+
+def _reached_by(facts: SourceFacts, kinds: tuple[str, ...]) -> dict[Event, list[Entry]]:
+    """Event -> the entry points that reach it, for the events of `kinds`: a line-level
+    finding is reported only where some entry point runs it (as DET001 is)."""
+    out: dict[Event, list[Entry]] = {}
+    for entry in facts.entries:
+        for ev in entry.events:
+            if ev.kind in kinds:
+                lst = out.setdefault(ev, [])
+                if not lst or lst[-1] is not entry:
+                    lst.append(entry)
+    return out
+
+
+def _names(entries: list[Entry]) -> str:
+    paths = sorted({e.path for e in entries})
+    more = f" and {len(paths) - 3} more" if len(paths) > 3 else ""
+    return ", ".join(paths[:3]) + more
 
 
 def used_libraries(entry: Entry) -> dict[str, Event]:
@@ -148,10 +193,11 @@ def no_seed(inv: Inventory) -> Iterator[Hit]:
             continue
         libs = [lib for lib in SEEDABLE if lib in used]
         loc = _entry_location(entry, [used[lib] for lib in libs])
+        calls = "; ".join(_seed_call(inv, lib) for lib in libs)
         yield Hit(
             f"{_entry_label(entry)} uses randomness from {_uses(used, libs, entry)} and never seeds it",
             loc,
-            Fix(_SEED_FIX),
+            Fix(f"{_SEED_FIX} By hand: {calls}"),
             fact=entry,
         )
 
@@ -198,7 +244,7 @@ def partial_seed(inv: Inventory) -> Iterator[Hit]:
         yield Hit(
             f"{_entry_label(entry)} seeds {covered} but not {_uses(used, missing, entry)}",
             loc,
-            Fix(f"Also seed {', '.join(missing)}: " + "; ".join(SEED_CALL[m] for m in missing)),
+            Fix(f"Also seed {', '.join(missing)}: " + "; ".join(_seed_call(inv, m) for m in missing)),
             fact=entry,
         )
 
@@ -215,6 +261,10 @@ def partial_seed(inv: Inventory) -> Iterator[Hit]:
         rounded) algorithms get chosen, even with every seed set. PyTorch's
         reproducibility notes say to set `torch.backends.cudnn.benchmark = False`
         when results must be reproducible (it costs some speed).
+
+        Reported where an entry point runs the assignment (a module no script,
+        notebook or console entry reaches is not), and not when the project pins a
+        CPU-only torch build (`+cpu`), which has no cuDNN.
     """,
     example="""
         torch.backends.cudnn.benchmark = True   # DET003
@@ -225,10 +275,14 @@ def partial_seed(inv: Inventory) -> Iterator[Hit]:
     """,
 )
 def cudnn_benchmark(inv: Inventory) -> Iterator[Hit]:
-    for ev in _facts(inv).events:
-        if ev.kind == CUDNN_BENCHMARK and ev.value == "True":
+    torch = framework(inv, "torch")
+    if torch.where != "installed" and cpu_only(torch.version):
+        return  # a pinned +cpu build has no cuDNN (an installed one says nothing about the GPU host)
+    for ev, entries in _reached_by(_facts(inv), (CUDNN_BENCHMARK,)).items():
+        if ev.value == "True":
             yield Hit(
-                "cudnn.benchmark = True: cuDNN chooses algorithms by timing, so results differ run to run",
+                "cudnn.benchmark = True: cuDNN chooses algorithms by timing, so results differ run to run "
+                f"(run by {_names(entries)})",
                 Location(ev.path, ev.line, ev.column),
                 Fix("Set torch.backends.cudnn.benchmark = False (and cudnn.deterministic = True)."),
                 fact=ev,
@@ -249,6 +303,12 @@ def cudnn_benchmark(inv: Inventory) -> Iterator[Hit]:
         deterministic, or an error naming the op that cannot be), together with
         `CUBLAS_WORKSPACE_CONFIG=:4096:8`. Info only: determinism costs speed and
         many projects accept the noise, but it should be a choice.
+
+        The fix follows the torch version the project pins (or the environment
+        has): `use_deterministic_algorithms` exists from torch 1.8, torch 1.7
+        calls it `set_deterministic`, older releases have only the cuDNN flags;
+        `CUBLAS_WORKSPACE_CONFIG` is asked for only on CUDA 10.2 and later. Not
+        reported for a pinned CPU-only build (`+cpu`).
     """,
     example="""
         model = Net().cuda()     # DET004: nothing makes the CUDA kernels deterministic
@@ -262,6 +322,10 @@ def cudnn_benchmark(inv: Inventory) -> Iterator[Hit]:
     """,
 )
 def deterministic_off(inv: Inventory) -> Iterator[Hit]:
+    torch = framework(inv, "torch")
+    if torch.where != "installed" and cpu_only(torch.version):
+        return  # a pinned +cpu build never runs on CUDA
+    fix = _deterministic_fix(torch)
     for entry in _facts(inv).entries:
         evs = entry.events
         if not any(e.kind == IMPORT and "torch" in e.libs for e in evs):
@@ -276,15 +340,34 @@ def deterministic_off(inv: Inventory) -> Iterator[Hit]:
             f"{_entry_label(entry)} runs torch on CUDA and never sets cudnn.deterministic = True "
             "or torch.use_deterministic_algorithms(True)",
             loc,
-            Fix(
-                "Add the deterministic flags (`envaudit fix seeds --strict`), or ignore DET004 if speed wins."
-            ),
+            Fix(fix),
             fact=entry,
         )
 
 
-def _entries_with(facts: SourceFacts, ev: Event) -> list[Entry]:
-    return [e for e in facts.entries if ev in e.events]
+def _deterministic_fix(torch: Framework) -> str:
+    """What makes torch's CUDA kernels deterministic in the version the project uses."""
+    cuda = cuda_build(torch.version)
+    cublas = (
+        'os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8") before CUDA starts; '
+        if cuda is None or cuda >= CUBLAS_CUDA
+        else ""
+    )
+    flags = "torch.backends.cudnn.deterministic = True; torch.backends.cudnn.benchmark = False"
+    if torch.before(TORCH_SET_DETERMINISTIC):
+        return (
+            f"Set {flags} ({torch.label} has no use_deterministic_algorithms, which arrived in 1.8), "
+            "or ignore DET004 if speed wins."
+        )
+    if torch.before(TORCH_USE_DETERMINISTIC):
+        return (
+            f"Set {cublas}{flags}; torch.set_deterministic(True) ({torch.label}: "
+            "use_deterministic_algorithms is its 1.8 name), or ignore DET004 if speed wins."
+        )
+    return (
+        f"Set {cublas}{flags}; torch.use_deterministic_algorithms(True) (`envaudit fix seeds --strict` "
+        "writes these), or ignore DET004 if speed wins." + torch.assumes("torch >= 1.8 on CUDA >= 10.2")
+    )
 
 
 @rule(
@@ -299,6 +382,10 @@ def _entries_with(facts: SourceFacts, ev: Event) -> list[Entry]:
         initialisation, dropout, augmentation, another loader): changing anything
         upstream reshuffles the data. PyTorch's reproducibility notes pass a
         seeded `torch.Generator` to each DataLoader.
+
+        Reported where an entry point reaches the DataLoader call. `generator=`
+        arrived in torch 1.6: for an older pinned or installed torch the fix
+        reseeds torch at the start of each epoch instead.
     """,
     example="""
         loader = DataLoader(ds, batch_size=32, shuffle=True)   # DET005
@@ -310,18 +397,26 @@ def _entries_with(facts: SourceFacts, ev: Event) -> list[Entry]:
     """,
 )
 def unseeded_shuffle(inv: Inventory) -> Iterator[Hit]:
-    for ev in _facts(inv).events:
-        if ev.kind != DATALOADER:
-            continue
+    torch = framework(inv, "torch")
+    if torch.before(TORCH_LOADER_GENERATOR):
+        fix = (
+            f"{torch.label} has no DataLoader(generator=) (it arrived in 1.6): call "
+            "torch.manual_seed(seed + epoch) at the start of each epoch, so the order does not "
+            "depend on what ran before it."
+        )
+    else:
+        fix = (
+            "Pass a seeded generator: g = torch.Generator(); g.manual_seed(0); DataLoader(..., generator=g)"
+            + torch.assumes("torch >= 1.6")
+        )
+    for ev in _reached_by(_facts(inv), (DATALOADER,)):
         shuffle = ev.kw("shuffle")
         if shuffle in (None, "False", "None", "0") or ev.kw("generator") is not None:
             continue
         yield Hit(
             f"DataLoader(shuffle={shuffle}) without generator=: the batch order follows torch's global RNG",
             Location(ev.path, ev.line, ev.column),
-            Fix(
-                "Pass a seeded generator: g = torch.Generator(); g.manual_seed(0); DataLoader(..., generator=g)"
-            ),
+            Fix(fix),
             fact=ev,
         )
 
@@ -330,18 +425,22 @@ def unseeded_shuffle(inv: Inventory) -> Iterator[Hit]:
     "DET006",
     "unseeded-workers",
     Severity.WARNING,
-    summary="`DataLoader(num_workers>0)` without `worker_init_fn` while dataset code uses numpy/random",
+    summary="`DataLoader(num_workers>0)` without `worker_init_fn` while dataset code uses NumPy's global RNG (torch < 1.9)",
     explanation="""
-        Each DataLoader worker is a separate process. PyTorch seeds torch (and,
-        since 1.9, `random` and NumPy's legacy global generator) in each worker
-        from a base seed, but any other generator (a NumPy `RandomState` or
-        Generator made in the dataset, imgaug, albumentations' own state, a
-        library that caches an RNG at import) is copied from the parent and
-        yields the same "random" augmentations in every worker, and on older
-        PyTorch releases NumPy itself does. PyTorch's reproducibility notes give a
+        Each DataLoader worker is a separate process. PyTorch seeds torch and
+        Python's `random` in each worker from a base seed (`random` since 0.4),
+        and since torch 1.9 NumPy's legacy global generator too. On torch before
+        1.9 NumPy's global generator is copied from the parent (fork) or seeded
+        from the clock (spawn): every worker yields the same "random"
+        augmentations, and runs differ. PyTorch's reproducibility notes give a
         `worker_init_fn` that reseeds NumPy and `random` from
-        `torch.initial_seed()`, together with a seeded `generator=`; Lightning's
-        `seed_everything(workers=True)` installs one for the loaders it manages.
+        `torch.initial_seed()`; Lightning's `seed_everything(workers=True)`
+        (Lightning 1.3+) installs one for the loaders it manages.
+
+        Decided per entry point, from the dataset classes that entry point
+        reaches, and per torch version: with torch 1.9 or later pinned or
+        installed it is not reported; with no torch version to read it is, and
+        the message says it assumes torch < 1.9.
     """,
     example="""
         loader = DataLoader(ds, num_workers=4)   # DET006 when ds.__getitem__ uses np.random
@@ -356,24 +455,42 @@ def unseeded_shuffle(inv: Inventory) -> Iterator[Hit]:
     """,
 )
 def unseeded_workers(inv: Inventory) -> Iterator[Hit]:
+    torch = framework(inv, "torch")
+    if torch.known and not torch.before(TORCH_WORKERS_SEED_NUMPY):
+        return  # torch >= 1.9 seeds random and NumPy in every worker itself
+    lightning_ok = not framework(inv, "lightning").before(LIGHTNING_SEED_WORKERS)
     facts = _facts(inv)
-    worker_np = [e for e in facts.worker_events if e.kind == RANDOM and {"random", "numpy"} & set(e.libs)]
-    if not worker_np:
-        return
-    for ev in facts.events:
-        if ev.kind != DATALOADER or ev.kw("worker_init_fn") is not None:
+    for ev, entries in _reached_by(facts, (DATALOADER,)).items():
+        if ev.kw("worker_init_fn") is not None:
             continue
         workers = ev.kw("num_workers")
         if workers in (None, "0", "None"):
             continue
-        entries = _entries_with(facts, ev)
-        if entries and all(_lightning_workers(e) for e in entries):
+        # NumPy's global generator in the workers of an entry point that reaches this loader
+        # (`random` is reseeded per worker by every torch release, so it does not count)
+        draws = [
+            w
+            for entry in entries
+            if not (lightning_ok and _lightning_workers(entry))
+            for w in entry.worker_events
+            if w.kind == RANDOM and "numpy" in w.libs
+        ]
+        if not draws:
             continue
+        w = draws[0]
+        version = (
+            f"with {torch.label}"
+            if torch.known
+            else "assuming torch < 1.9 (no torch version is pinned or installed)"
+        )
         yield Hit(
             f"DataLoader(num_workers={workers}) without worker_init_fn while dataset code draws from "
-            f"numpy/random ({worker_np[0].name} at {worker_np[0].where})",
+            f"NumPy's global RNG ({w.name} at {w.where}), {version}: every worker repeats the same numbers",
             Location(ev.path, ev.line, ev.column),
-            Fix("Pass worker_init_fn=seed_worker (reseeds numpy and random from torch.initial_seed())."),
+            Fix(
+                "Pass worker_init_fn=seed_worker (reseeds numpy and random from torch.initial_seed()), "
+                "or use torch >= 1.9, which seeds NumPy in each worker."
+            ),
             fact=ev,
         )
 
@@ -396,8 +513,11 @@ def _lightning_workers(entry: Entry) -> bool:
         strings). Setting it in `os.environ` from the program itself changes
         nothing for the running interpreter; it only reaches child processes
         started afterwards. Code that does this believes string hashing is fixed
-        when it is not. (Writes in a module that then starts subprocesses are not
-        reported: there the variable does reach the children.)
+        when it is not. Decided per entry point: reported where an entry point
+        runs the write and starts no subprocess (`subprocess`, `os.exec*`,
+        `multiprocessing`) anywhere in what it reaches; where it does, the
+        variable reaches the children and the write is not reported. Python
+        itself reads the variable only at start-up in every version.
     """,
     example="""
         os.environ["PYTHONHASHSEED"] = "0"   # DET007: this interpreter already hashed with a random salt
@@ -410,16 +530,20 @@ def _lightning_workers(entry: Entry) -> bool:
 )
 def late_pythonhashseed(inv: Inventory) -> Iterator[Hit]:
     facts = _facts(inv)
-    spawning = {e.path for e in facts.events if e.kind == SPAWN}
-    for ev in facts.events:
-        if ev.kind == ENV_WRITE and ev.name == "PYTHONHASHSEED" and ev.path not in spawning:
-            yield Hit(
-                "PYTHONHASHSEED is set inside the running program; Python read it at start-up, so this "
-                "changes nothing here",
-                Location(ev.path, ev.line, ev.column),
-                Fix("Set PYTHONHASHSEED in the launch command, Dockerfile ENV or job script instead."),
-                fact=ev,
-            )
+    for ev, entries in _reached_by(facts, (ENV_WRITE,)).items():
+        if ev.name != "PYTHONHASHSEED":
+            continue
+        # an entry point that starts a subprocess passes the variable on: that is its point
+        if all(any(e.kind == SPAWN for e in entry.events) for entry in entries):
+            continue
+        quiet = sorted({entry.path for entry in entries if not any(e.kind == SPAWN for e in entry.events)})
+        yield Hit(
+            "PYTHONHASHSEED is set inside the running program; Python read it at start-up, so this "
+            f"changes nothing here (run by {', '.join(quiet[:3])}, which start no subprocess)",
+            Location(ev.path, ev.line, ev.column),
+            Fix("Set PYTHONHASHSEED in the launch command, Dockerfile ENV or job script instead."),
+            fact=ev,
+        )
 
 
 @rule(
@@ -450,24 +574,29 @@ def late_pythonhashseed(inv: Inventory) -> Iterator[Hit]:
 )
 def cublas_workspace(inv: Inventory) -> Iterator[Hit]:
     facts = _facts(inv)
-    torch = framework_version(inv, "torch")
-    # a pinned CPU build, or CUDA before 10.2: cuBLAS never asks for a workspace setting (an
-    # installed CPU build says nothing about the GPU machine the project trains on)
-    if torch is not None and torch[1] != "installed" and _no_cublas(torch[0]):
+    torch = framework(inv, "torch")
+    # a pinned CPU/ROCm build, or CUDA before 10.2: cuBLAS never asks for a workspace setting
+    # (an installed CPU build says nothing about the GPU machine the project trains on)
+    cuda = cuda_build(torch.version)
+    if torch.where != "installed" and cuda is not None and cuda < CUBLAS_CUDA:
         return
+    if torch.before(TORCH_SET_DETERMINISTIC):
+        return  # torch before 1.7 has no deterministic mode that could ask for it
+    on = (
+        f"on {torch.label}"
+        if torch.known
+        else "(no torch version is pinned or installed: this assumes a CUDA >= 10.2 build)"
+    )
     for entry in facts.entries:
         if _env_reaches(inv, facts, entry, "CUBLAS_WORKSPACE_CONFIG"):
             continue
         for ev in entry.events:
-            if (
-                ev.kind == DET_ALGOS
-                and ev.value == "True"
-                and ev.name == "torch.use_deterministic_algorithms"
-            ):
+            if ev.kind == DET_ALGOS and ev.value == "True" and ev.name in _TORCH_DET_CALLS:
+                call = ev.name.rsplit(".", 1)[-1]
                 yield Hit(
-                    f"{_entry_label(entry)} {entry.path} calls use_deterministic_algorithms(True) without "
+                    f"{_entry_label(entry)} {entry.path} calls {call}(True) without "
                     "CUBLAS_WORKSPACE_CONFIG: cuBLAS calls on CUDA will raise (or, with warn_only, stay "
-                    "nondeterministic)",
+                    f"nondeterministic) {on}",
                     Location(ev.path, ev.line, ev.column),
                     Fix(
                         'Add os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8") before CUDA starts.'
@@ -476,38 +605,7 @@ def cublas_workspace(inv: Inventory) -> Iterator[Hit]:
                 )
 
 
-def framework_version(inv: Inventory, name: str) -> tuple[str, str] | None:
-    """(version, where) of a framework: what the project pins (a lock or an exact pin),
-    else what the target environment has installed; None when neither says."""
-    from envaudit.rules.deps import declared
-
-    for d in declared(inv):
-        if d.name == name and d.exact_version:
-            return d.exact_version, d.path
-    try:
-        from envaudit.rules.locks import lock_pins
-
-        for d in lock_pins(inv):
-            if d.name == name and d.exact_version:
-                return d.exact_version, d.path
-    except Exception:  # a lock that cannot be read is reported elsewhere (EA001)
-        pass
-    dist = inv.get("packages").get(name)
-    if dist is not None and getattr(dist, "version", None):
-        return str(dist.version), "installed"
-    return None
-
-
-def _no_cublas(version: str) -> bool:
-    """True for builds that never need CUBLAS_WORKSPACE_CONFIG: +cpu/+rocm builds, and
-    CUDA before 10.2 (+cu92, +cu100, +cu101)."""
-    local = version.partition("+")[2].lower()
-    if local.startswith(("cpu", "rocm")):
-        return True
-    if local.startswith("cu") and local[2:].isdigit():
-        cu = int(local[2:])
-        return cu < 102
-    return False
+_TORCH_DET_CALLS = ("torch.use_deterministic_algorithms", "torch.set_deterministic")
 
 
 def _env_reaches(inv: Inventory, facts: SourceFacts, entry: Entry, name: str) -> bool:
@@ -570,37 +668,63 @@ _LAUNCHERS = {"Makefile", "makefile", "GNUmakefile", "Justfile", "justfile", "Pr
 )
 def tf_op_determinism(inv: Inventory) -> Iterator[Hit]:
     facts = _facts(inv)
-    tf = framework_version(inv, "tensorflow") or framework_version(inv, "tensorflow-cpu")
-    old = tf is not None and _before(tf[0], (2, 9))  # enable_op_determinism() arrived in 2.9
+    tf = framework(inv, "tensorflow")
+    has_api = not tf.before(TF_OP_DETERMINISM)  # enable_op_determinism() arrived in 2.8
+    if tf.before(TF_CUDNN_DETERMINISTIC):
+        env, fix = (
+            None,
+            (
+                f"{tf.label} has no switch for deterministic ops: upgrade to TensorFlow >= 2.8 and call "
+                "tf.config.experimental.enable_op_determinism()."
+            ),
+        )
+    elif tf.before(TF_DETERMINISTIC_OPS):
+        env, fix = (
+            "TF_CUDNN_DETERMINISTIC",
+            (
+                f'Set os.environ["TF_CUDNN_DETERMINISTIC"] = "1" before importing TensorFlow ({tf.label} '
+                "does not read TF_DETERMINISTIC_OPS, which arrived in 2.1; this covers cuDNN only)."
+            ),
+        )
+    elif not has_api:
+        env, fix = (
+            "TF_DETERMINISTIC_OPS",
+            (
+                f'Set os.environ["TF_DETERMINISTIC_OPS"] = "1" before importing TensorFlow ({tf.label} has '
+                "no enable_op_determinism(), which arrived in 2.8)."
+            ),
+        )
+    else:
+        env, fix = (
+            "TF_DETERMINISTIC_OPS",
+            (
+                "Call tf.config.experimental.enable_op_determinism() after seeding."
+                + tf.assumes("TensorFlow >= 2.8")
+            ),
+        )
     for entry in facts.entries:
         imports = [e for e in entry.events if e.kind == IMPORT and "tensorflow" in e.libs]
-        if not imports or any(e.kind == TF_DETERMINISM for e in entry.events):
+        if not imports:
             continue
-        if _env_reaches(inv, facts, entry, "TF_DETERMINISTIC_OPS"):
+        calls = [e for e in entry.events if e.kind == TF_DETERMINISM]
+        # enable_op_determinism() counts only in a TensorFlow that has it (before 2.8 it raises
+        # AttributeError); transformers' enable_full_determinism picks what the version has
+        if any(has_api or not e.name.endswith("enable_op_determinism") for e in calls):
             continue
-        if old:
-            assert tf is not None
-            yield Hit(
-                f"{_entry_label(entry)} uses TensorFlow {tf[0]} ({tf[1]}) without TF_DETERMINISTIC_OPS=1 "
-                "(enable_op_determinism() needs TensorFlow 2.9)",
-                _entry_location(entry, imports),
-                Fix('Set os.environ["TF_DETERMINISTIC_OPS"] = "1" before importing TensorFlow.'),
-                fact=entry,
-            )
+        if env is not None and _env_reaches(inv, facts, entry, env):
             continue
+        if calls:
+            msg = f"calls enable_op_determinism(), which {tf.label} does not have"
+        elif tf.known and not has_api:
+            msg = f"uses {tf.label} without {env or 'a deterministic-ops switch'}"
+        else:
+            msg = "uses TensorFlow without tf.config.experimental.enable_op_determinism()"
         yield Hit(
-            f"{_entry_label(entry)} uses TensorFlow without tf.config.experimental.enable_op_determinism()",
-            _entry_location(entry, imports),
-            Fix("Call tf.config.experimental.enable_op_determinism() after seeding."),
+            f"{_entry_label(entry)} {msg}",
+            _entry_location(entry, calls or imports),
+            Fix(fix),
             fact=entry,
         )
-
-
-def _before(version: str, floor: tuple[int, int]) -> bool:
-    from envaudit.deps import python_version_tuple
-
-    v = python_version_tuple(version.split("+", 1)[0])
-    return bool(v) and v[:2] < floor
 
 
 @rule(
@@ -617,6 +741,9 @@ def _before(version: str, floor: tuple[int, int]) -> bool:
         seeded. scikit-learn's own guidance is to pass an int `random_state` for
         reproducible results. (KFold without shuffle and
         `train_test_split(shuffle=False)` are deterministic and not reported.)
+        Reported where an entry point reaches the call; the verdict does not depend
+        on the scikit-learn version (`random_state=None` has meant NumPy's global
+        RandomState in every release).
     """,
     example="""
         X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.2)   # DET010
@@ -626,8 +753,8 @@ def _before(version: str, floor: tuple[int, int]) -> bool:
     """,
 )
 def no_random_state(inv: Inventory) -> Iterator[Hit]:
-    for ev in _facts(inv).events:
-        if ev.kind == SKLEARN and ev.value is None:
+    for ev in _reached_by(_facts(inv), (SKLEARN,)):
+        if ev.value is None:
             short = ev.name.rsplit(".", 1)[-1]
             yield Hit(
                 f"{short}() without random_state: the result follows NumPy's global RNG",

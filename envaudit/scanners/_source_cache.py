@@ -30,7 +30,7 @@ from envaudit import __version__
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-FORMAT = 2  # 2: JSON (1 was a pickle)
+FORMAT = 3  # 2: JSON (1 was a pickle); 3: torch.set_deterministic is read
 
 
 def cache_dir(environ: dict[str, str]) -> Path:

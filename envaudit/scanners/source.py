@@ -25,6 +25,7 @@ The scanner judges nothing: rules/determinism.py decides what is a finding.
 from __future__ import annotations
 
 import ast
+import dataclasses
 import itertools
 import os
 import re
@@ -137,6 +138,9 @@ class Entry:
     target: str | None  # for project.scripts: "pkg.cli:main"
     events: tuple[Event, ...]  # everything reached, in a stable order
     modules: tuple[str, ...]  # project files it runs code of
+    # what its DataLoader workers run: the methods of the dataset-like classes this entry
+    # point reaches (those defining __getitem__/__iter__) and the project code they reach
+    worker_events: tuple[Event, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -337,8 +341,15 @@ _GENERIC_SEEDERS = {
 }
 _MAGIC_BODY_CELLS = {"%%time", "%%timeit", "%%capture", "%%prun", "%%debug"}
 
-_LAUNCH_NAMES = ("CUBLAS_WORKSPACE_CONFIG", "TF_DETERMINISTIC_OPS", "PYTHONHASHSEED")
-_LAUNCH_RE = lazy_re(r"\b(CUBLAS_WORKSPACE_CONFIG|TF_DETERMINISTIC_OPS|PYTHONHASHSEED)\s*[=: ]")
+_LAUNCH_NAMES = (
+    "CUBLAS_WORKSPACE_CONFIG",
+    "TF_DETERMINISTIC_OPS",
+    "TF_CUDNN_DETERMINISTIC",
+    "PYTHONHASHSEED",
+)
+_LAUNCH_RE = lazy_re(
+    r"\b(CUBLAS_WORKSPACE_CONFIG|TF_DETERMINISTIC_OPS|TF_CUDNN_DETERMINISTIC|PYTHONHASHSEED)\s*[=: ]"
+)
 
 
 def _is_launch_file(rel: str) -> bool:
@@ -915,9 +926,12 @@ class _Visitor:
             ev(SEED, q, node, libs=("torch",))
         elif q in ("torch.cuda.manual_seed", "torch.cuda.manual_seed_all"):
             ev(SEED, q, node, libs=("torch.cuda",))
-        elif q == "torch.use_deterministic_algorithms":
+        elif q in ("torch.use_deterministic_algorithms", "torch.set_deterministic"):
+            # set_deterministic(d) is torch 1.7's name for it (1.8 renamed it)
             mode = (
-                node.args[0] if node.args else next((k.value for k in node.keywords if k.arg == "mode"), None)
+                node.args[0]
+                if node.args
+                else next((k.value for k in node.keywords if k.arg in ("mode", "d")), None)
             )
             ev(DET_ALGOS, q, node, value=_const_repr(mode), kwargs=self._kwargs(node, ("warn_only",)))
         elif q in ("torch.cuda.is_available", "torch.cuda.set_device", "torch.cuda.device_count"):
@@ -1554,6 +1568,7 @@ def scan(inv: Inventory) -> SourceFacts:
                     break
 
     entries: list[Entry] = []
+    entry_keys: list[list[str]] = []
     scripts = _project_scripts(inv)
     script_targets: dict[str, list[str]] = {}
     for _name, target in scripts:
@@ -1589,6 +1604,7 @@ def scan(inv: Inventory) -> SourceFacts:
         if kind == "project.scripts":
             target = f"{m.name}:{script_targets[m.path][0]}"
         entries.append(Entry(m.path, kind, line, target, tuple(events), tuple(mods)))
+        entry_keys.append(reached)
 
     worker_roots = []
     for _m, c in graph.classes.values():
@@ -1596,6 +1612,13 @@ def scan(inv: Inventory) -> SourceFacts:
         if names & {"__getitem__", "__getitems__", "__iter__", "__next__"}:
             worker_roots.extend(c.methods)
     worker_events = tuple(e for k in graph.reach(worker_roots) for e in graph.funcs[k].events)
+    # per entry point: only the dataset classes it reaches run in its workers
+    root_set = set(worker_roots)
+    for i, entry in enumerate(entries):
+        own = [k for k in entry_keys[i] if k in root_set]
+        if own:
+            evs = tuple(e for k in graph.reach(own) for e in graph.funcs[k].events)
+            entries[i] = dataclasses.replace(entry, worker_events=evs)
 
     launch: list[LaunchSetting] = []
     for rel in files:

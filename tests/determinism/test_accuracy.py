@@ -13,10 +13,10 @@ MEASURED = {
     "DET003": (2, 0, 0),
     "DET004": (1, 0, 0),
     "DET005": (2, 0, 1),  # the FN: functools.partial(DataLoader, shuffle=True) is not a call
-    "DET006": (1, 0, 0),
-    "DET007": (2, 0, 0),
-    "DET008": (1, 0, 0),
-    "DET009": (2, 0, 0),
+    "DET006": (2, 0, 0),
+    "DET007": (3, 0, 0),
+    "DET008": (2, 0, 0),
+    "DET009": (3, 0, 0),
     "DET010": (3, 0, 0),
 }
 

@@ -1,0 +1,6 @@
+import os
+
+from launcher import run_child
+
+os.environ["PYTHONHASHSEED"] = "0"
+run_child("worker.py")

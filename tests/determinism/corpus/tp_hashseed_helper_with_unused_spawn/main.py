@@ -1,0 +1,4 @@
+from env import fix_hashing
+
+fix_hashing()
+print(sorted({"a", "b", "c"}))
