@@ -561,8 +561,11 @@ def late_pythonhashseed(inv: Inventory) -> Iterator[Hit]:
         variable set in code it runs (`os.environ[...] =`, `os.environ.setdefault`
         in the script or a module it imports), in a Dockerfile ENV, .env or
         CI/YAML config (set for every program), or in a shell script or Makefile
-        that starts this entry point. Not reported when the project pins a CPU or
-        ROCm build of torch, or one for CUDA before 10.2 (`+cpu`, `+cu101`).
+        that starts this entry point. torch 1.7's `torch.set_deterministic(True)`
+        asks for the same variable. Not reported when the project pins a CPU or
+        ROCm build of torch, one for CUDA before 10.2 (`+cpu`, `+cu101`), or a
+        torch before 1.7 (no deterministic mode); the message names the torch
+        build it judged, or says it assumes a CUDA >= 10.2 build.
     """,
     example="""
         torch.use_deterministic_algorithms(True)   # DET008: no CUBLAS_WORKSPACE_CONFIG anywhere
@@ -650,12 +653,15 @@ _LAUNCHERS = {"Makefile", "makefile", "GNUmakefile", "Justfile", "justfile", "Pr
     explanation="""
         `tf.random.set_seed` fixes TensorFlow's random numbers but not the order
         of floating-point reductions in its GPU (and some multi-threaded CPU)
-        kernels. TensorFlow 2.9+ offers
+        kernels. TensorFlow 2.8+ offers
         `tf.config.experimental.enable_op_determinism()`, which makes every op
-        deterministic or raises for the ones that cannot be; older releases read
-        `TF_DETERMINISTIC_OPS=1`, and the finding and its fix follow the
-        TensorFlow version the project pins (or the environment has). Each entry
-        point is judged by what it reaches, as for DET008. Info only: it costs speed.
+        deterministic or raises for the ones that cannot be; 2.1-2.7 read
+        `TF_DETERMINISTIC_OPS=1`, 1.14-2.0 only `TF_CUDNN_DETERMINISTIC=1`
+        (cuDNN ops), and older releases have no switch. The finding and its fix
+        follow the TensorFlow version the project pins (or the environment has);
+        a call to `enable_op_determinism()` under a TensorFlow that lacks it is
+        reported. Each entry point is judged by what it reaches, as for DET008.
+        Info only: it costs speed.
     """,
     example="""
         import tensorflow as tf
