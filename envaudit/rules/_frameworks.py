@@ -68,52 +68,115 @@ _DISPLAY = {"tensorflow": "TensorFlow", "numpy": "NumPy", "lightning": "Lightnin
 
 @dataclass(frozen=True)
 class Framework:
-    """A framework's version as the project pins it or the environment has it."""
+    """A framework's version as the project pins it or the environment has it, or failing
+    both, the bounds of the range the project declares (`torch>=2.1,<3`)."""
 
     name: str  # "torch"
-    version: str | None  # "2.3.1+cu121"; None when nothing says
+    version: str | None  # "2.3.1+cu121"; None when nothing pins it
     where: str | None  # the manifest or lock that pins it, "installed", or None
+    spec: str | None = None  # a declared range, as written ("torch>=2.1"), when no version
+    low: tuple[int, ...] | None = None  # every version the range allows is >= low
+    high: tuple[int, ...] | None = None  # ... and < high (<= high when high_inclusive)
+    high_inclusive: bool = False
 
     @property
     def known(self) -> bool:
         return self.version is not None
 
     def release(self) -> tuple[int, ...]:
-        from envaudit.deps import python_version_tuple
-
-        if self.version is None:
-            return ()
-        return tuple(python_version_tuple(self.version.split("+", 1)[0]) or ())
+        return _release(self.version) if self.version else ()
 
     def before(self, floor: tuple[int, int]) -> bool:
-        """True only when the version is known and older than `floor`."""
+        """True only when every version the project can run is older than `floor`: the
+        pinned or installed one, or the whole declared range."""
         v = self.release()
-        return bool(v) and v[: len(floor)] < floor
+        if v:
+            return v[: len(floor)] < floor
+        if self.high is not None:
+            h = self.high[: len(floor)]
+            return h < floor if self.high_inclusive else _pad(self.high) <= _pad(floor)
+        return False
+
+    def at_least(self, floor: tuple[int, int]) -> bool:
+        """True only when every version the project can run is `floor` or newer."""
+        v = self.release()
+        if v:
+            return not v[: len(floor)] < floor
+        return self.low is not None and _pad(self.low) >= _pad(floor)
 
     @property
     def label(self) -> str:
-        """'torch 1.8.1 (requirements.txt)' or 'torch 2.3.1 (installed)'."""
-        return f"{_DISPLAY.get(self.name, self.name)} {self.version} ({self.where})"
+        """'torch 1.8.1 (requirements.txt)', 'torch 2.3.1 (installed)', 'torch<1.9 (pyproject.toml)'."""
+        display = _DISPLAY.get(self.name, self.name)
+        if self.version is not None:
+            return f"{display} {self.version} ({self.where})"
+        if self.spec is not None:
+            return f"{self.spec} ({self.where})"
+        return display
 
-    def assumes(self, what: str) -> str:
-        """'' when the version is known, else a note naming the version assumed."""
-        if self.known:
+    def assumes(self, what: str, floor: tuple[int, int] | None = None) -> str:
+        """'' when the version (or the declared range, against `floor`) decides, else a note
+        naming the version assumed."""
+        if self.known or (floor is not None and (self.at_least(floor) or self.before(floor))):
             return ""
-        return (
-            f" (no {_DISPLAY.get(self.name, self.name)} version is pinned or installed: this assumes {what})"
-        )
+        return f" ({self.undecided}: this assumes {what})"
+
+    @property
+    def undecided(self) -> str:
+        """Why no version decides: 'no torch version is pinned or installed'."""
+        if self.spec is not None:
+            return f"{self.label} allows versions on both sides"
+        return f"no {_DISPLAY.get(self.name, self.name)} version is pinned or installed"
+
+
+def _release(version: str) -> tuple[int, ...]:
+    from envaudit.deps import python_version_tuple
+
+    return tuple(python_version_tuple(version.split("+", 1)[0]) or ())
+
+
+def _pad(v: tuple[int, ...]) -> tuple[int, ...]:
+    return (*v, 0, 0, 0)[:4]
+
+
+def _bounds(specifier: str) -> tuple[tuple[int, ...] | None, tuple[int, ...] | None, bool]:
+    """(low, high, high_inclusive) of a PEP 440 range: `>=2.1,<3` -> ((2, 1), (3,), False)."""
+    from envaudit.deps import _clauses
+
+    low: tuple[int, ...] | None = None
+    high: tuple[int, ...] | None = None
+    inclusive = False
+    for op, ver in _clauses(specifier):
+        v = _release(ver.replace(".*", ""))
+        if not v:
+            continue
+        if op in (">=", ">", "~=") or (op == "==" and ver.endswith(".*")):
+            low = v if low is None or _pad(v) > _pad(low) else low
+        if op == "~=" and len(v) >= 2:
+            top: tuple[int, ...] = (*v[:-2], v[-2] + 1)
+        elif op == "==" and ver.endswith(".*"):
+            top = (*v[:-1], v[-1] + 1)
+        elif op in ("<", "<="):
+            top = v
+        else:
+            continue
+        if high is None or _pad(top) < _pad(high):
+            high, inclusive = top, op == "<="
+    return low, high, inclusive
 
 
 def framework(inv: Inventory, name: str) -> Framework:
     """The version of `name` ("torch", "tensorflow", "numpy", "lightning"): what the project
     pins (an exact pin in a manifest, then a lock), else what the target environment has
-    installed. The pin comes first because it is what the project says it runs with; an
-    installed version on the audit machine may be a local accident (DEP006 reports drift)."""
+    installed, else the bounds of the range it declares. The pin comes first because it is
+    what the project says it runs with; an installed version on the audit machine may be a
+    local accident (DEP006 reports drift)."""
     names = _NAMES.get(name, (name,))
     from envaudit.rules.deps import declared
 
-    for d in declared(inv):
-        if d.name in names and d.exact_version:
+    decls = [d for d in declared(inv) if d.name in names and d.applies]
+    for d in decls:
+        if d.exact_version:
             return Framework(name, d.exact_version, d.path)
     try:
         from envaudit.rules.locks import lock_pins
@@ -128,6 +191,10 @@ def framework(inv: Inventory, name: str) -> Framework:
         dist = packages.get(n)
         if dist is not None and getattr(dist, "version", None):
             return Framework(name, str(dist.version), "installed")
+    for d in decls:
+        low, high, inclusive = _bounds(d.specifier)
+        if low is not None or high is not None:
+            return Framework(name, None, d.path, f"{d.name}{d.specifier}", low, high, inclusive)
     return Framework(name, None, None)
 
 

@@ -366,7 +366,8 @@ def _deterministic_fix(torch: Framework) -> str:
         )
     return (
         f"Set {cublas}{flags}; torch.use_deterministic_algorithms(True) (`envaudit fix seeds --strict` "
-        "writes these), or ignore DET004 if speed wins." + torch.assumes("torch >= 1.8 on CUDA >= 10.2")
+        "writes these), or ignore DET004 if speed wins."
+        + torch.assumes("torch >= 1.8 on CUDA >= 10.2", TORCH_USE_DETERMINISTIC)
     )
 
 
@@ -407,7 +408,7 @@ def unseeded_shuffle(inv: Inventory) -> Iterator[Hit]:
     else:
         fix = (
             "Pass a seeded generator: g = torch.Generator(); g.manual_seed(0); DataLoader(..., generator=g)"
-            + torch.assumes("torch >= 1.6")
+            + torch.assumes("torch >= 1.6", TORCH_LOADER_GENERATOR)
         )
     for ev in _reached_by(_facts(inv), (DATALOADER,)):
         shuffle = ev.kw("shuffle")
@@ -456,7 +457,7 @@ def unseeded_shuffle(inv: Inventory) -> Iterator[Hit]:
 )
 def unseeded_workers(inv: Inventory) -> Iterator[Hit]:
     torch = framework(inv, "torch")
-    if torch.known and not torch.before(TORCH_WORKERS_SEED_NUMPY):
+    if torch.at_least(TORCH_WORKERS_SEED_NUMPY):
         return  # torch >= 1.9 seeds random and NumPy in every worker itself
     lightning_ok = not framework(inv, "lightning").before(LIGHTNING_SEED_WORKERS)
     facts = _facts(inv)
@@ -480,8 +481,8 @@ def unseeded_workers(inv: Inventory) -> Iterator[Hit]:
         w = draws[0]
         version = (
             f"with {torch.label}"
-            if torch.known
-            else "assuming torch < 1.9 (no torch version is pinned or installed)"
+            if torch.before(TORCH_WORKERS_SEED_NUMPY)
+            else f"assuming torch < 1.9 ({torch.undecided})"
         )
         yield Hit(
             f"DataLoader(num_workers={workers}) without worker_init_fn while dataset code draws from "
@@ -585,11 +586,7 @@ def cublas_workspace(inv: Inventory) -> Iterator[Hit]:
         return
     if torch.before(TORCH_SET_DETERMINISTIC):
         return  # torch before 1.7 has no deterministic mode that could ask for it
-    on = (
-        f"on {torch.label}"
-        if torch.known
-        else "(no torch version is pinned or installed: this assumes a CUDA >= 10.2 build)"
-    )
+    on = f"on {torch.label}" if torch.known else torch.assumes("a CUDA >= 10.2 build").strip()
     for entry in facts.entries:
         if _env_reaches(inv, facts, entry, "CUBLAS_WORKSPACE_CONFIG"):
             continue
@@ -705,7 +702,7 @@ def tf_op_determinism(inv: Inventory) -> Iterator[Hit]:
             "TF_DETERMINISTIC_OPS",
             (
                 "Call tf.config.experimental.enable_op_determinism() after seeding."
-                + tf.assumes("TensorFlow >= 2.8")
+                + tf.assumes("TensorFlow >= 2.8", TF_OP_DETERMINISM)
             ),
         )
     for entry in facts.entries:
@@ -721,7 +718,7 @@ def tf_op_determinism(inv: Inventory) -> Iterator[Hit]:
             continue
         if calls:
             msg = f"calls enable_op_determinism(), which {tf.label} does not have"
-        elif tf.known and not has_api:
+        elif not has_api:
             msg = f"uses {tf.label} without {env or 'a deterministic-ops switch'}"
         else:
             msg = "uses TensorFlow without tf.config.experimental.enable_op_determinism()"

@@ -311,3 +311,44 @@ def test_det001_det002_seed_calls_exist_in_the_pinned_version(
     }[rule]
     root = make_project({"train.py": code, **files})
     assert want in fix_of(root, rule)
+
+
+# ---------------------------------------------------------------- declared ranges decide too
+
+
+@pytest.mark.parametrize(
+    ("spec", "fires", "note"),
+    [
+        ("torch>=2.0", False, ""),  # every allowed torch seeds NumPy per worker
+        ("torch>=1.4,<1.9", True, "with torch>=1.4,<1.9 (requirements.txt)"),
+        (
+            "torch>=1.4",
+            True,
+            "assuming torch < 1.9 (torch>=1.4 (requirements.txt) allows versions on both sides)",
+        ),
+    ],
+)
+def test_det006_declared_range(make_project: Make, spec: str, fires: bool, note: str) -> None:
+    root = make_project(
+        {"noisy.py": NOISY, "train.py": _loader_script("noisy", "Noisy"), "requirements.txt": spec + "\n"}
+    )
+    found = check(root, "DET006").findings
+    assert bool(found) is fires
+    if fires:
+        assert note in found[0].message
+
+
+@pytest.mark.parametrize(
+    ("spec", "want", "unwanted"),
+    [
+        ("tensorflow>=2.4,<2.8", 'os.environ["TF_DETERMINISTIC_OPS"] = "1"', "Call tf.config"),
+        ("tensorflow~=2.12", "Call tf.config.experimental.enable_op_determinism() after seeding.", "assumes"),
+        ("tensorflow>=2.4", "this assumes TensorFlow >= 2.8", "TF_DETERMINISTIC_OPS"),
+    ],
+)
+def test_det009_declared_range(make_project: Make, spec: str, want: str, unwanted: str) -> None:
+    root = make_project(
+        {"train.py": "import tensorflow as tf\ntf.random.set_seed(0)\n", "requirements.txt": spec + "\n"}
+    )
+    fix = fix_of(root, "DET009")
+    assert want in fix and unwanted not in fix, fix
