@@ -44,7 +44,8 @@ TF_OP_DETERMINISM = (2, 8)
 # NVIDIA/framework-determinism's README); 1.14-2.0 have TF_CUDNN_DETERMINISTIC=1 (cuDNN only)
 TF_DETERMINISTIC_OPS = (2, 1)
 TF_CUDNN_DETERMINISTIC = (1, 14)
-# tf.random.set_seed is TF 2's name; TF 1.x has tf.compat.v1.set_random_seed / tf.set_random_seed
+# tf.random.set_seed is TF 2.0's name for TF 1.x's tf.set_random_seed, which TF 2 no longer has
+# (tensorflow/tensorflow#30070; tensorflow.org/versions/r2.0/api_docs/python/tf/random/set_seed)
 TF_RANDOM_SET_SEED = (2, 0)
 
 # --- NumPy: Generator / default_rng arrived in 1.17.0 (numpy.org/doc/stable/reference/random/

@@ -76,6 +76,44 @@ def _seed_call(inv: Inventory, lib: str) -> str:
     return SEED_CALL[lib]
 
 
+# seeding calls that a framework version does not have: (resolved name, framework, test, why)
+_GONE_SEEDS = (
+    # TF 2.0 moved it to tf.random.set_seed (tensorflow/tensorflow#30070)
+    (
+        "tensorflow.set_random_seed",
+        "tensorflow",
+        "at_least",
+        TF_RANDOM_SET_SEED,
+        "which TensorFlow 2 renamed tf.random.set_seed",
+    ),
+)
+
+
+def _live_seeds(inv: Inventory, entry: Entry) -> tuple[list[Event], list[tuple[Event, str]]]:
+    """The entry point's seeding calls that exist in the framework version the project uses,
+    and the ones that do not (they raise AttributeError, seeding nothing), with why."""
+    live: list[Event] = []
+    dead: list[tuple[Event, str]] = []
+    for e in entry.events:
+        if e.kind != SEED:
+            continue
+        gone = next((g for g in _GONE_SEEDS if g[0] == e.name), None)
+        if gone is not None:
+            fw = framework(inv, gone[1])
+            if getattr(fw, gone[2])(gone[3]):
+                dead.append((e, f"does not exist in {fw.label}, {gone[4]}"))
+                continue
+        live.append(e)
+    return live, dead
+
+
+def _dead_note(dead: list[tuple[Event, str]]) -> str:
+    if not dead:
+        return ""
+    ev, why = dead[0]
+    return f" ({ev.name} at {ev.where} {why})"
+
+
 def _reached_by(facts: SourceFacts, kinds: tuple[str, ...]) -> dict[Event, list[Entry]]:
     """Event -> the entry points that reach it, for the events of `kinds`: a line-level
     finding is reported only where some entry point runs it (as DET001 is)."""
@@ -107,13 +145,14 @@ def used_libraries(entry: Entry) -> dict[str, Event]:
     return out
 
 
-def seeded_libraries(entry: Entry) -> set[str]:
-    return {lib for e in entry.events if e.kind == SEED for lib in e.libs}
+def seeded_libraries(entry: Entry, seeds: list[Event] | None = None) -> set[str]:
+    evs = seeds if seeds is not None else [e for e in entry.events if e.kind == SEED]
+    return {lib for e in evs for lib in e.libs}
 
 
-def unseeded(entry: Entry) -> tuple[dict[str, Event], set[str], list[str]]:
+def unseeded(entry: Entry, seeds: list[Event] | None = None) -> tuple[dict[str, Event], set[str], list[str]]:
     used = used_libraries(entry)
-    seeded = seeded_libraries(entry)
+    seeded = seeded_libraries(entry, seeds)
     missing = [lib for lib in SEEDABLE if lib in used and lib not in seeded]
     return used, seeded, missing
 
@@ -188,14 +227,16 @@ _SEED_FIX = "Seed every library it uses before anything random runs; `envaudit f
 )
 def no_seed(inv: Inventory) -> Iterator[Hit]:
     for entry in _facts(inv).entries:
-        used, _seeded, _missing = unseeded(entry)
-        if not used or any(e.kind == SEED for e in entry.events):
+        seeds, dead = _live_seeds(inv, entry)
+        used, _seeded, _missing = unseeded(entry, seeds)
+        if not used or seeds:
             continue
         libs = [lib for lib in SEEDABLE if lib in used]
         loc = _entry_location(entry, [used[lib] for lib in libs])
         calls = "; ".join(_seed_call(inv, lib) for lib in libs)
         yield Hit(
-            f"{_entry_label(entry)} uses randomness from {_uses(used, libs, entry)} and never seeds it",
+            f"{_entry_label(entry)} uses randomness from {_uses(used, libs, entry)} and never seeds it"
+            + _dead_note(dead),
             loc,
             Fix(f"{_SEED_FIX} By hand: {calls}"),
             fact=entry,
@@ -233,8 +274,8 @@ def no_seed(inv: Inventory) -> Iterator[Hit]:
 )
 def partial_seed(inv: Inventory) -> Iterator[Hit]:
     for entry in _facts(inv).entries:
-        used, seeded, missing = unseeded(entry)
-        seeds = [e for e in entry.events if e.kind == SEED]
+        seeds, dead = _live_seeds(inv, entry)
+        used, seeded, missing = unseeded(entry, seeds)
         if not seeds or not missing:
             continue
         loc = _entry_location(entry, [used[lib] for lib in missing])
@@ -242,7 +283,7 @@ def partial_seed(inv: Inventory) -> Iterator[Hit]:
             loc = _entry_location(entry, seeds)
         covered = ", ".join(sorted(lib for lib in seeded if lib != "torch.cuda")) or "torch.cuda only"
         yield Hit(
-            f"{_entry_label(entry)} seeds {covered} but not {_uses(used, missing, entry)}",
+            f"{_entry_label(entry)} seeds {covered} but not {_uses(used, missing, entry)}" + _dead_note(dead),
             loc,
             Fix(f"Also seed {', '.join(missing)}: " + "; ".join(_seed_call(inv, m) for m in missing)),
             fact=entry,

@@ -352,3 +352,21 @@ def test_det009_declared_range(make_project: Make, spec: str, want: str, unwante
     )
     fix = fix_of(root, "DET009")
     assert want in fix and unwanted not in fix, fix
+
+
+@pytest.mark.parametrize(
+    ("pin", "fires"), [("tensorflow==2.15.1", True), ("tensorflow==1.15.5", False), ("", False)]
+)
+def test_det001_a_seed_call_the_version_lacks_seeds_nothing(
+    make_project: Make, pin: str, fires: bool
+) -> None:
+    # TF 2.0 removed tf.set_random_seed (tensorflow/tensorflow#30070): under TF 2 it raises
+    code = "import tensorflow as tf\ntf.set_random_seed(0)\nx = tf.random.uniform((2,))\n"
+    root = make_project({"train.py": code, "requirements.txt": pin + "\n"})
+    found = check(root, "DET001").findings
+    assert bool(found) is fires
+    if fires:
+        assert (
+            "tensorflow.set_random_seed at train.py:2 does not exist in TensorFlow 2.15.1" in found[0].message
+        )
+        assert found[0].fix is not None and "tf.random.set_seed(seed)" in found[0].fix.description
