@@ -24,6 +24,7 @@ from envaudit.rules._frameworks import (
     TORCH_LOADER_GENERATOR,
     TORCH_SET_DETERMINISTIC,
     TORCH_USE_DETERMINISTIC,
+    TORCH_WARN_ONLY,
     TORCH_WORKERS_SEED_NUMPY,
     Framework,
     cpu_only,
@@ -627,17 +628,27 @@ def cublas_workspace(inv: Inventory) -> Iterator[Hit]:
         return
     if torch.before(TORCH_SET_DETERMINISTIC):
         return  # torch before 1.7 has no deterministic mode that could ask for it
-    on = f"on {torch.label}" if torch.known else torch.assumes("a CUDA >= 10.2 build").strip()
+    if torch.known:
+        on = f"on {torch.label}"
+    elif torch.spec is not None:
+        on = f"(with {torch.label}, no build pinned: this assumes a CUDA >= 10.2 build)"
+    else:
+        on = torch.assumes("a CUDA >= 10.2 build").strip()
     for entry in facts.entries:
         if _env_reaches(inv, facts, entry, "CUBLAS_WORKSPACE_CONFIG"):
             continue
         for ev in entry.events:
             if ev.kind == DET_ALGOS and ev.value == "True" and ev.name in _TORCH_DET_CALLS:
                 call = ev.name.rsplit(".", 1)[-1]
+                if ev.kw("warn_only") == "True" and torch.before(TORCH_WARN_ONLY):
+                    effect = f"cuBLAS calls on CUDA will raise (warn_only= arrived in torch 1.11: {torch.label} rejects it)"
+                elif ev.kw("warn_only") == "True":
+                    effect = "with warn_only=True cuBLAS calls only warn and stay nondeterministic"
+                else:
+                    effect = "cuBLAS calls on CUDA will raise (or, with warn_only, stay nondeterministic)"
                 yield Hit(
                     f"{_entry_label(entry)} {entry.path} calls {call}(True) without "
-                    "CUBLAS_WORKSPACE_CONFIG: cuBLAS calls on CUDA will raise (or, with warn_only, stay "
-                    f"nondeterministic) {on}",
+                    f"CUBLAS_WORKSPACE_CONFIG: {effect} {on}",
                     Location(ev.path, ev.line, ev.column),
                     Fix(
                         'Add os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8") before CUDA starts.'

@@ -370,3 +370,21 @@ def test_det001_a_seed_call_the_version_lacks_seeds_nothing(
             "tensorflow.set_random_seed at train.py:2 does not exist in TensorFlow 2.15.1" in found[0].message
         )
         assert found[0].fix is not None and "tf.random.set_seed(seed)" in found[0].fix.description
+
+
+@pytest.mark.parametrize(
+    ("pin", "said"),
+    [
+        ("torch==2.3.1+cu121", "with warn_only=True cuBLAS calls only warn and stay nondeterministic"),
+        # warn_only= is documented from 1.11 (pytorch.org/docs/1.11/generated/torch.use_deterministic_algorithms)
+        (
+            "torch==1.10.2+cu113",
+            "warn_only= arrived in torch 1.11: torch 1.10.2+cu113 (requirements.txt) rejects it",
+        ),
+    ],
+)
+def test_det008_warn_only_per_torch_version(make_project: Make, pin: str, said: str) -> None:
+    code = "import torch\ntorch.use_deterministic_algorithms(True, warn_only=True)\n"
+    root = make_project({"train.py": code, "requirements.txt": pin + "\n"})
+    (f,) = check(root, "DET008").findings
+    assert said in f.message
