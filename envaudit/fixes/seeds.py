@@ -23,6 +23,7 @@ import click
 
 if TYPE_CHECKING:
     from envaudit.engine import CheckResult
+    from envaudit.inventory import Inventory
     from envaudit.scanners.source import Entry, SourceFacts
 
 MARKER = "Written by `envaudit fix seeds"
@@ -48,10 +49,57 @@ def entry_libraries(entries: list[Entry], strict: bool) -> list[str]:
     return [lib for lib in SEEDABLE if lib in used]
 
 
-def render_helper(libs: list[str], *, strict: bool, seed: int) -> str:
+def render_helper(libs: list[str], *, strict: bool, seed: int, apis: dict[str, str] | None = None) -> str:
     from envaudit.templating import render_template
 
-    return render_template("seed_everything.py.j2", libs=libs, strict=strict, seed=seed)
+    return render_template(
+        "seed_everything.py.j2", libs=libs, strict=strict, seed=seed, apis={**DEFAULT_APIS, **(apis or {})}
+    )
+
+
+# what the helper writes when no framework version can be read: the current APIs
+DEFAULT_APIS = {
+    "tf_seed": "tf.random.set_seed",
+    "torch_det": "torch.use_deterministic_algorithms",
+    "cublas": "yes",
+    "tf_det": "enable_op_determinism",
+    "loader_generator": "yes",
+}
+
+
+def framework_apis(inv: Inventory) -> dict[str, str]:
+    """The seeding and determinism calls that exist in the framework versions the project
+    pins (else has installed): the same facts the DET rules decide with."""
+    from envaudit.rules._frameworks import (
+        CUBLAS_CUDA,
+        TF_DETERMINISTIC_OPS,
+        TF_OP_DETERMINISM,
+        TF_RANDOM_SET_SEED,
+        TORCH_LOADER_GENERATOR,
+        TORCH_SET_DETERMINISTIC,
+        TORCH_USE_DETERMINISTIC,
+        cuda_build,
+        framework,
+    )
+
+    torch, tf = framework(inv, "torch"), framework(inv, "tensorflow")
+    apis = dict(DEFAULT_APIS)
+    if tf.before(TF_RANDOM_SET_SEED):
+        apis["tf_seed"] = "tf.set_random_seed"
+    if tf.before(TF_DETERMINISTIC_OPS):
+        apis["tf_det"] = "TF_CUDNN_DETERMINISTIC"
+    elif tf.before(TF_OP_DETERMINISM):
+        apis["tf_det"] = "TF_DETERMINISTIC_OPS"
+    if torch.before(TORCH_SET_DETERMINISTIC):
+        apis["torch_det"] = ""
+    elif torch.before(TORCH_USE_DETERMINISTIC):
+        apis["torch_det"] = "torch.set_deterministic"
+    cuda = cuda_build(torch.version)
+    if cuda is not None and cuda < CUBLAS_CUDA:
+        apis["cublas"] = ""
+    if torch.before(TORCH_LOADER_GENERATOR):
+        apis["loader_generator"] = ""
+    return apis
 
 
 def _helper_for(entry: Entry, facts: SourceFacts) -> tuple[str, str]:
@@ -79,6 +127,7 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
 
     inv = result.inventory
     facts: SourceFacts = inv.get("source")
+    apis = framework_apis(inv)
     entries: dict[str, Entry] = {}
     for f in result.findings:
         if f.code in ("DET001", "DET002") and isinstance(f.fact, Entry):
@@ -92,8 +141,10 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
         want = {"generator": "torch_generator()"}
         if f.code == "DET006":
             want = {"worker_init_fn": "seed_worker", **want}
-        if ev.kw("generator") is not None:  # type: ignore[attr-defined]
-            want.pop("generator")
+        if ev.kw("generator") is not None or not apis["loader_generator"]:  # type: ignore[attr-defined]
+            want.pop("generator")  # torch before 1.6 has no DataLoader(generator=)
+        if not want:
+            continue
         calls = loaders.setdefault(ev.path, [])  # type: ignore[attr-defined]
         same = next((c for c in calls if c[:2] == (ev.line, ev.column)), None)  # type: ignore[attr-defined]
         if same is not None:
@@ -125,7 +176,7 @@ def plan(result: CheckResult, *, strict: bool, seed: int) -> tuple[list[Change],
         if (helper_rel, helper_mod) in torch_helpers and "torch" not in helper_libs:
             helper_libs = [lib for lib in SEEDABLE if lib in {*helper_libs, "torch"}]
         libs.update(helper_libs)
-        helper_text = render_helper(helper_libs, strict=strict, seed=seed)
+        helper_text = render_helper(helper_libs, strict=strict, seed=seed, apis=apis)
         target = inv.root / helper_rel
         old = _existing(inv.root, target)
         if old != helper_text:

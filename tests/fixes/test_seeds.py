@@ -172,3 +172,61 @@ def test_dataloader_in_another_module_gets_its_generator(make_project: Make) -> 
     assert "from seeding import torch_generator" in text
     assert "def torch_generator(" in (root / "seeding.py").read_text()
     assert codes(check(root, "DET001,DET002,DET005,DET006")) == []
+
+
+@pytest.mark.parametrize(
+    ("pins", "has", "lacks"),
+    [
+        (
+            "torch==2.3.1+cu121\ntensorflow==2.15.1\n",
+            [
+                "torch.use_deterministic_algorithms(True)",
+                "CUBLAS_WORKSPACE_CONFIG",
+                "tf.random.set_seed(seed)",
+                "tf.config.experimental.enable_op_determinism()",
+            ],
+            ["set_deterministic", "TF_DETERMINISTIC_OPS"],
+        ),
+        (
+            # torch 1.7 named it set_deterministic; CUDA 10.1 needs no cuBLAS workspace; TF 2.7 has no
+            # enable_op_determinism() but reads TF_DETERMINISTIC_OPS (sources: envaudit/rules/_frameworks.py)
+            "torch==1.7.1+cu101\ntensorflow==2.7.4\n",
+            ["torch.set_deterministic(True)", 'os.environ.setdefault("TF_DETERMINISTIC_OPS", "1")'],
+            [
+                "use_deterministic_algorithms",
+                "CUBLAS_WORKSPACE_CONFIG",
+                "tf.config.experimental.enable_op_determinism()",
+            ],
+        ),
+        (
+            "torch==1.6.0\ntensorflow==1.15.5\n",
+            [
+                "torch.backends.cudnn.deterministic = True",
+                "tf.set_random_seed(seed)",
+                "TF_CUDNN_DETERMINISTIC",
+            ],
+            ["use_deterministic_algorithms", "set_deterministic(", "tf.random.set_seed"],
+        ),
+    ],
+)
+def test_strict_helper_writes_what_the_pinned_versions_have(
+    make_project: Make, pins: str, has: list[str], lacks: list[str]
+) -> None:
+    code = "import tensorflow as tf\nimport torch\nx = torch.rand(2)\ny = tf.random.uniform((2,))\n"
+    root = make_project({"train.py": code, "requirements.txt": pins})
+    assert invoke("fix", "seeds", str(root), "--strict", "--write").exit_code == 0
+    helper = (root / "seeding.py").read_text()
+    ast.parse(helper)
+    assert all(h in helper for h in has) and not any(x in helper for x in lacks), helper
+    # and what it wrote is what the DET rules ask for in those versions
+    assert codes(check(root, "DET001,DET002,DET008,DET009")) == []
+
+
+def test_loader_generator_not_written_for_torch_before_1_6(make_project: Make) -> None:
+    code = "import torch\nfrom torch.utils.data import DataLoader\ntorch.manual_seed(0)\nDataLoader([1, 2], shuffle=True)\n"
+    root = make_project({"train.py": code, "requirements.txt": "torch==1.5.1\n"})
+    assert invoke("fix", "seeds", str(root), "--write").exit_code == 0
+    assert "generator=" not in (root / "train.py").read_text()
+    (root / "requirements.txt").write_text("torch==1.6.0\n")
+    assert invoke("fix", "seeds", str(root), "--write").exit_code == 0
+    assert "generator=torch_generator()" in (root / "train.py").read_text()
