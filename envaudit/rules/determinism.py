@@ -528,7 +528,7 @@ def unseeded_workers(inv: Inventory) -> Iterator[Hit]:
         )
         yield Hit(
             f"DataLoader(num_workers={workers}) without worker_init_fn while dataset code draws from "
-            f"NumPy's global RNG ({w.name} at {w.where}), {version}: every worker repeats the same numbers",
+            f"NumPy's global RNG ({w.name} at {w.where}), {version}: forked workers repeat each other's numbers",
             Location(ev.path, ev.line, ev.column),
             Fix(
                 "Pass worker_init_fn=seed_worker (reseeds numpy and random from torch.initial_seed()), "
