@@ -258,3 +258,33 @@ def test_a_cold_parse_uses_every_core_it_may(monkeypatch, tmp_path: Path) -> Non
         (tmp_path / f"m{i}.py").write_text("import random\nrandom.seed(0)\n")
     facts(tmp_path)
     assert widths == [12]
+
+
+def test_worker_events_are_per_entry_point(make_project: Make) -> None:
+    """Each entry point's DataLoader workers run the dataset classes it reaches, not all of them."""
+    ds = "from torch.utils.data import Dataset\n\nclass {c}(Dataset):\n    def __getitem__(self, i):\n        return {draw}\n"
+    root = make_project(
+        {
+            "a.py": ds.format(c="A", draw="np.random.rand()").replace(
+                "from torch", "import numpy as np\nfrom torch"
+            ),
+            "b.py": ds.format(c="B", draw="random.random()").replace(
+                "from torch", "import random\nfrom torch"
+            ),
+            "train.py": "from a import A\nds = A()\n",
+            "evaluate.py": "from b import B\nds = B()\n",
+            "tool.py": "print('no dataset')\n",
+        }
+    )
+    f, _inv = facts(root)
+    libs = {e.path: {lib for w in e.worker_events if w.kind == RANDOM for lib in w.libs} for e in f.entries}
+    assert libs == {"train.py": {"numpy"}, "evaluate.py": {"random"}, "tool.py": set()}
+
+
+def test_torch_1_7_set_deterministic_is_read(make_project: Make) -> None:
+    from envaudit.scanners.source import DET_ALGOS
+
+    root = make_project({"t.py": "import torch\ntorch.set_deterministic(d=True)\n"})
+    f, _inv = facts(root)
+    (ev,) = [e for e in f.events if e.kind == DET_ALGOS]
+    assert (ev.name, ev.value, ev.line) == ("torch.set_deterministic", "True", 2)
