@@ -457,7 +457,9 @@ def unseeded_shuffle(inv: Inventory) -> Iterator[Hit]:
         if shuffle in (None, "False", "None", "0") or ev.kw("generator") is not None:
             continue
         yield Hit(
-            f"DataLoader(shuffle={shuffle}) without generator=: the batch order follows torch's global RNG",
+            f"DataLoader(shuffle={shuffle}) without generator=: the batch order is drawn from torch's "
+            "global RNG, so even after torch.manual_seed() any random call added before an epoch "
+            "reshuffles the data",
             Location(ev.path, ev.line, ev.column),
             Fix(fix),
             fact=ev,
@@ -812,7 +814,8 @@ def no_random_state(inv: Inventory) -> Iterator[Hit]:
         if ev.value is None:
             short = ev.name.rsplit(".", 1)[-1]
             yield Hit(
-                f"{short}() without random_state: the result follows NumPy's global RNG",
+                f"{short}() without random_state: the result is drawn from NumPy's global RNG, so even "
+                "after np.random.seed() any random call added before it changes the result",
                 Location(ev.path, ev.line, ev.column),
                 Fix(f"Pass random_state=<int> to {short}()."),
                 fact=ev,

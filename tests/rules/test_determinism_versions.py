@@ -141,6 +141,29 @@ def test_det010_only_calls_an_entry_point_reaches(make_project: Make) -> None:
     assert where(root, "DET010") == [("DET010", "prep.py", 4)]
 
 
+def test_det005_det010_a_global_seed_does_not_excuse_them_and_the_message_says_why(
+    make_project: Make,
+) -> None:
+    # A new user read "follows torch's global RNG" as wrong once torch.manual_seed(0) ran.
+    # The rules are about fragility, as PyTorch's reproducibility notes say for
+    # DataLoader(generator=): with only a global seed, any random call added before an
+    # epoch (or before the split) changes the order. So they fire, and say so.
+    root = make_project(
+        {
+            "train.py": (
+                "import numpy as np\nimport torch\nfrom torch.utils.data import DataLoader\n"
+                "from sklearn.model_selection import train_test_split\n\n"
+                "torch.manual_seed(0)\nnp.random.seed(0)\n"
+                "X, Xt = train_test_split(list(range(10)))\n"
+                "loader = DataLoader(X, batch_size=2, shuffle=True)\n"
+            ),
+        }
+    )
+    found = {f.code: f.message for f in check(root, "DET005,DET010").findings}
+    assert "even after torch.manual_seed()" in found["DET005"]
+    assert "even after np.random.seed()" in found["DET010"]
+
+
 # ---------------------------------------------------------------- per framework version
 
 
