@@ -224,7 +224,12 @@ def apt_install(cmd: ShellCommand) -> AptInstall | None:
 
 
 def apt_pinned(pkg: str) -> bool:
-    return "=" in pkg or pkg.endswith(".deb")
+    """`pkg=1.2-3` names one version; `pkg=1.2*` does not (apt matches a version ending in
+    `*` as a prefix, like pip's `==1.2.*`), and neither does an empty `pkg=`."""
+    if pkg.endswith(".deb"):
+        return True
+    _, eq, version = pkg.partition("=")
+    return bool(eq) and bool(version) and "*" not in version
 
 
 DOWNLOADERS = {"curl", "wget"}

@@ -353,6 +353,31 @@ def _cache_mount(run: RunFacts, targets: tuple[str, ...], types: tuple[str, ...]
     return False
 
 
+def _cache_dir_mounted(run: RunFacts, p: object) -> bool:
+    """pip's cache moved into a cache or tmpfs mount (`--cache-dir /m`, `PIP_CACHE_DIR=/m` before
+    the command or in ENV) stays out of the layer, like the default location under a mount."""
+    import posixpath
+
+    dirs = [v for k, v in run.env if k == "PIP_CACHE_DIR"]
+    dirs += [x.split("=", 1)[1] for x in p.env_prefix if x.startswith("PIP_CACHE_DIR=")]  # type: ignore[attr-defined]
+    args = list(p.args)  # type: ignore[attr-defined]
+    for i, a in enumerate(args):
+        if a == "--cache-dir" and i + 1 < len(args):
+            dirs.append(args[i + 1])
+        elif a.startswith("--cache-dir="):
+            dirs.append(a.split("=", 1)[1])
+    targets = [
+        posixpath.normpath(m.get("target", ""))
+        for m in run.instruction.mounts()
+        if m.get("type") in ("cache", "tmpfs")
+    ]
+    for d in dirs:
+        d = posixpath.normpath(d.strip("\"'")) if d.strip("\"'").startswith("/") else ""
+        if d and any(t.startswith("/") and (d == t or d.startswith(t.rstrip("/") + "/")) for t in targets):
+            return True
+    return False
+
+
 @rule(
     "DKR005",
     "pip-cache-kept",
@@ -384,6 +409,8 @@ def pip_cache_kept(inv: Inventory) -> Iterator[Hit]:
             ):  # type: ignore[attr-defined]
                 continue
             if _cache_mount(run, (".cache/pip", ".cache", "/root/.cache/pip")):
+                continue
+            if _cache_dir_mounted(run, p):
                 continue
             yield Hit("pip install without --no-cache-dir keeps pip's cache in the layer",
                       _loc(df, run.instruction.line),
@@ -478,13 +505,20 @@ def apt_lists_kept(inv: Inventory) -> Iterator[Hit]:
                 continue
             if _cache_mount(run, ("/var/lib/apt/lists", "/var/lib/apt"), ("cache", "tmpfs")):
                 continue
-            removed = any(
-                c.argv
+            # the removal must come after the last update: `… && rm -rf /var/lib/apt/lists/* &&
+            # apt-get update` downloads the lists again into the same layer
+            last_update = max(i for i, c in enumerate(run.commands) if c in updates)
+            removals = [
+                i
+                for i, c in enumerate(run.commands)
+                if c.argv
                 and c.argv[0].rsplit("/", 1)[-1] == "rm"
                 and any(_LISTS_RM.search(a) for a in c.argv[1:])
-                for c in run.commands
-            )
-            if not removed:
+            ]
+            if removals and max(removals) < last_update:
+                yield Hit("apt-get update after the `rm -rf /var/lib/apt/lists/*` of the same RUN downloads the lists again into the layer",
+                          _loc(df, run.instruction.line), Fix("move the removal after the last `apt-get update` of this RUN"), run)  # fmt: skip
+            elif not removals:
                 yield Hit("apt-get update without `rm -rf /var/lib/apt/lists/*` in the same RUN keeps the lists in the layer",
                           _loc(df, run.instruction.line), Fix("append `&& rm -rf /var/lib/apt/lists/*` to this RUN"), run)  # fmt: skip
 

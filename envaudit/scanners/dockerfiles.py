@@ -184,7 +184,7 @@ def is_dockerfile_name(rel: str) -> bool:
         return True
     if low.endswith((".dockerfile", ".containerfile")) and len(low) > len(".dockerfile"):
         return True
-    if low.startswith(_DOCKERFILE_PREFIXES) and not low.endswith((".", "-", "_")):
+    if low.startswith(_DOCKERFILE_PREFIXES) and not low.endswith((".", "-", "_", "~")):
         return not low.endswith(NOT_DOCKERFILE_SUFFIXES)
     return False
 
@@ -198,7 +198,12 @@ NOT_DOCKERFILE_SUFFIXES = (
     *(".py", ".pyc", ".pyi", ".sh", ".bash", ".ps1", ".js", ".ts", ".go", ".rs", ".rb"),
     *(".md", ".rst", ".txt", ".html", ".json", ".yaml", ".yml", ".toml", ".lock"),
     *(".cfg", ".ini", ".xml", ".csv", ".log", ".ipynb", ".patch", ".diff"),
-    *(".orig", ".rej", ".swp", ".bak"),
+    # backups that editors, merge tools and package managers leave next to the file: copies
+    # nothing builds (auditing them would repeat every finding of the real one); `name~`
+    # is caught above. pre-commit's `identify` (which picks files for hadolint's hook) would
+    # take `Dockerfile.bak` for a Dockerfile; docker builds none of them without `-f`.
+    *(".orig", ".rej", ".swp", ".swo", ".bak", ".bk", ".old", ".backup", ".save", ".tmp"),
+    *(".dpkg-old", ".dpkg-new", ".dpkg-dist", ".dpkg-bak", ".rpmsave", ".rpmnew", ".rpmorig"),
 )
 
 
@@ -648,6 +653,7 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
         # rules ask): the same tokens for plain words, quotes kept as written
         tokens = _FAST_TOKENS.findall(script.replace("\n", " ; "))  # no quoting: same tokens, 20x faster
     else:
+        script = _protect_literal_dollars(script)
         lex = shlex.shlex(script.replace("\n", "\n;"), posix=True, punctuation_chars=";&|()<>")
         lex.whitespace_split = True
         tokens = []
@@ -666,15 +672,51 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
     env = dict(env)
     shell_vars: set[str] = set()
 
+    insert_at: int | None = None  # where a command interrupted by `$( … )` belongs
+
     def flush(new_sep: str) -> None:
-        nonlocal sep
+        nonlocal sep, insert_at
         if cur:
             _assign(cur, env, shell_vars)
-            commands.extend(_make_command(cur, env, line, sep, shell_vars))
+            made = _make_command(cur, env, line, sep, shell_vars)
+            if insert_at is None:
+                commands.extend(made)
+            else:
+                commands[insert_at:insert_at] = made
+            insert_at = None
             cur.clear()
             sep = new_sep
         elif new_sep.strip() and new_sep != ")":
             sep = new_sep if not sep or sep == ";" else sep
+
+    # `( … )` and `$( … )` run in a subshell: what they assign is gone after the `)`
+    # `$( … )` inside a command's words runs first and the command goes on after the `)`
+    # (`pip install $(cat extra.txt) flask` still installs flask): the outer words wait.
+    saved: list[tuple[dict[str, str | None], set[str], list[str] | None, str, int | None]] = []
+    substitution = False
+    in_backticks = False
+
+    def open_substitution() -> None:
+        nonlocal sep, insert_at
+        at = len(commands) if insert_at is None else insert_at
+        saved.append((dict(env), set(shell_vars), list(cur), sep, at))
+        insert_at = None
+        cur.clear()
+        sep = "$("
+
+    def close() -> None:
+        nonlocal sep, insert_at
+        flush(")")
+        if saved:
+            outer_env, outer_vars, outer_cur, outer_sep, at = saved.pop()
+            env.clear()
+            env.update(outer_env)
+            shell_vars.clear()
+            shell_vars.update(outer_vars)
+            if outer_cur is not None:
+                cur[:] = outer_cur
+                sep = outer_sep
+                insert_at = at if outer_cur else None
 
     skip_next = False
     for piece in tokens:
@@ -684,22 +726,103 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
         if not piece:
             continue
         if piece in _SEPARATORS or set(piece) <= set(";&|()"):
-            flush(piece)
-        elif _REDIRECT.match(piece):
+            for run in _PAREN_RUNS.findall(piece):
+                if run == "(" and substitution:
+                    open_substitution()
+                elif run == "(":
+                    flush("(")
+                    saved.append((dict(env), set(shell_vars), None, "", None))
+                elif run == ")":
+                    close()
+                else:
+                    flush(run)
+                substitution = False
+            continue
+        substitution = False
+        if _REDIRECT.match(piece):
             skip_next = True
-        elif piece == "$":
-            flush("$(")
-        elif piece.startswith("`") or piece.endswith("`"):
-            flush("$(")
-            inner = piece.strip("`")
-            if inner:
-                cur.append(inner)
+        elif piece.endswith("$"):
+            # `$(`, `x=$(`: the output is not known (envaudit runs nothing); it stands as a
+            # word of unknown value, which an argument list drops and an assignment keeps unknown
+            substitution = True
+            cur.append(piece[:-1] + SUBSTITUTED)
+        elif "`" in piece:
+            # `…` is the old spelling of $( … ): each backtick opens or closes one
+            segments = piece.split("`")
+            word = segments[0]
+            for seg in segments[1:]:
+                if not in_backticks:
+                    cur.append(word + SUBSTITUTED)
+                    open_substitution()
+                    in_backticks, word = True, seg
+                else:
+                    if word:
+                        cur.append(word)
+                    close()
+                    in_backticks, word = False, ""  # text glued after the closing ` is dropped
+            if word:
+                cur.append(word)
         else:
             cur.append(piece)
+    while saved:  # an unclosed `$(` or backtick: the words read so far still count
+        close()
     flush("")
     if depth < 3:
         return _recurse_sh(commands, env, line, depth)
     return commands
+
+
+# A `$` the shell keeps literal (`'$P'`, `\\$P`, `"\\$P"`) travels through shlex as this
+# character, so that variable expansion skips it; the words get their `$` back at the end.
+_LITERAL_DOLLAR = "\ue000"
+
+
+def _protect_literal_dollars(script: str) -> str:
+    """Mark each `$` that the shell does not expand: inside single quotes, and escaped by a
+    backslash outside them (POSIX sh quoting: a backslash inside double quotes escapes `$`)."""
+    if "$" not in script:
+        return script
+    out: list[str] = []
+    quote = ""
+    i, n = 0, len(script)
+    while i < n:
+        ch = script[i]
+        if quote == "'":
+            out.append(_LITERAL_DOLLAR if ch == "$" else ch)
+            if ch == "'":
+                quote = ""
+        elif ch == "\\" and i + 1 < n:
+            if script[i + 1] == "$":
+                out.append(_LITERAL_DOLLAR)
+            else:
+                out.append(script[i : i + 2])
+            i += 2
+            continue
+        elif ch == "$" and (m := _BARE_NAME.match(script, i + 1)):
+            # `$P'y'`: the name ends where the quote starts, which shlex no longer shows
+            out.append("${" + m.group(0) + "}")
+            i = m.end()
+            continue
+        else:
+            out.append(ch)
+            if ch == '"':
+                quote = "" if quote == '"' else '"'
+            elif ch == "'" and not quote:
+                quote = "'"
+        i += 1
+    return "".join(out)
+
+
+_BARE_NAME = lazy_re(r"[A-Za-z_][A-Za-z0-9_]*")
+_PAREN_RUNS = lazy_re(r"[()]|[^()]+")
+
+
+def _literal(word: str) -> str:
+    return word.replace(_LITERAL_DOLLAR, "$").replace(SUBSTITUTED, "$(…)")
+
+
+# where a command substitution's output goes in a word (`x=$(cat v)`, `torch==$(cat v)`)
+SUBSTITUTED = "\ue001"
 
 
 _ASSIGN = lazy_re(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", re.S)
@@ -710,6 +833,12 @@ _WHOLE_VAR = lazy_re(r"^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]
 def _assign(words: list[str], env: dict[str, str | None], shell_vars: set[str]) -> None:
     """Record `A=1 B=2` (a command of assignments only) and `export A=1` in `env`.
     `A=1 cmd` sets A for cmd alone, so it is not recorded."""
+    if words[0] == "unset" and len(words) > 1:
+        for w in words[1:]:
+            if _ASSIGN.match(w + "="):
+                env[w] = ""  # unset even when the base image's ENV set it
+                shell_vars.add(w)
+        return
     if all(_ASSIGN.match(w) for w in words):
         pairs = words
     elif words[0] in _DECLARERS:
@@ -719,7 +848,7 @@ def _assign(words: list[str], env: dict[str, str | None], shell_vars: set[str]) 
     for w in pairs:
         m = _ASSIGN.match(w)
         assert m is not None
-        env[m.group(1)] = expand(m.group(2), env)
+        env[m.group(1)] = None if SUBSTITUTED in w else expand(m.group(2), env)
         shell_vars.add(m.group(1))
 
 
@@ -748,10 +877,14 @@ def _make_command(
         if expanded is not None and whole and (whole.group(1) or whole.group(2)) in shell_vars:
             argv.extend(expanded.split())  # an unquoted shell variable is split into words
             continue
+        if w == SUBSTITUTED:
+            continue  # `pip install $(cat extra.txt) flask`: the output is not known
+        if expanded == "" and w.startswith("$"):
+            continue  # an unset or empty variable vanishes from the words (`${U:+x}`, `$EMPTY`)
         argv.append(expanded if expanded is not None else w)
     if not argv:
         return []
-    return [ShellCommand(tuple(argv), line, tuple(prefix), sep)]
+    return [ShellCommand(tuple(_literal(a) for a in argv), line, tuple(_literal(p) for p in prefix), sep)]
 
 
 def _recurse_sh(

@@ -1,0 +1,210 @@
+"""Hostile Dockerfiles (issue 15, attacker round), each judged by envaudit and by hadolint.
+
+Every case names the instruction line, the rule, envaudit's verdict, hadolint's verdict
+on its matching DL rule (asserted too, so that a change of hadolint is noticed), and, where
+they differ, who is right and why.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from envaudit.scanners.dockerfiles import is_dockerfile_name
+from tests.conftest import check, write
+from tests.docker.test_hadolint_agreement import HADOLINT, PAIRS
+
+PY = "FROM python:3.11-slim@sha256:" + "a" * 64 + "\n"
+DEB = "FROM debian:12@sha256:" + "a" * 64 + "\n"
+
+# (id, Dockerfile, code, envaudit fires, hadolint fires, why when they differ)
+CASES: list[tuple[str, str, str, bool, bool, str]] = [
+    (
+        "update-after-rm",
+        DEB
+        + "RUN apt-get update && apt-get install -y curl=1 && rm -rf /var/lib/apt/lists/* && apt-get update\n",
+        "DKR007",
+        True,
+        False,
+        "the second `apt-get update` downloads the lists again after the removal, into the same layer;"
+        " hadolint only asks that some removal exists",
+    ),
+    (
+        "rm-before-update-elsewhere",
+        DEB + "RUN rm -rf /var/lib/apt/lists/* && apt-get update && apt-get install -y curl=1\n",
+        "DKR007",
+        True,
+        False,
+        "the removal runs before the lists exist; hadolint accepts a removal anywhere in the RUN",
+    ),
+    (
+        "rm-after-update",
+        DEB + "RUN apt-get update && apt-get install -y curl=1; rm -rf /var/lib/apt/lists/*\n",
+        "DKR007",
+        False,
+        False,
+        "",
+    ),
+    (
+        "rm-of-partial-only",
+        DEB + "RUN apt-get update && apt-get install -y curl=1 && rm -rf /var/lib/apt/lists/partial\n",
+        "DKR007",
+        True,
+        False,
+        "removing lists/partial keeps every downloaded list; hadolint accepts any path under the lists",
+    ),
+    (
+        "pip-cache-dir-in-mount",
+        PY + "RUN --mount=type=cache,target=/tmp/pipcache PIP_CACHE_DIR=/tmp/pipcache pip install flask==1\n",
+        "DKR005",
+        False,
+        True,
+        "PIP_CACHE_DIR points pip's cache into the cache mount, which never enters the layer;"
+        " hadolint only knows the default ~/.cache/pip target",
+    ),
+    (
+        "pip-cache-dir-flag-in-mount",
+        PY + "RUN --mount=type=cache,target=/cache pip install --cache-dir /cache/pip flask==1\n",
+        "DKR005",
+        False,
+        True,
+        "`--cache-dir` under the cache mount: nothing cached reaches the layer (hadolint as above)",
+    ),
+    (
+        "pip-cache-dir-env-in-mount",
+        PY
+        + "ENV PIP_CACHE_DIR=/var/cache/pip\nRUN --mount=type=cache,target=/var/cache/pip pip install flask==1\n",
+        "DKR005",
+        False,
+        True,
+        "ENV PIP_CACHE_DIR under the cache mount (hadolint as above)",
+    ),
+    (
+        "pip-cache-dir-outside-mount",
+        PY + "RUN --mount=type=cache,target=/cache PIP_CACHE_DIR=/tmp/pip pip install flask==1\n",
+        "DKR005",
+        True,
+        True,
+        "",
+    ),
+    (
+        "pip-cache-parent-mount",
+        PY + "RUN --mount=type=cache,target=/root/.cache pip install flask==1\n",
+        "DKR005",
+        False,
+        True,
+        "pip's default cache /root/.cache/pip lies inside the mount; hadolint wants the exact target",
+    ),
+    (
+        "apt-version-glob",
+        DEB + 'RUN apt-get update && apt-get install -y "curl=7.*" && rm -rf /var/lib/apt/lists/*\n',
+        "DKR006",
+        True,
+        False,
+        "apt matches a version ending in `*` as a prefix (apt-pkg's pkgVersionMatch), so `curl=7.*` installs"
+        " the newest 7.x of the day, like pip's `==7.*`; hadolint accepts any `=`",
+    ),
+    (
+        "apt-empty-version",
+        DEB + "RUN apt-get update && apt-get install -y curl= && rm -rf /var/lib/apt/lists/*\n",
+        "DKR006",
+        True,
+        False,
+        "`curl=` names no version (apt refuses it); hadolint accepts any `=`",
+    ),
+    (
+        "apt-exact",
+        DEB + "RUN apt-get update && apt-get install -y curl=7.88.1-10 && rm -rf /var/lib/apt/lists/*\n",
+        "DKR006",
+        False,
+        False,
+        "",
+    ),
+    (
+        "subshell-assignment-does-not-leak",
+        PY + "RUN P=flask==1; (P=flask); pip install --no-cache-dir $P\n",
+        "DKR004",
+        False,
+        True,
+        "`( … )` is a subshell: P is flask==1 again after it; hadolint reads `$P` as a bare name",
+    ),
+    (
+        "single-quotes-keep-dollar",
+        PY + "RUN P=flask==1; pip install --no-cache-dir '$P'\n",
+        "DKR004",
+        True,
+        True,
+        "",
+    ),
+    (
+        "substitution-keeps-the-command",
+        PY + "RUN pip install --no-cache-dir $(cat /extra) flask\n",
+        "DKR004",
+        True,
+        True,
+        "",
+    ),
+]
+
+
+def _hadolint_fires(path: Path, line: int, code: str) -> bool:
+    out = subprocess.run(
+        [str(HADOLINT), "--no-fail", "--format", "json", str(path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    return any(PAIRS.get(d["code"]) == code and d["line"] == line for d in json.loads(out.stdout or "[]"))
+
+
+@pytest.mark.parametrize(("case", "text", "code", "ours", "theirs", "why"), CASES, ids=[c[0] for c in CASES])
+def test_hostile_dockerfile(
+    tmp_path: Path, case: str, text: str, code: str, ours: bool, theirs: bool, why: str
+) -> None:
+    assert (ours == theirs) or why, case  # every disagreement says who is right and why
+    write(tmp_path, {"Dockerfile": text})
+    line = len(text.splitlines())  # the RUN under test is the last instruction
+    found = [f for f in check(tmp_path, code).findings if f.location.line == line]
+    assert bool(found) == ours, (case, [f.message for f in found])
+    if HADOLINT is not None:
+        assert _hadolint_fires(tmp_path / "Dockerfile", line, code) == theirs, case
+
+
+def test_update_after_rm_message_says_what_to_move(tmp_path: Path) -> None:
+    write(tmp_path, {"Dockerfile": CASES[0][1]})
+    (f,) = check(tmp_path, "DKR007").findings
+    assert "after the `rm -rf /var/lib/apt/lists/*`" in f.message and "move the removal" in f.fix.description
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Dockerfile~",
+        "Dockerfile.gpu~",
+        "Dockerfile.old",
+        "Dockerfile.backup",
+        "Dockerfile.save",
+        "Dockerfile.cuda12.bak",
+        "Dockerfile..bak",
+        "Dockerfile.dpkg-old",
+        "Dockerfile.dpkg-dist",
+        "Dockerfile.rpmnew",
+        "Dockerfile.swo",
+        "Containerfile.orig",
+    ],
+)
+def test_backups_are_not_audited(name: str) -> None:
+    """Copies that editors, merge tools and package managers leave are built by nobody;
+    `Dockerfile.gpu~` was audited while `Dockerfile~` was not."""
+    assert not is_dockerfile_name(name)
+
+
+def test_backup_next_to_the_real_file_adds_nothing(tmp_path: Path) -> None:
+    df = "FROM python:3.11\nRUN pip install flask\n"
+    write(tmp_path, {"Dockerfile.gpu": df, "Dockerfile.gpu~": df, "Dockerfile.gpu.old": df})
+    paths = {f.location.path for f in check(tmp_path, "DKR004").findings}
+    assert paths == {"Dockerfile.gpu"}
