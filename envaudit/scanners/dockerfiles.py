@@ -210,7 +210,12 @@ NOT_DOCKERFILE_SUFFIXES = (
 # ---------------------------------------------------------------------------- parser
 def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> Dockerfile:
     """Parse Dockerfile text. Problems become `errors` (line, message), never exceptions."""
-    lines = text.splitlines()
+    # BuildKit reads lines as Go's bufio.ScanLines does: split at \n only (a \r before it is
+    # dropped); str.splitlines would also split at \x0c, \x85, \u2028 … inside a LABEL
+    # value and shift every later line number. A UTF-8 BOM before the first line is dropped.
+    lines = [ln.removesuffix("\r") for ln in text.removeprefix("\ufeff").split("\n")]
+    if lines and lines[-1] == "":
+        lines.pop()
     errors: list[tuple[int, str]] = []
     if len(lines) > MAX_LINES:
         errors.append((MAX_LINES, f"more than {MAX_LINES} lines; the rest was not read"))
@@ -237,7 +242,9 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
     raw: list[tuple[str, int, int, str, tuple[Heredoc, ...]]] = []  # cmd, line, end, rest, heredocs
     n = len(lines)
     i = 0
-    cont_re = re.compile(re.escape(escape) + r"[ \t]*$")
+    # a trailing escape continues the line unless it is itself escaped (`a=b\\` ends there;
+    # docker and BuildKit's parser agree)
+    cont_re = re.compile(r"(?<!" + re.escape(escape) + ")" + re.escape(escape) + r"[ \t]*$")
     while i < n:
         line = lines[i]
         stripped = line.strip()
@@ -278,13 +285,11 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
             break
         logical = " ".join(p.strip() for p in parts).strip()
         end = i  # physical lines consumed so far (1-based end = i)
-        word, _, rest = logical.partition(" ")
-        if not word:
-            word, _, rest = logical.partition("\t")
+        word, rest = _first_word(logical)
         cmd = word.upper()
-        rest = rest.strip()
         heredocs: list[Heredoc] = []
-        if cmd in HEREDOC_INSTRUCTIONS and "<<" in rest:
+        onbuild = _first_word(rest)[0].upper() if cmd == "ONBUILD" else ""
+        if (cmd in HEREDOC_INSTRUCTIONS or onbuild in HEREDOC_INSTRUCTIONS) and "<<" in rest:
             for name, strip_tabs in heredoc_words(rest):
                 body: list[str] = []
                 found = False
@@ -319,6 +324,14 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
             for ln in range(start_line, end_line + 1):
                 inv.suppress(path, ln, frozenset(global_codes))
     return _build(path, raw, errors, escape)
+
+
+def _first_word(text: str) -> tuple[str, str]:
+    """The instruction word and the rest: BuildKit splits at the first blank, tab or space."""
+    parts = text.split(None, 1)
+    if not parts:
+        return "", ""
+    return parts[0], (parts[1].strip() if len(parts) > 1 else "")
 
 
 def raw_words(text: str) -> list[str]:
