@@ -250,6 +250,18 @@ class _Parser:
                     continue
                 self.inv.diag(f"unknown option `{redact_text(hide(opt))}`", rel, lineno)
                 continue
+            if line.endswith("\\"):
+                # `flask==1.0 \  # pinned`: pip joins continuation lines before it strips
+                # comments, so this `\` is followed by the comment, continues nothing, and
+                # stays in the requirement, which pip refuses (it used to become a name here)
+                self.inv.diag(
+                    f"invalid requirement {redact_text(hide(line))!r}: the `\\` is followed by a"
+                    " comment, so it does not continue the line (pip joins lines before it strips"
+                    " comments); put the comment on a line of its own",
+                    rel,
+                    lineno,
+                )
+                continue
             req, hashes, bad = split_req_options(line)
             if bad:
                 self.inv.diag(hide(bad), rel, lineno)
