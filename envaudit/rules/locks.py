@@ -8,6 +8,7 @@ the requirements files' pins.
 from __future__ import annotations
 
 import ast
+import functools
 import re
 import sys
 from collections.abc import Iterable, Iterator
@@ -392,12 +393,17 @@ def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
     yield from _uv_requires_python(inv, lock, project)
     if root is None:
         return
+    requires_python = (
+        project.get("requires-python") if isinstance(project.get("requires-python"), str) else None
+    )
+    yield from _uv_root_version(inv, lock, project, root)
     from envaudit.scanners.locks import target_environment
 
     env = target_environment(inv)
     uv_tool = (data.get("tool") or {}).get("uv") or {}
     uv_tool = uv_tool if isinstance(uv_tool, dict) else {}
     sources = uv_tool.get("sources") if isinstance(uv_tool.get("sources"), dict) else {}
+    yield from _uv_manifest(inv, lock, uv_tool, env, requires_python)
     indexes = {
         str(i.get("name")): str(i.get("url", ""))
         for i in uv_tool.get("index") or []
@@ -414,9 +420,22 @@ def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
     uv_dev = uv_tool.get("dev-dependencies")
     if uv_dev:
         groups["dev"] = [*(groups.get("dev") or []), *uv_dev]
-    for g, reqs in groups.items():
-        declared += [(g, None, r) for r in reqs or [] if isinstance(r, str)]  # include-group tables skipped
+    for g in groups:
+        declared += [(g, None, r) for r in _group_requirements(groups, g)]
     meta = lock.root_metadata if isinstance(lock.root_metadata, dict) else {}
+    yield from _uv_extras_listed(lock, project, meta, line)
+    if isinstance(meta.get("requires-dev"), dict) or (meta and groups):
+        # uv records every dependency group by name, an empty one too
+        want_groups = {_canon_group(str(g)) for g in groups}
+        have_groups = {_canon_group(str(g)) for g in (meta.get("requires-dev") or {})}
+        if want_groups != have_groups:
+            yield Hit(
+                f"{lock.manifest} declares the dependency groups {_few(str(g) for g in want_groups) or 'none'}"
+                f" but {lock.path} recorded {_few(str(g) for g in have_groups) or 'none'}",
+                Location(lock.path, line),
+                Fix("re-lock: `uv lock`"),
+                fact={"lock": lock.path, "name": "dependency-groups"},
+            )
     recorded: list[tuple[str | None, dict[str, Any]]] = [
         (None, r) for r in meta.get("requires-dist", []) or [] if isinstance(r, dict)
     ]
@@ -457,7 +476,9 @@ def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
             )
             continue
         entries = sources.get(name) or next((v for k, v in sources.items() if _canon_name(k) == name), None)
-        problem = _uv_compare(want[key], have[key], entries, group, indexes, base, env)
+        if not isinstance(entries, (dict, list)):
+            entries = None
+        problem = _uv_compare(want[key], have[key], entries, group, indexes, base, env, requires_python)
         if problem:
             yield Hit(
                 f"{lock.manifest} declares {problem[0]}{where} but {lock.path} recorded {problem[1]}",
@@ -465,6 +486,107 @@ def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
                 Fix("re-lock: `uv lock`"),
                 fact={"lock": lock.path, "name": name},
             )
+
+
+def _uv_extras_listed(
+    lock: Lock, project: dict[str, Any], meta: dict[str, Any], line: int | None
+) -> Iterator[Hit]:
+    """uv records the names of the project's extras (`provides-extras`), an empty one too."""
+    listed = meta.get("provides-extras")
+    declared = project.get("optional-dependencies") or {}
+    if not isinstance(listed, list) or not isinstance(declared, dict):
+        return
+    want = {_canon_group(str(k)) for k in declared}
+    have = {_canon_group(str(k)) for k in listed}
+    if want != have:
+        yield Hit(
+            f"{lock.manifest} declares the extras {_few(str(x) for x in want) or 'none'} but {lock.path}"
+            f" recorded {_few(str(x) for x in have) or 'none'}",
+            Location(lock.path, line),
+            Fix("re-lock: `uv lock`"),
+            fact={"lock": lock.path, "name": "provides-extras"},
+        )
+
+
+def _group_requirements(groups: dict[str, Any], name: str, seen: frozenset[str] = frozenset()) -> list[str]:
+    """A dependency group's requirements with `{include-group = "…"}` expanded (PEP 735),
+    as uv records them; a cycle or an unknown group contributes nothing."""
+    out: list[str] = []
+    if name in seen:
+        return out
+    for r in groups.get(name) or []:
+        if isinstance(r, str):
+            out.append(r)
+        elif isinstance(r, dict) and isinstance(r.get("include-group"), str):
+            target = r["include-group"]
+            key = next((g for g in groups if _canon_group(g) == _canon_group(target)), target)
+            out += _group_requirements(groups, key, seen | {name})
+    return out
+
+
+def _uv_root_version(
+    inv: Inventory, lock: Lock, project: dict[str, Any], root: LockedPackage
+) -> Iterator[Hit]:
+    """uv records the project's own static version; `uv lock --check` fails when it changed
+    (also with `package = false`)."""
+    from packaging.version import InvalidVersion, Version
+
+    declared = project.get("version")
+    dynamic = project.get("dynamic") or []
+    if not isinstance(declared, str) or "version" in dynamic or not root.version:
+        return
+    try:
+        same = Version(declared) == Version(root.version)
+    except InvalidVersion:
+        same = declared == root.version
+    if not same:
+        yield Hit(
+            f"{lock.manifest} gives the project version {declared} but {lock.path} recorded {root.version}",
+            Location(lock.path, root.line),
+            Fix("re-lock: `uv lock`"),
+            fact={"lock": lock.path, "name": root.name},
+        )
+
+
+# [tool.uv] key -> the [manifest] key of uv.lock that records it
+_UV_MANIFEST = {
+    "constraint-dependencies": "constraints",
+    "override-dependencies": "overrides",
+    "build-constraint-dependencies": "build-constraints",
+}
+
+
+def _uv_manifest(
+    inv: Inventory, lock: Lock, uv_tool: dict[str, Any], env: dict[str, str], python: str | None
+) -> Iterator[Hit]:
+    """`[tool.uv]` constraints, overrides and build constraints against the `[manifest]`
+    table uv wrote: a lock made before one was added, dropped or changed is stale."""
+    recorded = lock.uv_manifest if isinstance(lock.uv_manifest, dict) else {}
+    for key, field_name in _UV_MANIFEST.items():
+        want_list = uv_tool.get(key) or []
+        have_list = recorded.get(field_name) or []
+        if not isinstance(want_list, list) or not isinstance(have_list, list):
+            continue
+        want = {k for r in want_list if isinstance(r, str) and (k := _manifest_key(r, env, python))}
+        have = {
+            k for t in have_list if isinstance(t, dict) and (k := _manifest_key(_uv_req_text(t), env, python))
+        }
+        if want != have:
+            shown_w = _few(r for r in want_list if isinstance(r, str)) or "none"
+            shown_h = _few(_uv_req_text(t) for t in have_list if isinstance(t, dict)) or "none"
+            yield Hit(
+                f"{lock.manifest} [tool.uv] {key} = {shown_w} but {lock.path} recorded {shown_h}",
+                Location(lock.path, _line_of(inv, lock.path, "[manifest]")),
+                Fix("re-lock: `uv lock`"),
+                fact={"lock": lock.path, "name": key},
+            )
+
+
+def _manifest_key(text: str, env: dict[str, str], python: str | None) -> Any:
+    n = _norm_req(text, env)
+    if n is None:
+        return None
+    return (n[0], _extras(n[1]), _spec_key(n[2]), _marker_sig(_marker_of(text), python))
 
 
 def _canon_name(name: str) -> str:
@@ -548,8 +670,10 @@ def _uv_compare(
     indexes: dict[str, str],
     base: Any,
     env: dict[str, str],
+    python: str | None = None,
 ) -> tuple[str, str] | None:
-    """(declared, recorded) as text when the lowered declaration differs from the record."""
+    """(declared, recorded) as text when the lowered declaration differs from the record.
+    `python` is the project's requires-python: uv drops what it implies from markers."""
     declared_extras = {_extras(n[1]) for n in want}
     recorded_extras = {_extras(t.get("extras") or ()) for t in have}
     entry_list = entries if isinstance(entries, list) else [entries] if isinstance(entries, dict) else []
@@ -568,8 +692,8 @@ def _uv_compare(
             return ("no source", "a source: " + "; ".join(sorted(_uv_req_text(t) for t in have)))
         # no source: uv records the requirement as written (extras, specifier, marker)
         rec = [(_norm_req(_uv_req_text(t), env), t.get("marker")) for t in have]
-        got = {(_extras(n[1]), n[2], _marker_sig(m)) for n, m in rec if n is not None}
-        wanted = {(_extras(n[1]), n[2], _marker_sig(_marker_of(n[5]))) for n in want}
+        got = {(_extras(n[1]), _spec_key(n[2]), _marker_sig(m, python)) for n, m in rec if n is not None}
+        wanted = {(_extras(n[1]), _spec_key(n[2]), _marker_sig(_marker_of(n[5]), python)) for n in want}
         if got != wanted:
             return (_few(n[5] for n in want), _few(_uv_req_text(t) for t in have))
         return None
@@ -592,13 +716,13 @@ def _uv_compare(
             if kind == "git"
             else None
         )
-        sig = _marker_sig(e.get("marker")) if plain else ()
+        sig = _marker_sig(e.get("marker"), python) if plain else ()
         want_src.add((*_uv_source_key(kind, value, base, query), sig))
     have_src = set()
     for t in have:
         kind = next((k for k in _UV_SOURCE_KINDS if k in t), None)
         if kind is not None:
-            sig = _marker_sig(t.get("marker")) if plain else ()
+            sig = _marker_sig(t.get("marker"), python) if plain else ()
             have_src.add((*_uv_source_key(kind, str(t[kind]), base), sig))
     if want_src != have_src:
         return (
@@ -608,7 +732,7 @@ def _uv_compare(
     if all(k == "index" for k, _, _ in want_src):  # only an index source keeps the version specifier
         spec_w = {n[2] for n in want}
         spec_h = {_norm_spec(str(t.get("specifier", ""))) for t in have}
-        if spec_w != spec_h:
+        if {_spec_key(x) for x in spec_w} != {_spec_key(x) for x in spec_h}:
             return ("; ".join(sorted(spec_w)), "; ".join(sorted(spec_h)))
     return None
 
@@ -657,10 +781,12 @@ _MARKER_GRID = [
 ]
 
 
-def _marker_sig(marker: Any) -> tuple[bool, ...]:
+def _marker_sig(marker: Any, python: str | None = None) -> tuple[bool, ...]:
     """A marker's truth table over common platforms and Pythons: uv rewrites markers
     (`python_version` as `python_full_version`, reordered clauses), so markers are
-    compared by what they select, not by how they are spelled."""
+    compared by what they select, not by how they are spelled. Only the Pythons the
+    project's requires-python admits count: uv simplifies a marker under it
+    (`python_version >= '3.10'` with requires-python >=3.10 is recorded as no marker)."""
     if not marker:
         return ()
     from envaudit.deps import canonical, evaluate_marker
@@ -668,12 +794,49 @@ def _marker_sig(marker: Any) -> tuple[bool, ...]:
     text = str(marker)
     # extra names compare normalised (PEP 685): `extra == 'core_scripts'` is uv's 'core-scripts'
     extras = sorted({canonical(e) for e in re.findall(r"""extra\s*==\s*['"]([^'"]+)['"]""", text)})
+    grid = _grid_for(python)
     table = tuple(
         evaluate_marker(text, {k: v for k, v in env.items() if k != "extra"}, extra)
         for extra in ["", *extras]
-        for env in _MARKER_GRID
+        for env in grid
     )
     return () if all(table) else (*extras, *table)
+
+
+@functools.lru_cache(maxsize=64)
+def _grid_for(python: str | None) -> tuple[dict[str, str], ...]:
+    if python:
+        from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+        try:
+            allowed = SpecifierSet(python)
+        except InvalidSpecifier:
+            return tuple(_MARKER_GRID)
+        kept = tuple(e for e in _MARKER_GRID if allowed.contains(e["python_full_version"], prereleases=True))
+        if kept:
+            return kept
+    return tuple(_MARKER_GRID)
+
+
+def _spec_key(spec: str) -> Any:
+    """A version specifier compared as uv compares it: clause by clause, in any order, with
+    versions compared as versions (`>=1` is `>=1.0`); `===`, wildcards and URLs as written."""
+    if not spec or spec.startswith("@"):
+        return spec
+    from packaging.version import InvalidVersion, Version
+
+    out = set()
+    for clause in spec.split(","):
+        clause = clause.strip()
+        m = re.match(r"^(===|==|!=|~=|<=|>=|<|>)\s*(.+)$", clause)
+        if not m or m.group(1) == "===" or m.group(2).endswith(".*"):
+            out.add(("", clause.replace(" ", "")))
+            continue
+        try:
+            out.add((m.group(1), Version(m.group(2))))
+        except InvalidVersion:
+            out.add(("", clause.replace(" ", "")))
+    return frozenset(out)
 
 
 def _norm_spec(spec: str) -> str:

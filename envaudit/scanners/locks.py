@@ -66,6 +66,8 @@ class Lock:
     platforms: tuple[str, ...] = ()  # conda: the platforms the lock covers
     # pdm / pylock: the extras and dependency groups the lock covers (None: all of them)
     groups: tuple[str, ...] | None = None
+    # uv.lock: its `[manifest]` table (constraints, overrides, build constraints, members)
+    uv_manifest: Any = field(default=None, compare=False, hash=False)
 
     def get(self, name: str) -> list[LockedPackage]:
         from packaging.utils import canonicalize_name
@@ -571,6 +573,7 @@ def _uv(inv: Inventory, rel: str, data: dict[str, Any], env: dict[str, str], lin
         root_requires_dev=tuple(root_dev),
         requires_python=str(data["requires-python"]) if data.get("requires-python") else None,
         root_metadata=root_metadata,
+        uv_manifest=data.get("manifest") if isinstance(data.get("manifest"), dict) else None,
     )
 
 
