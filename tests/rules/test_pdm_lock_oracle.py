@@ -55,6 +55,27 @@ MUTATIONS: list[tuple[str, str, str]] = [
     ),
     ("group-dependency", "dev = []", 'dev = ["pytest"]'),
     ("new-group", "dev = []\n", 'dev = []\ndocs = ["sphinx"]\n'),
+    # attacker round
+    ("comment", "[dependency-groups]\n", "# groups\n[dependency-groups]\n"),
+    ("group-name-case", "dev = []", "Dev = []"),
+    ("group-name-separator", "dev = []\n", 'dev = []\ntest_x = ["pytest"]\n'),
+    ("requires-python-spacing", 'requires-python = ">=3.10"', 'requires-python = ">= 3.10"'),
+    (
+        "legacy-dev-dependencies",
+        "distribution = false\n",
+        'distribution = false\n\n[tool.pdm.dev-dependencies]\nlint = ["ruff"]\n',
+    ),
+    (
+        "resolution-overrides",
+        "distribution = false\n",
+        'distribution = false\n\n[tool.pdm.resolution.overrides]\nurllib3 = "<2"\n',
+    ),
+    (
+        "pdm-scripts",
+        "distribution = false\n",
+        'distribution = false\n\n[tool.pdm.scripts]\ntest = "pytest"\n',
+    ),
+    ("include-group", "dev = []", 'dev = []\nall = [{include-group = "dev"}]'),
     (
         "pdm-source",
         "distribution = false\n",

@@ -56,6 +56,22 @@ MUTATIONS: list[tuple[str, str, str]] = [
     ("python-version", 'python_version = "3.11"', 'python_version = "3.12"'),
     ("source-url", 'url = "https://pypi.org/simple"', 'url = "https://example.org/simple"'),
     ("new-category", "[requires]\n", '[docs]\nsphinx = "*"\n\n[requires]\n'),
+    # attacker round: spellings that pipenv's hash sees or normalises
+    ("name-case", "[packages]\n", '[packages]\nRequests = "*"\n'),
+    ("name-separator", "[dev-packages]\n", '[dev-packages]\nzope_interface = "*"\n'),
+    ("inline-table-version", "[packages]\n", '[packages]\nrequests = {version = "*"}\n'),
+    ("literal-string", 'python_version = "3.11"', "python_version = '3.11'"),
+    (
+        "key-order-in-source",
+        'url = "https://pypi.org/simple"\nverify_ssl = true',
+        'verify_ssl = true\nurl = "https://pypi.org/simple"',
+    ),
+    ("scripts", "[requires]\n", '[scripts]\ntest = "pytest"\n\n[requires]\n'),
+    (
+        "python-full-version",
+        'python_version = "3.11"',
+        'python_version = "3.11"\npython_full_version = "3.11.4"',
+    ),
     ("pipenv-settings", "[requires]\n", "[pipenv]\nallow_prereleases = true\n\n[requires]\n"),
 ]
 VERDICTS: dict[str, bool] = {}

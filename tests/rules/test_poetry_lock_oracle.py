@@ -66,6 +66,34 @@ MUTATIONS: list[tuple[str, str, str]] = [
         "package-mode = false\n",
         'package-mode = false\n\n[tool.poetry.dependencies]\nbeta = "^2.0"\n',
     ),
+    # attacker round: formatting that Poetry's hash does not see, and keys it does
+    ("comment", "[tool.poetry]\n", "# settings\n[tool.poetry]\n"),
+    ("literal-strings", 'requires-python = ">=3.10"', "requires-python = '>=3.10'"),
+    ("requires-python-spacing", 'requires-python = ">=3.10"', 'requires-python = ">= 3.10"'),
+    ("build-system", "[tool.poetry]\n", '[build-system]\nrequires = ["poetry-core"]\n\n[tool.poetry]\n'),
+    (
+        "group-optional",
+        "[tool.poetry.group.dev.dependencies]\n",
+        "[tool.poetry.group.dev]\noptional = true\n\n[tool.poetry.group.dev.dependencies]\n",
+    ),
+    (
+        "poetry-source",
+        "package-mode = false\n",
+        'package-mode = false\n\n[[tool.poetry.source]]\nname = "mirror"\nurl = "https://example.org/simple"\npriority = "supplemental"\n',
+    ),
+    ("poetry-extras", "package-mode = false\n", "package-mode = false\n\n[tool.poetry.extras]\nfast = []\n"),
+    (
+        "dependency-groups-table",
+        "[tool.poetry]\n",
+        '[dependency-groups]\ntest = ["pytest"]\n\n[tool.poetry]\n',
+    ),
+    ("dependency-spacing", "dependencies = []", 'dependencies = ["alpha >= 1"]'),
+    (
+        "poetry-scripts",
+        "package-mode = false\n",
+        'package-mode = false\n\n[tool.poetry.scripts]\ndemo = "demo:main"\n',
+    ),
+    ("dotted-keys", "[tool.poetry]\npackage-mode = false\n", "[tool]\npoetry.package-mode = false\n"),
     (
         "group-dependency",
         "[tool.poetry.group.dev.dependencies]\n",
