@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from envaudit.model import Fix, Hit, Location, Severity
@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 _SHELL_LINE = re.compile(r"^\s*(?:[\w.\[\], ]+=\s*)?(!|%)\s*(.*)$")
 _SHELL_CELLS = ("%%bash", "%%sh", "%%script bash", "%%script sh", "%%system")
 _LINE_MAGICS = {"pip", "conda", "mamba", "micromamba", "uv"}
+_IPY_EXPANSION = re.compile(r"\{[^{}]*\}|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")
+_IPY_WHOLE = re.compile(r"^(?:\{[^{}]*\}|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?)$")
 _CONDA_VALUE_OPTS = {"-c", "--channel", "-n", "--name", "-p", "--prefix", "--file", "--override-channels"}
 
 
@@ -49,6 +51,9 @@ def _cells(text: str) -> list[tuple[int, list[str], list[int] | None]] | None:
     except ValueError:
         return None  # the source scanner reports the broken notebook (EA001)
     cells = nb.get("cells") if isinstance(nb, dict) else None
+    if not isinstance(cells, list) and isinstance(nb, dict) and isinstance(nb.get("worksheets"), list):
+        # nbformat 3 (as the source scanner reads it for DEP008): cells in worksheets, code in "input"
+        cells = [c for ws in nb["worksheets"] if isinstance(ws, dict) for c in ws.get("cells", []) or []]
     if not isinstance(cells, list):
         return None
     where = _cell_source_lines(text, len(cells))
@@ -56,7 +61,7 @@ def _cells(text: str) -> list[tuple[int, list[str], list[int] | None]] | None:
     for idx, cell in enumerate(cells):
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        src = cell.get("source", "")
+        src = cell.get("source", cell.get("input", ""))
         if isinstance(src, list):
             src = "".join(s for s in src if isinstance(s, str))
         if not isinstance(src, str):
@@ -87,6 +92,7 @@ def _shell_commands(lines: list[str]) -> Iterator[tuple[int, str]]:
 
 def installs(inv: Inventory, rel: str) -> list[NotebookInstall]:
     from envaudit.dockercmds import is_local_or_url, pip_install, spec_pinned
+    from envaudit.rules.docker import _vcs_problem  # a VCS URL is pinned by a full commit only
     from envaudit.scanners.dockerfiles import split_shell
     from envaudit.scanners.source import MAX_NOTEBOOK_BYTES
     from envaudit.textio import read_text
@@ -106,8 +112,18 @@ def installs(inv: Inventory, rel: str) -> list[NotebookInstall]:
             for cmd in split_shell(script, {}, line):
                 p = pip_install(cmd)
                 if p is not None:
-                    pkgs = tuple(s for s in p.packages if not s.startswith("$"))
-                    loose = tuple(s for s in pkgs if not is_local_or_url(s) and not spec_pinned(s))
+                    # IPython expands `$name` and `{expr}` from the kernel's variables before the
+                    # shell runs: the name is unknown, a `==1.0` written after it still pins
+                    pkgs = tuple(s for s in p.packages if not _IPY_WHOLE.match(s))
+                    loose = tuple(
+                        s
+                        for s in pkgs
+                        if (
+                            _vcs_problem(s)
+                            if is_local_or_url(s)
+                            else not spec_pinned(_IPY_EXPANSION.sub("x", s))
+                        )
+                    )
                     out.append(
                         NotebookInstall(rel, line, number, p.tool, pkgs, loose, p.requirement_files, written)
                     )
@@ -171,11 +187,21 @@ def _conda_install(argv: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, .
     """,
 )
 def notebook_pip_install(inv: Inventory) -> Iterator[Hit]:
+    declared: set[tuple[str, str]] | None = None
     for rel in inv.files():
         if not rel.endswith(".ipynb"):
             continue
         for ins in installs(inv, rel):
             loc = Location(rel, ins.line)
+            if not ins.unpinned and ins.packages:
+                if declared is None:
+                    declared = _declared_pins(inv)
+                # `!pip install 'numpy==1.26.4'` where requirements.txt pins numpy==1.26.4: the
+                # same version the manifests install, so nothing lives outside them
+                outside = tuple(s for s in ins.packages if _pin_of(s) not in declared)
+                if not outside:
+                    continue
+                ins = replace(ins, packages=outside)
             if ins.unpinned:
                 yield Hit(
                     f"cell {ins.cell} installs unpinned {', '.join(ins.unpinned)} with `{ins.text}`",
@@ -195,3 +221,33 @@ def notebook_pip_install(inv: Inventory) -> Iterator[Hit]:
                 )
             elif ins.requirement_files:
                 continue  # `%pip install -r requirements.txt`: installs what a manifest says
+
+
+def _pin_of(spec: str) -> tuple[str, str] | None:
+    """(canonical name, version) of an exact `name==version` install, else None."""
+    from envaudit.deps import exact_version
+    from envaudit.dockercmds import spec_name
+
+    m = re.match(r"^\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*(?:\[[^\]]*\])?\s*(===?[^;,\s]+)\s*$", spec)
+    if not m:
+        return None
+    name, version = spec_name(m.group(1)), exact_version(m.group(2))
+    return (name, _canon_version(version)) if name and version else None
+
+
+def _canon_version(version: str) -> str:
+    from packaging.utils import canonicalize_version
+
+    return canonicalize_version(version)
+
+
+def _declared_pins(inv: Inventory) -> set[tuple[str, str]]:
+    """Every (name, version) a requirements file or manifest pins exactly."""
+    from envaudit.rules.locks import _manifest_reqs, _req_reqs
+
+    out = set()
+    for d in [*_req_reqs(inv), *_manifest_reqs(inv)]:
+        v = d.exact_version
+        if v and d.name:
+            out.add((d.name, _canon_version(v)))
+    return out

@@ -415,6 +415,9 @@ def _cfg_list(value: str) -> list[str]:
 _CONDA_RE = lazy_re(r"^(?:(?P<channel>[^:\s]+)::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(?P<spec>.*)$")
 
 
+_BRACKET_FIELD = lazy_re(r"""([A-Za-z_]+)\s*=\s*('[^']*'|"[^"]*"|[^,\]]*)""")
+
+
 def conda_spec(spec: str) -> tuple[str, str | None]:
     """A conda match-spec version part -> (PEP 440 specifier, build string).
 
@@ -423,6 +426,13 @@ def conda_spec(spec: str) -> tuple[str, str | None]:
     `>=1.2,<2` stays, `1.2.*` -> `==1.2.*`.
     """
     s = spec.strip()
+    if s.endswith("]") and "[" in s:
+        # MatchSpec's bracket form, `pandas[version='>=2',build=py311*]` (conda's
+        # `_parse_spec_str`): its version and build win over positional ones
+        s, _, inner = s[:-1].partition("[")
+        fields = {k.lower(): v.strip().strip("'\"") for k, v in _BRACKET_FIELD.findall(inner)}
+        pep440, build = conda_spec(fields.get("version") or s)
+        return pep440, fields.get("build") or build
     if not s or "|" in s:
         return "", None  # alternatives (`1.2|1.3`) are no single version: not a pin
     build = None
