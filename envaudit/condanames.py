@@ -21,8 +21,16 @@ def _table() -> dict[str, str]:
         if not row.strip() or row.startswith("#"):
             continue
         conda, _, pypi = row.partition("\t")
-        out[conda.strip().lower()] = pypi.strip()
+        out[_key(conda)] = pypi.strip()
     return out
+
+
+def _key(conda_name: str) -> str:
+    """conda names compare like PyPI's: `pytorch_geometric` is the declared, canonicalised
+    `pytorch-geometric` (the table's key was missed before)."""
+    import re
+
+    return re.sub(r"[-_.]+", "-", conda_name.strip()).lower()
 
 
 def pypi_name(conda_name: str) -> str | None:
@@ -30,8 +38,8 @@ def pypi_name(conda_name: str) -> str | None:
     distribution at all (cudatoolkit, pytorch-cuda, mkl, ffmpeg)."""
     name = conda_name.strip().lower()
     table = _table()
-    if name in table:
-        return table[name] or None
+    if _key(name) in table:
+        return table[_key(name)] or None
     return name
 
 

@@ -961,7 +961,45 @@ FAMOUS_MISMATCHES: dict[str, str] = {
     "detectron2": "detectron2",
     "pkg_resources": "setuptools",
     "setuptools": "setuptools",
+    "cairo": "pycairo",
+    "jpype": "jpype1",
+    "gi": "pygobject",
+    "ffmpeg": "ffmpeg-python",
+    "cuda": "cuda-python",
+    "tensorboardX": "tensorboardx",
+    "IPython": "ipython",
 }
+
+# other distributions that install the same import name (PyPI builds of one project):
+# declaring any of them declares the import
+ALSO_PROVIDED_BY: dict[str, tuple[str, ...]] = {
+    "faiss": ("faiss-gpu", "faiss-cpu", "faiss"),
+    "cv2": ("opencv-python-headless", "opencv-contrib-python", "opencv-contrib-python-headless"),
+    "psycopg2": ("psycopg2",),
+    "tensorflow": ("tensorflow-cpu", "tensorflow-gpu", "tensorflow-macos", "tensorflow-intel"),
+    "torch": ("torch",),
+    "onnxruntime": ("onnxruntime-gpu",),
+    "PIL": ("pillow-simd",),
+}
+
+# namespace packages shared by many distributions: `google.cloud.storage` is
+# google-cloud-storage, `google.auth` google-auth, `azure.storage.blob` azure-storage-blob
+_NAMESPACE_TOPS = ("google", "azure")
+
+
+def _namespace_dists(full: str) -> set[str]:
+    from envaudit.deps import canonical
+
+    parts = full.split(".")
+    if len(parts) < 2 or parts[0] not in _NAMESPACE_TOPS:
+        return set()
+    if parts[:2] == ["google", "protobuf"]:
+        return {"protobuf"}
+    out = set()
+    for k in range(2, len(parts) + 1):  # google.cloud.storage.blob: google-cloud, google-cloud-storage, …
+        out.add(canonical("-".join(parts[:k])))
+    return out
+
 
 _RECORD_HEAD = lazy_re(r"^([^,/\n]*)(/?)", re.MULTILINE)
 
@@ -1100,6 +1138,12 @@ class _ImportVisitor(ast.NodeVisitor):
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
         if node.level == 0 and node.module:
+            parts = node.module.split(".")
+            if parts[0] in _NAMESPACE_TOPS and len(parts) <= 2 and parts[1:] != ["protobuf"]:
+                # `from google.cloud import storage`: the distribution is named after storage
+                names = [a.name for a in node.names if a.name != "*"]
+                self.found.extend((f"{node.module}.{n}", node.lineno) for n in names or [""])
+                return
             self.found.append((node.module, node.lineno))
 
 
@@ -1220,16 +1264,24 @@ def undeclared_import(inv: Inventory) -> Iterator[Hit]:
         if top in stdlib or top in local or top in reported:
             continue
         dists = set(mapping.get(top, ()))
-        if full.startswith("google.protobuf") and not dists:
-            dists = {"protobuf"}
+        namespace = _namespace_dists(full) if top in _NAMESPACE_TOPS else set()
+        if namespace and not dists:
+            dists = {max(namespace, key=len)}  # named after the deepest part: google-cloud-storage
         if not dists and top in FAMOUS_MISMATCHES:
             dists = {canonical(FAMOUS_MISMATCHES[top])}
         installed = bool(mapping.get(top))
         if not dists:
             dists = {canonical(top)}
-        if dists & declared or dists & _ALWAYS_PRESENT:
+        also = {canonical(d) for d in ALSO_PROVIDED_BY.get(top, ())}
+        if (dists | also | namespace) & declared or dists & _ALWAYS_PRESENT:
             continue
-        reported.add(top)
+        if namespace:
+            key = ".".join(full.split(".")[:3])
+            if key in reported:
+                continue
+            reported.add(key)  # `google.cloud.storage` and `google.auth` are two findings
+        else:
+            reported.add(top)
         dist_list = ", ".join(sorted(dists))
         tail = "" if installed or not env_found else "; it is not installed in the target environment either"
         yield Hit(
