@@ -916,11 +916,27 @@ def _recurse_sh(
 
 
 # ----------------------------------------------------------------------- scanner
+def _links_to_audited(inv: Inventory, rel: str, audited: set[str]) -> bool:
+    """A symlink to another Dockerfile of the project: the same file, audited once."""
+    import os
+
+    path = inv.root / rel
+    if not path.is_symlink():
+        return False
+    try:
+        target = os.path.relpath(os.path.realpath(path), os.path.realpath(inv.root)).replace(os.sep, "/")
+    except (OSError, ValueError):
+        return False
+    return target != rel and target in audited
+
+
 def scan(inv: Inventory) -> Dockerfiles:
     found = []
-    for rel in inv.files():
-        if not is_dockerfile_name(rel):
-            continue
+    names = [rel for rel in inv.files() if is_dockerfile_name(rel)]
+    audited = set(names)
+    for rel in names:
+        if _links_to_audited(inv, rel, audited):
+            continue  # `Dockerfile -> docker/Dockerfile.gpu`: its findings land on the real file
         text = inv.read(rel)
         if text is None:
             continue  # EA001 recorded by inv.read (binary, too large, not UTF-8)

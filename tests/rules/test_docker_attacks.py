@@ -208,3 +208,12 @@ def test_backup_next_to_the_real_file_adds_nothing(tmp_path: Path) -> None:
     write(tmp_path, {"Dockerfile.gpu": df, "Dockerfile.gpu~": df, "Dockerfile.gpu.old": df})
     paths = {f.location.path for f in check(tmp_path, "DKR004").findings}
     assert paths == {"Dockerfile.gpu"}
+
+
+def test_symlink_to_another_dockerfile_is_audited_once(tmp_path: Path) -> None:
+    """`Dockerfile -> docker/Dockerfile.gpu` is one file: its findings were printed twice."""
+    write(tmp_path, {"docker/Dockerfile.gpu": "FROM python:3.11\nRUN pip install --no-cache-dir flask\n"})
+    (tmp_path / "Dockerfile").symlink_to("docker/Dockerfile.gpu")
+    (tmp_path / "Dockerfile.out").symlink_to(tmp_path.parent)  # out of the root: EA001, as before
+    paths = sorted(f.location.path for f in check(tmp_path, "DKR004").findings)
+    assert paths == ["docker/Dockerfile.gpu"]
