@@ -312,7 +312,8 @@ def pip_install_unpinned(inv: Inventory) -> Iterator[Hit]:
                           Fix(f"pin each one: `name==version`{vcs} (or install from a pinned, hashed lock)"), run)  # fmt: skip
             for ref in p.requirement_files:  # type: ignore[attr-defined]
                 rel, names = _pinned_file(inv, df, ref)
-                loose = sorted(n for n, ok in names.items() if not ok)
+                # pip applies `-c` constraints to the requirements of `-r` files too
+                loose = sorted(n for n, ok in names.items() if not ok and not constrained.get(n))
                 if rel and loose:
                     more = f" and {len(loose) - 5} more" if len(loose) > 5 else ""
                     yield Hit(f"pip install -r {ref}: {rel} does not pin {', '.join(loose[:5])}{more}", loc,

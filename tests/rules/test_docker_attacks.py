@@ -217,3 +217,40 @@ def test_symlink_to_another_dockerfile_is_audited_once(tmp_path: Path) -> None:
     (tmp_path / "Dockerfile.out").symlink_to(tmp_path.parent)  # out of the root: EA001, as before
     paths = sorted(f.location.path for f in check(tmp_path, "DKR004").findings)
     assert paths == ["docker/Dockerfile.gpu"]
+
+
+def test_constraints_pin_the_requirements_of_r_files(tmp_path: Path) -> None:
+    """`pip install -r dev.txt -c c.txt`: pip applies the constraints to dev.txt's
+    requirements as well (pip itself is the oracle here, offline, on wheels built now)."""
+    import sys
+
+    from tests.wheelhouse import build_wheel
+
+    wh = tmp_path / "wh"
+    wh.mkdir()
+    for v in ("1.0", "2.0"):
+        build_wheel(wh, "alpha", v)
+    proj = tmp_path / "p"
+    write(
+        proj,
+        {
+            "Dockerfile": PY + "COPY . /app\nRUN pip install --no-cache-dir -r /app/dev.txt -c /app/c.txt\n",
+            "dev.txt": "alpha>=1\n",
+            "c.txt": "alpha==1.0\n",
+        },
+    )
+    report = tmp_path / "report.json"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--dry-run", "--quiet", "--isolated", "--no-index",
+         "--find-links", str(wh), "--report", str(report), "-r", str(proj / "dev.txt"), "-c", str(proj / "c.txt")],
+        check=True, capture_output=True, timeout=120,
+    )  # fmt: skip
+    chosen = {
+        i["metadata"]["name"]: i["metadata"]["version"] for i in json.loads(report.read_text())["install"]
+    }
+    assert chosen == {"alpha": "1.0"}  # the constraint decided, not the newest
+    assert check(proj, "DKR004").findings == []
+    write(proj, {"c.txt": "beta==1.0\n"})
+    assert [f.message for f in check(proj, "DKR004").findings] == [
+        "pip install -r /app/dev.txt: dev.txt does not pin alpha"
+    ]
