@@ -666,8 +666,7 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
         # rules ask): the same tokens for plain words, quotes kept as written
         tokens = _FAST_TOKENS.findall(script.replace("\n", " ; "))  # no quoting: same tokens, 20x faster
     else:
-        script = _protect_literal_dollars(script)
-        lex = shlex.shlex(script.replace("\n", "\n;"), posix=True, punctuation_chars=";&|()<>")
+        lex = shlex.shlex(_prepare_for_shlex(script), posix=True, punctuation_chars=";&|()<>")
         lex.whitespace_split = True
         tokens = []
         try:
@@ -790,11 +789,16 @@ def split_shell(script: str, env: dict[str, str | None], line: int, depth: int =
 _LITERAL_DOLLAR = "\ue000"
 
 
-def _protect_literal_dollars(script: str) -> str:
-    """Mark each `$` that the shell does not expand: inside single quotes, and escaped by a
-    backslash outside them (POSIX sh quoting: a backslash inside double quotes escapes `$`)."""
-    if "$" not in script:
-        return script
+def _prepare_for_shlex(script: str) -> str:
+    """The script as shlex must see it to split it the way sh does:
+    - a `\\`-newline outside single quotes is removed (a line continuation, as in a heredoc
+      script: `pip install \\` + `flask` is one command);
+    - an unquoted newline ends a command (`\\n;`: the `;` survives shlex eating a comment),
+      a quoted one stays inside its word;
+    - each `$` the shell does not expand (inside single quotes, or escaped by a backslash;
+      POSIX sh: a backslash inside double quotes escapes `$`) becomes _LITERAL_DOLLAR;
+    - `$NAME` becomes `${NAME}`, so that `$P'y'` still names P once shlex drops the quotes.
+    A `#` that starts a word outside quotes starts a comment (its `'` opens nothing)."""
     out: list[str] = []
     quote = ""
     i, n = 0, len(script)
@@ -805,21 +809,33 @@ def _protect_literal_dollars(script: str) -> str:
             if ch == "'":
                 quote = ""
         elif ch == "\\" and i + 1 < n:
-            if script[i + 1] == "$":
+            nxt = script[i + 1]
+            if nxt == "\n":
+                pass  # line continuation: both characters go
+            elif nxt == "$":
                 out.append(_LITERAL_DOLLAR)
             else:
                 out.append(script[i : i + 2])
             i += 2
             continue
         elif ch == "$" and (m := _BARE_NAME.match(script, i + 1)):
-            # `$P'y'`: the name ends where the quote starts, which shlex no longer shows
             out.append("${" + m.group(0) + "}")
             i = m.end()
             continue
+        elif ch == "#" and not quote and (i == 0 or script[i - 1] in " \t\n;&|()"):
+            j = script.find("\n", i)
+            j = n if j < 0 else j
+            out.append(script[i:j])
+            i = j
+            continue
+        elif ch == "\n" and not quote:
+            out.append("\n;")
         else:
             out.append(ch)
             if ch == '"':
                 quote = "" if quote == '"' else '"'
+                if quote:
+                    out.append(_QUOTED)  # `"$P"` is one word, whatever P holds
             elif ch == "'" and not quote:
                 quote = "'"
         i += 1
@@ -831,7 +847,11 @@ _PAREN_RUNS = lazy_re(r"[()]|[^()]+")
 
 
 def _literal(word: str) -> str:
-    return word.replace(_LITERAL_DOLLAR, "$").replace(SUBSTITUTED, "$(…)")
+    return word.replace(_LITERAL_DOLLAR, "$").replace(SUBSTITUTED, "$(…)").replace(_QUOTED, "")
+
+
+# marks a word that was (partly) double-quoted: its expansions are not split into words
+_QUOTED = "\ue002"
 
 
 # where a command substitution's output goes in a word (`x=$(cat v)`, `torch==$(cat v)`)
@@ -861,7 +881,7 @@ def _assign(words: list[str], env: dict[str, str | None], shell_vars: set[str]) 
     for w in pairs:
         m = _ASSIGN.match(w)
         assert m is not None
-        env[m.group(1)] = None if SUBSTITUTED in w else expand(m.group(2), env)
+        env[m.group(1)] = None if SUBSTITUTED in w else expand(m.group(2).replace(_QUOTED, ""), env)
         shell_vars.add(m.group(1))
 
 
@@ -885,14 +905,16 @@ def _make_command(
         if not argv and prefix and prefix[-1] == "timeout" and re.match(r"^[0-9.]+[smhd]?$", w):
             prefix.append(w)
             continue
+        quoted = _QUOTED in w
+        w = w.replace(_QUOTED, "")
         expanded = expand(w, env)
         whole = _WHOLE_VAR.match(w)
-        if expanded is not None and whole and (whole.group(1) or whole.group(2)) in shell_vars:
+        if expanded is not None and whole and not quoted and (whole.group(1) or whole.group(2)) in shell_vars:
             argv.extend(expanded.split())  # an unquoted shell variable is split into words
             continue
         if w == SUBSTITUTED:
             continue  # `pip install $(cat extra.txt) flask`: the output is not known
-        if expanded == "" and w.startswith("$"):
+        if expanded == "" and w.startswith("$") and not quoted:
             continue  # an unset or empty variable vanishes from the words (`${U:+x}`, `$EMPTY`)
         argv.append(expanded if expanded is not None else w)
     if not argv:

@@ -39,10 +39,19 @@ SCRIPTS: list[tuple[str, str]] = [
     ("ENV V=", "pip install ${V:-a} ${V-b} ${V:+c} ${V+d}"),
     ("ENV V=flask==1", "sh -c 'pip install $V' && bash -c \"pip install $V\""),
     ("", 'pkgs="curl=7.81.0-1 wget=1.21-1" && apt-get install -y $pkgs'),
+    # heredoc scripts (`RUN <<EOF`): line continuations, quoted newlines, comments
+    ("", "pip install --no-cache-dir \\\n  flask \\\n  numpy==1\npip install x"),
+    ("", 'pip install "a\nb" c'),
+    ("", "pip install a # don't\npip install c"),
+    ("", "P='x\\\ny'; pip install \"$P\" d"),
+    ("", "P=flask==1\n(\nP=flask\n)\npip install $P"),
+    # a double-quoted expansion is one word, an unquoted one is split at blanks
+    ("", 'P=\'a==1 b==2\'; pip install "$P" $P "${P}" x"$P"y'),
+    ("", 'E=; pip install "$E" $E "" x'),
     ("", "pkgs='curl=7.81.0-1 wget' && sudo=; apt-get install -y $pkgs"),
 ]
 
-_FUNCS = "pip() { printf 'pip'; printf '\\037%s' \"$@\"; echo; }; "
+_FUNCS = "pip() { printf 'pip'; printf '\\037%s' \"$@\"; printf '\\036'; }; "
 
 
 def _shell_says(env_lines: str, script: str) -> list[tuple[str, ...]]:
@@ -52,21 +61,22 @@ def _shell_says(env_lines: str, script: str) -> list[tuple[str, ...]]:
         env[k] = v
     # apt-get is not a valid function name in every sh: call it through a wrapper word
     script = script.replace("apt-get", "apt_get_")
-    funcs = _FUNCS + "apt_get_() { printf 'apt-get'; printf '\\037%s' \"$@\"; echo; }; "
+    funcs = _FUNCS + "apt_get_() { printf 'apt-get'; printf '\\037%s' \"$@\"; printf '\\036'; }; "
     # `sh -c '…'` / `bash -c "…"` inside the script start a new shell without the functions
     funcs += 'sh() { shift; eval "$1"; }; bash() { shift; eval "$1"; }; '
     out = subprocess.run(
         [SH or "sh", "-c", funcs + script], capture_output=True, text=True, env=env, timeout=10, check=True
     ).stdout
     calls = []
-    for line in out.splitlines():
+    for line in out.split("\x1e")[:-1]:  # one record per call: a word may hold a newline
         tool, *words = line.split("\x1f")
         calls.append((tool, *words))
     return calls
 
 
 def _envaudit_says(env_lines: str, script: str) -> list[tuple[str, ...]]:
-    df = parse(f"FROM x:1\n{env_lines}\nRUN {script}\n")
+    run = f"RUN <<EOF\n{script}\nEOF" if "\n" in script else f"RUN {script}"
+    df = parse(f"FROM x:1\n{env_lines}\n{run}\n")
     calls = []
     for c in df.runs[0].commands:
         if c.argv and c.argv[0] in ("pip", "apt-get"):
