@@ -704,6 +704,14 @@ def _ignored(patterns: tuple[str, ...], target: str) -> bool:
     return False
 
 
+def _own_dockerignore(path: str, files: frozenset[str]) -> bool:
+    """BuildKit reads `<Dockerfile>.dockerignore` beside the Dockerfile before the context's
+    .dockerignore; a sub-project's Dockerfile (`svc/Containerfile`) is built with its own
+    folder as the context, whose .dockerignore is `svc/.dockerignore`."""
+    folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
+    return f"{path}.dockerignore" in files or (bool(folder) and f"{folder}.dockerignore" in files)
+
+
 @rule(
     "DKR011",
     "dockerignore-missing",
@@ -727,6 +735,9 @@ def dockerignore_missing(inv: Inventory) -> Iterator[Hit]:
     if not facts.files:
         return
     if facts.dockerignore is None:
+        files = frozenset(inv.files())
+        if all(_own_dockerignore(df.path, files) for df in facts.files):
+            return  # each Dockerfile has the ignore file of its own build context
         yield Hit("no .dockerignore: the whole folder (.git, .env, data, caches) is sent to the build",
                   Location(".dockerignore"), Fix("run `envaudit fix dockerignore --write`"))  # fmt: skip
         return
