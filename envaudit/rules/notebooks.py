@@ -219,8 +219,12 @@ def notebook_pip_install(inv: Inventory) -> Iterator[Hit]:
                     Fix("move the pin into the project's manifest and remove the install from the notebook"),
                     fact=ins,
                 )
-            elif ins.requirement_files:
-                continue  # `%pip install -r requirements.txt`: installs what a manifest says
+            for ref in ins.requirement_files:
+                # `%pip install -r requirements.txt` installs what that file says: fine when it
+                # pins, unpinned when it does not (the file is read as DKR004 reads a -r file)
+                hit = _loose_requirement_file(inv, rel, ref, ins)
+                if hit is not None:
+                    yield hit
 
 
 def _pin_of(spec: str) -> tuple[str, str] | None:
@@ -251,3 +255,35 @@ def _declared_pins(inv: Inventory) -> set[tuple[str, str]]:
         if v and d.name:
             out.add((d.name, _canon_version(v)))
     return out
+
+
+def _loose_requirement_file(inv: Inventory, rel: str, ref: str, ins: NotebookInstall) -> Hit | None:
+    import posixpath
+
+    from envaudit.scanners.requirements import parse_requirements_file
+
+    ref = ref.strip().strip("\"'")
+    if not ref or "$" in ref or "{" in ref or ref.startswith("/"):
+        return None
+    files = set(inv.files())
+    folder = posixpath.dirname(rel)
+    for cand in (posixpath.normpath(posixpath.join(folder, ref)), posixpath.normpath(ref)):
+        if cand in files:
+            loose = sorted(
+                {
+                    d.name
+                    for d in parse_requirements_file(inv, cand)
+                    if not (d.url or d.editable or d.exact_version)
+                }
+            )
+            if not loose:
+                return None
+            more = f" and {len(loose) - 5} more" if len(loose) > 5 else ""
+            return Hit(
+                f"cell {ins.cell} installs -r {ref}: {cand} does not pin {', '.join(loose[:5])}{more}",
+                Location(rel, ins.line),
+                Fix(f"pin {cand} (or install from a lock: `envaudit fix pins --write`)"),
+                fact=ins,
+                severity=Severity.ERROR,
+            )
+    return None

@@ -121,3 +121,16 @@ def test_bracket_spec_declares_its_package(tmp_path: Path) -> None:
     got = sorted((f.code, f.message) for f in res.findings)
     assert [c for c, _ in got] == ["DEP002"], got  # pandas is a range; numpy is pinned; both declared
     assert "pandas" in got[0][1]
+
+
+def test_pip_install_r_reads_the_file(tmp_path: Path) -> None:
+    """`%pip install -r reqs.txt` installs what reqs.txt says: it passed whatever the file
+    held; now an unpinned file is an error, as DKR004 says for a Dockerfile's -r file."""
+    nb = notebook(["%pip install -r reqs.txt\n", "import numpy\n"])
+    write(tmp_path, {"notebooks/a.ipynb": nb, "notebooks/reqs.txt": "lightgbm\nnumpy==1.26.4\n"})
+    (f,) = check(tmp_path, "DEP014").findings
+    assert f.severity.name == "ERROR" and "notebooks/reqs.txt does not pin lightgbm" in f.message
+    write(tmp_path, {"notebooks/reqs.txt": "lightgbm==4.1.0\nnumpy==1.26.4\n"})
+    assert check(tmp_path, "DEP014").findings == []
+    write(tmp_path, {"notebooks/a.ipynb": notebook(["%pip install -r missing.txt\n"])})
+    assert check(tmp_path, "DEP014").findings == []  # not in the project: nothing to read
