@@ -624,20 +624,6 @@ def _arity_error(cmd: str, body: str, heredocs: tuple[Heredoc, ...]) -> str | No
 # ------------------------------------------------------------------ shell splitting
 _SEPARATORS = {"&&", "||", ";", "|", "&", "(", ")", "{", "}", "\n", ";;", "|&", "!"}
 _REDIRECT = lazy_re(r"^[0-9]*(?:<|>|>>|<<|<<<|>&|<&|&>|&>>|>\|)$")
-_PREFIX_WORDS = {
-    "sudo",
-    "env",
-    "time",
-    "exec",
-    "nohup",
-    "nice",
-    "command",
-    "xargs",
-    "timeout",
-    "then",
-    "do",
-    "else",
-}
 _NEEDS_SHLEX = lazy_re(r"[\"'\\#`]")
 _FAST_TOKENS = lazy_re(r"[;&|()<>]+|[^\s;&|()<>]+")
 _SHELLS = {"sh", "bash", "dash", "zsh", "ash", "ksh"}
@@ -895,15 +881,8 @@ def _make_command(
     prefix: list[str] = []
     argv: list[str] = []
     for w in words:
-        if not argv and (
-            re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w)
-            or w in _PREFIX_WORDS
-            or (prefix and w.startswith("-") and prefix[-1] in ("sudo", "env", "timeout"))
-        ):
-            prefix.append(w)
-            continue
-        if not argv and prefix and prefix[-1] == "timeout" and re.match(r"^[0-9.]+[smhd]?$", w):
-            prefix.append(w)
+        if not argv and re.match(r"^[A-Za-z_][A-Za-z0-9_]*=", w):
+            prefix.append(w)  # `PIP_NO_CACHE_DIR=1 pip …`; wrappers (sudo, env …) go by _unwrap
             continue
         quoted = _QUOTED in w
         w = w.replace(_QUOTED, "")
@@ -919,7 +898,97 @@ def _make_command(
         argv.append(expanded if expanded is not None else w)
     if not argv:
         return []
+    more, argv = _unwrap(argv)
+    if not argv:
+        return []
+    prefix += more
     return [ShellCommand(tuple(_literal(a) for a in argv), line, tuple(_literal(p) for p in prefix), sep)]
+
+
+# commands that run the rest of their words as a command, with the options of theirs that
+# take a value (the value is not the command: `sudo -u app pip install x` runs pip)
+_WRAPPERS: dict[str, frozenset[str]] = {
+    "sudo": frozenset(["-u", "-g", "-h", "-p", "-C", "-D", "-r", "-t", "-U", "-T"]),
+    "env": frozenset(["-u", "-C", "-S"]),
+    "nice": frozenset(["-n"]),
+    "timeout": frozenset(["-s", "-k"]),
+    "xargs": frozenset(["-n", "-L", "-P", "-I", "-d", "-E", "-s", "-a"]),
+    "ionice": frozenset(["-c", "-n", "-p", "-t"]),
+    "stdbuf": frozenset(["-i", "-o", "-e"]),
+    "runuser": frozenset(["-u", "-g", "-G"]),
+    "time": frozenset(["-f", "-o"]),
+    "nohup": frozenset(),
+    "exec": frozenset(["-a"]),
+    "command": frozenset(),
+    "then": frozenset(),
+    "do": frozenset(),
+    "else": frozenset(),
+}
+# wrappers whose first plain word is not the command: `timeout 600 pip …`, `gosu app pip …`
+_WRAPPER_ARGS = {"timeout": 1, "gosu": 1, "su-exec": 1, "chroot": 1, "taskset": 1}
+# environment runners: `conda run -n base pip …`, `poetry run pip …`, `uv run pip …`
+_RUNNERS = frozenset(
+    {"conda", "mamba", "micromamba", "poetry", "uv", "pipenv", "pdm", "hatch", "pixi", "rye"}
+)
+_RUNNER_VALUE_OPTS = frozenset(
+    [
+        "-n",
+        "--name",
+        "-p",
+        "--prefix",
+        "--cwd",
+        "--env",
+        "-e",
+        "--python",
+        "--with",
+        "--directory",
+        "--project",
+        "--group",
+        "--extra",
+        "--env-file",
+        "--environment",
+        "--manifest-path",
+        "--index",
+        "--default-index",
+    ]
+)
+
+
+def _unwrap(argv: list[str]) -> tuple[list[str], list[str]]:
+    """(wrapper words, the command they run)."""
+    skipped: list[str] = []
+    i = 0
+    for _ in range(8):  # `sudo -u app env X=1 timeout 60 pip …`: a few layers at most
+        if i >= len(argv):
+            break
+        base = argv[i].rsplit("/", 1)[-1]
+        start = i
+        if base in _WRAPPERS or base in _WRAPPER_ARGS:
+            takes_value = _WRAPPERS.get(base, frozenset())
+            i += 1
+            while i < len(argv) and argv[i].startswith("-") and argv[i] != "-":
+                opt = argv[i]
+                i += 1
+                if opt == "--":
+                    break
+                if opt in takes_value and "=" not in opt:
+                    i += 1
+            while i < len(argv) and _ASSIGN.match(argv[i]) and base in ("sudo", "env"):
+                i += 1
+            i += _WRAPPER_ARGS.get(base, 0)
+        elif base in _RUNNERS and i + 1 < len(argv) and argv[i + 1] == "run":
+            i += 2
+            while i < len(argv) and argv[i].startswith("-"):
+                opt = argv[i]
+                i += 1
+                if opt == "--":
+                    break
+                if opt in _RUNNER_VALUE_OPTS:
+                    i += 1
+        else:
+            break
+        skipped += argv[start:i]
+    return skipped, argv[i:]
 
 
 def _recurse_sh(
@@ -929,11 +998,13 @@ def _recurse_sh(
     for c in commands:
         out.append(c)
         base = c.argv[0].rsplit("/", 1)[-1]
-        if base in _SHELLS:
+        if base in _SHELLS or base == "su":  # `su app -c "pip install x"` runs a shell too
             for k, a in enumerate(c.argv[1:], start=1):
                 if a.startswith("-") and "c" in a[1:] and not a.startswith("--") and k + 1 < len(c.argv):
                     out.extend(split_shell(c.argv[k + 1], env, line, depth + 1))
                     break
+        elif base == "eval" and len(c.argv) > 1:
+            out.extend(split_shell(" ".join(c.argv[1:]), env, line, depth + 1))
     return out
 
 

@@ -139,6 +139,36 @@ CASES: list[tuple[str, str, str, bool, bool, str]] = [
         True,
         "",
     ),
+    *[
+        (
+            f"wrapper-{cmd.split()[0]}",
+            PY + f"RUN {cmd}\n",
+            "DKR004",
+            True,
+            False,
+            f"`{cmd}` runs pip with an unpinned flask; hadolint reads only a bare `pip` word",
+        )
+        for cmd in (
+            "sudo -u app pip install --no-cache-dir flask",
+            "nice -n 10 pip install --no-cache-dir flask",
+            "timeout -s KILL 600 pip install --no-cache-dir flask",
+            "conda run -n base pip install --no-cache-dir flask",
+            "micromamba run -n base python -m pip install --no-cache-dir flask",
+            "poetry run pip install --no-cache-dir flask",
+            "gosu app pip install --no-cache-dir flask",
+            "runuser -u app -- pip install --no-cache-dir flask",
+            'su app -c "pip install --no-cache-dir flask"',
+            'eval "pip install --no-cache-dir flask"',
+        )
+    ],
+    (
+        "sudo-apt-with-values",
+        DEB + "RUN sudo -u root -E DEBIAN_FRONTEND=noninteractive apt-get install -y curl=7.88.1-10\n",
+        "DKR006",
+        False,
+        False,
+        "",
+    ),
     (
         "substitution-keeps-the-command",
         PY + "RUN pip install --no-cache-dir $(cat /extra) flask\n",
