@@ -69,7 +69,6 @@ _DIRECTIVE_RE = lazy_re(r"^#\s*([a-zA-Z][a-zA-Z0-9_-]*)\s*=\s*(.*?)\s*$")
 _ENVAUDIT_PRAGMA = lazy_re(r"#\s*envaudit\s*:\s*ignore(?:\[([A-Za-z0-9_,\s-]*)\])?", re.I)
 _HADOLINT_PRAGMA = lazy_re(r"#\s*hadolint\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
 _HADOLINT_GLOBAL = lazy_re(r"#\s*hadolint\s+global\s+ignore\s*=\s*([A-Za-z0-9_,\s]+)", re.I)
-_VAR_RE = lazy_re(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))")
 MAX_LINES = 200_000
 MAX_SHLEX = 64 * 1024  # characters of one shell script split with shlex
 MAX_WORDS = 10_000  # words of one RUN the rules look at: no real command has more
@@ -446,29 +445,79 @@ def _json_form(rest: str) -> tuple[str, ...] | None:
 
 
 def expand(text: str, env: dict[str, str | None]) -> str | None:
-    """Docker's variable substitution; None when a variable without a known value is used."""
+    """Docker's variable substitution (`$V`, `${V}`, `${V:-word}`, `${V-word}`, `${V:+word}`,
+    `${V+word}`, with words that hold expansions of their own: `${A:-${B}}`, as BuildKit's
+    shell lexer reads them); None when a variable without a known value is used. Other
+    forms (`${#V}`, `${V%%x}`) are left as written."""
+    if "$" not in text:
+        return text
     unknown = False
 
-    def sub(m: re.Match[str]) -> str:
+    def value_of(name: str, op: str | None, word: str | None) -> str:
         nonlocal unknown
-        name = m.group(1) or m.group(4)
-        op, word = m.group(2), m.group(3)
         value = env.get(name)
         if op in (":-", "-"):
             if value is None or (op == ":-" and value == ""):
-                return expand(word or "", env) or ""
+                inner = expand(word or "", env)
+                unknown |= inner is None
+                return inner or ""
             return value
         if op in (":+", "+"):
             if value is None or (op == ":+" and value == ""):
                 return ""
-            return word or ""
+            inner = expand(word or "", env)
+            unknown |= inner is None
+            return inner or ""
         if value is None:
             unknown = True
             return ""
         return value
 
-    out = _VAR_RE.sub(sub, text)
-    return None if unknown else out
+    out: list[str] = []
+    i, n = 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch != "$" or i + 1 >= n:
+            out.append(ch)
+            i += 1
+            continue
+        if text[i + 1] == "{":
+            close = _matching_brace(text, i + 1)
+            m = _BRACED.match(text, i + 2, close) if close is not None else None
+            if close is None or m is None or m.end() != close:
+                out.append(ch)  # not a form envaudit reads: kept as written
+                i += 1
+                continue
+            out.append(value_of(m.group(1), m.group(2), m.group(3)))
+            i = close + 1
+            continue
+        m = _BARE_NAME.match(text, i + 1)
+        if m is None:
+            out.append(ch)
+            i += 1
+            continue
+        out.append(value_of(m.group(0), None, None))
+        i = m.end()
+    return None if unknown else "".join(out)
+
+
+_BRACED = lazy_re(r"([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-+])(.*))?", re.S)
+
+
+def _matching_brace(text: str, open_at: int) -> int | None:
+    """Index of the `}` closing the `{` at open_at, counting nested `${`."""
+    depth = 0
+    i = open_at
+    while i < len(text):
+        c = text[i]
+        if c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+            if depth == 0:
+                return i
+        i += 1
+    return None
 
 
 def _parse_kv(rest: str, cmd: str) -> list[tuple[str, str | None]]:

@@ -11,6 +11,8 @@ number, `a=b\\\\` at the end of a line swallowed the next instruction, and an
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from envaudit.scanners.dockerfiles import parse
@@ -52,3 +54,48 @@ def test_line_numbers_of_findings_after_a_unicode_separator() -> None:
 def test_onbuild_heredoc_body_is_its_own() -> None:
     (ins,) = [i for i in parse(CASES["onbuild-heredoc"]).instructions if i.cmd == "ONBUILD"]
     assert [h.content for h in ins.heredocs] == ["x\n"]
+
+
+# ARG/ENV/FROM expansion, judged by `docker build` (FROM scratch: nothing to pull). The
+# engine here (20.10) knows only the `:-`/`:+` forms; `${V-x}` and `${V+x}` are newer.
+EXPANSIONS = (
+    "ARG B=scratch\n"
+    "FROM ${A:-${B}}\n"
+    "ARG C=x\n"
+    'ENV L="${Z:-${C}y}" M=${C:+a${C}b} O=${C:-${Z:-w}} P=${Z:+${C}}\n'
+    "LABEL l=$L m=$M o=$O p=$P\n"
+)
+
+
+def test_nested_expansions_parse_like_docker() -> None:
+    """`${A:-${B}}` was read as `${B}` (the word stopped at the first `}`)."""
+    df = parse(EXPANSIONS)
+    assert df.stages[0].base_expanded == "scratch"
+    assert dict(df.stages[0].env).items() >= {"L": "xy", "M": "axb", "O": "x", "P": ""}.items()
+
+
+def test_nested_expansions_are_what_docker_builds(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    from tests.conftest import docker_available
+
+    if not docker_available():
+        pytest.skip("no Docker engine running")
+    (tmp_path / "Dockerfile").write_text(EXPANSIONS)
+    tag = "envaudit-test/expansions:issue15"
+    subprocess.run(
+        ["docker", "build", "-q", "-t", tag, str(tmp_path)], check=True, capture_output=True, timeout=300
+    )
+    try:
+        out = subprocess.run(
+            ["docker", "inspect", tag, "--format", "{{json .Config.Labels}}"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+    finally:
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=60, check=False)
+    env = dict(parse(EXPANSIONS).stages[0].env)
+    assert json.loads(out) == {"l": env["L"], "m": env["M"], "o": env["O"], "p": env["P"]}
