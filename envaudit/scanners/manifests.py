@@ -164,6 +164,7 @@ def _pyproject(
             inv, items, rel=rel, lines=lines, start=start, source="pyproject", group=group, env=env, out=out
         )
 
+    _check_shapes(inv, rel, data, lines)
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
     dynamic = project.get("dynamic") if isinstance(project.get("dynamic"), list) else []
     has = "dependencies" in dynamic  # filled in by the build backend from another file
@@ -212,6 +213,56 @@ def _pyproject(
                 line = lines.find(name, start, key=True) if start else 0
                 out.extend(_poetry_dep(inv, rel, line, name, value, gname, env))
     files.append(Manifest(rel, "pyproject", has, py_constraint))
+
+
+# keys whose value has one shape (PEP 621, PEP 735, uv, Poetry): uv and pip refuse the whole
+# file when one of them has another ("TOML parse error"); envaudit read past it in silence
+_SHAPES: tuple[tuple[tuple[str, ...], type, str], ...] = (
+    (("project",), dict, "a table"),
+    (("project", "requires-python"), str, "a string"),
+    (("project", "optional-dependencies"), dict, "a table of arrays"),
+    (("project", "dynamic"), list, "an array"),
+    (("dependency-groups",), dict, "a table of arrays"),
+    (("tool", "uv"), dict, "a table"),
+    (("tool", "uv", "sources"), dict, "a table"),
+    (("tool", "uv", "index"), list, "an array of tables"),
+    (("tool", "uv", "constraint-dependencies"), list, "an array"),
+    (("tool", "uv", "override-dependencies"), list, "an array"),
+    (("tool", "uv", "dev-dependencies"), list, "an array"),
+    (("tool", "poetry"), dict, "a table"),
+    (("tool", "poetry", "dependencies"), dict, "a table"),
+    (("tool", "poetry", "group"), dict, "a table"),
+)
+
+
+def _check_shapes(inv: Inventory, rel: str, data: dict[str, Any], lines: _Lines) -> None:
+    """An EA001 naming the key (and its line) for each known key of the wrong type."""
+    for path, kind, shape in _SHAPES:
+        node: Any = data
+        for key in path[:-1]:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, dict) or path[-1] not in node:
+            continue
+        value = node[path[-1]]
+        if not isinstance(value, kind):
+            where = ".".join(path)
+            dotted = re.escape(".".join(path))
+            line = lines.find(path[-1], 0, key=True) or lines.section(rf"^\[\[?{dotted}\]\]?$") or None
+            inv.diag(f"`{where}` must be {shape}, not {type(value).__name__} {value!r:.40}", rel, line)
+    sources = (
+        ((data.get("tool") or {}).get("uv") or {}).get("sources")
+        if isinstance(data.get("tool"), dict)
+        else None
+    )
+    if isinstance(sources, dict):
+        for name, entry in sources.items():
+            entries = entry if isinstance(entry, list) else [entry]
+            if not all(isinstance(e, dict) for e in entries):
+                inv.diag(
+                    f"`tool.uv.sources.{name}` must be a table or an array of tables",
+                    rel,
+                    lines.find(name, 0, key=True) or None,
+                )
 
 
 def _str_items(inv: Inventory, rel: str, items: Any, where: str) -> list[str]:
