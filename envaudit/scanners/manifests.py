@@ -566,7 +566,10 @@ def _conda(inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest],
                         continue
                     raw = str(p.value).strip()
                     if raw.startswith("-"):
-                        continue  # `-r file` / options inside pip: handled by pip itself
+                        # `-r file` (conda runs pip from the environment file's folder): what
+                        # it names is declared here too; other options are pip's business
+                        out.extend(_conda_pip_include(inv, rel, raw, p.start_mark.line + 1))
+                        continue
                     # conda writes these lines to a requirements file for `pip install -r`, so
                     # per-requirement options (`--hash`, `--config-settings`) are valid here
                     raw, hashes, problem = split_req_options(raw)
@@ -599,6 +602,32 @@ def _conda(inv: Inventory, rel: str, env: dict[str, str], files: list[Manifest],
                     if d:
                         out.append(replace(d, hashes=hashes) if hashes else d)
     files.append(Manifest(rel, "environment.yml", has, python))
+
+
+def _conda_pip_include(inv: Inventory, rel: str, option: str, line: int) -> list[Declared]:
+    import posixpath
+    import shlex
+
+    try:
+        words = shlex.split(option)
+    except ValueError:
+        return []
+    if not words:
+        return []
+    opt, eq, value = words[0].partition("=")
+    if opt in ("-r", "--requirement") and not eq:
+        value = words[1] if len(words) > 1 else ""
+    elif opt.startswith("-r") and len(opt) > 2 and not opt.startswith("--"):
+        opt, value = "-r", opt[2:]
+    if opt not in ("-r", "--requirement") or not value or "$" in value:
+        return []
+    target = posixpath.normpath(posixpath.join(posixpath.dirname(rel), value))
+    if target.startswith("../") or posixpath.isabs(target) or not (inv.root / target).is_file():
+        inv.diag(f"`{option}` names {value}, which is not a file of the project", rel, line)
+        return []
+    from envaudit.scanners.requirements import parse_requirements_file
+
+    return [replace(d, source="conda-pip", role="pin") for d in parse_requirements_file(inv, target)]
 
 
 def _valid_specifier(spec: str) -> bool:

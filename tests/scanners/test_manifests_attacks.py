@@ -67,3 +67,24 @@ def test_well_formed_file_has_no_ea001(tmp_path: Path) -> None:
     inv = Inventory(tmp_path, environ={})
     inv.get("manifests")
     assert [d for d in inv.diagnostics if d.code == "EA001"] == []
+
+
+def test_environment_yml_pip_r_declares_what_the_file_names(tmp_path: Path) -> None:
+    """conda runs pip from the environment file's folder with the `pip:` lines as a
+    requirements file, so `-r pipdeps.txt` installs pipdeps.txt: its requirements were
+    neither declared (DEP008 called tqdm undeclared) nor checked for pins."""
+    from tests.conftest import check, write
+
+    write(
+        tmp_path,
+        {
+            "conda/environment.yml": "name: x\ndependencies:\n  - python=3.11\n  - pip\n  - pip:\n"
+            "    - -r pipdeps.txt\n    - --requirement=../more/deps.txt\n    - -r missing.txt\n",
+            "conda/pipdeps.txt": "tqdm==4.66.1\n",
+            "more/deps.txt": "rich\n",
+            "a.py": "import tqdm, rich\n",
+        },
+    )
+    res = check(tmp_path, "DEP002,DEP008,EA001")
+    got = sorted((f.code, f.location.path, f.location.line) for f in res.findings)
+    assert got == [("DEP002", "more/deps.txt", 1), ("EA001", "conda/environment.yml", 8)], got
