@@ -972,6 +972,11 @@ _WRAPPERS: dict[str, frozenset[str]] = {
     "then": frozenset(),
     "do": frozenset(),
     "else": frozenset(),
+    # `if pip install x; then …`: the condition is a command too
+    "if": frozenset(),
+    "elif": frozenset(),
+    "while": frozenset(),
+    "until": frozenset(),
 }
 # wrappers whose first plain word is not the command: `timeout 600 pip …`, `gosu app pip …`
 _WRAPPER_ARGS = {"timeout": 1, "gosu": 1, "su-exec": 1, "chroot": 1, "taskset": 1}

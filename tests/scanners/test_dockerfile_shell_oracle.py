@@ -87,3 +87,15 @@ def _envaudit_says(env_lines: str, script: str) -> list[tuple[str, ...]]:
 @pytest.mark.parametrize(("env_lines", "script"), SCRIPTS, ids=[s for _, s in SCRIPTS])
 def test_envaudit_reads_the_words_the_shell_passes(env_lines: str, script: str) -> None:
     assert _envaudit_says(env_lines, script) == _shell_says(env_lines, script)
+
+
+def test_every_command_a_branch_or_wrapper_can_run_is_found() -> None:
+    """Not a run of sh (which takes one branch): every pip a condition, a branch or a
+    wrapper can start is read, with the wrappers' option values skipped."""
+    script = (
+        "if pip install a==1; then pip install b; elif pip install c; then :; else pip install d; fi; "
+        "while pip install e; do pip install f; done; until pip install g; do break; done; "
+        "sudo -u nobody pip install h && timeout -s KILL 5 pip install i && nice -n 1 pip install j"
+    )
+    calls = _envaudit_says("", script)
+    assert [c[2] for c in calls] == ["a==1", *"bcdefghij"] and all(c[:2] == ("pip", "install") for c in calls)
