@@ -404,6 +404,7 @@ def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
     uv_tool = uv_tool if isinstance(uv_tool, dict) else {}
     sources = uv_tool.get("sources") if isinstance(uv_tool.get("sources"), dict) else {}
     yield from _uv_manifest(inv, lock, uv_tool, env, requires_python)
+    yield from _uv_members(inv, lock, project, uv_tool)
     indexes = {
         str(i.get("name")): str(i.get("url", ""))
         for i in uv_tool.get("index") or []
@@ -580,6 +581,50 @@ def _uv_manifest(
                 Fix("re-lock: `uv lock`"),
                 fact={"lock": lock.path, "name": key},
             )
+
+
+def _uv_members(
+    inv: Inventory, lock: Lock, project: dict[str, Any], uv_tool: dict[str, Any]
+) -> Iterator[Hit]:
+    """A workspace's members (`[tool.uv.workspace] members`/`exclude` globs, each a folder
+    with a pyproject.toml) against the `members` uv recorded in `[manifest]`."""
+    import fnmatch
+    import posixpath
+
+    from envaudit.deps import canonical
+
+    workspace = uv_tool.get("workspace")
+    recorded = lock.uv_manifest.get("members") if isinstance(lock.uv_manifest, dict) else None
+    if not isinstance(workspace, dict) or not isinstance(project.get("name"), str):
+        return
+    patterns = [p for p in workspace.get("members") or [] if isinstance(p, str)]
+    excluded = [p for p in workspace.get("exclude") or [] if isinstance(p, str)]
+    base = posixpath.dirname(lock.manifest or "")
+    want = {canonical(project["name"])}
+    for rel in inv.files():
+        if not rel.endswith("/pyproject.toml"):
+            continue
+        folder = posixpath.dirname(rel)
+        inner = posixpath.relpath(folder, base) if base else folder
+        if inner.startswith("..") or inner == ".":
+            continue
+        if any(fnmatch.fnmatchcase(inner, p.rstrip("/")) for p in patterns) and not any(
+            fnmatch.fnmatchcase(inner, p.rstrip("/")) for p in excluded
+        ):
+            data = inv.toml(rel) or {}
+            name = (data.get("project") or {}).get("name") if isinstance(data.get("project"), dict) else None
+            if isinstance(name, str):
+                want.add(canonical(name))
+    have = (
+        {canonical(str(m)) for m in recorded} if isinstance(recorded, list) else {canonical(project["name"])}
+    )
+    if want != have:
+        yield Hit(
+            f"{lock.manifest} has the workspace members {_few(want)} but {lock.path} recorded {_few(have)}",
+            Location(lock.path, _line_of(inv, lock.path, "members")),
+            Fix("re-lock: `uv lock`"),
+            fact={"lock": lock.path, "name": "workspace-members"},
+        )
 
 
 def _manifest_key(text: str, env: dict[str, str], python: str | None) -> Any:
