@@ -327,10 +327,14 @@ def parse(text: str, path: str = "Dockerfile", inv: Inventory | None = None) -> 
 
 def _first_word(text: str) -> tuple[str, str]:
     """The instruction word and the rest: BuildKit splits at the first blank, tab or space."""
-    parts = text.split(None, 1)
-    if not parts:
+    m = _INSTRUCTION_WORD.match(text)
+    if m is None:
         return "", ""
-    return parts[0], (parts[1].strip() if len(parts) > 1 else "")
+    return m.group(1), m.group(2).strip()
+
+
+# Go's `\s` (ASCII blanks only): a no-break space does not end the instruction word
+_INSTRUCTION_WORD = lazy_re(r"[ \t\f\v\r]*([^ \t\f\v\r]+)[ \t\f\v\r]*(.*)", re.S)
 
 
 def raw_words(text: str) -> list[str]:

@@ -99,3 +99,12 @@ def test_nested_expansions_are_what_docker_builds(tmp_path: Path) -> None:
         subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=60, check=False)
     env = dict(parse(EXPANSIONS).stages[0].env)
     assert json.loads(out) == {"l": env["L"], "m": env["M"], "o": env["O"], "p": env["P"]}
+
+
+def test_no_break_space_does_not_end_the_instruction_word() -> None:
+    """BuildKit splits the instruction word at ASCII blanks only (Go's `\\s`)."""
+    text = "FROM a\nRUN\xa0pip install x\n"
+    theirs = [c.cmd for c in dockerfile.parse_string(text)]
+    assert theirs == ["FROM", "RUN\xa0pip"]
+    df = parse(text)
+    assert [i.cmd for i in df.instructions] == ["FROM"] and [ln for ln, _ in df.errors] == [2]
