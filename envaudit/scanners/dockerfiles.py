@@ -602,7 +602,9 @@ def _build(
                 if f.lower().startswith("--platform="):
                     platform = f.split("=", 1)[1]
             stage_head = (name, base, expanded, line, platform)
-            env = dict(global_args)
+            # an ARG before the first FROM is only for FROM lines: a stage sees it after its
+            # own `ARG NAME` (docker build: `ARG V=x` + `FROM …` + `LABEL v=$V` gives v="")
+            env = {}
             shell = ("/bin/sh", "-c")
             ins = Instruction(cmd, line, end, body, flags, None, heredocs, stage_index)
             instructions.append(ins)

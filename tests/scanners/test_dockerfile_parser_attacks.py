@@ -108,3 +108,41 @@ def test_no_break_space_does_not_end_the_instruction_word() -> None:
     assert theirs == ["FROM", "RUN\xa0pip"]
     df = parse(text)
     assert [i.cmd for i in df.instructions] == ["FROM"] and [ln for ln, _ in df.errors] == [2]
+
+
+# an ARG before the first FROM is for FROM lines only; a stage sees it after `ARG NAME`
+ARG_SCOPE = "ARG V=x\nFROM scratch\nLABEL v=a$V\nARG V\nLABEL w=b$V\n"
+
+
+def test_global_arg_is_not_in_the_stage_until_declared() -> None:
+    """`ARG PIP_NO_CACHE_DIR=1` or `ARG PKG=flask==1` before FROM was taken as set inside
+    the stage, where docker leaves it unset."""
+    df = parse("ARG V=flask==1\nFROM python:3.11\nRUN pip install $V\nARG V\nRUN pip install $V\n")
+    assert [r.commands[0].argv for r in df.runs] == [("pip", "install", "$V"), ("pip", "install", "flask==1")]
+
+
+def test_global_arg_scope_is_what_docker_builds(tmp_path: Path) -> None:
+    import json
+    import subprocess
+
+    from tests.conftest import docker_available
+
+    if not docker_available():
+        pytest.skip("no Docker engine running")
+    (tmp_path / "Dockerfile").write_text(ARG_SCOPE)
+    tag = "envaudit-test/argscope:issue15"
+    subprocess.run(
+        ["docker", "build", "-q", "-t", tag, str(tmp_path)], check=True, capture_output=True, timeout=300
+    )
+    try:
+        out = subprocess.run(
+            ["docker", "inspect", tag, "--format", "{{json .Config.Labels}}"],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        ).stdout
+    finally:
+        subprocess.run(["docker", "rmi", "-f", tag], capture_output=True, timeout=60, check=False)
+    assert json.loads(out) == {"v": "a", "w": "bx"}  # unset before `ARG V`, x after it
+    assert dict(parse(ARG_SCOPE).stages[0].env) == {"V": "x"}
