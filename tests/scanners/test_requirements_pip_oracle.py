@@ -44,33 +44,55 @@ CASES: dict[str, str] = {
 }
 
 
-def _pip(path: Path) -> list[tuple[object, ...]]:
-    from pip._internal.network.session import PipSession
-    from pip._internal.req.constructors import install_req_from_parsed_requirement
-    from pip._internal.req.req_file import parse_requirements
-    from pip._vendor.packaging.utils import canonicalize_name
+# pip's parser runs in a child interpreter: importing pip's internals here would leave
+# distutils in a state in which a later `import setuptools` in this process fails
+_PIP_SCRIPT = """
+import json, sys
+from pip._internal.network.session import PipSession
+from pip._internal.req.constructors import install_req_from_parsed_requirement
+from pip._internal.req.req_file import parse_requirements
+from pip._vendor.packaging.utils import canonicalize_name
 
-    out: list[tuple[object, ...]] = []
-    for parsed in parse_requirements(str(path), session=PipSession()):
+every = {}
+for path in sys.argv[1:]:
+    out = every[path] = []
+    for parsed in parse_requirements(path, session=PipSession()):
         try:
             ir = install_req_from_parsed_requirement(parsed)
         except Exception:  # pip's InstallationError: "Invalid requirement"
-            out.append(("invalid", parsed.lineno if hasattr(parsed, "lineno") else None))
+            out.append(["invalid"])
             continue
-        assert ir.req is not None
         hashes = sum(len(v) for v in (ir.hash_options or {}).values())
         marker = str(ir.markers) if ir.markers else None
-        out.append(
-            (
-                canonicalize_name(ir.req.name),
-                str(ir.req.specifier),
-                sorted(ir.extras),
-                marker,
-                hashes,
-                ir.editable,
-            )
-        )
-    return out
+        name = canonicalize_name(ir.req.name)
+        out.append([name, str(ir.req.specifier), sorted(ir.extras), marker, hashes, ir.editable])
+print(json.dumps(every))
+"""
+
+
+@pytest.fixture(scope="module")
+def pip_says(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[tuple[object, ...]]]:
+    """Every case parsed by pip, in one child interpreter."""
+    import json
+    import subprocess
+    import sys
+
+    base = tmp_path_factory.mktemp("piporacle")
+    paths = {}
+    for name, text in CASES.items():
+        (base / name).mkdir()
+        paths[name] = base / name / "requirements.txt"
+        paths[name].write_bytes(text.encode())
+    res = subprocess.run(
+        [sys.executable, "-c", _PIP_SCRIPT, *map(str, paths.values())],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        env={"PATH": "/usr/bin:/bin", "PIP_CONFIG_FILE": "/dev/null"},
+    )
+    every = json.loads(res.stdout.strip().splitlines()[-1])
+    return {name: [tuple(row) for row in every[str(path)]] for name, path in paths.items()}
 
 
 def _envaudit(root: Path) -> tuple[list[tuple[object, ...]], list[int]]:
@@ -88,9 +110,11 @@ def _envaudit(root: Path) -> tuple[list[tuple[object, ...]], list[int]]:
 
 
 @pytest.mark.parametrize("name", list(CASES))
-def test_envaudit_reads_requirements_as_pip_does(tmp_path: Path, name: str) -> None:
+def test_envaudit_reads_requirements_as_pip_does(
+    tmp_path: Path, name: str, pip_says: dict[str, list[tuple[object, ...]]]
+) -> None:
     (tmp_path / "requirements.txt").write_bytes(CASES[name].encode())
-    theirs = _pip(tmp_path / "requirements.txt")
+    theirs = pip_says[name]
     ours, invalid = _envaudit(tmp_path)
     assert ours == [t for t in theirs if t[0] != "invalid"]
     assert len(invalid) == sum(1 for t in theirs if t[0] == "invalid")
