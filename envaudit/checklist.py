@@ -12,8 +12,9 @@ Completeness Checklist, the NeurIPS paper checklist, Pineau's checklist).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from envaudit._dataclass import dataclass
 
 if TYPE_CHECKING:
     from envaudit.engine import CheckResult

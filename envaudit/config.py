@@ -7,11 +7,12 @@ Command-line flags override the file. Unknown keys and codes are errors.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from envaudit import globmatch
+from envaudit._dataclass import dataclass
 from envaudit.model import Severity
 
 FAIL_ON = ("error", "warning", "info", "never")

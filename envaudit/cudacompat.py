@@ -9,10 +9,10 @@ floor of a CUDA major, and which CUDA a driver version fully supports.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 
 # next to this module, inside the package: the wheel ships it (tests/test_packaging_gpu.py)

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 from envaudit.scanners.dockerfiles import ShellCommand
 

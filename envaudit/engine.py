@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 
+from envaudit._dataclass import dataclass
 from envaudit.config import Config
 from envaudit.inventory import Inventory
 from envaudit.model import Finding, Fix, Hit, Location, Severity

@@ -25,8 +25,9 @@ import hashlib
 import os
 import re
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+
+from envaudit._dataclass import dataclass
 
 _CANON_RE = re.compile(r"[-_.]+")
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import Any
+
+from envaudit._dataclass import dataclass
 
 
 class Severity(enum.IntEnum):

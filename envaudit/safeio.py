@@ -21,8 +21,9 @@ from __future__ import annotations
 import errno
 import os
 import stat
-from dataclasses import dataclass
 from pathlib import Path
+
+from envaudit._dataclass import dataclass
 
 MB = 1024 * 1024
 # Defaults for what envaudit reads; callers pass tighter limits where a file is small

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass
 from pathlib import Path
 
+from envaudit._dataclass import dataclass
 from envaudit.model import Diagnostic
 
 # Manifests, lockfiles and Dockerfiles are small; a 50 MB "requirements.txt" is junk or

@@ -11,9 +11,9 @@ from __future__ import annotations
 import importlib
 import pkgutil
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 from envaudit.model import Hit, Severity
 

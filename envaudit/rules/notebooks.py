@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from envaudit._dataclass import dataclass
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 

@@ -6,9 +6,10 @@ snapshot to verify against and they yield nothing."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from envaudit._dataclass import dataclass
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 

@@ -9,9 +9,9 @@ nothing and the checklist rows they decide say "not checkable".
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from envaudit._dataclass import dataclass
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 

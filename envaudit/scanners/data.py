@@ -26,10 +26,10 @@ import json
 import os
 import re
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 
 if TYPE_CHECKING:

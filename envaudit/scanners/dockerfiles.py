@@ -16,9 +16,10 @@ from __future__ import annotations
 import json
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 
 if TYPE_CHECKING:

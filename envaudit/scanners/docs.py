@@ -11,10 +11,10 @@ It records facts only (file and line of each signal); the DOC rules judge.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 
 if TYPE_CHECKING:

@@ -5,9 +5,9 @@ excludes applied either way. Symlinks are never followed (no loops)."""
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from envaudit._dataclass import dataclass
 from envaudit.config import DEFAULT_EXCLUDES
 
 if TYPE_CHECKING:

@@ -25,10 +25,11 @@ from __future__ import annotations
 
 import os
 import struct
-from dataclasses import dataclass, field
+from dataclasses import field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 from envaudit.redact import redact_url
 from envaudit.safegit import SafeGit, find_git

@@ -19,11 +19,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from envaudit import _toml
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 from envaudit.redact import redact_url
 

@@ -15,10 +15,11 @@ Invalid TOML, INI or YAML is an EA001 with the line where the parser knows it.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 from envaudit.deps import Declared, canonical, evaluate_marker, marker_env, parse_pep508
 from envaudit.redact import redact_text, redact_url

@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from envaudit import safeio
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 from envaudit.redact import redact_url
 

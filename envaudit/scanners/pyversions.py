@@ -13,10 +13,10 @@ Each declaration carries a PEP 440 specifier over the Python version:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 from envaudit.scanners.dockerfiles import is_dockerfile_name
 

@@ -20,10 +20,10 @@ import os
 import re
 import shlex
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 from envaudit.boundary import outside, outside_message
 from envaudit.deps import Declared, evaluate_marker, marker_env, parse_pep508

@@ -30,9 +30,10 @@ import itertools
 import os
 import re
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
+from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 
 if TYPE_CHECKING:
