@@ -18,6 +18,7 @@ from typing import Any, cast
 class _LazyPattern:
     def __init__(self, pattern: str, flags: int) -> None:
         self._args = (pattern, flags)
+        self.pattern = pattern  # as the compiled one's; reading it compiles nothing
 
     def __getattr__(self, name: str) -> Any:
         # only reached for names not yet bound on the instance

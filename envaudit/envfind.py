@@ -28,8 +28,9 @@ import sys
 from pathlib import Path
 
 from envaudit._dataclass import dataclass
+from envaudit._lazyre import lazy_re
 
-_CANON_RE = re.compile(r"[-_.]+")
+_CANON_RE = lazy_re(r"[-_.]+")
 
 
 class TargetNotFound(Exception):
@@ -101,7 +102,7 @@ def _dig(data: object, *keys: str) -> object:
 
 
 # ------------------------------------------------------- own installation
-_TOOL_PATH_RE = re.compile(
+_TOOL_PATH_RE = lazy_re(
     r"(?:^|/)(?:pipx/venvs|\.local/pipx|uv/tools|pre-commit/repo[^/]*|\.cache/pre-commit|repo[^/]*/py_env-[^/]+)(?:/|$)"
 )
 _BOOTSTRAP = {"pip", "setuptools", "wheel", "distribute", "pkg-resources"}
@@ -293,7 +294,7 @@ def _pipenv(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Pat
 
 
 # ------------------------------------------------------------------- conda
-_NAME_RE = re.compile(r"^name\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
+_NAME_RE = lazy_re(r"^name\s*:\s*['\"]?([^'\"#\s]+)", re.MULTILINE)
 
 
 def _conda_name(root: Path) -> tuple[str, str] | None:

@@ -15,10 +15,12 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from envaudit._lazyre import lazy_re
+
 # Deeper than this, a manifest is an attack or junk; no real lockfile comes close.
 MAX_DEPTH = 500
 
-_BRACKETS_ONLY = re.compile(r"[^\[\]{}]+")
+_BRACKETS_ONLY = lazy_re(r"[^\[\]{}]+")
 
 
 class ParseError(ValueError):

@@ -54,17 +54,17 @@ _BARE_TOKENS = lazy_re(
 # HTTP credentials on a command line: `-H "Authorization: Bearer …"`, `Basic …`, a
 # token header; a bare `Bearer <token>`; curl/wget's `-u user:pass`; `--password X`,
 # `--token=X` style arguments. A `$VAR` / `${VAR}` value is a reference: kept.
-_AUTH_HEADER = re.compile(
+_AUTH_HEADER = lazy_re(
     r"(?i)(?P<key>\b(?:proxy-)?authorization[ \t]*:[ \t]*(?:(?:bearer|basic|token|digest|bot)[ \t]+)?"
     r"|\b(?:private-token|x-api-key|x-auth-token|api-key|x-access-token)[ \t]*:[ \t]*)"
     r"(?P<value>(?!\$)(?!(?:bearer|basic|token|digest|bot)[ \t])[^\s'\"]+)"
 )
-_BEARER = re.compile(r"(?i)(?P<key>\bbearer[ \t]+)(?P<value>(?!\$)[A-Za-z0-9._~+/\-]{8,}=*)")
-_USER_PASS_ARG = re.compile(
+_BEARER = lazy_re(r"(?i)(?P<key>\bbearer[ \t]+)(?P<value>(?!\$)[A-Za-z0-9._~+/\-]{8,}=*)")
+_USER_PASS_ARG = lazy_re(
     r"(?P<key>(?<![\w-])(?:-u|--user|--proxy-user|--http-user)(?:[ \t]+|=)['\"]?[^\s:'\"]+:)"
     r"(?P<value>(?!\$)(?![0-9]+(?:[\s'\"]|$))[^\s'\"]+)"
 )
-_SECRET_ARG = re.compile(
+_SECRET_ARG = lazy_re(
     r"(?i)(?P<key>(?<![\w-])--(?:password|passwd|http-password|proxy-password|token|auth-token|access-token"
     r"|api-key|api-token|secret|client-secret)(?:[ \t]+|=)['\"]?)(?P<value>(?!\$)(?!-)[^\s'\"]+)"
 )
@@ -94,11 +94,14 @@ def redact_url(text: str) -> str:
             return m.group(0)
         return f"{m.group('scheme')}{MASK}@"
 
-    text = _URL_USERINFO.sub(userinfo, text)
+    if "@" in text:  # every match below ends in one, or holds a `=`: no pattern runs for nothing
+        text = _URL_USERINFO.sub(userinfo, text)
     if "@" in text and ":" in text:
         text = _SCP_USERINFO.sub(lambda m: f"{MASK}@{m.group('host')}:", text)
     if "/t/" in text:
         text = _CONDA_TOKEN.sub(lambda m: f"{m.group('pre')}{MASK}", text)
+    if "=" not in text:
+        return text
     return _QUERY_SECRET.sub(lambda m: f"{m.group('key')}{MASK}", text)
 
 

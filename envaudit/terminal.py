@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import re
 
+from envaudit._lazyre import lazy_re
+
 # C0 except \t and \n; a \r not followed by \n (CRLF line ends are kept); DEL; C1;
 # bidi embedding/override/isolate controls.
-_CONTROLS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
+_CONTROLS = lazy_re("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]|\r(?!\n)")
 
 
 def _escape(m: re.Match[str]) -> str:

@@ -27,7 +27,7 @@ def md(text: object) -> str:
     return " ".join(s.split())
 
 
-_CODE_SPAN = re.compile(r"(`+)(.+?)\1", re.S)
+_CODE_SPAN = lazy_re(r"(`+)(.+?)\1", re.S)
 
 
 def _html(s: str) -> str:

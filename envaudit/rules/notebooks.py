@@ -16,6 +16,7 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from envaudit._dataclass import dataclass
+from envaudit._lazyre import lazy_re
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
@@ -23,7 +24,7 @@ if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
 # `!pip …`, `%pip …`, `x = !pip …`, and `!{sys.executable} -m pip …`
-_SHELL_LINE = re.compile(r"^\s*(?:[\w.\[\], ]+=\s*)?(!|%)\s*(.*)$")
+_SHELL_LINE = lazy_re(r"^\s*(?:[\w.\[\], ]+=\s*)?(!|%)\s*(.*)$")
 _SHELL_CELLS = ("%%bash", "%%sh", "%%script bash", "%%script sh", "%%system")
 _LINE_MAGICS = {"pip", "conda", "mamba", "micromamba", "uv"}
 _IPY_EXPANSION = re.compile(r"\{[^{}]*\}|\$\{?[A-Za-z_][A-Za-z0-9_]*\}?")

@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import re
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
@@ -33,6 +32,9 @@ from envaudit._dataclass import dataclass
 from envaudit._lazyre import lazy_re
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator
+    from concurrent.futures import ThreadPoolExecutor
+
     from envaudit.inventory import Inventory
 
 CHUNK = 1024 * 1024  # DVC hashes in 1 MiB chunks (matters for the dos2unix variant)
@@ -142,7 +144,9 @@ def hash_file(path: str | Path, algorithm: str = "md5") -> str:
     return h.hexdigest()
 
 
-def dir_listing(root: Path, algorithm: str, pool: ThreadPoolExecutor | None = None) -> list[dict[str, str]]:
+def dir_listing(
+    root: Path, algorithm: str, pool: ThreadPoolExecutor | _LazyPool | None = None
+) -> list[dict[str, str]]:
     files: list[tuple[str, str]] = []
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames[:] = sorted(d for d in dirnames if d not in (".git", ".dvc", ".hg"))
@@ -157,19 +161,45 @@ def dir_listing(root: Path, algorithm: str, pool: ThreadPoolExecutor | None = No
     )
 
 
-def dir_hash(root: Path, algorithm: str = "md5", pool: ThreadPoolExecutor | None = None) -> str:
+def dir_hash(root: Path, algorithm: str = "md5", pool: ThreadPoolExecutor | _LazyPool | None = None) -> str:
     listing = dir_listing(root, algorithm, pool)
     return hashlib.md5(json.dumps(listing, sort_keys=True).encode("utf-8")).hexdigest() + ".dir"
 
 
 # --------------------------------------------------------------------------- scan
+class _LazyPool:
+    """Threads started on the first file to hash: most projects have no DVC output or
+    checksum manifest, and concurrent.futures (which imports logging) is not free."""
+
+    def __init__(self, workers: int) -> None:
+        self.workers = workers
+        self._pool: ThreadPoolExecutor | None = None
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        items = list(items)
+        if not items:
+            return iter(())
+        if self._pool is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(max_workers=self.workers)
+        return self._pool.map(fn, items)
+
+    def __enter__(self) -> _LazyPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._pool is not None:
+            self._pool.shutdown()
+
+
 def scan(inv: Inventory) -> DataFacts:
     files = inv.files()
     dvc_files = [p for p in files if p.endswith(".dvc") and not p.startswith(".dvc/")]
     locks = [p for p in files if p == "dvc.lock" or p.endswith("/dvc.lock")]
     manifests = [p for p in files if _manifest_algo(p) is not None]
     workers = min(8, (os.cpu_count() or 2) * 2)
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with _LazyPool(workers) as pool:
         outs: list[DvcOut] = []
         for rel in dvc_files:
             outs.extend(_read_dvc_file(inv, rel))
@@ -304,9 +334,7 @@ def _read_lock(inv: Inventory, rel: str) -> list[DvcOut]:
     return out
 
 
-def _verify_outs(
-    inv: Inventory, outs: list[DvcOut], pool: ThreadPoolExecutor, dvcignore: bool
-) -> list[DvcOut]:
+def _verify_outs(inv: Inventory, outs: list[DvcOut], pool: _LazyPool, dvcignore: bool) -> list[DvcOut]:
     from dataclasses import replace
 
     def one(o: DvcOut) -> DvcOut:
@@ -380,9 +408,7 @@ def _read_manifest(inv: Inventory, rel: str) -> list[ChecksumEntry]:
     return entries
 
 
-def _verify_checksums(
-    inv: Inventory, entries: list[ChecksumEntry], pool: ThreadPoolExecutor
-) -> list[ChecksumEntry]:
+def _verify_checksums(inv: Inventory, entries: list[ChecksumEntry], pool: _LazyPool) -> list[ChecksumEntry]:
     from dataclasses import replace
 
     def one(e: ChecksumEntry) -> ChecksumEntry:

@@ -447,7 +447,7 @@ def _keywords() -> re.Pattern[str]:
         "accelerate",
     }
     words |= _TORCH_RANDOM | _TORCH_LAYERS | _KERAS_LAYERS | set(_SKLEARN) | _GENERIC_SEEDERS
-    return re.compile(_trie_regex(words))
+    return lazy_re(_trie_regex(words))
 
 
 def _trie_regex(words: Iterable[str], *, whole: bool = False) -> str:

@@ -1,0 +1,18 @@
+"""envaudit._lazyre: a pattern compiles on first use, and behaves as the compiled one."""
+
+from __future__ import annotations
+
+import re
+
+from envaudit._lazyre import lazy_re
+
+
+def test_compiles_on_first_use_and_pattern_needs_no_compile() -> None:
+    p = lazy_re(r"(?P<w>ab+)", re.IGNORECASE)
+    assert p.pattern == r"(?P<w>ab+)"
+    assert "search" not in vars(p)  # reading .pattern compiled nothing
+    m = p.search("xxABBy")
+    assert m is not None and m.group("w") == "ABB"
+    assert "search" in vars(p)
+    assert p.sub("-", "ab AB") == "- -"
+    assert p.flags == re.compile(r"(?P<w>ab+)", re.IGNORECASE).flags
