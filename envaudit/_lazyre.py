@@ -12,6 +12,7 @@ every method and attribute (not for `isinstance` or as an argument to `re.sub`).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any, cast
 
 
@@ -34,3 +35,25 @@ class _LazyPattern:
 
 def lazy_re(pattern: str, flags: int | re.RegexFlag = 0) -> re.Pattern[str]:
     return cast("re.Pattern[str]", _LazyPattern(pattern, int(flags)))
+
+
+class _BuiltPattern(_LazyPattern):
+    def __init__(self, build: Callable[[], str], flags: int) -> None:
+        self._build = build
+        self._flags = flags
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_args", "_build", "_flags"):
+            raise AttributeError(name)
+        if "_args" not in vars(self):
+            self._args = (self._build(), self._flags)
+            self.pattern = self._args[0]
+            if name == "pattern":
+                return self.pattern
+        return super().__getattr__(name)
+
+
+def lazy_re_built(build: Callable[[], str], flags: int | re.RegexFlag = 0) -> re.Pattern[str]:
+    """As `lazy_re`, for a pattern text that is itself costly to build (a trie of words):
+    `build()` runs on first use too."""
+    return cast("re.Pattern[str]", _BuiltPattern(build, int(flags)))

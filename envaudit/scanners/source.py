@@ -34,7 +34,7 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Any
 
 from envaudit._dataclass import dataclass
-from envaudit._lazyre import lazy_re
+from envaudit._lazyre import lazy_re, lazy_re_built
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -397,7 +397,7 @@ class _LineMap:
         return self.rows[line - 1]
 
 
-def _keywords() -> re.Pattern[str]:
+def _keywords() -> str:
     words = {
         "seed",
         "rand",
@@ -447,7 +447,7 @@ def _keywords() -> re.Pattern[str]:
         "accelerate",
     }
     words |= _TORCH_RANDOM | _TORCH_LAYERS | _KERAS_LAYERS | set(_SKLEARN) | _GENERIC_SEEDERS
-    return lazy_re(_trie_regex(words))
+    return _trie_regex(words)
 
 
 def _trie_regex(words: Iterable[str], *, whole: bool = False) -> str:
@@ -474,8 +474,9 @@ def _trie_regex(words: Iterable[str], *, whole: bool = False) -> str:
     return build(trie)
 
 
-_KEYWORDS = _keywords()
-_HOT_LINE = lazy_re(r"^.*?(?:" + _KEYWORDS.pattern + ")", re.MULTILINE)
+# built on first use: a warm run (every module cached) parses nothing and needs neither
+_KEYWORDS = lazy_re_built(_keywords)
+_HOT_LINE = lazy_re_built(lambda: r"^.*?(?:" + _KEYWORDS.pattern + ")", re.MULTILINE)
 _IDENT = lazy_re(r"[A-Za-z_]\w*")
 _INNER_IMPORT = lazy_re(r"^[ \t]+(?:from\s+\S+\s+)?import\s+(?:.*\bas\s+)?(\w+)", re.MULTILINE)
 _STRUCTURE = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
