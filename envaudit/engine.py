@@ -37,6 +37,11 @@ class CheckResult:
         return 1 if self.failed() else 0
 
 
+# the rule modules that read the git facts: with one of their rules selected, the git scan
+# starts in the background before the first rule runs
+_GIT_RULES = ("envaudit.rules.git", "envaudit.rules.data")
+
+
 def run_check(
     root: str | Path,
     config: Config | None = None,
@@ -52,10 +57,15 @@ def run_check(
     selected |= _implied(config, selected)
     rules = load_rules(selected)
     result = CheckResult(root=inv.root, config=config, inventory=inv, rules=rules)
+    if any(r.check.__module__ in _GIT_RULES for r in rules):
+        inv.prefetch("git")  # its subprocesses run while the other rules work
     # EA rules report what the other rules made the scanners meet, so they run last.
-    for r in sorted(rules, key=lambda r: (r.late, r.code)):
-        for finding in _run_rule(r, inv, result):
-            result.findings.append(finding)
+    try:
+        for r in sorted(rules, key=lambda r: (r.late, r.code)):
+            for finding in _run_rule(r, inv, result):
+                result.findings.append(finding)
+    finally:
+        inv.drop_prefetched()
     result.findings = _dedupe(sorted(result.findings, key=Finding.sort_key))
     return result
 

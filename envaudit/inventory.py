@@ -26,6 +26,70 @@ T = TypeVar("T")
 _SUPPRESS_RE = lazy_re(r"#\s*envaudit\s*:\s*ignore(?:\[(?P<codes>[A-Za-z0-9_,\s\-]*)\])?", re.IGNORECASE)
 
 
+_NOT_PREFETCHED = object()
+
+
+class _NeedsInventory(BaseException):
+    """A prefetched scan asked for more than `_Detached` has (BaseException: no scanner's
+    `except Exception` may take it for a failure of its own)."""
+
+
+class _Detached:
+    """What a prefetched scan sees of the Inventory: its inputs, and a diagnostics list
+    kept aside until the domain is asked for."""
+
+    def __init__(self, inv: Inventory) -> None:
+        self.root = inv.root
+        self.environ = inv.environ
+        self.config = inv.config
+        self.calls: list[tuple[str, str | None, int | None, int | None, str]] = []
+
+    def rel(self, path: str | Path) -> str:
+        return relpath(self.root, Path(path))
+
+    def diag(
+        self,
+        message: str,
+        path: str | None = None,
+        line: int | None = None,
+        column: int | None = None,
+        code: str = "EA001",
+    ) -> None:
+        self.calls.append((message, path, line, column, code))
+
+    def skipped(self, message: str) -> None:
+        self.diag(message, code="EA002")
+
+    def __getattr__(self, name: str) -> Any:
+        raise _NeedsInventory(name)
+
+
+class _Prefetch:
+    def __init__(self, inv: Inventory, domain: str) -> None:
+        import threading
+
+        self.domain = domain
+        self.detached = _Detached(inv)
+        self.facts: Any = _NOT_PREFETCHED
+        self.thread = threading.Thread(target=self._run, name=f"envaudit-{domain}", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        try:
+            module = importlib.import_module(f"envaudit.scanners.{self.domain}")
+            self.facts = module.scan(self.detached)
+        except BaseException:  # anything at all: `get` scans again, in order
+            self.facts = _NOT_PREFETCHED
+
+    def take(self, inv: Inventory) -> Any:
+        """The facts, their diagnostics replayed into `inv`; _NOT_PREFETCHED to scan again."""
+        self.thread.join()
+        if self.facts is not _NOT_PREFETCHED:
+            for message, path, line, column, code in self.detached.calls:
+                inv.diag(message, path, line, column, code)
+        return self.facts
+
+
 class Inventory:
     def __init__(
         self,
@@ -56,6 +120,7 @@ class Inventory:
         self._tomls: dict[str, dict[str, Any] | None] = {}
         self._lines: dict[str, list[str]] = {}  # split once: is_suppressed runs per finding
         self._diag_keys: set[tuple[Any, ...]] = set()
+        self._prefetched: dict[str, _Prefetch] = {}
         # results computed once per audit from files that do not change during it (a
         # requirements file named by 10k `RUN pip install -r` lines is parsed once)
         self.memo: dict[tuple[Any, ...], Any] = {}
@@ -76,12 +141,30 @@ class Inventory:
             raise RuntimeError(f"scanner cycle through {domain!r}")
         self._in_progress.add(domain)
         try:
-            module = importlib.import_module(f"envaudit.scanners.{domain}")
-            facts = module.scan(self)
+            pending = self._prefetched.pop(domain, None)
+            facts = pending.take(self) if pending is not None else _NOT_PREFETCHED
+            if facts is _NOT_PREFETCHED:
+                module = importlib.import_module(f"envaudit.scanners.{domain}")
+                facts = module.scan(self)
         finally:
             self._in_progress.discard(domain)
         self._facts[domain] = facts
         return facts
+
+    def prefetch(self, domain: str) -> None:
+        """Start scanning `domain` in a background thread (a scan that mostly waits on
+        subprocesses: git). Nothing of it reaches the Inventory until `get` asks for the
+        domain: its diagnostics are replayed then, where the scan would have run, so the
+        report is the same with or without it. A scan that needs more of the Inventory
+        than its root, environment and diagnostics runs again there, in order."""
+        if domain not in self._facts and domain not in self._prefetched:
+            self._prefetched[domain] = _Prefetch(self, domain)
+
+    def drop_prefetched(self) -> None:
+        """Wait for (and forget) prefetched scans nobody asked for."""
+        for pending in self._prefetched.values():
+            pending.thread.join()
+        self._prefetched.clear()
 
     def scanned(self) -> list[str]:
         return sorted(self._facts)
