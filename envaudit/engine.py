@@ -42,6 +42,23 @@ class CheckResult:
 _GIT_RULES = ("envaudit.rules.git", "envaudit.rules.data")
 
 
+def prefetch_for(inv: Inventory, config: Config) -> None:
+    """Start the scans that wait on git in the background, before any rule module is even
+    imported: the project's file list (`git ls-files`, read by most rule families) and,
+    when a selected rule reads them (the rule index names each code's module), the git
+    facts."""
+    from envaudit.rules import _rule_index
+
+    index = _rule_index()
+    try:
+        codes = config.selected_codes()
+    except Exception:  # a bad selection: reported where it always was
+        return
+    inv.prefetch("files")
+    if any(f"envaudit.rules.{index[c][0]}" in _GIT_RULES for c in codes if c in index):
+        inv.prefetch("git")
+
+
 def run_check(
     root: str | Path,
     config: Config | None = None,
@@ -58,7 +75,7 @@ def run_check(
     rules = load_rules(selected)
     result = CheckResult(root=inv.root, config=config, inventory=inv, rules=rules)
     if any(r.check.__module__ in _GIT_RULES for r in rules):
-        inv.prefetch("git")  # its subprocesses run while the other rules work
+        inv.prefetch("git")  # its subprocesses run while the other rules work (if not started yet)
     # EA rules report what the other rules made the scanners meet, so they run last.
     try:
         for r in sorted(rules, key=lambda r: (r.late, r.code)):

@@ -76,3 +76,14 @@ def test_check_same_findings_with_and_without_prefetch(
         (f.code, f.message, f.location) for f in plain.findings
     ]
     assert any(f.code.startswith("GIT") for f in early.findings)
+
+
+def test_prefetched_file_list_equals_a_plain_scan(tmp_path: Path) -> None:
+    root = repo(tmp_path / "p", {"a.py": "x = 1\n", "sub/b.txt": "b\n", ".gitignore": "*.log\n"})
+    (root / "new.py").write_text("y = 2\n")
+    (root / "skip.log").write_text("ignored\n")
+    plain = _inv(root)
+    early = _inv(root)
+    early.prefetch("files")
+    assert early.files() == plain.files()
+    assert "skip.log" not in early.files() and "new.py" in early.files()

@@ -87,14 +87,31 @@ def require_selection(cfg: Config) -> None:
         )
 
 
-def resolve_inventory(root: Path, cfg: Config, *, python: str | None, image: str | None) -> Inventory:
+def resolve_inventory(
+    root: Path, cfg: Config, *, python: str | None, image: str | None, prefetch: bool = False
+) -> Inventory:
     """The Inventory with what the user named resolved up front: an environment (`--python`,
     `python =`) that names nothing, or an image that cannot be inspected, is a usage error
-    (exit 2), never a run that passes without looking."""
-    from envaudit.envfind import TargetNotFound
+    (exit 2), never a run that passes without looking. `prefetch`: start the scans the
+    selected rules will wait on (git) now, in the background (`check`)."""
     from envaudit.inventory import Inventory
 
     inv = Inventory(root, config=cfg, python=python, image=image)
+    if prefetch:
+        from envaudit.engine import prefetch_for
+
+        prefetch_for(inv, cfg)
+    try:
+        _resolve(inv, cfg, python, image)
+    except BaseException:
+        inv.drop_prefetched()
+        raise
+    return inv
+
+
+def _resolve(inv: Inventory, cfg: Config, python: str | None, image: str | None) -> None:
+    from envaudit.envfind import TargetNotFound
+
     if inv.python_arg is not None:
         try:
             inv.get("python")
@@ -106,7 +123,6 @@ def resolve_inventory(root: Path, cfg: Config, *, python: str | None, image: str
         if facts is None or not facts.available:
             reason = facts.reason if facts is not None else "not inspected"
             raise ConfigError(f"--image {image}: cannot be inspected ({reason})")
-    return inv
 
 
 def absolute_python(python: str | None) -> str | None:

@@ -126,7 +126,7 @@ def check(
                     click.echo(f"{note}; nothing else to run")
                     raise click.exceptions.Exit(0)
         require_selection(cfg)
-        inv = resolve_inventory(root, cfg, python=python, image=image)
+        inv = resolve_inventory(root, cfg, python=python, image=image, prefetch=True)
         if rebuild_report or rerun_report:
             from envaudit.prove.records import reports_inventory
 
