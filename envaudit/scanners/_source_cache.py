@@ -22,6 +22,7 @@ import os
 import tempfile
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -137,45 +138,102 @@ def _hints(cls: type) -> list[Any]:
 
 def _decode(tp: Any, v: Any) -> Any:
     """`v` (loaded JSON) as a value of type `tp`; ValueError when it does not fit."""
+    return _decoder(tp)(v)
+
+
+# One checking function per type, built once: a warm run loads thousands of values, and
+# working out each one's type again (get_origin, get_args, is_dataclass) cost most of it.
+_DECODERS: dict[Any, Callable[[Any], Any]] = {}
+
+
+def _decoder(tp: Any) -> Callable[[Any], Any]:
+    try:
+        return _DECODERS[tp]
+    except KeyError:
+        d = _DECODERS[tp] = _build_decoder(tp)
+        return d
+
+
+def _fail(message: str) -> Callable[[Any], Any]:
+    def d(v: Any) -> Any:
+        raise ValueError(message)
+
+    return d
+
+
+def _build_decoder(tp: Any) -> Callable[[Any], Any]:
     if tp is Any:
-        raise ValueError("untyped field")
-    if tp is str or tp is bool:
-        if type(v) is not tp:
-            raise ValueError(f"expected {tp.__name__}")
-        return v
-    if tp is int:
-        if type(v) is not int:
-            raise ValueError("expected int")
-        return v
+        return _fail("untyped field")
+    if tp is str or tp is bool or tp is int:
+
+        def exact(v: Any) -> Any:
+            if type(v) is not tp:
+                raise ValueError(f"expected {tp.__name__}")
+            return v
+
+        return exact
     if tp is type(None):
-        if v is not None:
-            raise ValueError("expected null")
-        return None
+
+        def null(v: Any) -> None:
+            if v is not None:
+                raise ValueError("expected null")
+            return None
+
+        return null
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        for alt in typing.get_args(tp):
-            try:
-                return _decode(alt, v)
-            except ValueError:
-                continue
-        raise ValueError(f"no alternative of {tp} fits")
-    if not isinstance(v, list):
-        raise ValueError("expected a list")
+        alts = typing.get_args(tp)
+
+        def union(v: Any) -> Any:
+            for alt in alts:
+                try:
+                    return _decoder(alt)(v)
+                except ValueError:
+                    continue
+            raise ValueError(f"no alternative of {tp} fits")
+
+        return union
     if origin in (tuple, list):
         args = typing.get_args(tp)
+        make = tuple if origin is tuple else list
         if origin is list or (len(args) == 2 and args[1] is Ellipsis):
-            items = [_decode(args[0], x) for x in v]
-        elif len(args) == len(v):
-            items = [_decode(a, x) for a, x in zip(args, v, strict=True)]
-        else:
-            raise ValueError("wrong tuple length")
-        return tuple(items) if origin is tuple else items
+
+            def seq(v: Any) -> Any:
+                if not isinstance(v, list):
+                    raise ValueError("expected a list")
+                item = _decoder(args[0])
+                return make([item(x) for x in v])
+
+            return seq
+
+        def fixed(v: Any) -> Any:
+            if not isinstance(v, list):
+                raise ValueError("expected a list")
+            if len(args) != len(v):
+                raise ValueError("wrong tuple length")
+            return make([_decoder(a)(x) for a, x in zip(args, v, strict=True)])
+
+        return fixed
     if isinstance(tp, type) and dataclasses.is_dataclass(tp):
-        hints = _hints(tp)
-        if len(v) != len(hints):
-            raise ValueError(f"wrong field count for {tp.__name__}")
-        return tp(*(_decode(h, x) for h, x in zip(hints, v, strict=True)))
-    raise ValueError(f"unsupported type {tp}")
+        fields: list[Callable[[Any], Any]] = []
+
+        def record(v: Any) -> Any:
+            if not isinstance(v, list):
+                raise ValueError("expected a list")
+            if not fields:  # the type hints, resolved on first use (as before)
+                fields[:] = [_decoder(h) for h in _hints(tp)]
+            if len(v) != len(fields):
+                raise ValueError(f"wrong field count for {tp.__name__}")
+            return tp(*[f(x) for f, x in zip(fields, v, strict=True)])
+
+        return record
+
+    def unsupported(v: Any) -> Any:
+        if not isinstance(v, list):
+            raise ValueError("expected a list")
+        raise ValueError(f"unsupported type {tp}")
+
+    return unsupported
 
 
 def _value_type() -> Any:
