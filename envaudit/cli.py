@@ -59,6 +59,13 @@ def cli() -> None:
 
 
 def main(argv: list[str] | None = None) -> Any:
+    import gc
+
+    # A check allocates tens of thousands of long-lived facts and next to no reference
+    # cycles: the collector's young-generation passes cost ~25 ms of a warm check to free a
+    # few hundred objects. Collect 70x less often (cycles are still collected; the peak RSS
+    # of a check does not move).
+    gc.set_threshold(50_000)
     try:
         return cli.main(args=argv, prog_name="envaudit")
     except KeyboardInterrupt:  # pragma: no cover
