@@ -66,6 +66,12 @@ def decode(data: bytes, path: Path, rel: str) -> tuple[TextFile | None, Diagnost
 
 def relpath(root: Path, path: Path) -> str:
     """`path` relative to `root` with `/` separators; absolute if outside the root."""
+    if os.sep == "/":  # the answer of the Path version below, in strings (~10x cheaper)
+        a, r = os.path.abspath(path), os.path.abspath(root)
+        if not a.startswith("//") and not r.startswith("//"):
+            if a == r or a.startswith(r if r.endswith("/") else r + "/"):
+                return os.path.relpath(a, r)
+            return str(path)
     try:
         return Path(os.path.relpath(path, root)).as_posix() if _inside(root, path) else str(path)
     except ValueError:  # different drives on Windows
