@@ -19,7 +19,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import tempfile
 import types
 import typing
 from collections.abc import Callable
@@ -98,6 +97,8 @@ class SourceCache:
         tmp: str | None = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            import tempfile  # only when something changed: a warm run writes nothing
+
             fd, tmp = tempfile.mkstemp(prefix=".source-", dir=self.path.parent)
             entries = [[list(key), _encode(value)] for key, value in self.new.items()]
             with os.fdopen(fd, "w", encoding="ascii") as fh:
