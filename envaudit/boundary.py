@@ -11,11 +11,12 @@ import os
 from pathlib import Path
 
 
-def outside(root: Path | str, path: Path | str) -> bool:
-    """Whether `path`, every symlink resolved, lies outside `root` (also resolved)."""
+def outside(root: Path | str, path: Path | str, *, real_root: str | None = None) -> bool:
+    """Whether `path`, every symlink resolved, lies outside `root` (also resolved;
+    `real_root`: that resolution, already made by a caller that checks many paths)."""
     try:
         real = os.path.realpath(path)
-        base = os.path.realpath(root)
+        base = real_root if real_root is not None else os.path.realpath(root)
     except (OSError, ValueError):
         return True
     return not (real == base or real.startswith(base.rstrip(os.sep) + os.sep))

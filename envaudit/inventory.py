@@ -121,6 +121,7 @@ class Inventory:
         self._lines: dict[str, list[str]] = {}  # split once: is_suppressed runs per finding
         self._diag_keys: set[tuple[Any, ...]] = set()
         self._prefetched: dict[str, _Prefetch] = {}
+        self._root_real: str | None = None
         # results computed once per audit from files that do not change during it (a
         # requirements file named by 10k `RUN pip install -r` lines is parsed once)
         self.memo: dict[tuple[Any, ...], Any] = {}
@@ -263,7 +264,7 @@ class Inventory:
             return self._texts[rel]
         from envaudit.boundary import outside, outside_message
 
-        if outside(self.root, p):  # `../x`, an absolute path, a symlink out: named, never read
+        if outside(self.root, p, real_root=self._real_root()):  # `../x`, a symlink out: never read
             self.diag(outside_message(rel, p), rel)
             self._texts[rel] = None
             return None
@@ -274,6 +275,16 @@ class Inventory:
             self.diag(problem.message, problem.path, problem.line, problem.column)
         self._texts[rel] = text
         return text
+
+    def _real_root(self) -> str | None:
+        """The root with every symlink resolved, worked out once per audit (not per file);
+        None when it cannot be: `outside` then tries itself, and fails closed."""
+        if self._root_real is None:
+            try:
+                self._root_real = os.path.realpath(self.root)
+            except (OSError, ValueError):
+                return None
+        return self._root_real
 
     def toml(self, path: str | Path) -> dict[str, Any] | None:
         """A TOML file (pyproject.toml, Pipfile, ...) parsed once for every scanner and rule;
