@@ -129,7 +129,11 @@ def test_two_causes_together(tmp_path: Path) -> None:
 def test_close_within_tolerance(tmp_path: Path) -> None:
     root = write(
         tmp_path / "proj",
-        {"noisy.py": "import time\nprint(f'loss {1.0 + (time.perf_counter_ns() % 997 + 1) * 1e-12:.15f}')\n"},
+        # each run prints its own random value: two runs printing the same one (which made
+        # this test flaky with a clock modulo 997) now has a chance of 1 in 999,999
+        {
+            "noisy.py": "import os\nn = int.from_bytes(os.urandom(4), 'big') % 999_999 + 1\nprint(f'loss {1.0 + n * 1e-15:.15f}')\n"
+        },
     )
     code, rec = rerun(root, "--no-causes", "--", PY, "noisy.py")
     assert code == 0 and outputs(rec) == {"<stdout>": "close"}
