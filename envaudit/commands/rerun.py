@@ -19,6 +19,17 @@ import click
 from envaudit.commands._common import write_output
 
 
+class FiniteFloat(click.FloatRange):
+    """A FloatRange that refuses nan and inf: `--rtol nan` would make every value differ,
+    `--atol inf` every value agree (a pass that proves nothing), `--timeout inf` never ends."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if isinstance(rv, float) and not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
 class DashDashCommand(click.Command):
     """Everything after the first `--` is the command to run, untouched by click."""
 
@@ -55,12 +66,12 @@ class DashDashCommand(click.Command):
     "of copying it (big read-only inputs such as data/; repeatable). Runs must not write there.",
 )
 @click.option(
-    "--rtol", type=click.FloatRange(min=0), default=1e-5, show_default=True, help="Relative tolerance."
+    "--rtol", type=FiniteFloat(min=0), default=1e-5, show_default=True, help="Relative tolerance."
 )
 @click.option(
-    "--atol", type=click.FloatRange(min=0), default=1e-8, show_default=True, help="Absolute tolerance."
+    "--atol", type=FiniteFloat(min=0), default=1e-8, show_default=True, help="Absolute tolerance."
 )
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S", help="Seconds per run.")
+@click.option("--timeout", type=FiniteFloat(min=0, min_open=True), metavar="S", help="Seconds per run.")
 @click.option("--no-stdout", is_flag=True, help="Do not compare what the command prints.")
 @click.option("--no-causes", is_flag=True, help="On difference, do not re-run with knobs to find the cause.")
 @click.option(
@@ -219,7 +230,14 @@ def render_text(result: Any) -> str:
     hosts = {r.host for r in result.runs if r.host}
     times = ", ".join(f"{r.seconds:.1f} s" for r in result.runs)
     where = f" on {len(hosts)} hosts ({', '.join(sorted(hosts))})" if hosts else ""
-    lines.append(f"{len(result.runs)} runs of `{shlex.join(result.command)}`{where} ({times})")
+    from envaudit.prove.safety import scrub_argv
+
+    lines.append(f"{len(result.runs)} runs of `{shlex.join(scrub_argv(result.command))}`{where} ({times})")
+    for r in result.runs:
+        if r.leftovers:
+            lines.append(
+                f"  note: run {r.index} left {r.leftovers} process(es) running after it ended: killed"
+            )
     width = max((len(o.path) for o in result.outputs), default=0)
     for o in result.outputs:
         c = o.comparison
