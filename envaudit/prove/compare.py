@@ -96,12 +96,18 @@ class _Acc:
             self.max_rel = max(self.max_rel, d / scale if scale else 0.0)
         else:
             self.max_abs = self.max_rel = math.inf
-        text = f"{where}: {_fmt(a)} vs {_fmt(b)}"
+        text = (
+            f"{where}: {_fmt(a)} vs {_fmt(b)}"
+            if not _secret_key(where)
+            else f"{where}: values differ (not shown)"
+        )
         self.first = self.first or text
         if not self.tol.close(a, b):
             self.first_bad = self.first_bad or text
 
     def mismatch(self, where: str, what: str) -> None:
+        if _secret_key(where) and " vs " in what:
+            what = "values differ (not shown: a secret-looking key)"
         text = f"{where}: {what}"
         self.first = self.first or text
         self.first_bad = self.first_bad or text
@@ -111,6 +117,14 @@ class _Acc:
         if status == DIFFERENT and (not self.numbers or (self.max_abs == 0 and self.max_rel == 0)):
             return Comparison(status, None, None, self.first_bad)  # no number differs: no size to give
         return Comparison(status, self.max_abs, self.max_rel, self.first_bad or self.first)
+
+
+def _secret_key(where: str) -> bool:
+    """The last key of a path such as `config.wandb.api_key[0]` looks like it holds a secret."""
+    from envaudit.redact import is_secret_name
+
+    last = re.sub(r"\[\d+\]", "", where).rsplit(".", 1)[-1]
+    return bool(last) and not last.startswith(("line ", "row ", "byte ")) and is_secret_name(last)
 
 
 def _fmt(x: Any) -> str:

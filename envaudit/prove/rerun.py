@@ -1043,6 +1043,8 @@ BIG_COPY = 1 << 30  # a copy this big is announced, with what --link could share
 
 
 def _human(n: int) -> str:
+    if n < 2**20:
+        return f"{n / 2**10:.0f} KiB"
     return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
 
 
