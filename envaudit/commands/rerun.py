@@ -65,12 +65,8 @@ class DashDashCommand(click.Command):
     help="Symlink this path of the project (relative, or absolute inside it) into each copy instead "
     "of copying it (big read-only inputs such as data/; repeatable). Runs must not write there.",
 )
-@click.option(
-    "--rtol", type=FiniteFloat(min=0), default=1e-5, show_default=True, help="Relative tolerance."
-)
-@click.option(
-    "--atol", type=FiniteFloat(min=0), default=1e-8, show_default=True, help="Absolute tolerance."
-)
+@click.option("--rtol", type=FiniteFloat(min=0), default=1e-5, show_default=True, help="Relative tolerance.")
+@click.option("--atol", type=FiniteFloat(min=0), default=1e-8, show_default=True, help="Absolute tolerance.")
 @click.option("--timeout", type=FiniteFloat(min=0, min_open=True), metavar="S", help="Seconds per run.")
 @click.option("--no-stdout", is_flag=True, help="Do not compare what the command prints.")
 @click.option("--no-causes", is_flag=True, help="On difference, do not re-run with knobs to find the cause.")
@@ -183,7 +179,9 @@ def rerun(
 
         if not isinstance(exc, RerunError | RayRunError):
             raise
-        click.echo(f"envaudit: error: {exc}", err=True)
+        from envaudit.prove.safety import scrub
+
+        click.echo(f"envaudit: error: {scrub(str(exc))}", err=True)
         raise click.exceptions.Exit(2) from None
     finally:
         if runner is not None:
