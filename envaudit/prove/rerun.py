@@ -338,7 +338,7 @@ def _is_linked_top(entry: Path, linked: set[str]) -> bool:
     )
 
 
-def fresh_copy(root: Path, dest: Path, link: tuple[str, ...] = ()) -> Path:
+def fresh_copy(root: Path, dest: Path, link: tuple[str, ...] = (), skipped: list[str] | None = None) -> Path:
     """Copy the project to dest/<name>. Virtual environments, and the project-relative
     paths in `link` (big read-only inputs), are symlinked, not copied. Symlinks into the
     project point into the copy; named pipes, sockets and devices are not copied (a run
@@ -348,6 +348,7 @@ def fresh_copy(root: Path, dest: Path, link: tuple[str, ...] = ()) -> Path:
     linked = {p.strip("/") for p in link}
     real_root = os.path.realpath(root)
     t = str(target)
+    skipped = [] if skipped is None else skipped
 
     for entry in sorted(root.iterdir()):
         to = target / entry.name
@@ -358,13 +359,17 @@ def fresh_copy(root: Path, dest: Path, link: tuple[str, ...] = ()) -> Path:
         elif entry.is_symlink():
             _copy_link(str(entry), str(to), real_root, t)
         elif entry.is_dir():
-            _copy_tree(entry, to, root, real_root, t, linked)
+            _copy_tree(entry, to, root, real_root, t, linked, skipped)
         elif entry.is_file():
             shutil.copy2(entry, to, follow_symlinks=False)
+        else:
+            skipped.append(entry.name)
     return target
 
 
-def _copy_tree(src: Path, dest: Path, root: Path, real_root: str, target_root: str, linked: set[str]) -> None:
+def _copy_tree(
+    src: Path, dest: Path, root: Path, real_root: str, target_root: str, linked: set[str], skipped: list[str]
+) -> None:
     for dirpath, dirnames, filenames in os.walk(src):
         here = Path(dirpath).relative_to(root).as_posix()
         out = os.path.join(target_root, here)
@@ -384,7 +389,8 @@ def _copy_tree(src: Path, dest: Path, root: Path, real_root: str, target_root: s
                 keep.append(name)
             elif stat.S_ISREG(st.st_mode):
                 shutil.copy2(s, d, follow_symlinks=False)
-            # a FIFO, socket or device: not copied
+            else:  # a FIFO, socket or device: not copied
+                skipped.append(rel)
         dirnames[:] = [n for n in dirnames if n in keep]
 
 
@@ -617,13 +623,17 @@ def local_runs(
     runs = []
     for i in range(1, n + 1):
         base = Path(tempfile.mkdtemp(prefix=f"run{i}-", dir=scratch))
+        skipped: list[str] = []
         try:
-            workdir = fresh_copy(root, base, link)
+            workdir = fresh_copy(root, base, link, skipped)
         except (OSError, shutil.Error) as exc:
             detail = exc.args[0][0][2] if isinstance(exc, shutil.Error) and exc.args and exc.args[0] else exc
             raise RerunError(
                 f"cannot copy the project for run {i}: {detail} (pass --link PATH for what need not be copied)"
             ) from None
+        if skipped and i == 1:
+            names = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+            progress(f"not copied (named pipes, sockets, devices): {scrub(names, keep_newlines=False)}")
         before = _state(workdir)
         argv = [w.replace("{i}", str(i - 1)).replace("{run}", str(i)) for w in launcher] + command
         progress(f"{label}run {i}/{n}: {shlex.join(scrub_argv(argv))}")
