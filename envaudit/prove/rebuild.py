@@ -98,6 +98,8 @@ class RebuildResult:
             "installed": [{"name": n, "version": v} for n, v in self.installed],
             "failed": [{"name": n, "version": v, "reason": r} for n, v, r in self.failed],
             "drift": drift,
+            # additive: what the text report's "note:" lines say (lock options not followed, ...)
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
 
