@@ -148,6 +148,7 @@ def rerun(
         raise click.UsageError("--ray and --launcher are two ways to place the runs: choose one")
     if scratch is not None and not scratch.is_dir():
         raise click.BadParameter(f"{scratch} is not a directory", param_hint="--scratch")
+    _terminate_cleanly()
     runner = None
     if ray_address:
         from envaudit.prove.rayrun import RayRunError, ray_runner
@@ -192,6 +193,24 @@ def rerun(
         write_output(text, record_path)
     write_output(text if fmt == "json" else render_text(result), None)
     raise click.exceptions.Exit(0 if result.reproducible else 1)
+
+
+def _terminate_cleanly() -> None:
+    """SIGTERM and SIGHUP (a CI job cancelled, a closed terminal) end rerun as Ctrl-C does:
+    the running command's process group is killed and the temporary copies are removed
+    (by default Python dies on them without running any cleanup)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, stop)
 
 
 def _project_relative(p: str, root: Path) -> str:

@@ -982,6 +982,14 @@ def _rerun(
     scratch_dir: Path | None = None,
     link: tuple[str, ...] = (),
 ) -> RerunResult:
+    where = os.path.realpath(scratch_dir if scratch_dir is not None else tempfile.gettempdir())
+    if runner is None and _inside(where, os.path.realpath(root)):
+        raise RerunError(
+            f"the copies would be made inside the project ({where}"
+            + (", --scratch" if scratch_dir is not None else ", the temporary directory: TMPDIR")
+            + "), so each copy would hold the ones before it: make them outside the project "
+            "(--scratch DIR)"
+        )
     with tempfile.TemporaryDirectory(prefix="envaudit-rerun-", dir=scratch_dir) as tmp:
         scratch = Path(tmp)
         seed_dir = scratch / "seed-all"

@@ -365,3 +365,43 @@ def test_sigterm_of_the_group_does_not_touch_envaudit(tmp_path: Path) -> None:
     res = rerun_cli(root, "-q", "--", PY, "run.py", timeout=60)
     assert res.returncode == 2 and "exited with status -15" in res.stderr
     assert signal.SIGTERM  # the rerun itself finished and said why
+
+
+def test_copies_inside_the_project_are_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """--scratch (or TMPDIR) inside the project: each copy would hold the ones before it
+    (before: copied itself until the path was too long)."""
+    root = write(tmp_path / "proj", {"run.py": "print(1)\n", "tmp/.keep": ""})
+    res = invoke("rerun", str(root), "-q", "--scratch", str(root), "--", PY, "run.py")
+    assert res.exit_code == 2 and "would be made inside the project" in res.output
+    res = rerun_cli(root, "-q", "--", PY, "run.py", env={"TMPDIR": str(root / "tmp")})
+    assert res.returncode == 2 and "TMPDIR" in res.stderr
+    assert sorted(p.name for p in (root / "tmp").iterdir()) == [".keep"]
+
+
+def test_sigterm_kills_the_run_and_removes_the_copies(tmp_path: Path) -> None:
+    """A cancelled CI job sends SIGTERM: before, the command kept running and the copies
+    stayed in the temporary directory."""
+    pid_file = tmp_path / "pid"
+    root = write(
+        tmp_path / "proj",
+        {
+            "run.py": f"import os, time\nopen({str(pid_file)!r}, 'w').write(str(os.getpid()))\ntime.sleep(120)\n"
+        },
+    )
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    proc = subprocess.Popen(
+        [PY, "-m", "envaudit", "rerun", str(root), "-q", "--scratch", str(scratch), "--", PY, "run.py"],
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+        cwd=REPO,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 60
+    while not pid_file.exists() or not pid_file.read_text():
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=30) == 128 + signal.SIGTERM
+    assert not alive(int(pid_file.read_text()))
+    assert list(scratch.iterdir()) == []
