@@ -318,8 +318,12 @@ def requirements_lines(
         if any(not _HASH_RE.fullmatch(h) for h in p.hashes):
             bad.append((p.name, p.version, INVALID_ENTRY.format(what="hash") + at))
             continue
+        if re.search(r"[\s\x00-\x1f\x7f]", src):
+            bad.append((p.name, p.version, INVALID_ENTRY.format(what="source") + at))
+            continue
         direct = bool(_URL_RE.fullmatch(src)) and bool(_ARCHIVE_RE.search(src.split("?")[0]))
-        if src and not _URL_RE.fullmatch(src):  # git, path, directory, editable, file:, a bare path
+        index_name = bool(_NAME_RE.fullmatch(src))  # Pipfile.lock's `"index": "private"`
+        if src and not _URL_RE.fullmatch(src) and not index_name:  # git, path, folder, file:, a path
             bad.append((p.name, p.version, NOT_HASHABLE))
             continue
         if src and not direct and not p.hashes:

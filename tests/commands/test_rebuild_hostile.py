@@ -100,6 +100,23 @@ def test_local_and_vcs_sources_are_never_installed_by_name(tmp_path: Path, wheel
     assert reasons["localpkg"].startswith("not installable from the lock")
     assert reasons["gitpkg"].startswith("not installable from the lock")
     assert reasons["private"].startswith("from the index https://pkgs.example/simple with no hash")
+    # the unit: what each kind of source becomes (Pipfile.lock names its index: kept, with hashes)
+    h = ("sha256:" + "a" * 64,)
+    lines, bad = requirements_lines(
+        [
+            Pin("named", "1", h, "private"),
+            Pin("nohash", "1", (), "private"),
+            Pin("relpath", "1", h, "wheels/relpath-1-py3-none-any.whl"),
+            Pin("folder", "1", h, "path+../x"),
+            Pin("spaced", "1", h, "https://h/simple --no-index"),
+            Pin("direct", "1", h, "https://h/direct-1-py3-none-any.whl"),
+        ]
+    )
+    assert [ln.split(" ")[0] for ln in lines] == ["named==1", "direct"]
+    why = {b[0]: b[2] for b in bad}
+    assert why["nohash"].startswith("from the index private with no hash")
+    assert why["relpath"].startswith("not installable") and why["folder"].startswith("not installable")
+    assert why["spaced"].startswith("not a valid source in the lock")
 
 
 def test_sdists_are_built_only_when_asked(tmp_path: Path, wheelhouse: Path) -> None:
