@@ -92,8 +92,10 @@ def rebuild(
             raise click.BadParameter(f"{fl} is not a directory", param_hint="--find-links")
 
     def progress(msg: str) -> None:
-        if not quiet:
-            click.echo(f"envaudit rebuild: {msg}", err=True)
+        if not quiet:  # every progress line is scrubbed: it quotes lock names, paths, installers
+            from envaudit.prove.safety import scrub
+
+            click.echo(f"envaudit rebuild: {scrub(msg, keep_newlines=False)}", err=True)
 
     try:
         result = do_rebuild(

@@ -141,8 +141,10 @@ def rerun(
     link = tuple(_project_relative(p, root) for p in link)
 
     def progress(msg: str) -> None:
-        if not quiet:
-            click.echo(f"envaudit rerun: {msg}", err=True)
+        if not quiet:  # every progress line is scrubbed: it quotes lock names, paths, installers
+            from envaudit.prove.safety import scrub
+
+            click.echo(f"envaudit rerun: {scrub(msg, keep_newlines=False)}", err=True)
 
     if ray_address and launcher:
         raise click.UsageError("--ray and --launcher are two ways to place the runs: choose one")

@@ -801,6 +801,7 @@ def sanitized(result: RebuildResult) -> RebuildResult:
     result.drift = [(s(n) or "", s(a), s(b)) for n, a, b in result.drift]
     result.against_drift = [(s(n) or "", s(a), s(b)) for n, a, b in result.against_drift]
     result.notes = [_scrub_long(n) for n in result.notes]
+    result.lock = shown(result.lock) or ""
     return result
 
 

@@ -218,3 +218,12 @@ def test_keep_refuses_a_non_empty_directory(tmp_path: Path, wheelhouse: Path) ->
     res = rebuild(root, wheelhouse, "--keep", str(root))  # the project itself
     assert res.exit_code == 2 and "exists and is not empty" in res.output
     assert sorted(p.name for p in root.iterdir()) == ["requirements.txt"]
+
+
+def test_a_lock_named_with_escapes_is_printed_escaped(tmp_path: Path, wheelhouse: Path) -> None:
+    h = sha(wheelhouse / "alpha-1.0-py3-none-any.whl")
+    root = write(tmp_path / "proj", {"requirements\x1b[2J.txt": f"alpha==1.0 --hash=sha256:{h}\n"})
+    res = invoke("rebuild", str(root), "--no-index", "--find-links", str(wheelhouse), "--installer", "pip")
+    assert res.exit_code == 0, res.output
+    assert "\x1b" not in res.stdout + res.stderr
+    assert "from requirements\\x1b[2J.txt" in res.stdout and "lock: requirements\\x1b[2J.txt" in res.stderr
