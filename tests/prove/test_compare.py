@@ -6,6 +6,7 @@ import json
 import struct
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -284,3 +285,19 @@ def test_torch_helper_is_not_shadowed_by_the_working_directory(
     c = compare_torch(tmp_path / "a.pt", tmp_path / "a.pt", TOL, str(python), timeout=60)
     assert c.status == DIFFERENT and "no torch here" in (c.first or "")
     assert not marker.exists()
+
+
+def test_torch_pickle_bomb_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """weights_only=True allows a list that holds itself twice, forty levels deep (2**40
+    leaves in 2 kB): the loader walked it until its 300 s timeout, per comparison."""
+    torch = pytest.importorskip("torch", reason="torch not installed (pip install torch==2.13.0)")
+    import envaudit.prove.compare as compare
+
+    monkeypatch.setattr(compare, "MAX_NODES", 10_000)
+    x: list[Any] = [1.0]
+    for _ in range(40):
+        x = [x, x]
+    for name, v in (("a.pt", 0.0), ("b.pt", 1.0)):
+        torch.save({"w": torch.full((2,), v), "bomb": x}, tmp_path / name)
+    c = compare.compare_torch(tmp_path / "a.pt", tmp_path / "b.pt", TOL, sys.executable, timeout=120)
+    assert c.status == DIFFERENT and "more than 10000 values in the checkpoint" in (c.first or "")
