@@ -622,6 +622,7 @@ def local_runs(
 ) -> list[Run]:
     runs = []
     for i in range(1, n + 1):
+        _scratch_intact(scratch, runs)
         base = Path(tempfile.mkdtemp(prefix=f"run{i}-", dir=scratch))
         skipped: list[str] = []
         try:
@@ -639,6 +640,7 @@ def local_runs(
         progress(f"{label}run {i}/{n}: {shlex.join(scrub_argv(argv))}")
         ran = run_command(argv, workdir, run_env(extra, sitedir), timeout)
         run = Run(i, workdir, ran.code, ran.stdout, ran.stderr, ran.seconds, limit=timeout)
+        _scratch_intact(scratch, [*runs, run])
         run.stdout_digest, run.leftovers, run.base = ran.stdout_digest, ran.leftovers, base
         run.copy_dirs = copy_dirs(base)
         if run.ok:
@@ -654,6 +656,25 @@ def local_runs(
             )
         runs.append(run)
     return runs
+
+
+def _scratch_intact(scratch: Path, runs: list[Run]) -> None:
+    """A run that removed envaudit's temporary folder (or another run's copy) leaves nothing
+    to compare: say so, not a traceback."""
+    gone = [r for r in runs if not r.workdir.is_dir()]
+    if scratch.is_dir() and not gone:
+        return
+    who = f"run {runs[-1].index}" if runs else "a run"
+    raise RerunError(
+        f"{who} removed "
+        + (
+            f"the copy of run {gone[0].index}"
+            if scratch.is_dir()
+            else f"envaudit's temporary folder {scratch}"
+        )
+        + ": a command must write only inside its copy of the project (its working directory), "
+        "so the runs cannot be compared"
+    )
 
 
 def run_status(run: Run) -> str:
@@ -990,7 +1011,10 @@ def _rerun(
             + "), so each copy would hold the ones before it: make them outside the project "
             "(--scratch DIR)"
         )
-    with tempfile.TemporaryDirectory(prefix="envaudit-rerun-", dir=scratch_dir) as tmp:
+    # a run may remove what it can reach: the cleanup then has less to do, not a traceback
+    with tempfile.TemporaryDirectory(
+        prefix="envaudit-rerun-", dir=scratch_dir, ignore_cleanup_errors=True
+    ) as tmp:
         scratch = Path(tmp)
         seed_dir = scratch / "seed-all"
         seed_dir.mkdir()

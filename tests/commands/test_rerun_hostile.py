@@ -405,3 +405,21 @@ def test_sigterm_kills_the_run_and_removes_the_copies(tmp_path: Path) -> None:
     assert proc.wait(timeout=30) == 128 + signal.SIGTERM
     assert not alive(int(pid_file.read_text()))
     assert list(scratch.iterdir()) == []
+
+
+def test_a_run_that_removes_envaudits_folder_is_a_clear_error(tmp_path: Path) -> None:
+    """`rm -rf ../..` from the copy: before, a traceback (mkdtemp in a removed folder)."""
+    script = """
+        import os, shutil
+        open("out.txt", "w").write("1\\n")
+        shutil.rmtree(os.path.dirname(os.path.dirname(os.getcwd())))
+    """
+    root = write(tmp_path / "proj", {"run.py": script})
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    res = invoke("rerun", str(root), "-q", "--scratch", str(scratch), "--", PY, "run.py")
+    assert res.exit_code == 2 and "run 1 removed envaudit's temporary folder" in res.output
+    own = write(tmp_path / "own", {"run.py": "import os, shutil\nshutil.rmtree(os.getcwd())\n"})
+    res = invoke("rerun", str(own), "-q", "--", PY, "run.py")
+    assert res.exit_code == 2 and "run 1 removed the copy of run 1" in res.output
+    assert (own / "run.py").is_file()
