@@ -155,3 +155,28 @@ def redact_text(text: str) -> str:
 
 def redact_env(env: dict[str, str]) -> dict[str, str]:
     return {k: redact_value(k, v) for k, v in env.items()}
+
+
+def redact_argv(argv: list[str] | tuple[str, ...]) -> list[str]:
+    """A command line with its secrets masked: the value of any option whose name looks
+    secret (`--token abc`, `--hf-token=abc`, `--api_key abc`), secret-looking assignments
+    (`HF_TOKEN=abc`), URL credentials and well-known token formats in any word."""
+    out: list[str] = []
+    mask_next = False
+    for word in argv:
+        if mask_next and not word.startswith("-"):
+            out.append(MASK if word else word)
+            mask_next = False
+            continue
+        mask_next = False
+        if word.startswith("-") and len(word) > 1:
+            name, eq, value = word.lstrip("-").partition("=")
+            if is_secret_name(name.replace("-", "_")):
+                if eq:
+                    out.append(f"{word[: len(word) - len(value)]}{MASK if value else ''}")
+                else:
+                    out.append(word)
+                    mask_next = True
+                continue
+        out.append(redact_text(word))
+    return out

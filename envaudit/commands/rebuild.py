@@ -51,6 +51,12 @@ from envaudit.commands._common import write_output
 @click.option(
     "--python", "python", metavar="PATH", help="Interpreter of the new environment (default: this one)."
 )
+@click.option(
+    "--allow-sdist",
+    is_flag=True,
+    help="Build packages the lock has only as source distributions (this runs their build scripts, "
+    "setup.py, on this machine). Default: wheels only.",
+)
 @click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("-o", "--record", "record_path", metavar="FILE", help="Also write the JSON record to FILE.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress on stderr.")
@@ -65,6 +71,7 @@ def rebuild(
     keep: Path | None,
     installer: str,
     python: str | None,
+    allow_sdist: bool,
     fmt: str,
     record_path: str | None,
     quiet: bool,
@@ -85,8 +92,10 @@ def rebuild(
             raise click.BadParameter(f"{fl} is not a directory", param_hint="--find-links")
 
     def progress(msg: str) -> None:
-        if not quiet:
-            click.echo(f"envaudit rebuild: {msg}", err=True)
+        if not quiet:  # every progress line is scrubbed: it quotes lock names, paths, installers
+            from envaudit.prove.safety import scrub
+
+            click.echo(f"envaudit rebuild: {scrub(msg, keep_newlines=False)}", err=True)
 
     try:
         result = do_rebuild(
@@ -101,9 +110,12 @@ def rebuild(
             installer=installer,
             python=python,
             progress=progress,
+            allow_sdist=allow_sdist,
         )
     except RebuildError as exc:
-        click.echo(f"envaudit: error: {exc}", err=True)
+        from envaudit.prove.safety import scrub
+
+        click.echo(f"envaudit: error: {scrub(str(exc))}", err=True)
         raise click.exceptions.Exit(2) from None
     record = result.to_record()
     text = json.dumps(record, indent=2) + "\n"

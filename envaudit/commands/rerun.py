@@ -19,6 +19,17 @@ import click
 from envaudit.commands._common import write_output
 
 
+class FiniteFloat(click.FloatRange):
+    """A FloatRange that refuses nan and inf: `--rtol nan` would make every value differ,
+    `--atol inf` every value agree (a pass that proves nothing), `--timeout inf` never ends."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        rv = super().convert(value, param, ctx)
+        if isinstance(rv, float) and not math.isfinite(rv):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return rv
+
+
 class DashDashCommand(click.Command):
     """Everything after the first `--` is the command to run, untouched by click."""
 
@@ -54,13 +65,9 @@ class DashDashCommand(click.Command):
     help="Symlink this path of the project (relative, or absolute inside it) into each copy instead "
     "of copying it (big read-only inputs such as data/; repeatable). Runs must not write there.",
 )
-@click.option(
-    "--rtol", type=click.FloatRange(min=0), default=1e-5, show_default=True, help="Relative tolerance."
-)
-@click.option(
-    "--atol", type=click.FloatRange(min=0), default=1e-8, show_default=True, help="Absolute tolerance."
-)
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), metavar="S", help="Seconds per run.")
+@click.option("--rtol", type=FiniteFloat(min=0), default=1e-5, show_default=True, help="Relative tolerance.")
+@click.option("--atol", type=FiniteFloat(min=0), default=1e-8, show_default=True, help="Absolute tolerance.")
+@click.option("--timeout", type=FiniteFloat(min=0, min_open=True), metavar="S", help="Seconds per run.")
 @click.option("--no-stdout", is_flag=True, help="Do not compare what the command prints.")
 @click.option("--no-causes", is_flag=True, help="On difference, do not re-run with knobs to find the cause.")
 @click.option(
@@ -134,13 +141,16 @@ def rerun(
     link = tuple(_project_relative(p, root) for p in link)
 
     def progress(msg: str) -> None:
-        if not quiet:
-            click.echo(f"envaudit rerun: {msg}", err=True)
+        if not quiet:  # every progress line is scrubbed: it quotes lock names, paths, installers
+            from envaudit.prove.safety import scrub
+
+            click.echo(f"envaudit rerun: {scrub(msg, keep_newlines=False)}", err=True)
 
     if ray_address and launcher:
         raise click.UsageError("--ray and --launcher are two ways to place the runs: choose one")
     if scratch is not None and not scratch.is_dir():
         raise click.BadParameter(f"{scratch} is not a directory", param_hint="--scratch")
+    _terminate_cleanly()
     runner = None
     if ray_address:
         from envaudit.prove.rayrun import RayRunError, ray_runner
@@ -172,7 +182,9 @@ def rerun(
 
         if not isinstance(exc, RerunError | RayRunError):
             raise
-        click.echo(f"envaudit: error: {exc}", err=True)
+        from envaudit.prove.safety import scrub
+
+        click.echo(f"envaudit: error: {scrub(str(exc))}", err=True)
         raise click.exceptions.Exit(2) from None
     finally:
         if runner is not None:
@@ -183,6 +195,24 @@ def rerun(
         write_output(text, record_path)
     write_output(text if fmt == "json" else render_text(result), None)
     raise click.exceptions.Exit(0 if result.reproducible else 1)
+
+
+def _terminate_cleanly() -> None:
+    """SIGTERM and SIGHUP (a CI job cancelled, a closed terminal) end rerun as Ctrl-C does:
+    the running command's process group is killed and the temporary copies are removed
+    (by default Python dies on them without running any cleanup)."""
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def stop(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    for sig in (signal.SIGTERM, getattr(signal, "SIGHUP", None)):
+        if sig is not None:
+            signal.signal(sig, stop)
 
 
 def _project_relative(p: str, root: Path) -> str:
@@ -219,7 +249,14 @@ def render_text(result: Any) -> str:
     hosts = {r.host for r in result.runs if r.host}
     times = ", ".join(f"{r.seconds:.1f} s" for r in result.runs)
     where = f" on {len(hosts)} hosts ({', '.join(sorted(hosts))})" if hosts else ""
-    lines.append(f"{len(result.runs)} runs of `{shlex.join(result.command)}`{where} ({times})")
+    from envaudit.prove.safety import scrub_argv
+
+    lines.append(f"{len(result.runs)} runs of `{shlex.join(scrub_argv(result.command))}`{where} ({times})")
+    for r in result.runs:
+        if r.leftovers:
+            lines.append(
+                f"  note: run {r.index} left {r.leftovers} process(es) running after it ended: killed"
+            )
     width = max((len(o.path) for o in result.outputs), default=0)
     for o in result.outputs:
         c = o.comparison

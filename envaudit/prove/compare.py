@@ -12,6 +12,7 @@ byte. `.npy` and safetensors are read here without NumPy.
 from __future__ import annotations
 
 import ast
+import itertools
 import json
 import math
 import re
@@ -20,6 +21,7 @@ import subprocess
 import sys
 import zipfile
 from array import array
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -61,10 +63,19 @@ def looks_like_epoch(x: float) -> bool:
     return 1e9 <= abs(x) < 1e10
 
 
+MAX_NODES = 5_000_000  # values walked in one comparison (a YAML alias bomb expands without end)
+MAX_PARSED = {".json": 8 << 20, ".jsonl": 8 << 20, ".yaml": 1 << 20, ".yml": 1 << 20}  # bigger: as text
+
+
+class TooManyValues(Exception):
+    """A comparison walked more than MAX_NODES values."""
+
+
 class _Acc:
     """Walks two values; remembers the first difference and the worst numbers."""
 
     def __init__(self, tol: Tolerance) -> None:
+        self.nodes = 0
         self.tol = tol
         self.max_abs = 0.0
         self.max_rel = 0.0
@@ -74,6 +85,8 @@ class _Acc:
 
     def number(self, where: str, a: float, b: float) -> None:
         self.numbers += 1
+        if self.numbers > MAX_NODES:
+            raise TooManyValues(f"more than {MAX_NODES:,} numbers differ")
         if a == b or (math.isnan(a) and math.isnan(b)):
             return
         if math.isfinite(a) and math.isfinite(b):
@@ -83,12 +96,18 @@ class _Acc:
             self.max_rel = max(self.max_rel, d / scale if scale else 0.0)
         else:
             self.max_abs = self.max_rel = math.inf
-        text = f"{where}: {_fmt(a)} vs {_fmt(b)}"
+        text = (
+            f"{where}: {_fmt(a)} vs {_fmt(b)}"
+            if not _secret_key(where)
+            else f"{where}: values differ (not shown)"
+        )
         self.first = self.first or text
         if not self.tol.close(a, b):
             self.first_bad = self.first_bad or text
 
     def mismatch(self, where: str, what: str) -> None:
+        if _secret_key(where) and " vs " in what:
+            what = "values differ (not shown: a secret-looking key)"
         text = f"{where}: {what}"
         self.first = self.first or text
         self.first_bad = self.first_bad or text
@@ -98,6 +117,14 @@ class _Acc:
         if status == DIFFERENT and (not self.numbers or (self.max_abs == 0 and self.max_rel == 0)):
             return Comparison(status, None, None, self.first_bad)  # no number differs: no size to give
         return Comparison(status, self.max_abs, self.max_rel, self.first_bad or self.first)
+
+
+def _secret_key(where: str) -> bool:
+    """The last key of a path such as `config.wandb.api_key[0]` looks like it holds a secret."""
+    from envaudit.redact import is_secret_name
+
+    last = re.sub(r"\[\d+\]", "", where).rsplit(".", 1)[-1]
+    return bool(last) and not last.startswith(("line ", "row ", "byte ")) and is_secret_name(last)
 
 
 def _fmt(x: Any) -> str:
@@ -111,6 +138,9 @@ def _fmt(x: Any) -> str:
 
 
 def _walk(acc: _Acc, where: str, a: Any, b: Any) -> None:
+    acc.nodes += 1
+    if acc.nodes > MAX_NODES:
+        raise TooManyValues(f"more than {MAX_NODES:,} values")
     if isinstance(a, bool) or isinstance(b, bool):
         if a != b:
             acc.mismatch(where, f"{_fmt(a)} vs {_fmt(b)}")
@@ -160,9 +190,12 @@ def compare_values(a: Any, b: Any, tol: Tolerance) -> Comparison:
 def compare_text(a: str, b: str, tol: Tolerance, label: str = "line") -> Comparison:
     """Line by line; numbers within tolerance, the text around them equal."""
     acc = _Acc(tol)
-    la, lb = a.splitlines(), b.splitlines()
-    for i, (x, y) in enumerate(zip(la, lb, strict=False), 1):
-        if x == y:
+    la, lb = _lines(a), _lines(b)
+    n_a = n_b = 0
+    for i, (x, y) in enumerate(itertools.zip_longest(la, lb), 1):
+        n_a += x is not None
+        n_b += y is not None
+        if x == y or x is None or y is None:
             continue
         nx, ny = _NUM_RE.findall(x), _NUM_RE.findall(y)
         if _NUM_RE.sub("#", x) != _NUM_RE.sub("#", y) or len(nx) != len(ny):
@@ -170,8 +203,37 @@ def compare_text(a: str, b: str, tol: Tolerance, label: str = "line") -> Compari
             continue
         for u, v in zip(nx, ny, strict=True):
             acc.number(f"{label} {i} ({x.strip()[:40]!r})", float(u), float(v))
-    if len(la) != len(lb):
-        acc.mismatch(f"{label} {min(len(la), len(lb)) + 1}", f"{len(la)} lines vs {len(lb)}")
+    if n_a != n_b:
+        acc.mismatch(f"{label} {min(n_a, n_b) + 1}", f"{n_a} lines vs {n_b}")
+    return acc.result()
+
+
+def _lines(text: str) -> Iterator[str]:
+    """The lines of `text` one at a time (a list of millions of lines is not made)."""
+    start, end = 0, len(text)
+    while start < end:
+        i = text.find("\n", start)
+        if i < 0:
+            yield text[start:].rstrip("\r")
+            return
+        yield text[start:i].rstrip("\r")
+        start = i + 1
+
+
+def _compare_csv(a: str, b: str, tol: Tolerance, delimiter: str) -> Comparison:
+    """Row by row, without holding the tables (a 10-million-row CSV stays cheap)."""
+    import csv
+
+    acc = _Acc(tol)
+    ra, rb = csv.reader(_lines(a), delimiter=delimiter), csv.reader(_lines(b), delimiter=delimiter)
+    n_a = n_b = 0
+    for i, (x, y) in enumerate(itertools.zip_longest(ra, rb)):
+        n_a += x is not None
+        n_b += y is not None
+        if x != y and x is not None and y is not None:
+            _walk(acc, f"[{i}]", x, y)
+    if n_a != n_b:
+        acc.mismatch(f"row {min(n_a, n_b) + 1}", f"{n_a} rows vs {n_b}")
     return acc.result()
 
 
@@ -196,6 +258,10 @@ def _numbers(raw: bytes, code: str, big_endian: bool) -> list[float]:
     return [float(x) for x in arr]
 
 
+MAX_NPY_HEADER = 64 * 1024
+MAX_NDIM = 64  # NumPy's own limit
+
+
 def read_npy(data: bytes) -> tuple[tuple[int, ...], list[float]]:
     """(shape, numbers in C order) of a numeric .npy; ValueError for anything else."""
     if not data.startswith(b"\x93NUMPY"):
@@ -205,12 +271,28 @@ def read_npy(data: bytes) -> tuple[tuple[int, ...], list[float]]:
         (hlen,), start = struct.unpack("<H", data[8:10]), 10
     else:
         (hlen,), start = struct.unpack("<I", data[8:12]), 12
-    header = ast.literal_eval(data[start : start + hlen].decode("latin-1"))
+    if hlen > MAX_NPY_HEADER:  # NumPy itself refuses headers over 10 kB unless told to trust them
+        raise ValueError(f"the header is {hlen} bytes long, over {MAX_NPY_HEADER}")
+    text = data[start : start + hlen].decode("latin-1")
+    if (
+        not re.fullmatch(r"[\s{}()\[\]:,'\"<>|=\w.+-]*", text)
+        or text.count("(") + text.count("[") > 2 * MAX_NDIM
+    ):
+        raise ValueError("the header is not a plain NumPy header")
+    header = ast.literal_eval(text)
+    if not isinstance(header, dict):
+        raise ValueError("the header is not a dict")
     descr, fortran, shape = header["descr"], header["fortran_order"], tuple(header["shape"])
     if not isinstance(descr, str) or (descr[1:] not in _NPY_CODES and descr[1:] != "f2"):
         raise ValueError(f"dtype {descr!r} is not numeric")
+    if len(shape) > MAX_NDIM or not all(
+        isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in shape
+    ):
+        raise ValueError(f"shape {shape!r:.60} is not a NumPy shape")
     code = "e" if descr[1:] == "f2" else _NPY_CODES[descr[1:]]
     nums = _numbers(data[start + hlen :], code, descr[0] == ">")
+    if math.prod(shape) != len(nums):
+        raise ValueError(f"shape {shape} holds {math.prod(shape)} numbers, the data {len(nums)}")
     if fortran and len(shape) > 1:  # back to C order
         nums = _fortran_to_c(nums, shape)
     return shape, nums
@@ -297,8 +379,9 @@ import torch
 def load(p):
     return torch.load(p, map_location="cpu", weights_only=True)
 
-rtol, atol = float(sys.argv[3]), float(sys.argv[4])
+rtol, atol, limit = float(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
 st = {"max_abs": 0.0, "max_rel": 0.0, "first": None, "first_bad": None}
+seen = [0]
 
 def note(where, what, bad):
     text = f"{where}: {what}"
@@ -307,6 +390,9 @@ def note(where, what, bad):
         st["first_bad"] = st["first_bad"] or text
 
 def walk(where, a, b):
+    seen[0] += 1
+    if seen[0] > limit:  # a pickle that shares one list a billion ways (weights_only allows it)
+        raise SystemExit(f"more than {limit} values in the checkpoint")
     if isinstance(a, torch.Tensor) and isinstance(b, torch.Tensor):
         if a.shape != b.shape or a.dtype != b.dtype:
             note(where, f"{a.dtype}{list(a.shape)} vs {b.dtype}{list(b.shape)}", True)
@@ -365,16 +451,31 @@ def looks_like_torch(data: bytes) -> bool:
     return any(n.endswith("/data.pkl") for n in names)
 
 
+def is_torch_file(path: Path) -> bool:
+    """A `torch.save` zip (read by its member names only, not loaded)."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return any(n.endswith("/data.pkl") for n in zf.namelist())
+    except (OSError, zipfile.BadZipFile, ValueError):
+        return False
+
+
 def compare_torch(a: Path, b: Path, tol: Tolerance, python: str, timeout: float = 300) -> Comparison:
     """Load both with torch in `python` (weights_only=True) and compare every tensor."""
+    import tempfile
+
     try:
-        proc = subprocess.run(
-            [python, "-c", _TORCH_HELPER, str(a), str(b), repr(tol.rtol), repr(tol.atol)],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            stdin=subprocess.DEVNULL,
-        )
+        # in an empty folder: `python -c` puts its working directory first on sys.path, and
+        # a torch.py or json.py there must not answer for the real ones
+        with tempfile.TemporaryDirectory(prefix="envaudit-torch-") as cwd:
+            proc = subprocess.run(
+                [python, "-c", _TORCH_HELPER, str(a), str(b), repr(tol.rtol), repr(tol.atol), str(MAX_NODES)],
+                capture_output=True,
+                text=True,
+                timeout=timeout,
+                stdin=subprocess.DEVNULL,
+                cwd=cwd,
+            )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return Comparison(DIFFERENT, None, None, f"could not load with torch in {python}: {exc}")
     if proc.returncode != 0:
@@ -426,11 +527,13 @@ def compare_bytes(
         return Comparison(IDENTICAL, 0.0, 0.0, None)
     suffix = Path(name).suffix.lower()
     try:
-        if suffix in (".json", ".jsonl", ".yaml", ".yml", ".csv", ".tsv"):
-            c = compare_values(_load_structured(suffix, a), _load_structured(suffix, b), tol)
-            if suffix in (".csv", ".tsv") and c.first:
-                c = Comparison(c.status, c.max_abs, c.max_rel, _csv_where(c.first))
-            return c
+        if suffix in (".csv", ".tsv"):
+            c = _compare_csv(a.decode("utf-8"), b.decode("utf-8"), tol, "\t" if suffix == ".tsv" else ",")
+            return Comparison(c.status, c.max_abs, c.max_rel, _csv_where(c.first)) if c.first else c
+        if suffix in MAX_PARSED and max(len(a), len(b)) <= MAX_PARSED[suffix]:
+            return compare_values(_load_structured(suffix, a), _load_structured(suffix, b), tol)
+        if suffix in MAX_PARSED:  # too big to parse cheaply: line by line, numbers within tolerance
+            return compare_text(a.decode("utf-8"), b.decode("utf-8"), tol)
         if suffix == ".npy":
             sa, na = read_npy(a)
             sb, nb = read_npy(b)
@@ -441,6 +544,8 @@ def compare_bytes(
             return _compare_npz(a, b, tol)
         if suffix == ".safetensors":
             return _compare_safetensors(a, b, tol)
+    except TooManyValues as exc:
+        return Comparison(DIFFERENT, None, None, f"{_first_byte(a, b)} (too big to compare values: {exc})")
     except (ValueError, KeyError, TypeError, struct.error, UnicodeDecodeError, zipfile.BadZipFile) as exc:
         return Comparison(DIFFERENT, None, None, f"{_first_byte(a, b)} (not readable as {suffix}: {exc})")
     except Exception as exc:  # yaml errors and the like: compare as bytes, say why
@@ -452,6 +557,10 @@ def compare_bytes(
             return compare_text(a.decode("utf-8"), b.decode("utf-8"), tol)
         except UnicodeDecodeError:
             pass
+        except TooManyValues as exc:
+            return Comparison(
+                DIFFERENT, None, None, f"{_first_byte(a, b)} (too big to compare values: {exc})"
+            )
     return Comparison(DIFFERENT, None, None, _first_byte(a, b))
 
 

@@ -65,7 +65,15 @@ def run_on_node(
     """Executed by a Ray worker: unpack, run, return the outputs' bytes."""
     import socket
 
-    from envaudit.prove.rerun import _state, collect_outputs, copy_dirs, run_command, run_env, unmatched_globs
+    from envaudit.prove.rerun import (
+        _state,
+        collect_outputs,
+        copy_dirs,
+        read_output,
+        run_command,
+        run_env,
+        unmatched_globs,
+    )
 
     with tempfile.TemporaryDirectory(prefix="envaudit-rerun-") as tmp:
         base = Path(tmp)
@@ -81,15 +89,19 @@ def run_on_node(
             sitedir.mkdir()
             (sitedir / "sitecustomize.py").write_text(sitecustomize, encoding="utf-8")
         before = {} if globs else _state(workdir)
-        code, out, err, secs = run_command(command, workdir, run_env(extra, sitedir), timeout)
-        files = collect_outputs(workdir, before, globs) if code == 0 else {}
+        ran = run_command(command, workdir, run_env(extra, sitedir), timeout)
+        code, out, err, secs = ran.code, ran.stdout, ran.stderr, ran.seconds
+        found = collect_outputs(workdir, before, globs) if code == 0 else {}
         unmatched = unmatched_globs(workdir, globs) if code == 0 else ()
+        # only regular files inside the copy are shipped back (never what a symlink reaches)
+        files = {rel: Path(k[1]) for rel, p in found.items() if (k := read_output(p, workdir))[0] == "file"}
         return {
             "copy_dirs": copy_dirs(base),
             "unmatched": unmatched,
             "host": socket.gethostname(),
             "returncode": code,
             "stdout": out,
+            "stdout_digest": ran.stdout_digest,
             "stderr": err,
             "seconds": secs,
             "outputs": {rel: p.read_bytes() for rel, p in files.items()},
@@ -165,6 +177,7 @@ class RayRunner:
             )
             run.copy_dirs = tuple(ans.get("copy_dirs", ()))
             run.unmatched = tuple(ans.get("unmatched", ()))
+            run.stdout_digest = ans.get("stdout_digest")
             run.limit = self.timeout
             self.progress(f"{label}run {i}/{self.n} on {host}: {run_status(run)}")
             runs.append(run)

@@ -18,6 +18,7 @@ project's Dockerfile instead and reads the image's packages.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -97,6 +98,8 @@ class RebuildResult:
             "installed": [{"name": n, "version": v} for n, v in self.installed],
             "failed": [{"name": n, "version": v, "reason": r} for n, v, r in self.failed],
             "drift": drift,
+            # additive: what the text report's "note:" lines say (lock options not followed, ...)
+            **({"notes": list(self.notes)} if self.notes else {}),
         }
 
 
@@ -117,14 +120,24 @@ def find_lock(root: Path, lock: str | None) -> tuple[str, str, list[Pin]]:
     inv = Inventory(root, config=load_config(root, None))
     locks = inv.get("locks").locks
     if lock is not None:
+        from envaudit.boundary import outside, outside_message
+        from envaudit.safeio import check_regular
+
         p = Path(lock)
-        full = (p if p.is_absolute() else Path.cwd() / p).resolve()
-        if not full.is_file():
-            raise RebuildError(f"{lock}: no such file")
-        try:
-            rel = full.relative_to(root).as_posix()
-        except ValueError:
-            raise RebuildError(f"{lock}: the lock must be inside the project ({root})") from None
+        given = p if p.is_absolute() else Path.cwd() / p
+        if not given.is_symlink() and not given.exists():
+            raise RebuildError(f"{shown(lock)}: no such file")
+        if outside(root, given):
+            raise RebuildError(
+                outside_message(shown(lock) or "", given)
+                if given.is_symlink()
+                else f"{shown(lock)}: the lock must be inside the project ({root})"
+            )
+        full = given.resolve()
+        _, refused = check_regular(full)
+        if refused is not None:
+            raise RebuildError(refused.message(shown(lock) or ""))
+        rel = full.relative_to(Path(os.path.realpath(root))).as_posix()
         found = next((lk for lk in locks if lk.path == rel), None)
         if found is not None:
             return rel, found.format, _pins_of(found)
@@ -168,13 +181,63 @@ def find_lock(root: Path, lock: str | None) -> tuple[str, str, list[Pin]]:
                 f"{unhashed} pins without --hash, so it is not a lock rebuild can check: "
                 "run `envaudit fix pins --write` (hashes by default), or name another lock with --lock"
             )
+        unread = _unread_locks(root, inv)
         raise RebuildError(
             f"{root}: no lock found (hashed requirements, uv.lock, poetry.lock, Pipfile.lock, pylock.toml, "
             "pdm.lock or a conda lock); make one with `envaudit fix pins` or name it with --lock"
+            + (f"; not read: {'; '.join(unread[:3])}" if unread else "")
         )
     candidates.sort(key=lambda c: (c[0], c[1], c[2]))
     _, _, rel, fmt, pins = candidates[0]
     return rel, fmt, pins
+
+
+_LOCK_NAME_RE = re.compile(
+    r"(?:^|/)(?:uv\.lock|poetry\.lock|Pipfile\.lock|pdm\.lock|pylock(?:\.[^/]+)?\.toml"
+    r"|[^/]*requirements[^/]*\.txt|conda-lock\.ya?ml)$"
+)
+
+
+def _unread_locks(root: Path, inv: Any) -> list[str]:
+    """Why each file named like a lock was not read (unreadable, too big, not UTF-8, a FIFO,
+    a symlink out of the project), each with its file and line."""
+    from envaudit.boundary import outside, outside_message
+
+    out = []
+    for d in inv.diagnostics:
+        if d.path and _LOCK_NAME_RE.search(d.path):
+            msg = str(d.message)
+            where = f"{d.path}:{d.line}" if d.line else d.path
+            out.append(shown(msg if msg.startswith(d.path) else f"{where}: {msg}") or "")
+    with contextlib.suppress(OSError):
+        for entry in sorted(root.iterdir()):
+            if _LOCK_NAME_RE.search(entry.name) and entry.is_symlink() and outside(root, entry):
+                out.append(outside_message(shown(entry.name) or "", entry))
+    return list(dict.fromkeys(out))
+
+
+def lock_options(root: Path, rel: str) -> list[str]:
+    """Notes on the index options a requirements lock carries (--index-url, --find-links,
+    --trusted-host ...): rebuild does not follow them; only its own command line's apply."""
+    from envaudit.safeio import read_bytes
+
+    data, _ = read_bytes(root / rel)
+    text = data.decode("utf-8", "replace") if data else ""
+    out = []
+    for i, line in enumerate(text.splitlines(), 1):
+        m = _LOCK_OPTION_RE.match(line)
+        if m:
+            out.append(
+                f"{rel}:{i} has `{shown(line.strip())}`: not followed (only --index-url, --find-links and "
+                "--no-index given to rebuild apply)"
+            )
+    return out[:5]
+
+
+_LOCK_OPTION_RE = re.compile(
+    r"\s*(?:-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host|--no-index|--pre|"
+    r"--only-binary|--no-binary|--prefer-binary)(?:[\s=]|$)"
+)
 
 
 def _pins_of(lock: Any) -> list[Pin]:
@@ -209,21 +272,71 @@ def _hashed_requirements(inv: Any, rel: str) -> list[Pin] | None:
     return [Pin(d.name, d.exact_version, tuple(d.hashes), d.url, d.line) for d in reqs if d.applies]
 
 
-def requirements_lines(pins: list[Pin]) -> tuple[list[str], list[tuple[str, str | None, str]]]:
-    """Hashed requirement lines, and the pins that cannot be written as one."""
+# what a lock's name, version, hash and URL may hold: they are written into the installer's
+# requirements file, so a newline or a space in one would add a line or an option of the
+# lock author's (`--find-links /elsewhere`, `--index-url ...`)
+_NAME_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
+_VERSION_RE = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.+!_-]*[A-Za-z0-9])?")
+_HASH_RE = re.compile(r"(?:[a-z0-9]{2,16}:)?[0-9a-fA-F]{32,128}")
+_URL_RE = re.compile(r"https?://[^\s\\#;'\"<>]+")
+_ARCHIVE_RE = re.compile(r"\.(whl|tar\.gz|tar\.bz2|tar\.xz|tgz|zip)$", re.IGNORECASE)
+INVALID_ENTRY = "not a valid {what} in the lock: not installed (a lock's entries are written into the installer's requirements, where a space or a newline would add options)"
+FROM_OTHER_INDEX = (
+    "from the index {src} with no hash in the lock: not installed (by name from the index given here "
+    "it could be another project's package of the same name)"
+)
+SDIST = (
+    "only a source distribution: building it runs its build script (setup.py) on this machine; "
+    "pass --allow-sdist to build it"
+)
+
+
+def shown(text: str | None) -> str | None:
+    """A lock's string as it may be printed: secrets masked, control characters escaped."""
+    from envaudit.prove.safety import scrub
+
+    if text is None:
+        return None
+    return scrub(text, keep_newlines=False)[:120]
+
+
+def requirements_lines(
+    pins: list[Pin], allow_sdist: bool = True
+) -> tuple[list[str], list[tuple[str, str | None, str]]]:
+    """Hashed requirement lines, and the pins that cannot be written as one (with why).
+    Only what is a package name, a version, a hash and an http(s) URL is written."""
     lines, bad = [], []
     for p in pins:
         src = p.source or ""
-        if src.startswith(("git+", "hg+", "svn+", "bzr+", "file:", "/", ".")) or (
-            "://" in src and not src.startswith(("http://", "https://"))
-        ):
+        at = f" (line {p.line})" if p.line else ""
+        if not _NAME_RE.fullmatch(p.name):
+            bad.append((p.name, p.version, INVALID_ENTRY.format(what="name") + at))
+            continue
+        if p.version and not _VERSION_RE.fullmatch(p.version):
+            bad.append((p.name, p.version, INVALID_ENTRY.format(what="version") + at))
+            continue
+        if any(not _HASH_RE.fullmatch(h) for h in p.hashes):
+            bad.append((p.name, p.version, INVALID_ENTRY.format(what="hash") + at))
+            continue
+        if re.search(r"[\s\x00-\x1f\x7f]", src):
+            bad.append((p.name, p.version, INVALID_ENTRY.format(what="source") + at))
+            continue
+        direct = bool(_URL_RE.fullmatch(src)) and bool(_ARCHIVE_RE.search(src.split("?")[0]))
+        index_name = bool(_NAME_RE.fullmatch(src))  # Pipfile.lock's `"index": "private"`
+        if src and not _URL_RE.fullmatch(src) and not index_name:  # git, path, folder, file:, a path
             bad.append((p.name, p.version, NOT_HASHABLE))
             continue
-        if not p.version:
+        if src and not direct and not p.hashes:
+            bad.append((p.name, p.version, FROM_OTHER_INDEX.format(src=shown(src))))
+            continue
+        if not p.version and not direct:
             bad.append((p.name, None, UNPINNED))
             continue
+        if direct and not allow_sdist and not src.split("?")[0].lower().endswith(".whl"):
+            bad.append((p.name, p.version, SDIST))
+            continue
         hashes = " ".join(f"--hash={h if ':' in h else 'sha256:' + h}" for h in p.hashes)
-        if re.search(r"\.(whl|tar\.gz|zip)$", src):  # a direct file URL
+        if direct:  # a direct file URL
             lines.append(f"{p.name} @ {src} {hashes}".strip())
         else:
             lines.append(f"{p.name}=={p.version} {hashes}".strip())
@@ -290,6 +403,11 @@ _UV_NO_WHEEL_RE = re.compile(
     r"Because (\S+?)==(\S+?) has no wheels with a matching ([\w ]+?) tag|"
     r"Because (\S+?)==(\S+?) (?:requires|depends on) Python ?([^\s,]+)"
 )
+# wheels only (no --allow-sdist): the package has a source distribution but no wheel
+_PIP_NO_SOURCES_RE = re.compile(r"Skipping link: No sources permitted for (\S+?):")
+_UV_NO_BUILD_RE = re.compile(
+    r"Because (\S+?)==(\S+?) has no usable wheels\b[^\n]*(?:\n(?!\S*error)[^\n]*)*?building from source is disabled"
+)
 _UV_HASH_RE = re.compile(r"Hash mismatch for `(\S+?)==(\S+?)`")
 # what uv prints after "Hash mismatch for `x==1`": Expected: <hash> ... Computed: <hash>
 _UV_HASH_VALUES_RE = re.compile(r"\s*Expected:\s*(\S+)\s*Computed:\s*(\S+)")
@@ -302,6 +420,9 @@ def _classify_uv(output: str, pins: dict[str, Pin]) -> dict[str, tuple[str, str 
     def version(name: str, given: str | None) -> str | None:
         return given or (pins[name].version if name in pins else None)
 
+    for m in _UV_NO_BUILD_RE.finditer(output):
+        name = _canon(m.group(1))
+        out.setdefault(name, (name, m.group(2), SDIST))
     for m in _UV_HASH_RE.finditer(output):
         name = _canon(m.group(1))
         both = _UV_HASH_VALUES_RE.match(output, m.end())
@@ -348,6 +469,7 @@ def classify(output: str, pins: dict[str, Pin]) -> list[tuple[str, str | None, s
     tags: dict[str, list[str]] = {}
     for m in _WHEEL_TAG_RE.finditer(output):
         tags.setdefault(_dist_name(m.group(2)), []).append(m.group(1))
+    sdist_only = {_canon(m.group(1)) for m in _PIP_NO_SOURCES_RE.finditer(output)}
     pyreq: dict[str, list[str]] = {}
     for m in _REQUIRES_PY_RE.finditer(output):
         pyreq.setdefault(_dist_name(m.group(2)), []).append(m.group(1))
@@ -355,7 +477,9 @@ def classify(output: str, pins: dict[str, Pin]) -> list[tuple[str, str | None, s
         name, version = _canon(m.group(1)), m.group(2)
         if name in out:
             continue
-        if name in tags:
+        if name in sdist_only and name not in tags:
+            reason = SDIST
+        elif name in tags:
             reason = f"{NO_WHEEL} (only wheels tagged {', '.join(sorted(set(tags[name]))[:3])})"
         elif name in pyreq:
             reason = f"{NO_WHEEL} (it requires Python {pyreq[name][0].split('not in: ')[-1]})"
@@ -414,6 +538,7 @@ class Installer:
     find_links: tuple[Path, ...] = ()
     offline: bool = False  # --no-index: the find-links directories are all there is
     same_python: bool = True  # the new environment's interpreter is this one (its tags are ours)
+    allow_sdist: bool = False  # build source distributions (runs their build scripts)
 
     def make_env(self, env_dir: Path, python: str) -> None:
         if self.name == "uv":
@@ -439,6 +564,7 @@ class Installer:
                 "--no-deps",
             ]
             cmd += ["--require-hashes"] if hashes else []
+            cmd += [] if self.allow_sdist else ["--no-build"]
         else:
             cmd = [
                 sys.executable,
@@ -452,6 +578,7 @@ class Installer:
                 "-vv",
             ]
             cmd += ["--require-hashes"] if hashes else []
+            cmd += [] if self.allow_sdist else ["--only-binary", ":all:"]
             cmd += ["--no-input", "--disable-pip-version-check", "--no-warn-script-location"]
         cmd += [*self.index_args, "-r", str(req)]
         proc = subprocess.run(cmd, capture_output=True, text=True, env=isolated_env(), timeout=3600)
@@ -475,7 +602,9 @@ NOT_ATTEMPTED = (
 )
 
 
-def precheck(pins: list[Pin], dirs: tuple[Path, ...]) -> list[tuple[str, str | None, str]]:
+def precheck(
+    pins: list[Pin], dirs: tuple[Path, ...], allow_sdist: bool = True
+) -> list[tuple[str, str | None, str]]:
     """Offline (--no-index --find-links), every missing file is found at once, by the
     names of the files in the directories (pip would stop at the first)."""
     from packaging.tags import sys_tags
@@ -507,8 +636,8 @@ def precheck(pins: list[Pin], dirs: tuple[Path, ...]) -> list[tuple[str, str | N
     ours = set(sys_tags())
     out = []
     for p in pins:
-        if p.version is None or p.source:
-            continue
+        if p.version is None or p.source or not _NAME_RE.fullmatch(p.name):
+            continue  # an invalid entry is named by requirements_lines
         from packaging.version import InvalidVersion, Version
 
         try:
@@ -523,7 +652,11 @@ def precheck(pins: list[Pin], dirs: tuple[Path, ...]) -> list[tuple[str, str | N
             )
             continue
         kinds = have[want]
-        if None not in kinds and not any(tags & ours for tags in kinds if tags is not None):
+        wheel = any(tags & ours for tags in kinds if tags is not None)
+        if not wheel and not allow_sdist and None in kinds:
+            out.append((p.name, p.version, SDIST))
+            continue
+        if None not in kinds and not wheel:
             shown = sorted({str(t) for tags in kinds if tags is not None for t in tags})[:3]
             out.append((p.name, p.version, f"{NO_WHEEL} (only wheels tagged {', '.join(shown)})"))
     return out
@@ -548,9 +681,9 @@ def install_pins(
     """Install the pins; on failure, set the failed packages aside and try the rest
     again, so every failure is named (pip stops at the first)."""
     by_name = {p.name: p for p in pins}
-    failed = precheck(pins, installer.find_links) if installer.offline else []
+    failed = precheck(pins, installer.find_links, installer.allow_sdist) if installer.offline else []
     gone = {f[0] for f in failed}
-    lines, bad = requirements_lines([p for p in pins if p.name not in gone])
+    lines, bad = requirements_lines([p for p in pins if p.name not in gone], installer.allow_sdist)
     failed += bad
     notes: list[str] = []
     hashed = [ln for ln in lines if "--hash=" in ln]
@@ -589,7 +722,7 @@ def install_pins(
                         failed.append((name, by_name[name].version, NOT_ATTEMPTED))
                 break
             for f in found:
-                installer.progress(f"failed: {f[0]} {f[1] or ''}: {f[2]}")
+                installer.progress(_scrub_long(f"failed: {f[0]} {f[1] or ''}: {f[2]}"))
             failed.extend(found)
             names = {f[0] for f in found}
             todo = [ln for ln in todo if _line_name(ln) not in names]
@@ -609,6 +742,7 @@ def rebuild(
     installer: str = "auto",
     python: str | None = None,
     progress: Callable[[str], None] = lambda _m: None,
+    allow_sdist: bool = False,
 ) -> RebuildResult:
     rel, fmt, pins = find_lock(root, lock)
     if fmt in CONDA_FORMATS:
@@ -629,7 +763,9 @@ def rebuild(
         index_args += ["--find-links", str(Path(fl).resolve()) if "://" not in fl else fl]
     local = tuple(Path(fl).resolve() for fl in find_links if "://" not in fl)
     same = python is None or Path(python).resolve() == Path(sys.executable).resolve()
-    inst = Installer(tool, index_args, progress, local, no_index and same, same)
+    # the offline precheck reads the find-links folders: it needs them all to be folders
+    offline = no_index and same and len(local) == len(find_links)
+    inst = Installer(tool, index_args, progress, local, offline, same, allow_sdist)
     result = RebuildResult(rel, fmt, tool)
     with tempfile.TemporaryDirectory(prefix="envaudit-rebuild-") as tmp:
         scratch = Path(tmp)
@@ -645,7 +781,34 @@ def rebuild(
         if against:
             result.against_drift = snapshot_drift(root, against, env_dir)
         result.env_path = str(env_dir) if keep is not None else None
+    result.notes = lock_options(root, rel) + result.notes if fmt in _REQUIREMENTS_FORMATS else result.notes
+    return sanitized(result)
+
+
+_REQUIREMENTS_FORMATS = ("hashed-requirements", "pip-compile", "uv-pip-compile")
+
+
+def sanitized(result: RebuildResult) -> RebuildResult:
+    """Every string of the result as it may be printed (text, JSON, -o): a lock's names and
+    versions, an installer's words and an index URL come with secrets masked and control
+    characters escaped (a name cannot carry a newline or an ANSI escape to the terminal)."""
+
+    def s(x: str | None) -> str | None:
+        return None if x is None else shown(x)
+
+    result.installed = [(s(n) or "", s(v) or "") for n, v in result.installed]
+    result.failed = [(s(n) or "", s(v), _scrub_long(r)) for n, v, r in result.failed]
+    result.drift = [(s(n) or "", s(a), s(b)) for n, a, b in result.drift]
+    result.against_drift = [(s(n) or "", s(a), s(b)) for n, a, b in result.against_drift]
+    result.notes = [_scrub_long(n) for n in result.notes]
+    result.lock = shown(result.lock) or ""
     return result
+
+
+def _scrub_long(text: str) -> str:
+    from envaudit.prove.safety import scrub
+
+    return scrub(text, keep_newlines=False)[:600]
 
 
 def _installed(sp: Path | None) -> list[tuple[str, str]]:
@@ -758,14 +921,14 @@ def _rebuild_docker(
             if "stream" in chunk:
                 for line in str(chunk["stream"]).splitlines():
                     if line.strip():
-                        progress(f"  {line.rstrip()}")
+                        progress(f"  {_scrub_long(line.rstrip())}")
             if "error" in chunk:
                 error = str(chunk["error"]).strip()
     except Exception as exc:
         error = f"{type(exc).__name__}: {exc}"
     if error:
         result.failed.append(("<docker build>", None, error[:500]))
-        return result
+        return sanitized(result)
     from envaudit.inventory import Inventory
 
     facts = Inventory(root, image=tag).get("image")
@@ -773,9 +936,9 @@ def _rebuild_docker(
         result.failed.append(
             ("<docker image>", None, getattr(facts, "reason", "the image could not be read"))
         )
-        return result
+        return sanitized(result)
     result.installed = sorted(
         (d.canonical, d.version) for d in facts.dists if d.canonical not in INSTALLER_TOOLS
     )
     result.drift = [d for d in lock_drift(pins, result.installed, []) if d[1] is not None]
-    return result
+    return sanitized(result)

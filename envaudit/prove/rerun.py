@@ -21,6 +21,7 @@ import re
 import shlex
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
@@ -40,12 +41,16 @@ from envaudit.prove.compare import (
     Comparison,
     Tolerance,
     compare_bytes,
+    compare_torch,
+    is_torch_file,
 )
+from envaudit.prove.safety import scrub, scrub_argv
 
 STDOUT = "<stdout>"
 LINKED_DIRS = frozenset({".venv", "venv", ".tox", ".nox", "node_modules", ".conda", "env"})
 SKIPPED_NAMES = frozenset({"__pycache__", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
-MAX_OUTPUT = 512 * 1024 * 1024  # a bigger output file is compared by size and digest only
+MAX_OUTPUT = 512 * 1024 * 1024  # a bigger PyTorch checkpoint is compared as bytes only
+MAX_VALUES = 32 * 1024 * 1024  # a bigger output is streamed and compared as bytes (memory stays flat)
 
 _SEED_ALL = '''"""envaudit rerun: seed every RNG when the interpreter starts (the `seed-all` knob)."""
 import importlib.abc
@@ -179,6 +184,9 @@ class Run:
     unmatched: tuple[str, ...] = ()  # --output globs that matched no file in this run
     written: tuple[str, ...] = ()  # files the run created or changed (to name on an unmatched glob)
     limit: float | None = None  # --timeout
+    stdout_digest: str | None = None  # "size:sha256" of a stdout too big to keep (MAX_STDOUT)
+    leftovers: int = 0  # processes the run left running when it ended (killed)
+    base: Path | None = None  # the temporary folder of a local run's copy (removed after a knob round)
 
     @property
     def ok(self) -> bool:
@@ -191,8 +199,10 @@ class Run:
             else f"exited with status {self.returncode}"
         )
         tail = self.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-        return f"run {self.index}{' on ' + self.host if self.host else ''} {why}" + (
-            ": " + " | ".join(t.strip() for t in tail) if tail else ""
+        return scrub(
+            f"run {self.index}{' on ' + self.host if self.host else ''} {why}"
+            + (": " + " | ".join(t.strip()[:300] for t in tail) if tail else ""),
+            keep_newlines=False,
         )
 
 
@@ -200,6 +210,12 @@ class Run:
 class OutputResult:
     path: str
     comparison: Comparison
+
+    def __post_init__(self) -> None:  # a run's file names and values are the project's: printed safely
+        self.path = scrub(self.path, keep_newlines=False)
+        c = self.comparison
+        if c.first is not None:
+            self.comparison = dataclasses.replace(c, first=scrub(c.first, keep_newlines=False))
 
     def to_dict(self) -> dict[str, Any]:
         c = self.comparison
@@ -217,6 +233,9 @@ class Cause:
     knob: str
     reproducible_with: bool
     detail: str
+
+    def __post_init__(self) -> None:
+        self.detail = scrub(self.detail, keep_newlines=False)
 
     def to_dict(self) -> dict[str, Any]:
         return {"knob": self.knob, "reproducible_with": self.reproducible_with, "detail": self.detail}
@@ -245,14 +264,15 @@ class RerunResult:
             "outputs": [o.to_dict() for o in self.outputs],
             "causes": [c.to_dict() for c in self.causes],
             "findings": [f.to_dict() for f in self.findings],
-            # additive: what ran, and how each run of the first round went
-            "command": list(self.command),
+            # additive: what ran (secrets masked), and how each run of the first round went
+            "command": scrub_argv(self.command),
             "run_details": [
                 {
                     "run": r.index,
                     "exit_code": r.returncode,
                     "timed_out": r.returncode is None,
                     "seconds": round(r.seconds, 3),
+                    **({"left_running_killed": r.leftovers} if r.leftovers else {}),
                     **({"host": r.host} if r.host else {}),
                 }
                 for r in self.runs
@@ -263,44 +283,115 @@ class RerunResult:
 # ------------------------------------------------------------------------- copying
 
 
-def fresh_copy(root: Path, dest: Path, link: tuple[str, ...] = ()) -> Path:
+def _inside(path: str, root: str) -> bool:
+    return path == root or path.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _copy_link(src: str, dest: str, root: str, target_root: str) -> None:
+    """Recreate the symlink `src` at `dest` with the meaning it has in the project: a link
+    to a path inside the project points at that path in the copy (never at the user's
+    real tree, which a run could otherwise write through), a link out of the project
+    keeps pointing where it pointed (absolute, as a relative one would break in the copy)."""
+    text = os.readlink(src)
+    where = os.path.realpath(src)
+    if _inside(where, root):
+        to = os.path.join(target_root, os.path.relpath(where, root))
+        os.symlink(os.path.relpath(to, os.path.dirname(dest)), dest)
+    elif os.path.isabs(text):
+        os.symlink(text, dest)
+    else:
+        os.symlink(where, dest)
+
+
+def project_size(root: Path, link: tuple[str, ...] = ()) -> tuple[int, dict[str, int]]:
+    """(bytes a fresh copy takes, bytes per top-level entry) for what fresh_copy copies."""
+    linked = {p.strip("/") for p in link}
+    per: dict[str, int] = {}
+    for entry in root.iterdir():
+        if entry.name in SKIPPED_NAMES or _is_linked_top(entry, linked):
+            continue
+        if entry.is_dir() and not entry.is_symlink():
+            total = 0
+            for dirpath, dirnames, filenames in os.walk(entry):
+                here = Path(dirpath).relative_to(root).as_posix()
+                dirnames[:] = [d for d in dirnames if d not in SKIPPED_NAMES and f"{here}/{d}" not in linked]
+                for f in filenames:
+                    if f"{here}/{f}" in linked:
+                        continue
+                    with contextlib.suppress(OSError):
+                        st = os.lstat(os.path.join(dirpath, f))
+                        if stat.S_ISREG(st.st_mode):
+                            total += st.st_size
+            per[entry.name] = total
+        else:
+            with contextlib.suppress(OSError):
+                st = entry.lstat()
+                per[entry.name] = st.st_size if stat.S_ISREG(st.st_mode) else 0
+    return sum(per.values()), per
+
+
+def _is_linked_top(entry: Path, linked: set[str]) -> bool:
+    return entry.name in linked or (
+        entry.is_dir()
+        and not entry.is_symlink()
+        and (entry.name in LINKED_DIRS or (entry / "pyvenv.cfg").is_file())
+    )
+
+
+def fresh_copy(root: Path, dest: Path, link: tuple[str, ...] = (), skipped: list[str] | None = None) -> Path:
     """Copy the project to dest/<name>. Virtual environments, and the project-relative
-    paths in `link` (big read-only inputs), are symlinked, not copied."""
+    paths in `link` (big read-only inputs), are symlinked, not copied. Symlinks into the
+    project point into the copy; named pipes, sockets and devices are not copied (a run
+    that opened one would block or touch the machine, not the project)."""
     target = dest / (root.name or "project")
     target.mkdir(parents=True)
     linked = {p.strip("/") for p in link}
-
-    def ignore(src: str, names: list[str]) -> set[str]:
-        here = Path(src).relative_to(root).as_posix()
-        out = set()
-        for n in names:
-            rel = n if here == "." else f"{here}/{n}"
-            if n in SKIPPED_NAMES:
-                out.add(n)
-            elif rel in linked:
-                out.add(n)
-                pending.append((target / rel, Path(src) / n))
-        return out
-
-    pending: list[tuple[Path, Path]] = []
+    real_root = os.path.realpath(root)
+    t = str(target)
+    skipped = [] if skipped is None else skipped
 
     for entry in sorted(root.iterdir()):
         to = target / entry.name
         if entry.name in SKIPPED_NAMES:
             continue
-        if entry.name in linked or (
-            entry.is_dir()
-            and not entry.is_symlink()
-            and (entry.name in LINKED_DIRS or (entry / "pyvenv.cfg").is_file())
-        ):
+        if _is_linked_top(entry, linked):
             to.symlink_to(entry, target_is_directory=entry.is_dir())
-        elif entry.is_dir() and not entry.is_symlink():
-            shutil.copytree(entry, to, symlinks=True, ignore=ignore)
-        else:
+        elif entry.is_symlink():
+            _copy_link(str(entry), str(to), real_root, t)
+        elif entry.is_dir():
+            _copy_tree(entry, to, root, real_root, t, linked, skipped)
+        elif entry.is_file():
             shutil.copy2(entry, to, follow_symlinks=False)
-    for to, src in pending:  # linked paths below the top level: their folders exist now
-        to.symlink_to(src, target_is_directory=src.is_dir())
+        else:
+            skipped.append(entry.name)
     return target
+
+
+def _copy_tree(
+    src: Path, dest: Path, root: Path, real_root: str, target_root: str, linked: set[str], skipped: list[str]
+) -> None:
+    for dirpath, dirnames, filenames in os.walk(src):
+        here = Path(dirpath).relative_to(root).as_posix()
+        out = os.path.join(target_root, here)
+        os.makedirs(out, exist_ok=True)
+        keep = []
+        for name in sorted(dirnames + filenames):
+            s, d, rel = os.path.join(dirpath, name), os.path.join(out, name), f"{here}/{name}"
+            if name in SKIPPED_NAMES:
+                continue
+            if rel in linked:
+                os.symlink(s, d)
+                continue
+            st = os.lstat(s)
+            if stat.S_ISLNK(st.st_mode):
+                _copy_link(s, d, real_root, target_root)
+            elif stat.S_ISDIR(st.st_mode):
+                keep.append(name)
+            elif stat.S_ISREG(st.st_mode):
+                shutil.copy2(s, d, follow_symlinks=False)
+            else:  # a FIFO, socket or device: not copied
+                skipped.append(rel)
+        dirnames[:] = [n for n in dirnames if n in keep]
 
 
 def _state(root: Path) -> dict[str, tuple[int, int]]:
@@ -333,18 +424,40 @@ def output_key(rel: str) -> str:
     return _STAMP_RE.sub("<time>", rel)
 
 
+def _no_link_between(workdir: Path, p: Path) -> bool:
+    """True when no folder between `workdir` and `p` is a symlink: `p` is in the copy itself,
+    not reached through a link (a --link input, a linked virtual environment, a link out of
+    the project)."""
+    try:
+        rel = p.parent.relative_to(workdir)
+    except ValueError:
+        return False
+    cur = workdir
+    for part in rel.parts:
+        cur = cur / part
+        if part in ("..", ".") or cur.is_symlink():
+            return False
+    return True
+
+
 def glob_files(workdir: Path, pattern: str) -> list[Path]:
     """The files an --output glob names: the files it matches, and every file under a
-    directory it matches (`out/`, `out`)."""
+    directory it matches (`out/`, `out`). Only what lies in the run's copy itself: a
+    match reached through a symlinked folder is not an output; a symlink matched is (it
+    is compared by where it points, see read_output)."""
     pattern = pattern.rstrip("/") or "."
     found: list[Path] = []
     for p in sorted(workdir.glob(pattern)):
-        if p.is_file():
-            found.append(p)
-        elif p.is_dir():
+        if not _no_link_between(workdir, p):
+            continue
+        if p.is_dir() and not p.is_symlink():
             for dirpath, dirnames, filenames in os.walk(p):
                 dirnames[:] = sorted(d for d in dirnames if d not in SKIPPED_NAMES)
-                found += [Path(dirpath, f) for f in sorted(filenames) if Path(dirpath, f).is_file()]
+                found += [Path(dirpath, f) for f in sorted(filenames)]
+                # a symlinked folder below: os.walk lists it but does not enter it
+                found += [Path(dirpath, d) for d in dirnames if Path(dirpath, d).is_symlink()]
+        elif p.is_symlink() or p.exists():
+            found.append(p)
     return found
 
 
@@ -374,37 +487,115 @@ def collect_outputs(
 # ------------------------------------------------------------------------- running
 
 
-def run_command(
-    command: list[str], cwd: Path, env: dict[str, str], timeout: float | None
-) -> tuple[int | None, bytes, bytes, float]:
-    """(returncode or None on timeout, stdout, stderr, seconds); the whole process group is
-    killed on timeout."""
+MAX_STDOUT = 16 * 1024 * 1024  # more stdout than this is compared by digest, not line by line
+STDERR_TAIL = 64 * 1024  # the end of stderr is kept (a failed run's last lines are shown)
+RUN_TAG = "ENVAUDIT_RERUN_RUN"  # in every run's environment: finds what a run left running
+
+
+@dataclass
+class Ran:
+    """What one execution of the command gave."""
+
+    code: int | None  # None: timed out
+    stdout: bytes
+    stderr: bytes
+    seconds: float
+    stdout_digest: str | None = None  # stdout over MAX_STDOUT: "size:sha256" instead of the bytes
+    leftovers: int = 0  # processes the run left behind (killed)
+
+
+def _read_spooled(fh: Any, keep_head: int | None, keep_tail: int | None) -> tuple[bytes, str | None]:
+    import hashlib
+
+    fh.flush()
+    size = os.fstat(fh.fileno()).st_size
+    fh.seek(0)
+    if keep_tail is not None:
+        fh.seek(max(0, size - keep_tail))
+        return fh.read(), None
+    assert keep_head is not None
+    if size <= keep_head:
+        return fh.read(), None
+    h = hashlib.sha256()
+    for chunk in iter(lambda: fh.read(1 << 20), b""):
+        h.update(chunk)
+    return b"", f"{size}:{h.hexdigest()}"
+
+
+def kill_tagged(tag: str) -> int:
+    """SIGKILL every process whose environment carries RUN_TAG=tag (what a run started and
+    left running, even in a session of its own); the number killed. Linux (/proc) only."""
+    marker = f"{RUN_TAG}={tag}".encode()
+    killed = 0
+    me = os.getpid()
+    try:
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit()]
+    except OSError:
+        return 0
+    for pid in pids:
+        if pid == me:
+            continue
+        try:
+            with open(f"/proc/{pid}/environ", "rb") as fh:
+                env = fh.read()
+        except OSError:
+            continue
+        if marker in env.split(b"\0"):
+            with contextlib.suppress(OSError):
+                os.kill(pid, signal.SIGKILL)
+                killed += 1
+    return killed
+
+
+def _end_all(pgid: int, tag: str) -> int:
+    """Kill what is left of a run: every tagged process (counted), then its process group
+    (which also holds any that cleared their environment)."""
+    killed = kill_tagged(tag)
+    with contextlib.suppress(OSError):
+        os.killpg(pgid, signal.SIGKILL)
+    return killed
+
+
+def run_command(command: list[str], cwd: Path, env: dict[str, str], timeout: float | None) -> Ran:
+    """Run the command with stdout and stderr spooled to temporary files (a process left
+    behind holding them cannot stall envaudit; hundreds of MB of output do not fill its
+    memory). When the command ends or times out, its whole process group is killed, and so
+    is every process that carries this run's tag in its environment (daemons that left the
+    group with setsid)."""
+    import uuid
+
+    tag = uuid.uuid4().hex
+    env = {**env, RUN_TAG: tag}
     start = time.perf_counter()
-    try:
-        proc = subprocess.Popen(
-            command,
-            cwd=cwd,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-    except OSError as exc:
-        return 127, b"", f"cannot run {command[0]}: {exc.strerror or exc}".encode(), 0.0
-    try:
-        out, err = proc.communicate(timeout=timeout)
-        code: int | None = proc.returncode
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        code = None
-    except BaseException:  # Ctrl-C: the run's whole process group goes too
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
-        raise
-    return code, out, err, time.perf_counter() - start
+    with tempfile.TemporaryFile() as out_fh, tempfile.TemporaryFile() as err_fh:
+        try:
+            proc = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out_fh,
+                stderr=err_fh,
+                start_new_session=True,
+            )
+        except (OSError, ValueError) as exc:
+            why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+            return Ran(127, b"", f"cannot run {command[0]!r}: {why}".encode(), 0.0)
+        code: int | None
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _end_all(proc.pid, tag)
+            proc.wait()
+            code = None
+        except BaseException:  # Ctrl-C: the run's whole process group goes too
+            _end_all(proc.pid, tag)
+            raise
+        leftovers = _end_all(proc.pid, tag) if code is not None else 0
+        seconds = time.perf_counter() - start
+        out, digest = _read_spooled(out_fh, MAX_STDOUT, None)
+        err, _ = _read_spooled(err_fh, None, STDERR_TAIL)
+    return Ran(code, out, err, seconds, digest, leftovers)
 
 
 def run_env(extra: dict[str, str], sitedir: Path | None) -> dict[str, str]:
@@ -431,19 +622,26 @@ def local_runs(
 ) -> list[Run]:
     runs = []
     for i in range(1, n + 1):
+        _scratch_intact(scratch, runs)
         base = Path(tempfile.mkdtemp(prefix=f"run{i}-", dir=scratch))
+        skipped: list[str] = []
         try:
-            workdir = fresh_copy(root, base, link)
+            workdir = fresh_copy(root, base, link, skipped)
         except (OSError, shutil.Error) as exc:
             detail = exc.args[0][0][2] if isinstance(exc, shutil.Error) and exc.args and exc.args[0] else exc
             raise RerunError(
                 f"cannot copy the project for run {i}: {detail} (pass --link PATH for what need not be copied)"
             ) from None
+        if skipped and i == 1:
+            names = ", ".join(skipped[:5]) + (", ..." if len(skipped) > 5 else "")
+            progress(f"not copied (named pipes, sockets, devices): {scrub(names, keep_newlines=False)}")
         before = _state(workdir)
         argv = [w.replace("{i}", str(i - 1)).replace("{run}", str(i)) for w in launcher] + command
-        progress(f"{label}run {i}/{n}: {shlex.join(argv)}")
-        code, out, err, secs = run_command(argv, workdir, run_env(extra, sitedir), timeout)
-        run = Run(i, workdir, code, out, err, secs, limit=timeout)
+        progress(f"{label}run {i}/{n}: {shlex.join(scrub_argv(argv))}")
+        ran = run_command(argv, workdir, run_env(extra, sitedir), timeout)
+        run = Run(i, workdir, ran.code, ran.stdout, ran.stderr, ran.seconds, limit=timeout)
+        _scratch_intact(scratch, [*runs, run])
+        run.stdout_digest, run.leftovers, run.base = ran.stdout_digest, ran.leftovers, base
         run.copy_dirs = copy_dirs(base)
         if run.ok:
             run.outputs = collect_outputs(workdir, before, globs)
@@ -451,8 +649,32 @@ def local_runs(
             if run.unmatched:
                 run.written = tuple(collect_outputs(workdir, before, ()))
         progress(f"{label}run {i}/{n}: {run_status(run)}")
+        if run.leftovers:
+            progress(
+                f"{label}run {i}/{n} left {run.leftovers} process(es) running after it ended "
+                "(a daemon or background job): killed"
+            )
         runs.append(run)
     return runs
+
+
+def _scratch_intact(scratch: Path, runs: list[Run]) -> None:
+    """A run that removed envaudit's temporary folder (or another run's copy) leaves nothing
+    to compare: say so, not a traceback."""
+    gone = [r for r in runs if not r.workdir.is_dir()]
+    if scratch.is_dir() and not gone:
+        return
+    who = f"run {runs[-1].index}" if runs else "a run"
+    raise RerunError(
+        f"{who} removed "
+        + (
+            f"the copy of run {gone[0].index}"
+            if scratch.is_dir()
+            else f"envaudit's temporary folder {scratch}"
+        )
+        + ": a command must write only inside its copy of the project (its working directory), "
+        "so the runs cannot be compared"
+    )
 
 
 def run_status(run: Run) -> str:
@@ -530,18 +752,27 @@ def compare_runs(runs: list[Run], tol: Tolerance, python: str, *, stdout: bool =
             for n, o in enumerate(runs[1:], 1)
         ]
         results.append(OutputResult(shown, _worst(pairs)))
-    if stdout and any(r.stdout for r in runs):
-        pairs = [
-            (
-                o.index,
-                compare_bytes(
-                    "stdout.txt", normalise(ref.stdout, ref.copy_dirs), normalise(o.stdout, o.copy_dirs), tol
-                ),
-            )
-            for o in runs[1:]
-        ]
+    if stdout and any(r.stdout or r.stdout_digest for r in runs):
+        pairs = [(o.index, _compare_stdout(ref, o, tol)) for o in runs[1:]]
         results.append(OutputResult(STDOUT, _worst(pairs)))
     return results
+
+
+def _compare_stdout(ref: Run, other: Run, tol: Tolerance) -> Comparison:
+    if ref.stdout_digest or other.stdout_digest:  # over MAX_STDOUT: by size and digest
+        if ref.stdout_digest == other.stdout_digest:
+            return Comparison(IDENTICAL, 0.0, 0.0, None)
+        size = [int((r.stdout_digest or f"{len(r.stdout)}:").split(":")[0]) for r in (ref, other)]
+        return Comparison(
+            DIFFERENT,
+            None,
+            None,
+            f"{size[0]} vs {size[1]} bytes printed, not the same (over {MAX_STDOUT >> 20} MiB: "
+            "compared by digest)",
+        )
+    return compare_bytes(
+        "stdout.txt", normalise(ref.stdout, ref.copy_dirs), normalise(other.stdout, other.copy_dirs), tol
+    )
 
 
 def _worst(pairs: list[tuple[int, Comparison]]) -> Comparison:
@@ -562,6 +793,57 @@ def _worst(pairs: list[tuple[int, Comparison]]) -> Comparison:
     return Comparison(worst.status, max(abs_) if abs_ else None, max(rel) if rel else None, where)
 
 
+_SPECIAL = (
+    (stat.S_ISFIFO, "a named pipe"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+
+def read_output(p: Path, workdir: Path) -> tuple[str, str]:
+    """What an output is, without following it out of the run's copy or opening anything
+    but a regular file: ("file", path to read), ("link", where it points: a symlink that
+    leads out of the copy, or to no file, is compared by its target, never read),
+    ("special", what it is: a named pipe, a socket, a device: never opened)."""
+    try:
+        st = os.lstat(p)
+    except OSError as exc:
+        return "special", f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISLNK(st.st_mode):
+        real = os.path.realpath(p)
+        if _inside(real, os.path.realpath(workdir)):
+            with contextlib.suppress(OSError):
+                if stat.S_ISREG(os.stat(real).st_mode):
+                    return "file", real
+        try:
+            return "link", os.readlink(p)
+        except OSError as exc:
+            return "special", f"unreadable ({exc.strerror or exc})"
+    if stat.S_ISREG(st.st_mode):
+        return "file", str(p)
+    return "special", next((what for test, what in _SPECIAL if test(st.st_mode)), "not a regular file")
+
+
+def _open_regular(path: str) -> tuple[int, int]:
+    """(fd, size) of a regular file, opened without following a final symlink and without
+    blocking (a file swapped for a FIFO after the check is refused, not waited on)."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0))
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        raise OSError(0, "not a regular file")
+    return fd, st.st_size
+
+
+def _describe(kind: tuple[str, str], run: Run) -> str:
+    what, detail = kind
+    if what == "link":
+        return "a symlink to " + normalise(os.fsencode(detail), run.copy_dirs).decode("utf-8", "replace")
+    return detail if what == "special" else "a file"
+
+
 def _compare_paths(
     a: tuple[str, Path] | None,
     b: tuple[str, Path] | None,
@@ -573,32 +855,52 @@ def _compare_paths(
 ) -> Comparison:
     if a is None or b is None:
         return Comparison(MISSING, None, None, f"run {ra.index if a is None else rb.index} did not write it")
-    pa, pb = a[1], b[1]
+    ka, kb = read_output(a[1], ra.workdir), read_output(b[1], rb.workdir)
+    if ka[0] != "file" or kb[0] != "file":
+        da, db = _describe(ka, ra), _describe(kb, rb)
+        if da == db:
+            return Comparison(IDENTICAL, 0.0, 0.0, None)
+        return Comparison(DIFFERENT, None, None, f"{da} vs {db}")
+    pa, pb = Path(ka[1]), Path(kb[1])
     try:
-        sa, sb = pa.stat().st_size, pb.stat().st_size
-        if sa > MAX_OUTPUT or sb > MAX_OUTPUT:
-            return _compare_big(pa, pb)
-        da, db = normalise(pa.read_bytes(), ra.copy_dirs), normalise(pb.read_bytes(), rb.copy_dirs)
+        fa, sa = _open_regular(ka[1])
+        try:
+            fb, sb = _open_regular(kb[1])
+        except OSError:
+            os.close(fa)
+            raise
+        with os.fdopen(fa, "rb") as fha, os.fdopen(fb, "rb") as fhb:
+            if sa > MAX_VALUES or sb > MAX_VALUES:
+                return _compare_big(fha, fhb, sa, sb, pa, pb, tol, python)
+            da, db = normalise(fha.read(), ra.copy_dirs), normalise(fhb.read(), rb.copy_dirs)
     except OSError as exc:
         return Comparison(DIFFERENT, None, None, f"cannot read: {exc.strerror or exc}")
     return compare_bytes(rel, da, db, tol, torch_files=(pa, pb), python=python)
 
 
-def _compare_big(pa: Path, pb: Path) -> Comparison:
-    import hashlib
-
-    digests = []
-    for p in (pa, pb):
-        h = hashlib.sha256()
-        with p.open("rb") as fh:
-            for chunk in iter(lambda: fh.read(1 << 20), b""):
-                h.update(chunk)
-        digests.append(h.hexdigest())
-    if digests[0] == digests[1]:
-        return Comparison(IDENTICAL, 0.0, 0.0, None)
-    return Comparison(
-        DIFFERENT, None, None, f"sha256 {digests[0][:12]}… vs {digests[1][:12]}… (too big to compare values)"
+def _compare_big(
+    fha: Any, fhb: Any, sa: int, sb: int, pa: Path, pb: Path, tol: Tolerance, python: str
+) -> Comparison:
+    """Outputs over MAX_VALUES: streamed byte by byte (memory stays flat whatever their
+    size); PyTorch checkpoints up to MAX_OUTPUT are still compared tensor by tensor, in
+    the command's own interpreter."""
+    offset = 0
+    while True:
+        x, y = fha.read(1 << 20), fhb.read(1 << 20)
+        if x != y:
+            break
+        if not x:
+            return Comparison(IDENTICAL, 0.0, 0.0, None)
+        offset += len(x)
+    if sa <= MAX_OUTPUT and sb <= MAX_OUTPUT and python and is_torch_file(pa) and is_torch_file(pb):
+        return compare_torch(pa, pb, tol, python)
+    n = next((i for i, (u, v) in enumerate(zip(x, y, strict=False)) if u != v), min(len(x), len(y)))
+    where = (
+        f"byte {offset + n}: one run's file ends there ({sa} vs {sb} bytes)"
+        if n == min(len(x), len(y))
+        else f"byte {offset + n}: 0x{x[n]:02x} vs 0x{y[n]:02x}"
     )
+    return Comparison(DIFFERENT, None, None, f"{where} (over {MAX_VALUES >> 20} MiB: compared as bytes)")
 
 
 def agree(outputs: Iterable[OutputResult]) -> bool:
@@ -638,6 +940,10 @@ def rerun(
         raise RerunError("--runs must be at least 2: one run has nothing to be compared with")
     if not command:
         raise RerunError("no command given: envaudit rerun [PATH] -- COMMAND...")
+    if not command[0].strip() or "\0" in "".join(command):
+        raise RerunError(
+            f"the command {scrub(repr(command[0]))} is not a program to run: envaudit rerun [PATH] -- COMMAND..."
+        )
     unknown = [k for k in knobs if k not in knob_names()]
     if unknown:
         raise RerunError(f"unknown knob {unknown[0]!r}; the knobs are: {', '.join(knob_short_names())}")
@@ -697,7 +1003,18 @@ def _rerun(
     scratch_dir: Path | None = None,
     link: tuple[str, ...] = (),
 ) -> RerunResult:
-    with tempfile.TemporaryDirectory(prefix="envaudit-rerun-", dir=scratch_dir) as tmp:
+    where = os.path.realpath(scratch_dir if scratch_dir is not None else tempfile.gettempdir())
+    if runner is None and _inside(where, os.path.realpath(root)):
+        raise RerunError(
+            f"the copies would be made inside the project ({where}"
+            + (", --scratch" if scratch_dir is not None else ", the temporary directory: TMPDIR")
+            + "), so each copy would hold the ones before it: make them outside the project "
+            "(--scratch DIR)"
+        )
+    # a run may remove what it can reach: the cleanup then has less to do, not a traceback
+    with tempfile.TemporaryDirectory(
+        prefix="envaudit-rerun-", dir=scratch_dir, ignore_cleanup_errors=True
+    ) as tmp:
         scratch = Path(tmp)
         seed_dir = scratch / "seed-all"
         seed_dir.mkdir()
@@ -711,6 +1028,8 @@ def _rerun(
                 root, command, runs, globs, timeout, extra, scratch, sitedir, progress, label, launcher, link
             )
 
+        if runner is None:
+            _check_room(root, link, runs, scratch, progress)
         first = do_runs({}, False, "")
         result = RerunResult(command, first, [])
         failed = [r for r in first if not r.ok]
@@ -725,10 +1044,13 @@ def _rerun(
         if nowhere:
             wrote = sorted({w for r in ok_runs for w in r.written})
             raise RerunError(
-                f"--output {nowhere[0]!r} matched no file in any run (globs are relative to the project; "
-                "a directory matches the files under it)"
+                f"--output {scrub(repr(nowhere[0]))} matched no file in any run (globs are relative to the "
+                "project; a directory matches the files under it; what is reached through a symlinked "
+                "folder, such as a --link input, a virtual environment or a link out of the project, "
+                "is not an output)"
                 + (
-                    f"; the runs wrote: {', '.join(wrote[:8])}{', ...' if len(wrote) > 8 else ''}"
+                    f"; the runs wrote: {scrub(', '.join(wrote[:8]), keep_newlines=False)}"
+                    f"{', ...' if len(wrote) > 8 else ''}"
                     if wrote
                     else ""
                 )
@@ -757,6 +1079,36 @@ def _rerun(
         _annotate_causes(result)
     result.seconds = time.perf_counter() - started
     return result
+
+
+BIG_COPY = 1 << 30  # a copy this big is announced, with what --link could share
+
+
+def _human(n: int) -> str:
+    if n < 2**20:
+        return f"{n / 2**10:.0f} KiB"
+    return f"{n / 2**30:.1f} GiB" if n >= 2**30 else f"{n / 2**20:.0f} MiB"
+
+
+def _check_room(
+    root: Path, link: tuple[str, ...], runs: int, scratch: Path, progress: Callable[[str], None]
+) -> None:
+    """Refuse before copying when `runs` copies of the project do not fit where they are
+    made (a full disk hurts more than this command), and name what is big."""
+    size, per = project_size(root, link)
+    if size < BIG_COPY // 16:
+        return
+    big = sorted(per.items(), key=lambda kv: -kv[1])[:3]
+    named = ", ".join(f"{name} {_human(n)}" for name, n in big if n)
+    free = shutil.disk_usage(scratch).free
+    if size * runs > free * 0.9:
+        raise RerunError(
+            f"{runs} copies of the project need {_human(size * runs)} but {scratch.parent} has "
+            f"{_human(free)} free (biggest: {named}); share big read-only inputs with --link PATH, "
+            "or make the copies elsewhere with --scratch DIR"
+        )
+    if size >= BIG_COPY:
+        progress(f"each run copies {_human(size)} (biggest: {named}); --link PATH shares a read-only input")
 
 
 def _find_causes(
@@ -846,10 +1198,15 @@ def _try(
 ) -> tuple[bool, str]:
     progress(f"trying {key}")
     runs = do_runs(env, seed, f"[{key}] ")
-    ok_runs = [r for r in runs if r.ok]
-    if len(ok_runs) < len(runs):
-        return False, "; ".join(r.describe_failure() for r in runs if not r.ok)
-    outputs = compare_runs(ok_runs, tol, python, stdout=stdout)
+    try:
+        ok_runs = [r for r in runs if r.ok]
+        if len(ok_runs) < len(runs):
+            return False, "; ".join(r.describe_failure() for r in runs if not r.ok)
+        outputs = compare_runs(ok_runs, tol, python, stdout=stdout)
+    finally:  # a knob round's copies are done with: they do not pile up on the disk
+        for r in runs:
+            if r.base is not None:
+                shutil.rmtree(r.base, ignore_errors=True)
     if agree(outputs):
         return True, ""
     bad = next(o for o in outputs if o.comparison.status not in (IDENTICAL, CLOSE))

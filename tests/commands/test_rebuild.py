@@ -133,7 +133,8 @@ def test_each_failure_named_with_its_reason(
     pins = {"alpha": "1.0", "beta": "3.0", "gamma": "1.0", "cext": "0.1", "delta": "1.0"}
     root = write(tmp_path / "proj", {"requirements.txt": hashed(wheelhouse, pins, bad_hash=("alpha",))})
     monkeypatch.setenv("CC", "/nonexistent/envaudit-test-gcc")
-    code, rec = rebuild(root, wheelhouse, "--installer", installer)
+    # --allow-sdist: cext is an sdist, built (and failing) only when asked
+    code, rec = rebuild(root, wheelhouse, "--installer", installer, "--allow-sdist")
     assert code == 1 and rec["ok"] is False
     reasons = {f["name"]: (f["version"], f["reason"]) for f in rec["failed"]}
     assert set(reasons) == {"alpha", "beta", "gamma", "cext", "delta"}

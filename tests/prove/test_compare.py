@@ -6,6 +6,7 @@ import json
 import struct
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -195,3 +196,108 @@ def test_epoch_seconds_are_compared_by_atol_only() -> None:
 def test_different_without_a_differing_number_gives_no_size() -> None:
     c = compare_bytes("m.json", b'{"lr": 0.1, "host": "a"}', b'{"lr": 0.1, "host": "b"}', TOL)
     assert c.status == DIFFERENT and c.max_abs is None and c.max_rel is None and c.first == "host: 'a' vs 'b'"
+
+
+# ------------------------------------------------------------------ hostile outputs
+
+
+def test_hostile_npy_headers_are_refused_not_evaluated() -> None:
+    """A header that is huge, not a plain literal, claims 100 dimensions or a shape its data
+    does not fill: "not readable as .npy" (compared as bytes), never a hang or a crash."""
+    good = npy([1.0, 2.0], (2,))
+    bad_headers = [
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (" + "1, " * 100 + "), }",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (10**9,), }",
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (3,), }",  # 3 claimed, 2 there
+        "{'descr': '<f8', 'fortran_order': False, 'shape': (-2,), }",
+        "__import__('os').system('true')",
+        "[" * 5000 + "]" * 5000,
+    ]
+    for header in bad_headers:
+        data = (
+            b"\x93NUMPY\x01\x00" + struct.pack("<H", len(header)) + header.encode() + struct.pack("<2d", 1, 2)
+        )
+        with pytest.raises((ValueError, SyntaxError)):
+            read_npy(data)
+        c = compare_bytes("w.npy", good, data, TOL)
+        assert c.status == DIFFERENT and "not readable as .npy" in (c.first or "")
+    huge = b"\x93NUMPY\x02\x00" + struct.pack("<I", 1 << 30) + b"{}"  # a 1 GiB header claimed
+    with pytest.raises(ValueError, match="header is"):
+        read_npy(huge)
+
+
+def test_yaml_alias_bomb_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A billion-laughs YAML output: PyYAML shares the aliased nodes, the comparison would walk
+    them all; it stops at MAX_NODES values and compares as bytes."""
+    import envaudit.prove.compare as compare
+
+    monkeypatch.setattr(compare, "MAX_NODES", 10_000)
+    lines = ["a: &a [1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]"]
+    for i, name in enumerate("bcdefghij"):
+        prev = "abcdefghij"[i]
+        lines.append(f"{name}: &{name} [" + ", ".join([f"*{prev}"] * 10) + "]")
+    a = ("\n".join(lines) + "\nz: 1\n").encode()
+    b = ("\n".join(lines) + "\nz: 2\n").encode()
+    c = compare_bytes("metrics.yaml", a, b, TOL)
+    assert c.status == DIFFERENT and "too big to compare values" in (c.first or "")
+
+
+def test_big_csv_is_compared_row_by_row() -> None:
+    rows = "a,b\n" + "1,0.5\n" * 200_000
+    c = compare_bytes("m.csv", rows.encode(), (rows + "1,0.7\n").encode(), TOL)
+    assert c.status == DIFFERENT and c.first == "row 200002: 200001 rows vs 200002"
+    c = compare_bytes("m.csv", rows.encode(), rows.replace("0.5\n1,", "0.5000001\n1,", 1).encode(), TOL)
+    assert c.status == CLOSE
+
+
+def test_a_secret_looking_keys_values_are_not_shown() -> None:
+    a = json.dumps({"wandb": {"api_key": "sk-aaaa"}, "loss": 1.0}).encode()
+    b = json.dumps({"wandb": {"api_key": "sk-bbbb"}, "loss": 1.0}).encode()
+    c = compare_bytes("cfg.json", a, b, TOL)
+    assert (
+        c.status == DIFFERENT and c.first == "wandb.api_key: values differ (not shown: a secret-looking key)"
+    )
+    a = json.dumps({"token": 1.0}).encode()
+    b = json.dumps({"token": 2.0}).encode()
+    assert compare_bytes("cfg.json", a, b, TOL).first == "token: values differ (not shown)"
+
+
+def test_torch_helper_is_not_shadowed_by_the_working_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -c` puts its working directory first on sys.path: a json.py there (the user's
+    project, where they typed the command) must not run in the loader."""
+    from envaudit.prove.compare import compare_torch
+
+    marker = tmp_path / "ran"
+    write_dir = tmp_path / "cwd"
+    write_dir.mkdir()
+    (write_dir / "json.py").write_text(f"open({str(marker)!r}, 'w').write('x')\n", encoding="utf-8")
+    (tmp_path / "a.pt").write_bytes(b"not a checkpoint")
+    # an interpreter whose torch fails at once (importing the real one takes seconds)
+    fake = tmp_path / "site"
+    fake.mkdir()
+    (fake / "torch.py").write_text("raise ImportError('no torch here')\n", encoding="utf-8")
+    python = tmp_path / "python"
+    python.write_text(f'#!/bin/sh\nPYTHONPATH={fake} exec {sys.executable} "$@"\n', encoding="utf-8")
+    python.chmod(0o755)
+    monkeypatch.chdir(write_dir)
+    c = compare_torch(tmp_path / "a.pt", tmp_path / "a.pt", TOL, str(python), timeout=60)
+    assert c.status == DIFFERENT and "no torch here" in (c.first or "")
+    assert not marker.exists()
+
+
+def test_torch_pickle_bomb_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """weights_only=True allows a list that holds itself twice, forty levels deep (2**40
+    leaves in 2 kB): the loader walked it until its 300 s timeout, per comparison."""
+    torch = pytest.importorskip("torch", reason="torch not installed (pip install torch==2.13.0)")
+    import envaudit.prove.compare as compare
+
+    monkeypatch.setattr(compare, "MAX_NODES", 10_000)
+    x: list[Any] = [1.0]
+    for _ in range(40):
+        x = [x, x]
+    for name, v in (("a.pt", 0.0), ("b.pt", 1.0)):
+        torch.save({"w": torch.full((2,), v), "bomb": x}, tmp_path / name)
+    c = compare.compare_torch(tmp_path / "a.pt", tmp_path / "b.pt", TOL, sys.executable, timeout=120)
+    assert c.status == DIFFERENT and "more than 10000 values in the checkpoint" in (c.first or "")
