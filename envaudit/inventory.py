@@ -131,7 +131,7 @@ class Inventory:
             for rel in self.config.unread:  # a config symlinked out of the root: named, not read
                 self.diag(outside_message(rel, self.root / rel), rel)
         if python is None and self.config.python_refused:
-            self.diag(self.config.python_refused, self.config.source)
+            self.diag(self.config.python_refused, self.config.source, self.config.python_refused_line)
 
     # ------------------------------------------------------------------ facts
     def get(self, domain: str) -> Any:
