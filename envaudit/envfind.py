@@ -465,10 +465,17 @@ def _looks_like_prefix(p: Path) -> bool:
 
 
 def discover(
-    root: Path, python_arg: str | None, environ: dict[str, str], label: str | None = None
+    root: Path,
+    python_arg: str | None,
+    environ: dict[str, str],
+    label: str | None = None,
+    *,
+    active: bool = True,
 ) -> Discovery:
     """Find the environment to audit; see the module docstring for the order. `label` says
-    how the user named `python_arg` (the flag or the configuration)."""
+    how the user named `python_arg` (the flag or the configuration). `active=False` (a
+    sub-project's own environment) skips the active environment and an absolute
+    $UV_PROJECT_ENVIRONMENT: those are the audited root's."""
     looked: list[str] = []
     if python_arg is not None and not python_arg.strip():
         # `--python "$UNSET"`: falling back to discovery would let a gate pass on another env
@@ -476,7 +483,7 @@ def discover(
     if python_arg:
         return Discovery(_explicit(python_arg, root, environ), label or f"--python {python_arg}", ())
 
-    for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+    for var in ("VIRTUAL_ENV", "CONDA_PREFIX") if active else ():
         value = environ.get(var)
         if not value:
             continue
@@ -494,6 +501,8 @@ def discover(
         return Discovery(p, f"${var}", tuple(looked))
 
     uv = environ.get("UV_PROJECT_ENVIRONMENT")
+    if uv and not active and os.path.isabs(uv):
+        uv = None
     names: list[tuple[Path, str]] = []
     if uv:
         names.append((Path(uv) if os.path.isabs(uv) else root / uv, "$UV_PROJECT_ENVIRONMENT"))
