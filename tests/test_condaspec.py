@@ -10,6 +10,7 @@ specifications" (`numpy=1.11` fuzzy: 1.11.0, 1.11.1, …; `numpy==1.11` exact: 1
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -69,8 +70,20 @@ def test_describe_in_pip_words() -> None:
 
 def test_conda_version_order() -> None:
     # conda/models/version.py's documented order
-    chain = ["0.4", "0.4.1.rc", "0.4.1", "0.5a1", "0.5", "1.0", "1.1dev1", "1.1a1", "1.1", "1.1post1", "1!0.4.1"]
-    for lo, hi in zip(chain, chain[1:], strict=False):
+    chain = [
+        "0.4",
+        "0.4.1.rc",
+        "0.4.1",
+        "0.5a1",
+        "0.5",
+        "1.0",
+        "1.1dev1",
+        "1.1a1",
+        "1.1",
+        "1.1post1",
+        "1!0.4.1",
+    ]
+    for lo, hi in itertools.pairwise(chain):
         assert matches(parse(f"x<{hi}"), lo) and not matches(parse(f"x<{lo}"), hi), (lo, hi)
     assert version_eq("1.1", "1.1.0") and version_eq("0.4.1.rc", "0.4.1.RC")
     assert startswith("1.26.4", "1.26") and not startswith("1.260", "1.26")

@@ -358,7 +358,11 @@ def test_project_config_cannot_point_python_outside_the_root(tmp_path: Path, val
     # a setting that cannot be obeyed is a usage error (exit 2, even with --exit-zero), naming
     # the file and line: a gate never goes on to audit another environment instead
     line = 1 if where == ".envaudit.toml" else 5
-    for args in (("check", str(root), "--exit-zero"), ("snapshot", str(root)), ("verify", "x.json", str(root))):
+    for args in (
+        ("check", str(root), "--exit-zero"),
+        ("snapshot", str(root)),
+        ("verify", "x.json", str(root)),
+    ):
         res = invoke(*args)
         assert res.exit_code == 2, (args, res.output)
         assert f"{where}:{line}: `python` names" in res.stderr and "not used" in res.stderr, args

@@ -151,7 +151,7 @@ _MANIFEST_NAMES = frozenset(
         pdm.lock, pylock.toml, conda-lock).
     """,
     example="""
-        <environment>: DEP001 [error] no dependency manifest: nothing declares what this project needs
+        project: DEP001 [error] no dependency manifest: nothing declares what this project needs
     """,
     fix="""
         Record what runs today: `pip freeze > requirements.txt` in the project's
@@ -832,7 +832,7 @@ def broken_requirements(
         requirements behind extras ignored, as pip does) without running pip.
     """,
     example="""
-        <environment>: DEP009 [error] transformers 4.40.0 requires tokenizers<0.20,>=0.19, but tokenizers 0.15.2 is installed
+        .venv: DEP009 [error] transformers 4.40.0 requires tokenizers<0.20,>=0.19, but tokenizers 0.15.2 is installed
     """,
     fix="""
         Install a consistent set: `pip install 'tokenizers<0.20,>=0.19'`, or rebuild the

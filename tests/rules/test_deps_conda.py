@@ -99,7 +99,9 @@ def test_conda_specs_are_compared_with_conda_meta(tmp_path: Path) -> None:
     assert any(d.startswith("7: `scikit-learn`: installed 1.5.0") and "1.4.*" in d for d in drift)
     assert any(d.startswith("8: `pandas`: installed 2.1.3") and "==2.1.4" in d for d in drift)
     assert any(d.startswith("9: `cudatoolkit`: installed 11.7.1") for d in drift)
-    assert any(d.startswith("12: `requests`: installed 2.30.0 does not satisfy the declared >=2.31") for d in drift)
+    assert any(
+        d.startswith("12: `requests`: installed 2.30.0 does not satisfy the declared >=2.31") for d in drift
+    )
 
 
 def test_tricky_true_negatives(tmp_path: Path) -> None:
@@ -141,7 +143,10 @@ def test_declared_but_not_installed(tmp_path: Path) -> None:
     site = make_venv(tmp_path / "venv", {"numpy": "1.26.1", "torch": "2.2.0", "requests": "2.32.3"})
     assert site.is_dir()
     doc = _check(proj, tmp_path / "venv")
-    assert [m.split(" is not")[0] for m in _by_code(doc, "DEP007")] == ["7: `scikit-learn==1.4.*`", "8: `pandas 2.1.4`"]
+    assert [m.split(" is not")[0] for m in _by_code(doc, "DEP007")] == [
+        "7: `scikit-learn==1.4.*`",
+        "8: `pandas 2.1.4`",
+    ]
     assert _by_code(doc, "DEP006") == []
 
 
