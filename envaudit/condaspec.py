@@ -25,12 +25,14 @@ from functools import lru_cache
 from itertools import zip_longest
 from pathlib import Path
 
-_CHANNEL_NAME_RE = re.compile(r"^(?:[^:\s]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(?P<rest>.*)$")
+from envaudit._lazyre import lazy_re
+
+_CHANNEL_NAME_RE = lazy_re(r"^(?:[^:\s]+::)?(?P<name>[A-Za-z0-9_][A-Za-z0-9_.\-]*)\s*(?P<rest>.*)$")
 # conda's own split of "version build": the build is the last word after a space or `=`
 # that is not preceded by an operator character
-_VERSION_BUILD_RE = re.compile(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$")
-_VALID_VERSION_RE = re.compile(r"^[*.+!_0-9a-z]+$")
-_RELATION_RE = re.compile(r"^(=|==|!=|<=|>=|<|>|~=)(?![=<>!~])(\S+)$")
+_VERSION_BUILD_RE = lazy_re(r"((?:.+?)[^><!,|]?)(?:(?<![=!|,<>~])(?:[ =])([^-=,|<>~]+?))?$")
+_VALID_VERSION_RE = lazy_re(r"^[*.+!_0-9a-z]+$")
+_RELATION_RE = lazy_re(r"^(=|==|!=|<=|>=|<|>|~=)(?![=<>!~])(\S+)$")
 
 
 class SpecError(ValueError):

@@ -11,6 +11,7 @@ the root. A sub-project with no environment of its own is not compared with anyt
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,9 +33,12 @@ class ProjectEnv:
     def conda(self) -> dict[str, CondaRecord]:
         """conda-meta's records (empty for a virtualenv), read on first use."""
         if "records" not in self._conda:
-            from envaudit.condaspec import read_conda_meta
+            records: dict[str, CondaRecord] = {}
+            if self.target.found and os.path.isdir(os.path.join(self.target.prefix, "conda-meta")):
+                from envaudit.condaspec import read_conda_meta
 
-            self._conda["records"] = read_conda_meta(self.target.prefix) if self.target.found else {}
+                records = read_conda_meta(self.target.prefix)
+            self._conda["records"] = records
         return self._conda["records"]  # type: ignore[no-any-return]
 
     @property

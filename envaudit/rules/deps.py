@@ -585,7 +585,6 @@ def _spec_text(spec: CondaSpec) -> str:
 def _conda_specs(inv: Inventory, project: str) -> list[tuple[Declared, CondaSpec]]:
     """environment.yml's conda lines of one project, parsed with conda's grammar (python and
     the pip tool itself are not packages of the project; an unreadable spec is EA001's)."""
-    from envaudit.condaspec import SpecError, parse
     from envaudit.projects import project_of, project_roots
 
     roots = project_roots(inv)
@@ -593,6 +592,8 @@ def _conda_specs(inv: Inventory, project: str) -> list[tuple[Declared, CondaSpec
     for d in declared(inv):
         if d.source != "conda" or project_of(d.path, roots) != project:
             continue
+        from envaudit.condaspec import SpecError, parse  # only with a conda file
+
         try:
             spec = parse(d.raw)
         except SpecError:
