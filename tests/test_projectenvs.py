@@ -142,3 +142,15 @@ def test_project_wide_and_environment_findings_are_labelled(tmp_path: Path) -> N
     doc = _json(proj)
     (f,) = [f for f in doc["findings"] if f["code"] == "DEP009"]
     assert f["location"] == {"path": None, "line": None, "column": None}
+
+
+def test_markdown_and_github_label_file_less_findings_too(tmp_path: Path) -> None:
+    proj = write(tmp_path / "p", {"train.py": "print(1)\n"})
+    real_venv(proj / ".venv", {"a": "1.0"}, requires={"a": ["b>=1"]})
+    env = {"HOME": str(tmp_path)}
+    md = invoke("check", str(proj), "--select", "DEP001,DEP009", "--format", "markdown", env=env).stdout
+    assert "- **error** `project`: no dependency manifest" in md
+    assert "- **error** `.venv`: a 1.0 requires b&gt;=1, which is not installed" in md, md
+    gh = invoke("check", str(proj), "--select", "DEP001,DEP009", "--format", "github", env=env).stdout
+    assert "which is not installed (.venv)" in gh and "lockfile) (project)" in gh, gh
+    assert "(environment)" not in gh
