@@ -548,8 +548,9 @@ def _drift_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
             fact={"name": d.name, "declared": d.specifier, "installed": dist.version, "also": []},
         )
     # environment.yml's conda specs, read with conda's grammar (`numpy=1.26` is 1.26.*),
-    # against conda-meta's record of that name (or the distribution it provides)
-    for d, spec in _conda_specs(inv, env.project):
+    # against conda-meta's record of that name (or the distribution it provides); only in
+    # a conda environment: a virtualenv was not made from environment.yml
+    for d, spec in _conda_specs(inv, env.project) if env.conda() else ():
         if spec.version is None and spec.build is None:
             continue
         have = _conda_installed(env, d)
@@ -658,10 +659,9 @@ def _missing_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
         total[d.path] = total.get(d.path, 0) + 1
         if packages.get(d.name) is None:
             missing.setdefault(d.path, []).append(d)
-    is_conda = bool(env.conda())
-    for d, spec in _conda_specs(inv, env.project):
-        if not is_conda and _pypi(d) is None:
-            continue  # a conda-only package (cudatoolkit) cannot be in a virtualenv: not comparable
+    # environment.yml's conda lines, in a conda environment only (a virtualenv was not made
+    # from environment.yml, and cannot hold conda-only packages such as cudatoolkit)
+    for d, spec in _conda_specs(inv, env.project) if env.conda() else ():
         total[d.path] = total.get(d.path, 0) + 1
         text[id(d)] = f"{spec.name}{_spec_text(spec)}" if spec.written else spec.name
         if _conda_installed(env, d) is None:
