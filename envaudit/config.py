@@ -69,8 +69,10 @@ class Config:
     source: str | None = None  # the file it came from, for messages
     # project config files not read: symlinks out of the root (EA001 each, never applied)
     unread: tuple[str, ...] = ()
-    # why the project config's `python` was not used (EA001; the audit goes on without it)
+    # why the project config's `python` cannot be used (`file:line: ...`): a usage error
+    # (exit 2) wherever that setting would choose the environment, never a fallback
     python_refused: str | None = None
+    python_refused_line: int | None = None  # the line of that `python =`
 
     def with_overrides(self, **kw: Any) -> Config:
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
@@ -111,6 +113,14 @@ class Config:
 
     def _where(self) -> str:
         return f"{self.source}: " if self.source else ""
+
+    def python_refusal(self) -> str | None:
+        """`.envaudit.toml:3: `python` names ...` when the project config's `python` cannot
+        be used (the CLI's usage error), else None."""
+        if not self.python_refused:
+            return None
+        line = f":{self.python_refused_line}" if self.python_refused_line else ""
+        return f"{self.source or 'the configuration'}{line}: {self.python_refused}"
 
 
 def _glob_match(path: str, pattern: str) -> bool:
@@ -202,7 +212,33 @@ def load_config(root: Path, explicit: Path | None = None) -> Config:
     path, table = found
     cfg = replace(from_mapping(table, source=path.name), unread=unread)
     refused = project_python_refusal(root, cfg)
-    return replace(cfg, python=None, python_refused=refused) if refused else cfg
+    if refused:
+        line = key_line(path, "python")
+        return replace(cfg, python=None, python_refused=refused, python_refused_line=line)
+    return cfg
+
+
+def key_line(path: Path, key: str) -> int | None:
+    """The line of `key = ...` in envaudit's table of a config file (`[tool.envaudit]`, or
+    the top level of .envaudit.toml), for messages; None when it cannot be told."""
+    import re
+
+    from envaudit import safeio
+
+    data, _refused = safeio.read_bytes(path, safeio.TEXT_LIMIT)
+    if data is None:
+        return None
+    dedicated = path.name == ".envaudit.toml"
+    table: str | None = ""  # the current [table] header ("" before any)
+    key_re = re.compile(rf"^\s*[\"']?{re.escape(key)}[\"']?\s*=")
+    for n, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        head = re.match(r"^\s*\[\s*([^\[\]]+?)\s*\]\s*(?:#.*)?$", line)
+        if head:
+            table = re.sub(r"[\s\"']", "", head.group(1))
+            continue
+        if key_re.match(line) and (table == "tool.envaudit" or (dedicated and table == "")):
+            return n
+    return None
 
 
 def project_python_refusal(root: Path, cfg: Config) -> str | None:
@@ -224,7 +260,8 @@ def project_python_refusal(root: Path, cfg: Config) -> str | None:
         why = "a command looked up on PATH" if lookup else "an environment outside the project"
         return (
             f"`python` names {why}; not used: a project's own config may only name an environment "
-            "under the audited root (pass --python to audit another one)"
+            "under the audited root (make it a path inside the project, e.g. `.venv`, or pass "
+            "--python to audit another one)"
         )
     return None
 

@@ -121,7 +121,7 @@ def _run_rule(r: Rule, inv: Inventory, result: CheckResult) -> list[Finding]:
             n = count[loc.path] = count.get(loc.path, 0) + 1
             if n <= FINDINGS_CAP:
                 kept[loc.path] = len(out)
-                out.append(_finding(r, h, inv.config))  # redaction is the costly part: only these
+                out.append(_finding(r, h, inv.config, inv))  # redaction is the costly part: only these
     except Exception as exc:  # a bug of ours must not hide every other finding
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
@@ -162,20 +162,51 @@ def _printable_location(loc: Location) -> Location:
     return replace(loc, path=printable(loc.path))
 
 
-def _finding(r: Rule, h: Hit, cfg: Config) -> Finding:
+def _finding(r: Rule, h: Hit, cfg: Config, inv: Inventory | None = None) -> Finding:
     default = h.severity if h.severity is not None else r.severity
     fix = h.fix
     if fix is not None:  # nothing secret leaves, whatever a rule put in its text
         fix = Fix(redact_text(fix.description), redact_text(fix.diff) if fix.diff else None)
+    loc = h.location
+    if loc.path is None and inv is not None:
+        loc = replace(loc, subject=_subject(r.code, loc.subject, inv))
     return Finding(
         r.code,
         r.name,
         cfg.severity_of(r.code, default),
         printable(redact_text(h.message)),
-        _printable_location(h.location),
+        _printable_location(loc),
         fix,
         h.fact,
     )
+
+
+# Findings without a file that are about the audited environment (its packages, its
+# interpreter, the GPU stack it runs, its match with a snapshot); every other file-less
+# finding is about the project as a whole.
+ENVIRONMENT_CODES = frozenset({"DEP006", "DEP007", "DEP009", "PY002", "PY004", "PRV001"})
+
+
+def _subject(code: str, subject: str | None, inv: Inventory) -> str:
+    """What a finding without a file is about: an environment's path (relative when inside
+    the project) or "project"."""
+    from envaudit.scanners.packages import ENVIRONMENT
+
+    about_env = subject == ENVIRONMENT or (
+        subject is None and (code in ENVIRONMENT_CODES or code.startswith("GPU"))
+    )
+    if subject is not None and subject != ENVIRONMENT:
+        return printable(redact_text(subject))
+    if about_env:
+        try:
+            target = inv.get("python")
+        except Exception:  # --python naming nothing is stopped earlier; a library caller
+            target = None
+        if target is not None and getattr(target, "found", True) and getattr(target, "prefix", ""):
+            from envaudit.projectenvs import env_label
+
+            return printable(redact_text(env_label(inv, target.prefix)))
+    return "project"
 
 
 def _dedupe(findings: list[Finding]) -> list[Finding]:

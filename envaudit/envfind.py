@@ -11,7 +11,8 @@ No package manager is run. The order (the README documents it):
 4. Poetry's environment outside the project (poetry projects only).
 5. Pipenv's (projects with a Pipfile).
 6. The conda/mamba environment named by environment.yml's `name:`.
-7. PDM's (`.pdm-python`) and Hatch's (`[tool.hatch.envs.default] path`, or
+7. PDM's (`.pdm-python`, else its central `venv.location`/`<folder>-<hash>-<python>`)
+   and Hatch's (`[tool.hatch.envs.default] path`, or
    `<data dir>/env/virtual/<name>/<id of the project path>/<name>`).
 
 With none of them, there is no target: the environment rules do not run and
@@ -394,6 +395,49 @@ def _pdm(root: Path, looked: list[str]) -> tuple[Path, str] | None:
     return None
 
 
+def pdm_venv_prefix(project_dir: str) -> str:
+    """PDM's name for a project's centrally kept virtualenvs (pdm/cli/commands/venv/utils.py,
+    checked against PDM itself in the tests): the folder's name, then 8 characters of the
+    urlsafe base64 of the md5 of its path, then the Python it was made with."""
+    digest = hashlib.md5(Path(project_dir).as_posix().encode(), usedforsecurity=False).digest()
+    return f"{os.path.basename(project_dir)}-{base64.urlsafe_b64encode(digest).decode()[:8]}-"
+
+
+def _pdm_central(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path, str] | None:
+    """`pdm venv create` with `venv.in_project = false`: `<venv.location>/<prefix><python>`
+    (venv.location from PDM's global config, default `<user data dir>/pdm/venvs`)."""
+    pyproject = _toml(root / "pyproject.toml", root)
+    if not (root / "pdm.lock").is_file() and _dig(pyproject, "tool", "pdm") is None:
+        return None
+    cfg_file = environ.get("PDM_CONFIG_FILE")
+    if cfg_file:
+        config = Path(cfg_file)
+    elif sys.platform == "darwin":
+        config = _home(environ) / "Library" / "Application Support" / "pdm" / "config.toml"
+    else:
+        config = _xdg(environ, "XDG_CONFIG_HOME", ".config") / "pdm" / "config.toml"
+    location = _dig(_toml(config), "venv", "location")
+    if isinstance(location, str) and location:
+        parent, source = Path(os.path.expanduser(location)), f"{config} venv.location"
+    elif sys.platform == "darwin":
+        parent, source = _home(environ) / "Library" / "Application Support" / "pdm" / "venvs", "PDM's default"
+    else:
+        parent, source = _xdg(environ, "XDG_DATA_HOME", ".local/share") / "pdm" / "venvs", "PDM's default"
+    prefix = pdm_venv_prefix(str(root))
+    try:
+        found = sorted(
+            (p for p in parent.glob(glob_escape(prefix) + "*") if is_env_dir(p)),
+            key=lambda p: (_vkey(p.name[len(prefix) :]), p.name),
+            reverse=True,
+        )
+    except OSError:
+        found = []
+    if found:
+        return found[0], f"PDM's environment for this project ({source})"
+    looked.append(f"PDM's environment {parent / (prefix + '*')} ({source}): none")
+    return None
+
+
 def _hatch(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path, str] | None:
     pyproject = _toml(root / "pyproject.toml", root)
     hatch_toml = _toml(root / "hatch.toml", root)
@@ -465,10 +509,17 @@ def _looks_like_prefix(p: Path) -> bool:
 
 
 def discover(
-    root: Path, python_arg: str | None, environ: dict[str, str], label: str | None = None
+    root: Path,
+    python_arg: str | None,
+    environ: dict[str, str],
+    label: str | None = None,
+    *,
+    active: bool = True,
 ) -> Discovery:
     """Find the environment to audit; see the module docstring for the order. `label` says
-    how the user named `python_arg` (the flag or the configuration)."""
+    how the user named `python_arg` (the flag or the configuration). `active=False` (a
+    sub-project's own environment) skips the active environment and an absolute
+    $UV_PROJECT_ENVIRONMENT: those are the audited root's."""
     looked: list[str] = []
     if python_arg is not None and not python_arg.strip():
         # `--python "$UNSET"`: falling back to discovery would let a gate pass on another env
@@ -476,7 +527,7 @@ def discover(
     if python_arg:
         return Discovery(_explicit(python_arg, root, environ), label or f"--python {python_arg}", ())
 
-    for var in ("VIRTUAL_ENV", "CONDA_PREFIX"):
+    for var in ("VIRTUAL_ENV", "CONDA_PREFIX") if active else ():
         value = environ.get(var)
         if not value:
             continue
@@ -494,6 +545,8 @@ def discover(
         return Discovery(p, f"${var}", tuple(looked))
 
     uv = environ.get("UV_PROJECT_ENVIRONMENT")
+    if uv and not active and os.path.isabs(uv):
+        uv = None
     names: list[tuple[Path, str]] = []
     if uv:
         names.append((Path(uv) if os.path.isabs(uv) else root / uv, "$UV_PROJECT_ENVIRONMENT"))
@@ -507,7 +560,7 @@ def discover(
         hit = finder(root, environ, looked)
         if hit is not None:
             return Discovery(hit[0], hit[1], tuple(looked))
-    hit = _pdm(root, looked) or _hatch(root, environ, looked)
+    hit = _pdm(root, looked) or _pdm_central(root, environ, looked) or _hatch(root, environ, looked)
     if hit is not None:
         return Discovery(hit[0], hit[1], tuple(looked))
     return Discovery(None, "", tuple(looked))

@@ -131,7 +131,7 @@ class Inventory:
             for rel in self.config.unread:  # a config symlinked out of the root: named, not read
                 self.diag(outside_message(rel, self.root / rel), rel)
         if python is None and self.config.python_refused:
-            self.diag(self.config.python_refused, self.config.source)
+            self.diag(self.config.python_refused, self.config.source, self.config.python_refused_line)
 
     # ------------------------------------------------------------------ facts
     def get(self, domain: str) -> Any:
@@ -185,11 +185,12 @@ class Inventory:
         line: int | None = None,
         column: int | None = None,
         code: str = "EA001",
+        subject: str | None = None,
     ) -> None:
         key = (message, path, line, column, code)
         if key not in self._diag_keys:
             self._diag_keys.add(key)
-            self.diagnostics.append(Diagnostic(message, path, line, column, code))
+            self.diagnostics.append(Diagnostic(message, path, line, column, code, subject))
 
     def isolate(self, rel: str | None, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T | None:
         """Run one file's part of a scan; if it fails in any way (deep nesting, a value the
@@ -214,9 +215,9 @@ class Inventory:
             self.diag(f"{rel or 'an input'} could not be analysed: {why}; not audited", rel, None)
             return None
 
-    def skipped(self, message: str) -> None:
+    def skipped(self, message: str, subject: str | None = None) -> None:
         """A scan that could not run here (EA002, info)."""
-        self.diag(message, code="EA002")
+        self.diag(message, code="EA002", subject=subject)
 
     def suppress(self, rel: str, line: int, codes: frozenset[str] | None) -> None:
         """Register an inline suppression a scanner found (e.g. on a continuation line,

@@ -38,13 +38,17 @@ class Location:
     path: str | None = None
     line: int | None = None
     column: int | None = None
+    # what a finding without a file is about, for people: an environment's path, or
+    # "project" (the default) for what concerns the project as a whole; JSON and SARIF
+    # keep `path: null` as before
+    subject: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"path": self.path, "line": self.line, "column": self.column}
 
     def __str__(self) -> str:
         if self.path is None:
-            return "<environment>"
+            return self.subject or "project"
         parts = [self.path]
         if self.line is not None:
             parts.append(str(self.line))
@@ -120,7 +124,8 @@ class Diagnostic:
     line: int | None = None
     column: int | None = None
     code: str = "EA001"  # EA001 unreadable-input, EA002 scan-skipped, or a domain code
+    subject: str | None = None  # without a path: what it is about (Location.subject)
 
     @property
     def location(self) -> Location:
-        return Location(self.path, self.line, self.column)
+        return Location(self.path, self.line, self.column, self.subject)

@@ -355,10 +355,21 @@ def test_project_config_cannot_point_python_outside_the_root(tmp_path: Path, val
         else f'[project]\nname = "d"\nversion = "1"\n[tool.envaudit]\n{table}'
     )
     root = write(tmp_path / "p", {where: text, "train.py": "import numpy\n"})
-    res = invoke("check", str(root), "--no-color", "--exit-zero")
-    assert res.exit_code == 0, res.output
-    assert f"{where}:" in res.stdout and "`python` names" in res.stdout and "not used" in res.stdout
-    assert "3.9.2" not in res.output and "Traceback" not in res.output  # the outside env was not read
+    # a setting that cannot be obeyed is a usage error (exit 2, even with --exit-zero), naming
+    # the file and line: a gate never goes on to audit another environment instead
+    line = 1 if where == ".envaudit.toml" else 5
+    for args in (
+        ("check", str(root), "--exit-zero"),
+        ("snapshot", str(root)),
+        ("verify", "x.json", str(root)),
+    ):
+        res = invoke(*args)
+        assert res.exit_code == 2, (args, res.output)
+        assert f"{where}:{line}: `python` names" in res.stderr and "not used" in res.stderr, args
+        assert "3.9.2" not in res.output and "Traceback" not in res.output  # the outside env was not read
+    write(root, {"requirements.in": "numpy\n"})
+    res = invoke("fix", "pins", str(root))
+    assert res.exit_code == 2 and f"{where}:{line}: `python` names" in res.stderr, res.output
     # the user may still choose it, on the command line
     res = invoke("check", str(root), "--python", str(tmp_path / "outside-env"), "--exit-zero", "--no-color")
     assert "`python` names" not in res.stdout

@@ -97,6 +97,9 @@ def resolve_inventory(
     selected rules will wait on (git) now, in the background (`check`)."""
     from envaudit.inventory import Inventory
 
+    refused = cfg.python_refusal() if python is None else None
+    if refused:  # a setting that cannot be obeyed: never audit another environment instead
+        raise ConfigError(refused)
     inv = Inventory(root, config=cfg, python=python, image=image)
     if prefetch:
         from envaudit.engine import prefetch_for

@@ -1232,7 +1232,11 @@ def command(
             from envaudit.config import load_config
             from envaudit.inventory import Inventory
 
-            inv = Inventory(root, config=_config(root, load_config), python=python)
+            cfg = _config(root, load_config)
+            refused = cfg.python_refusal() if python is None and cfg is not None else None  # type: ignore[attr-defined]
+            if refused:  # pinning from another environment than the one named: no
+                raise PinError(refused)
+            inv = Inventory(root, config=cfg, python=python)
             new, missing, unhashed = pins_from_env(
                 inv, src, extras=extras, find_links=find_links, header_command=header
             )

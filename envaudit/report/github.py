@@ -43,7 +43,7 @@ def render(result: CheckResult, *, color: bool = False) -> str:
                 if loc.column is not None:
                     props.append(f"col={loc.column}")
         props.append(f"title={escape_property(f'{f.code} {f.name}')}")
-        message = f.message if loc.path is not None else f"{f.message} (environment)"
+        message = f.message if loc.path is not None else f"{f.message} ({loc})"  # `(.venv)`, `(project)`
         if f.fix is not None:
             message += f"\nFix: {f.fix.description}"
         lines.append(f"::{LEVELS[f.severity.label]} {','.join(props)}::{escape_data(message)}")

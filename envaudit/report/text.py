@@ -4,7 +4,8 @@
 - Findings grouped by project (a folder with its own manifest or lock, see
   envaudit.projects; a header line only when there are several), then by file
   (`path:line: CODE [severity] message`, a blank line between files; findings
-  without a file come first, under `<environment>`).
+  without a file come first, labelled with what they are about: the audited
+  environment's path, or `project` for what concerns the project as a whole).
 - Within a file, a fix that repeats for one code is said once, after that
   code's findings; a code with many findings in one file shows the first few
   and counts the rest (`--verbose` lists every one).
@@ -44,12 +45,17 @@ def render(
     """`quiet`: the findings and the count only (no environment line, no checklist)."""
     import click
 
-    from envaudit.report._target import target_line
+    from envaudit.report._target import sub_target_lines, target_line
 
     def style(text: str, **kw: object) -> str:
         return click.style(text, **kw) if color else text  # type: ignore[arg-type]
 
-    lines: list[str] = [] if quiet else [style(esc(target_line(result.inventory)), dim=True), ""]
+    heads: list[str] = []
+    if not quiet:  # the root's environment, then each sub-project's own, a line each
+        inv = result.inventory
+        heads = [target_line(inv, sub_projects=False), *sub_target_lines(inv)]
+        heads = [style(esc(x), dim=True) for x in heads] + [""]
+    lines: list[str] = heads
     if statistics:
         lines += _statistics(result)
     else:
@@ -82,18 +88,26 @@ def _statistics(result: CheckResult) -> list[str]:
 
 
 def _findings(result: CheckResult, style, *, show_fixes: bool, verbose: bool) -> list[str]:  # type: ignore[no-untyped-def]
-    by_file: dict[str | None, list[Finding]] = {}
+    # a file, or (NUL + label) for findings without one: grouped by what they are about
+    by_file: dict[str, list[Finding]] = {}
     for f in result.findings:
-        by_file.setdefault(f.location.path, []).append(f)
+        by_file.setdefault(f.location.path or "\0" + str(f.location), []).append(f)
     from envaudit.projects import project_of, project_roots
 
     roots = project_roots(result.inventory)
-    projects = {path: project_of(path, roots) for path in by_file}
+
+    def project(key: str) -> str:
+        if not key.startswith("\0"):
+            return project_of(key, roots)
+        label = key[1:]  # a sub-project's own environment inside it belongs to it
+        return project_of(label + "/-", roots) if label != "project" and not label.startswith("/") else ""
+
+    projects = {key: project(key) for key in by_file}
     several = len(set(projects.values())) > 1
     lines: list[str] = []
     hidden_diffs = 0
     current: str | None = None
-    for path in sorted(by_file, key=lambda p: (projects[p], p is not None, p or "")):
+    for path in sorted(by_file, key=lambda p: (projects[p], not p.startswith("\0"), p)):
         if several and projects[path] != current:
             current = projects[path]
             title = f"{current}/ (a project of its own)" if current else "the root project"
@@ -119,7 +133,7 @@ def _findings(result: CheckResult, style, *, show_fixes: bool, verbose: bool) ->
             rest = items[len(shown) :]
             if rest:
                 hidden_diffs += sum(1 for f in rest if f.fix is not None and f.fix.diff)
-                where = path or "the environment"
+                where = items[0].location.path or str(items[0].location)
                 lines.append(
                     style(f"  … and {len(rest)} more {code} in {esc(where)} (--verbose lists them)", dim=True)
                 )

@@ -20,7 +20,9 @@ from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
 if TYPE_CHECKING:
+    from envaudit.condaspec import CondaSpec
     from envaudit.inventory import Inventory
+    from envaudit.projectenvs import ProjectEnv
     from envaudit.scanners.packages import InstalledPackages
 
 LOCKFILES = (
@@ -149,7 +151,7 @@ _MANIFEST_NAMES = frozenset(
         pdm.lock, pylock.toml, conda-lock).
     """,
     example="""
-        <environment>: DEP001 [error] no dependency manifest: nothing declares what this project needs
+        project: DEP001 [error] no dependency manifest: nothing declares what this project needs
     """,
     fix="""
         Record what runs today: `pip freeze > requirements.txt` in the project's
@@ -458,10 +460,21 @@ def _targets(inv: Inventory) -> Iterator[Declared]:
     """,
 )
 def installed_drift(inv: Inventory) -> Iterator[Hit]:
-    packages = inv.get("packages")
-    target = inv.get("python")
+    from envaudit.projectenvs import project_envs
+
+    for env in project_envs(inv):  # no environment: EA004 says so once
+        yield from _drift_hits(inv, env)
+    if inv.image:  # `check --image NAME`: the image's distributions against the same pins
+        from envaudit.rules.docker import image_dep006_hits
+
+        yield from image_dep006_hits(inv)
+
+
+def _drift_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
+    """DEP006 for one project's declarations against its own environment."""
+    packages, target = env.packages, env.target
     drifts: list[tuple[Declared, Any, str]] = []
-    for d in _ordered_targets(inv) if target.found else ():  # no environment: EA004 says so once
+    for d in _ordered_targets(inv, env.project):
         dist = packages.get(d.name)
         if dist is None:
             continue
@@ -492,21 +505,21 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
             Fix(f"install the pinned version (`pip install '{d.name}{pin}'`){update}"),
             fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version, "also": also},
         )
-    # a manifest's range (pyproject, setup.cfg, requirements.in) the installed version is
-    # outside of: only the root project's (a sub-project has its own environment), and
-    # once per distribution (a pin drift above already names the cause)
+    # a manifest's range (pyproject, setup.cfg, requirements.in, environment.yml's pip
+    # section) the installed version is outside of: this project's only (a sub-project has
+    # its own environment), and once per distribution (a pin drift above names the cause)
     reported = {d.name for d, _dist, _pin, _also in first.values()}
     from envaudit.projects import project_of, project_roots
 
     roots = project_roots(inv)
-    for d in declared(inv) if target.found else ():
+    for d in declared(inv):
         if (
-            d.role != "range"
+            not (d.role == "range" or (d.source == "conda-pip" and d.exact_version is None))
             or not d.specifier
             or not d.applies
             or d.url is not None
             or d.name in reported
-            or project_of(d.path, roots) != ""
+            or project_of(d.path, roots) != env.project
         ):
             continue
         dist = packages.get(d.name)
@@ -534,10 +547,74 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
             ),
             fact={"name": d.name, "declared": d.specifier, "installed": dist.version, "also": []},
         )
-    if inv.image:  # `check --image NAME`: the image's distributions against the same pins
-        from envaudit.rules.docker import image_dep006_hits
+    # environment.yml's conda specs, read with conda's grammar (`numpy=1.26` is 1.26.*),
+    # against conda-meta's record of that name (or the distribution it provides); only in
+    # a conda environment: a virtualenv was not made from environment.yml
+    for d, spec in _conda_specs(inv, env.project) if env.conda() else ():
+        if spec.version is None and spec.build is None:
+            continue
+        have = _conda_installed(env, d)
+        if have is None:
+            continue
+        version, build, _where_installed = have
+        if (_pypi(d) or d.name) in reported:
+            continue
+        from envaudit.condaspec import matches
 
-        yield from image_dep006_hits(inv)
+        if matches(spec, version, build):
+            continue
+        reported.add(_pypi(d) or d.name)
+        shown = f"{version} ({build})" if build and spec.build else version
+        yield Hit(
+            f"`{spec.name}`: installed {shown} does not satisfy conda's `{spec.name}{_spec_text(spec)}` "
+            f"(that is {spec.describe()}) ({target.kind} at {target.prefix})",
+            _loc(d),
+            Fix(
+                f"install what {d.path} declares (`conda install '{spec.name}{_spec_text(spec)}'`, or "
+                f"`conda env update -f {d.path} --prune`), or, if {version} is the one you tested, "
+                "change the spec"
+            ),
+            fact={"name": d.name, "declared": spec.written, "installed": version, "build": build, "also": []},
+        )
+
+
+def _spec_text(spec: CondaSpec) -> str:
+    w = spec.written
+    return w if w[:1] in "=<>!~" else f" {w}"
+
+
+def _conda_specs(inv: Inventory, project: str) -> list[tuple[Declared, CondaSpec]]:
+    """environment.yml's conda lines of one project, parsed with conda's grammar (python and
+    the pip tool itself are not packages of the project; an unreadable spec is EA001's)."""
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(inv)
+    out = []
+    for d in declared(inv):
+        if d.source != "conda" or project_of(d.path, roots) != project:
+            continue
+        from envaudit.condaspec import SpecError, parse  # only with a conda file
+
+        try:
+            spec = parse(d.raw)
+        except SpecError:
+            continue
+        out.append((d, spec))
+    return out
+
+
+def _conda_installed(env: ProjectEnv, d: Declared) -> tuple[str, str | None, str] | None:
+    """(version, build, where) of a conda declaration in `env`: conda-meta's record of that
+    conda name first, else the Python distribution it provides (installed by pip, or a
+    virtualenv); None when neither is there."""
+    rec = env.conda().get(d.name)
+    if rec is not None:
+        return rec.version, rec.build, rec.file
+    pypi = _pypi(d)
+    dist = env.packages.get(pypi) if pypi else None
+    if dist is not None:
+        return dist.version, None, dist.dist_info
+    return None
 
 
 @rule(
@@ -563,33 +640,53 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
     fix="Install the file into the environment: `pip install -r requirements.txt` (or `pip-sync`).",
 )
 def not_installed(inv: Inventory) -> Iterator[Hit]:
-    packages = inv.get("packages")
-    target = inv.get("python")
-    if not target.found:
-        return  # no environment: EA004 says so once
-    where = f"{target.kind} at {target.prefix}"
+    from envaudit.projectenvs import project_envs
+
+    for env in project_envs(inv):  # no environment: EA004 says so once
+        yield from _missing_hits(inv, env)
+
+
+def _missing_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
+    """DEP007 for one project's pins (and conda specs) against its own environment."""
+    packages = env.packages
+    where = env.where
     total: dict[str, int] = {}
     missing: dict[str, list[Declared]] = {}
-    for d in _ordered_targets(inv):
+    text: dict[int, str] = {}  # id(declaration) -> how it is named (`numpy==1.26.4`, `numpy=1.26`)
+    for d in _ordered_targets(inv, env.project):
         if d.role != "pin":
             continue
         total[d.path] = total.get(d.path, 0) + 1
         if packages.get(d.name) is None:
             missing.setdefault(d.path, []).append(d)
+    # environment.yml's conda lines, in a conda environment only (a virtualenv was not made
+    # from environment.yml, and cannot hold conda-only packages such as cudatoolkit)
+    for d, spec in _conda_specs(inv, env.project) if env.conda() else ():
+        total[d.path] = total.get(d.path, 0) + 1
+        text[id(d)] = f"{spec.name}{_spec_text(spec)}" if spec.written else spec.name
+        if _conda_installed(env, d) is None:
+            missing.setdefault(d.path, []).append(d)
+
+    def named(d: Declared) -> str:
+        return text.get(id(d)) or f"{d.name}=={d.exact_version}"
+
+    def key(d: Declared) -> str:  # conda's `pytorch` and pip's `torch` are one distribution
+        return (_pypi(d) or d.name) if d.source == "conda" else d.name
+
     # One cause, one finding: a file whose pins are mostly missing was not installed here
     # (one finding for the file), and a pin repeated in another file (a lock and its
     # exported requirements) is named in the first finding, not reported again.
     out: list[tuple[Hit, list[str]]] = []
     owner: dict[str, list[str]] = {}  # name -> the `also` list of the finding that covers it
     for path, items in missing.items():
-        new = [d for d in items if d.name not in owner]
+        new = [d for d in items if key(d) not in owner]
         for d in items:
-            if d.name in owner and path not in owner[d.name] and _where(d) not in owner[d.name]:
-                owner[d.name].append(path if len(items) >= MOSTLY_MISSING_MIN else _where(d))
+            if key(d) in owner and path not in owner[key(d)] and _where(d) not in owner[key(d)]:
+                owner[key(d)].append(path if len(items) >= MOSTLY_MISSING_MIN else _where(d))
         if len(items) >= MOSTLY_MISSING_MIN and len(items) * 2 > total[path]:
             also: list[str] = []
             if new:
-                names = ", ".join(f"`{d.name}=={d.exact_version}`" for d in new[:5])
+                names = ", ".join(f"`{named(d)}`" for d in new[:5])
                 more = f" and {len(new) - 5} more" if len(new) > 5 else ""
                 hit = Hit(
                     f"this environment was not installed from {path}: {len(items)} of {total[path]} pins "
@@ -600,14 +697,14 @@ def not_installed(inv: Inventory) -> Iterator[Hit]:
                 )
                 out.append((hit, also))
             for d in new:
-                owner[d.name] = also
+                owner[key(d)] = also
             continue
         for d in new:
             also = []
             out.append(
                 (
                     Hit(
-                        f"`{d.name}=={d.exact_version}` is not installed in the target environment ({where})",
+                        f"`{named(d)}` is not installed in the target environment ({where})",
                         _loc(d),
                         Fix(_install_fix(d, d.path)),
                         fact=d,
@@ -615,7 +712,7 @@ def not_installed(inv: Inventory) -> Iterator[Hit]:
                     also,
                 )
             )
-            owner[d.name] = also
+            owner[key(d)] = also
     for hit, also in out:
         if also:
             hit = Hit(f"{hit.message}; also pinned at {', '.join(also)}", hit.location, hit.fix, hit.fact)
@@ -636,17 +733,20 @@ def _install_fix(d: Declared, path: str) -> str:
             "pipfile": "pipenv sync",
         }
         return f"install the environment from {path}: `{tool[d.source]}`"
+    if d.source == "conda":
+        return f"install the environment from {path}: `conda env update -f {path} --prune`"
     return f"`pip install '{d.name}=={d.exact_version}'`"
 
 
-def _ordered_targets(inv: Inventory) -> list[Declared]:
-    """The root project's pins (a sub-project is installed into an environment of its own),
-    locks first (the source of truth), then the other files, each in line order."""
+def _ordered_targets(inv: Inventory, project: str = "") -> list[Declared]:
+    """One project's pins (each project is installed into an environment of its own; the
+    root's by default), locks first (the source of truth), then the other files, each in
+    line order."""
     from envaudit.projects import project_of, project_roots
     from envaudit.rules.locks import LOCK_SOURCES
 
     roots = project_roots(inv)
-    mine = [d for d in _targets(inv) if project_of(d.path, roots) == ""]
+    mine = [d for d in _targets(inv) if project_of(d.path, roots) == project]
     return sorted(mine, key=lambda d: (d.source not in LOCK_SOURCES, d.path, d.line or 0))
 
 
@@ -733,7 +833,7 @@ def broken_requirements(
         requirements behind extras ignored, as pip does) without running pip.
     """,
     example="""
-        <environment>: DEP009 [error] transformers 4.40.0 requires tokenizers<0.20,>=0.19, but tokenizers 0.15.2 is installed
+        .venv: DEP009 [error] transformers 4.40.0 requires tokenizers<0.20,>=0.19, but tokenizers 0.15.2 is installed
     """,
     fix="""
         Install a consistent set: `pip install 'tokenizers<0.20,>=0.19'`, or rebuild the
@@ -741,10 +841,16 @@ def broken_requirements(
     """,
 )
 def broken_environment(inv: Inventory) -> Iterator[Hit]:
-    target = inv.get("python")
-    if not target.found:
-        return  # no environment: EA004 says so once
-    packages = inv.get("packages")
+    from envaudit.projectenvs import env_label, project_envs
+
+    for penv in project_envs(inv):  # no environment: EA004 says so once
+        # a sub-project's own environment is named; the root's is the report's target
+        subject = env_label(inv, penv.target.prefix) if penv.project else None
+        for hit in _broken_hits(penv.target, penv.packages):
+            yield Hit(hit.message, Location(subject=subject), hit.fix, hit.fact)
+
+
+def _broken_hits(target: Any, packages: InstalledPackages) -> Iterator[Hit]:
     env = marker_env(target)
     per_dist: dict[str, list[tuple[str, str, str | None]]] = {}
     dists: dict[str, Any] = {}

@@ -80,7 +80,7 @@ def _readme_loc(facts: DocsFacts) -> Location:
         (any case) at the project root.
     """,
     example="""
-        <environment>: no-readme: no README.md, README.rst, README.txt or README at the project root
+        project: no-readme: no README.md, README.rst, README.txt or README at the project root
     """,
     fix="""
         Add a README.md at the root with at least: installation commands, hardware,
@@ -318,7 +318,7 @@ def no_model_card(inv: Inventory) -> Iterator[Hit]:
         Gitea/Forgejo) that runs them (pytest, unittest, tox, nox, make test, ...).
     """,
     example="""
-        <environment>: no-tests-or-ci: tests exist (tests/test_model.py) but no CI configuration runs them
+        project: no-tests-or-ci: tests exist (tests/test_model.py) but no CI configuration runs them
     """,
     fix="""
         Add tests (a smoke test that trains one step on sample data is a good start)

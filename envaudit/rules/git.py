@@ -81,7 +81,7 @@ def _listing(items: list[str] | tuple[str, ...], total: int | None = None) -> st
         as EA001 instead.
     """,
     example="""
-        <environment>: not-a-repository: /home/me/mnist is not inside a git repository
+        project: not-a-repository: /home/me/mnist is not inside a git repository
     """,
     fix="`git init && git add -A && git commit -m 'initial'` (run `envaudit fix gitignore` first "
     "so data, caches and secrets stay out).",
@@ -109,7 +109,7 @@ def not_a_repository(inv: Inventory) -> Iterator[Hit]:
         being made, so only changes left in the worktree count.
     """,
     example="""
-        <environment>: dirty-worktree: 2 tracked files have uncommitted changes: M train.py, A config.yaml
+        project: dirty-worktree: 2 tracked files have uncommitted changes: M train.py, A config.yaml
     """,
     fix="Commit the changes (or `git stash` them) before a run whose results you keep.",
 )
@@ -229,7 +229,7 @@ def untracked_sources(inv: Inventory) -> Iterator[Hit]:
         hence info.
     """,
     example="""
-        <environment>: detached-or-empty: HEAD is detached at 3f2c1ab (no branch)
+        project: detached-or-empty: HEAD is detached at 3f2c1ab (no branch)
     """,
     fix="Commit (`git commit`), or check out a branch: `git switch -c my-branch`.",
 )
@@ -262,7 +262,7 @@ def detached_or_empty(inv: Inventory) -> Iterator[Hit]:
         are as fresh as your last fetch; envaudit never contacts the remote.
     """,
     example="""
-        <environment>: unpushed-commits: HEAD 3f2c1ab is on no remote-tracking branch (3 commits ahead of origin/main)
+        project: unpushed-commits: HEAD 3f2c1ab is on no remote-tracking branch (3 commits ahead of origin/main)
     """,
     fix="`git push` (or `git push -u origin <branch>` for a new branch).",
 )
@@ -290,7 +290,7 @@ def unpushed_commits(inv: Inventory) -> Iterator[Hit]:
         legitimately have none yet.
     """,
     example="""
-        <environment>: no-remote: the repository has no remote
+        project: no-remote: the repository has no remote
     """,
     fix="`git remote add origin <url> && git push -u origin <branch>`.",
 )
@@ -472,7 +472,7 @@ def _without_credentials(url: str) -> str:
         credentials masked; the token itself never appears in any output.
     """,
     example="""
-        <environment>: credentials-in-remote: remote origin embeds credentials: https://***@github.com/org/repo.git
+        project: credentials-in-remote: remote origin embeds credentials: https://***@github.com/org/repo.git
     """,
     fix="""
         `git remote set-url origin https://github.com/org/repo.git`, use a credential

@@ -93,7 +93,7 @@ def _driver_fix(b: FrameworkBuild) -> Fix:
         release notes, kept as data in envaudit/data/cuda_drivers.json.
     """,
     example="""
-        <environment>: driver-too-old: torch 2.3.1+cu121 is built for CUDA 12.1 but driver
+        .venv: driver-too-old: torch 2.3.1+cu121 is built for CUDA 12.1 but driver
         470.82.01 supports CUDA 11.4 (major 11 < 12) and is below the CUDA 12.x floor 525.60.13
     """,
     fix="""
@@ -153,7 +153,7 @@ def driver_too_old(inv: Inventory) -> Iterator[Hit]:
         `is_cuda_build`, the jax-cudaNN-plugin wheels).
     """,
     example="""
-        <environment>: cpu-build-on-gpu-host: 1 NVIDIA GPU (NVIDIA H100 80GB HBM3) is present
+        .venv: cpu-build-on-gpu-host: 1 NVIDIA GPU (NVIDIA H100 80GB HBM3) is present
         but torch 2.3.1+cpu is a CPU build
     """,
     fix="""
@@ -201,7 +201,7 @@ def _matches(required: str, installed: str) -> bool:
         bound, so only a cuDNN below it counts there).
     """,
     example="""
-        <environment>: cudnn-mismatch: torch 2.3.1 needs cuDNN 9.1.0.70 (torch-2.3.1.dist-info/METADATA)
+        .venv: cudnn-mismatch: torch 2.3.1 needs cuDNN 9.1.0.70 (torch-2.3.1.dist-info/METADATA)
         but nvidia-cudnn-cu12 9.5.1.17 is installed
     """,
     fix="""
@@ -244,7 +244,7 @@ def cudnn_mismatch(inv: Inventory) -> Iterator[Hit]:
         Worth recording, and worth pinning with CUDA_VISIBLE_DEVICES when results must match.
     """,
     example="""
-        <environment>: mixed-gpus: 2 GPU models on this host: NVIDIA A100-SXM4-80GB (GPU 0-3),
+        .venv: mixed-gpus: 2 GPU models on this host: NVIDIA A100-SXM4-80GB (GPU 0-3),
         NVIDIA RTX A6000 (GPU 4)
     """,
     fix="""
@@ -293,7 +293,7 @@ def _ranges(ix: list[int]) -> str:
         /usr/local/cuda/version.json) and compares major.minor with the framework's build.
     """,
     example="""
-        <environment>: cuda-toolkit-mismatch: nvcc is CUDA 11.8 but torch 2.3.1+cu121 is built for CUDA 12.1
+        .venv: cuda-toolkit-mismatch: nvcc is CUDA 11.8 but torch 2.3.1+cu121 is built for CUDA 12.1
     """,
     fix="""
         Install the toolkit matching the framework (or point CUDA_HOME at one), or ignore
@@ -422,7 +422,7 @@ def _exactly_required(inv: Inventory) -> set[str]:
         read from disk. A hung NVML is bounded by a timeout and reported here too.
     """,
     example="""
-        <environment>: nvml-unavailable: NVML unavailable: NVML Shared Library Not Found; driver
+        .venv: nvml-unavailable: NVML unavailable: NVML Shared Library Not Found; driver
         and GPU checks (GPU001, GPU002, GPU004, GPU008, GPU009) skipped
     """,
     fix="""
@@ -455,7 +455,7 @@ def nvml_unavailable(inv: Inventory) -> Iterator[Hit]:
         the framework's CUDA (NVIDIA's release notes table) and so supports it fully.
     """,
     example="""
-        <environment>: minor-version-compat: torch 2.5.1+cu124 is built for CUDA 12.4 but driver
+        .venv: minor-version-compat: torch 2.5.1+cu124 is built for CUDA 12.4 but driver
         535.104.05 supports CUDA 12.2: it runs under minor-version compatibility (no JIT of newer
         PTX); driver >= 550.54.14 (CUDA 12.4 GA) gives full support
     """,
@@ -508,7 +508,7 @@ def minor_version_compat(inv: Inventory) -> Iterator[Hit]:
         cuda_compute_capabilities where present.
     """,
     example="""
-        <environment>: arch-unsupported: GPU 0 (Tesla V100-SXM2-32GB, compute capability 7.0)
+        .venv: arch-unsupported: GPU 0 (Tesla V100-SXM2-32GB, compute capability 7.0)
         is below 7.5, the minimum of CUDA 13 builds, but torch 2.9.0+cu130 is built for CUDA 13.0
     """,
     fix="""

@@ -52,7 +52,7 @@ def unreadable_input(inv: Inventory) -> Iterator[Hit]:
         clean one.
     """,
     example="""
-        <environment>: scan-skipped: git not found on PATH; GIT rules skipped
+        project: scan-skipped: git not found on PATH; GIT rules skipped
     """,
     fix="Install or start what the message names, or ignore EA002 where that is expected.",
     late=True,
@@ -74,7 +74,7 @@ def scan_skipped(inv: Inventory) -> Iterator[Hit]:
         goes on with every other rule. It is always a bug in envaudit.
     """,
     example="""
-        <environment>: internal-error: rule DEP002 (unpinned-requirement) failed: KeyError: 'x'
+        project: internal-error: rule DEP002 (unpinned-requirement) failed: KeyError: 'x'
     """,
     fix="Report it with the message; select around the rule meanwhile (`--ignore DEP002`).",
 )
@@ -102,7 +102,7 @@ ENV_ONLY_RULES = ("DEP006", "DEP007", "DEP009", "PY004")  # nothing to do withou
         looked.
     """,
     example="""
-        <environment>: EA004 [warning] no project environment found (looked: $VIRTUAL_ENV …; .venv/, venv/, env/ in the project: none); environment rules not run
+        project: EA004 [warning] no project environment found (looked: $VIRTUAL_ENV …; .venv/, venv/, env/ in the project: none); environment rules not run
     """,
     fix='Create the project\'s environment, or point envaudit at it: `--python PATH` or `python = "PATH"` in [tool.envaudit].',
     late=True,

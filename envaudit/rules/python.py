@@ -81,7 +81,7 @@ def _describe_target(t: Interpreter) -> str:
         ("Python 3.10"). None of them says which Python this project needs.
     """,
     example="""
-        <environment>: PY001 [warning] the project declares its Python version nowhere
+        project: PY001 [warning] the project declares its Python version nowhere
     """,
     fix="""
         Write the version you run down: `requires-python = ">=3.11"` in pyproject.toml,
@@ -279,7 +279,7 @@ def python_end_of_life(inv: Inventory) -> Iterator[Hit]:
         the installed set equal to what the project declares.
     """,
     example="""
-        <environment>: PY004 [warning] the target interpreter /usr/bin/python3 is a system Python, not a virtualenv or conda env
+        .venv: PY004 [warning] the target interpreter /usr/bin/python3 is a system Python, not a virtualenv or conda env
     """,
     fix="""
         python -m venv .venv && . .venv/bin/activate && pip install -r requirements.txt

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
 _CANON_RE = lazy_re(r"[-_.]+")
+# a Diagnostic's subject meaning "the audited environment": the engine names its path
+ENVIRONMENT = "<target environment>"
 # Real headers are a few kB (a long Requires-Dist list is 20 kB); past this the rest of
 # a header block is junk and is not read.
 MAX_HEADER_BYTES = 1024 * 1024
@@ -83,7 +85,7 @@ def read_site_packages(sp: str, inv: Inventory | None = None) -> list[InstalledD
         entries = sorted(os.scandir(sp), key=lambda e: e.name)
     except OSError as exc:
         if inv is not None:
-            inv.skipped(f"cannot list installed packages in {sp}: {exc.strerror or exc}")
+            inv.skipped(f"cannot list installed packages in {sp}: {exc.strerror or exc}", ENVIRONMENT)
         return []
     out = []
     for e in entries:
@@ -105,11 +107,16 @@ def read_site_packages(sp: str, inv: Inventory | None = None) -> list[InstalledD
             notes.append(f"{type(exc).__name__}: {str(exc)[:200]}")
         if inv is not None:
             for note in notes:
-                inv.diag(f"installed distribution {e.path}: {note}", None)
+                inv.diag(f"installed distribution {e.path}: {note}", None, subject=ENVIRONMENT)
         if d is not None:
             out.append(d)
         elif inv is not None:
-            inv.diag(f"installed distribution {e.path} has no readable metadata; skipped", None, code="EA002")
+            inv.diag(
+                f"installed distribution {e.path} has no readable metadata; skipped",
+                None,
+                code="EA002",
+                subject=ENVIRONMENT,
+            )
     return out
 
 
@@ -252,6 +259,7 @@ def _read_egg_link(path: str, sp: str, inv: Inventory | None = None) -> Installe
                 f"{path} points outside site-packages and the project ({ascii(src)[1:-1]}); not followed",
                 None,
                 code="EA001",
+                subject=ENVIRONMENT,
             )
         return None
     try:

@@ -186,3 +186,117 @@ def test_both_hooks_never_report_a_finding_twice(tmp_path: Path) -> None:
     res = _pre_commit(root, tmp_path / "home", "run", "--verbose")
     assert res.stdout.count("DEP002 [error]") == 1, res.stdout
     assert "left to the `envaudit` hook" in res.stdout
+
+
+def _config_text(hooks: dict[str, dict[str, object]], **top: object) -> str:
+    """A config with the published hooks named in `hooks` (each with overrides), run from
+    this checkout (`language: system`)."""
+    out = []
+    for hid, over in hooks.items():
+        local = dict(HOOKS[hid])
+        entry = shlex.split(HOOKS[hid]["entry"])
+        local["entry"] = shlex.join([sys.executable, "-m", "envaudit", *entry[1:]])
+        local["language"] = "system"
+        local.update(over)
+        out.append(local)
+    return yaml.safe_dump({**top, "repos": [{"repo": "local", "hooks": out}]})
+
+
+def _commit(root: Path, home: Path, message: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", "commit", "-m", message],
+        cwd=root,
+        env=_env(home),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_deps_hook_reads_the_config_pre_commit_is_running(tmp_path: Path) -> None:
+    """`pre-commit run -c other.yaml` / `pre-commit install -c other.yaml`: the deps hook
+    leaves codes only to an `envaudit` hook of *that* config, not of .pre-commit-config.yaml."""
+    root = tmp_path / "proj"
+    git_init(root)
+    both = _config_text({"envaudit": {"args": ["--select", "DEP002"]}, "envaudit-deps": {}})
+    write(
+        root,
+        {
+            ".pre-commit-config.yaml": both,  # the project's default config: both hooks
+            "ci/deps-only.yaml": _config_text({"envaudit-deps": {}}),  # the one that runs
+            "requirements.txt": "numpy\n",
+        },
+    )
+    _git(root, "add", ".")
+    res = _pre_commit(root, tmp_path / "home", "run", "-c", "ci/deps-only.yaml")
+    assert res.returncode == 1 and res.stdout.count("requirements.txt:1: DEP002") == 1, res.stdout
+    assert "left to the `envaudit` hook" not in res.stdout
+    # -c typed in a sub-folder is relative to it (pre-commit then runs hooks from the top)
+    res = subprocess.run(
+        [sys.executable, "-m", "pre_commit", "run", "-c", "deps-only.yaml", "--color", "never"],
+        cwd=root / "ci",
+        env={**_env(tmp_path / "home"), "PWD": str(root / "ci")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert res.stdout.count("requirements.txt:1: DEP002") == 1, res.stdout
+    # the git hook installed with that config, through a real commit
+    res = _pre_commit(root, tmp_path / "home", "install", "-c", "ci/deps-only.yaml")
+    assert res.returncode == 0, res.stdout + res.stderr
+    res = _commit(root, tmp_path / "home", "deps only")
+    assert res.returncode == 1 and (res.stdout + res.stderr).count("requirements.txt:1: DEP002") == 1, (
+        res.stdout
+    )
+    # true negative: the running config has both hooks: said once, by the whole hook
+    write(root, {"ci/deps-only.yaml": both})
+    _git(root, "add", ".")
+    res = _commit(root, tmp_path / "home", "both")
+    out = res.stdout + res.stderr
+    assert res.returncode == 1 and out.count("requirements.txt:1: DEP002") == 1, out
+    assert "envaudit (dependencies)....." in out and "Passed" in out.split("envaudit (dependencies)")[1]
+
+
+def test_a_manual_stage_envaudit_hook_does_not_silence_the_deps_hook(tmp_path: Path) -> None:
+    """`stages: [manual]` (or default_stages without the running stage): the whole hook does
+    not run on a commit, so the deps hook runs everything it selects."""
+    root = tmp_path / "proj"
+    git_init(root)
+    write(root, {"README.md": "# demo\n"})
+    _git(root, "add", ".")
+    _git(root, "-c", "core.hooksPath=/dev/null", "commit", "-qm", "first")
+    manual = _config_text(
+        {"envaudit": {"args": ["--select", "DEP002"], "stages": ["manual"]}, "envaudit-deps": {}}
+    )
+    write(root, {".pre-commit-config.yaml": manual, "requirements.txt": "numpy\n"})
+    _git(root, "add", ".")
+    assert _pre_commit(root, tmp_path / "home", "install").returncode == 0
+    res = _commit(root, tmp_path / "home", "manual whole hook")
+    out = res.stdout + res.stderr
+    assert res.returncode == 1 and out.count("requirements.txt:1: DEP002") == 1, out
+    assert "left to the `envaudit` hook" not in out
+    # `pre-commit run --hook-stage manual`: both run (the deps hook has every stage): once
+    res = _pre_commit(root, tmp_path / "home", "run", "--hook-stage", "manual", "--verbose")
+    assert res.stdout.count("requirements.txt:1: DEP002") == 1, res.stdout
+    assert "envaudit (reproducibility check)" in res.stdout and "envaudit (dependencies)" in res.stdout
+    # default_stages without the running stage, and `pre-commit run envaudit-deps` alone
+    staged = _config_text(
+        {"envaudit": {"args": ["--select", "DEP002"]}, "envaudit-deps": {"stages": ["pre-commit"]}},
+        default_stages=["pre-push"],
+    )
+    write(root, {".pre-commit-config.yaml": staged})
+    _git(root, "add", ".")
+    res = _commit(root, tmp_path / "home", "whole hook on push only")
+    assert (res.stdout + res.stderr).count("requirements.txt:1: DEP002") == 1, res.stdout + res.stderr
+    write(
+        root,
+        {
+            ".pre-commit-config.yaml": _config_text(
+                {"envaudit": {"args": ["--select", "DEP002"]}, "envaudit-deps": {}}
+            )
+        },
+    )
+    _git(root, "add", ".")
+    res = _pre_commit(root, tmp_path / "home", "run", "envaudit-deps", "--verbose")
+    assert res.stdout.count("requirements.txt:1: DEP002") == 1, res.stdout
+    assert "envaudit (reproducibility check)" not in res.stdout
