@@ -93,6 +93,43 @@ def _toml(path: Path, root: Path | None = None) -> dict[str, object] | None:
         return None
 
 
+# Poetry and Hatch put the project's name into a path: a name with a path separator or a
+# NUL (`/abs`, `a/../../b`) is not used (Poetry itself accepts spaces and sanitises them).
+_PROJECT_NAME_RE = re.compile(r"^[^/\\\x00]{1,200}$")
+# conda's environment names: no path separator, no `:`/`#`/space, not `.` or `..`
+_CONDA_ENV_NAME_RE = re.compile(r"^[A-Za-z0-9_+=~^%@!,;-][A-Za-z0-9_.+=~^%@!,;-]{0,200}$")
+
+
+def _escapes(p: Path, root: Path) -> str | None:
+    """Where an environment that a project file names (`.venv`, `.pdm-python`, Hatch's
+    `path`) leads out of the project root, or None when it (its folder, its lib/ and
+    site-packages, its pyvenv.cfg) stays inside. A hostile repository can commit
+    `.venv -> /home/someone/.virtualenvs/secret` or `.venv/lib -> /`."""
+    from envaudit.boundary import outside
+
+    try:
+        if not p.is_dir():
+            p = p.parent.parent if p.parent.name in ("bin", "Scripts") else p.parent
+        if outside(root, p):
+            return os.path.realpath(p)
+        for rel in ("pyvenv.cfg", "conda-meta", "lib", "lib64", "Lib", "bin", "Scripts"):
+            q = p / rel
+            if os.path.lexists(q) and outside(root, q):
+                return os.path.realpath(q)
+        from envaudit.scanners.python import site_dirs_of
+
+        for sp in site_dirs_of(p):
+            if outside(root, sp):
+                return os.path.realpath(sp)
+    except (OSError, ValueError):
+        return str(p)
+    return None
+
+
+def _shown(p: Path | str) -> str:
+    return ascii(str(p))[1:-1]
+
+
 def _dig(data: object, *keys: str) -> object:
     for k in keys:
         if not isinstance(data, dict):
@@ -180,11 +217,13 @@ def _poetry_name(pyproject: dict[str, object] | None) -> str | None:
     if not pyproject:
         return None
     name = _dig(pyproject, "tool", "poetry", "name") or _dig(pyproject, "project", "name")
-    return name if isinstance(name, str) and name else None
+    return name if isinstance(name, str) and _PROJECT_NAME_RE.match(name) else None
 
 
-def _poetry_dirs(root: Path, environ: dict[str, str]) -> tuple[Path, str]:
-    """Poetry's virtualenvs folder and where that setting came from."""
+def _poetry_dirs(root: Path, environ: dict[str, str], looked: list[str] | None = None) -> tuple[Path, str]:
+    """Poetry's virtualenvs folder and where that setting came from. The project's own
+    poetry.toml may only name folders inside the project: a hostile repository must not
+    send envaudit to read elsewhere (the user's settings and variables may)."""
     cfg_dir = environ.get("POETRY_CONFIG_DIR")
     mac = sys.platform == "darwin"  # platformdirs' defaults there, as Poetry uses them
     if cfg_dir:
@@ -195,6 +234,19 @@ def _poetry_dirs(root: Path, environ: dict[str, str]) -> tuple[Path, str]:
         config_dir = _xdg(environ, "XDG_CONFIG_HOME", ".config") / "pypoetry"
     user = _toml(config_dir / "config.toml") or {}
     local = _toml(root / "poetry.toml", root) or {}
+    for key in (("cache-dir",), ("virtualenvs", "path")):
+        value = _dig(local, *key)
+        if isinstance(value, str) and value:
+            from envaudit.boundary import outside
+
+            where = Path(os.path.expanduser(value))
+            where = where if where.is_absolute() else root / where
+            if ".." in re.split(r"[/\\]", value) or ("{cache-dir}" not in value and outside(root, where)):
+                if looked is not None:
+                    looked.append(
+                        f"poetry.toml {'.'.join(key)} ({_shown(value)}): outside the project; not used"
+                    )
+                local = {k: v for k, v in local.items() if k != key[0]}
     cache = environ.get("POETRY_CACHE_DIR") or _dig(local, "cache-dir") or _dig(user, "cache-dir")
     cache_dir = (
         Path(os.path.expanduser(cache))
@@ -221,9 +273,9 @@ def _poetry(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Pat
         return None
     name = _poetry_name(pyproject)
     if name is None:
-        looked.append("Poetry's environment: pyproject.toml names no project")
+        looked.append("Poetry's environment: pyproject.toml names no project (or not a valid project name)")
         return None
-    folder, source = _poetry_dirs(root, environ)
+    folder, source = _poetry_dirs(root, environ, looked)
     base = poetry_env_name(name, str(root))
     envs = _toml(folder / "envs.toml") or {}
     minor = _dig(envs, base, "minor")  # what `poetry env use` made current
@@ -282,10 +334,18 @@ def _pipenv(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Pat
         text = (_read(dot, 4096, root) or "").strip()
         if text:
             name = text
-            if "/" in text or os.sep in text:
+            if "/" in text or os.sep in text or text in (".", ".."):
+                # a path: only inside the project (the file comes with the repository)
                 p = (root / text) if not os.path.isabs(text) else Path(text)
                 if is_env_dir(p):
-                    return p, "Pipenv's environment named by the project's .venv file"
+                    out = _escapes(p, root)
+                    if out is None:
+                        return p, "Pipenv's environment named by the project's .venv file"
+                    looked.append(
+                        f"the project's .venv file names {_shown(text)}, outside the project "
+                        f"({_shown(out)}); not followed: pass --python to audit it"
+                    )
+                    return None
     c = home / name
     if is_env_dir(c):
         return c, f"Pipenv's environment for this project ({source})"
@@ -303,7 +363,7 @@ def _conda_name(root: Path) -> tuple[str, str] | None:
         if text:
             m = _NAME_RE.search(text)
             if m:
-                return m.group(1), fn
+                return m.group(1).rstrip("\x00\r"), fn
     return None
 
 
@@ -359,6 +419,10 @@ def _conda(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path
     if named is None:
         return None
     name, fn = named
+    if not _CONDA_ENV_NAME_RE.match(name) or name in (".", ".."):
+        # conda refuses such names; as a path they would lead out of every envs dir
+        looked.append(f"{fn} names the environment {_shown(name)}, not a conda environment name; not used")
+        return None
     dirs: list[tuple[Path, str]] = []
     for d in (environ.get("CONDA_ENVS_PATH") or environ.get("CONDA_ENVS_DIRS") or "").split(os.pathsep):
         if d:
@@ -379,7 +443,16 @@ def _conda(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path
 
 
 # --------------------------------------------------------------- PDM, Hatch
-def _pdm(root: Path, looked: list[str]) -> tuple[Path, str] | None:
+def _pdm_venvs(environ: dict[str, str]) -> Path:
+    """PDM's folder of environments kept outside projects (`venv.location`)."""
+    cfg = _toml(_xdg(environ, "XDG_CONFIG_HOME", ".config") / "pdm" / "config.toml") or {}
+    loc = _dig(cfg, "venv", "location")
+    if isinstance(loc, str) and loc:
+        return Path(os.path.expanduser(loc))
+    return _xdg(environ, "XDG_DATA_HOME", ".local/share") / "pdm" / "venvs"
+
+
+def _pdm(root: Path, looked: list[str], environ: dict[str, str] | None = None) -> tuple[Path, str] | None:
     f = root / ".pdm-python"
     if not f.is_file():
         return None
@@ -389,6 +462,15 @@ def _pdm(root: Path, looked: list[str]) -> tuple[Path, str] | None:
         if not p.is_absolute():
             p = root / p
         if os.path.lexists(p):
+            store = _pdm_venvs(environ or {})
+            out = _escapes(p, root)
+            if out is not None and _escapes(p, store) is not None:
+                # .pdm-python comes with the repository: only the project or PDM's store
+                looked.append(
+                    f".pdm-python names {_shown(text)}, outside the project and PDM's "
+                    f"environments ({_shown(store)}); not followed: pass --python to audit it"
+                )
+                return None
             return p, "PDM's interpreter (.pdm-python)"
     looked.append(f".pdm-python names {text or 'nothing'}, which does not exist")
     return None
@@ -404,13 +486,20 @@ def _hatch(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path
         p = Path(os.path.expanduser(path))
         p = p if p.is_absolute() else root / p
         if is_env_dir(p):
-            return p, "Hatch's default environment (envs.default.path)"
+            out = _escapes(p, root)
+            if out is None:
+                return p, "Hatch's default environment (envs.default.path)"
+            looked.append(
+                f"Hatch's envs.default.path {_shown(path)} is outside the project ({_shown(out)}); "
+                "not followed: pass --python to audit it"
+            )
+            return None
         looked.append(f"Hatch's envs.default.path {p}: none")
         return None
     if hatch_toml is None and _dig(pyproject, "tool", "hatch") is None:
         return None
     name = _dig(pyproject, "project", "name")
-    if not isinstance(name, str):
+    if not isinstance(name, str) or not _PROJECT_NAME_RE.match(name):
         return None
     data = environ.get("HATCH_DATA_DIR")
     base = Path(data) if data else _xdg(environ, "XDG_DATA_HOME", ".local/share") / "hatch"
@@ -494,20 +583,31 @@ def discover(
         return Discovery(p, f"${var}", tuple(looked))
 
     uv = environ.get("UV_PROJECT_ENVIRONMENT")
-    names: list[tuple[Path, str]] = []
+    names: list[tuple[Path, str, bool]] = []  # (candidate, how, named by the project)
     if uv:
-        names.append((Path(uv) if os.path.isabs(uv) else root / uv, "$UV_PROJECT_ENVIRONMENT"))
-    names += [(root / n, f"{n}/ in the project") for n in (".venv", "venv", "env")]
-    for p, how in names:
+        absolute = os.path.isabs(uv)
+        names.append((Path(uv) if absolute else root / uv, "$UV_PROJECT_ENVIRONMENT", not absolute))
+    names += [(root / n, f"{n}/ in the project", True) for n in (".venv", "venv", "env")]
+    escaped = False
+    for p, how, in_project in names:
         if is_env_dir(p):
-            return Discovery(p, how, tuple(looked))
-    looked.append(("$UV_PROJECT_ENVIRONMENT, " if uv else "") + ".venv/, venv/, env/ in the project: none")
+            out = _escapes(p, root) if in_project else None
+            if out is None:
+                return Discovery(p, how, tuple(looked))
+            escaped = True
+            looked.append(
+                f"{how} leads out of the project ({_shown(out)}); not followed: pass --python to audit it"
+            )
+    if not escaped:
+        looked.append(
+            ("$UV_PROJECT_ENVIRONMENT, " if uv else "") + ".venv/, venv/, env/ in the project: none"
+        )
 
     for finder in (_poetry, _pipenv, _conda):
         hit = finder(root, environ, looked)
         if hit is not None:
             return Discovery(hit[0], hit[1], tuple(looked))
-    hit = _pdm(root, looked) or _hatch(root, environ, looked)
+    hit = _pdm(root, looked, environ) or _hatch(root, environ, looked)
     if hit is not None:
         return Discovery(hit[0], hit[1], tuple(looked))
     return Discovery(None, "", tuple(looked))

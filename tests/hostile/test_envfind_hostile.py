@@ -1,0 +1,117 @@
+"""Discovery attacked by the repository it audits: project files that name an environment
+outside the project (a committed `.venv` symlink, a Pipenv `.venv` file, `.pdm-python`,
+Hatch's `path`, poetry.toml's `virtualenvs.path`, environment.yml's `name:`) are not
+followed; the places the user controls (variables, their own tool settings) still are."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from envaudit.envfind import discover, poetry_env_name
+from tests.conftest import write
+from tests.fakeenv import dist_info, make_venv
+
+
+def _victim(tmp_path: Path) -> Path:
+    """Someone else's environment, outside the audited project."""
+    victim = tmp_path / "victim" / "secret-env"
+    site = make_venv(victim)
+    dist_info(site, "private-internal-lib", "1.0")
+    (victim / "conda-meta").mkdir()
+    return victim
+
+
+def _discover(proj: Path, tmp_path: Path, **environ: str) -> tuple[Path | None, str]:
+    d = discover(proj, None, {"HOME": str(tmp_path / "home"), **environ})
+    return d.path, "; ".join(d.looked)
+
+
+def test_a_project_folder_env_that_leads_out_is_not_followed(tmp_path: Path) -> None:
+    victim = _victim(tmp_path)
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / ".venv").symlink_to(victim)
+    path, looked = _discover(proj, tmp_path)
+    assert path is None and "leads out of the project" in looked and "--python" in looked
+    # a real folder whose lib/ (and so site-packages) is a link out: the same
+    (proj / ".venv").unlink()
+    (proj / "venv").mkdir()
+    (proj / "venv" / "pyvenv.cfg").write_text("version = 3.11.7\n", encoding="utf-8")
+    (proj / "venv" / "lib").symlink_to(victim / "lib")
+    path, looked = _discover(proj, tmp_path)
+    assert path is None and "venv/ in the project leads out" in looked
+    # a relative $UV_PROJECT_ENVIRONMENT is the project's; an absolute one is the user's
+    (proj / "venv").rename(proj / "uvenv")
+    assert _discover(proj, tmp_path, UV_PROJECT_ENVIRONMENT="uvenv")[0] is None
+    assert _discover(proj, tmp_path, UV_PROJECT_ENVIRONMENT=str(victim))[0] == victim
+    # a link that stays inside the project is followed
+    make_venv(proj / "envs" / "real")
+    (proj / "env").symlink_to(proj / "envs" / "real")
+    assert _discover(proj, tmp_path)[0] == proj / "env"
+
+
+def test_pipenv_dot_venv_file_cannot_name_an_outside_path(tmp_path: Path) -> None:
+    victim = _victim(tmp_path)
+    proj = write(tmp_path / "proj", {"Pipfile": "[packages]\n"})
+    for text in (str(victim), os.path.relpath(victim, proj)):
+        (proj / ".venv").write_text(text + "\n", encoding="utf-8")
+        path, looked = _discover(proj, tmp_path, WORKON_HOME=str(tmp_path / "workon"))
+        assert path is None and "outside the project" in looked
+    # a name is looked up in WORKON_HOME, the user's store
+    make_venv(tmp_path / "workon" / "named")
+    (proj / ".venv").write_text("named\n", encoding="utf-8")
+    assert _discover(proj, tmp_path, WORKON_HOME=str(tmp_path / "workon"))[0] == tmp_path / "workon" / "named"
+
+
+@pytest.mark.parametrize("name", ["/ABS", "../../victim/secret-env", "a/../../../victim/secret-env", ".."])
+def test_environment_yml_name_is_a_name_never_a_path(tmp_path: Path, name: str) -> None:
+    victim = _victim(tmp_path)
+    name = name.replace("/ABS", str(victim))
+    envs = tmp_path / "envs" / "sub"
+    envs.mkdir(parents=True)
+    proj = write(tmp_path / "proj", {"environment.yml": f"name: {name}\ndependencies:\n  - numpy\n"})
+    path, looked = _discover(proj, tmp_path, CONDA_ENVS_PATH=str(envs))
+    assert path is None and "not a conda environment name" in looked
+
+
+def test_pdm_python_outside_the_project_and_pdms_store_is_not_followed(tmp_path: Path) -> None:
+    victim = _victim(tmp_path)
+    proj = write(tmp_path / "proj", {".pdm-python": f"{victim / 'bin' / 'python'}\n"})
+    (victim / "bin" / "python").touch()
+    path, looked = _discover(proj, tmp_path)
+    assert path is None and "outside the project and PDM's environments" in looked
+    # inside the project: followed
+    make_venv(proj / ".venv-pdm")
+    (proj / ".venv-pdm" / "bin" / "python").touch()
+    (proj / ".pdm-python").write_text(".venv-pdm/bin/python\n", encoding="utf-8")
+    assert _discover(proj, tmp_path)[0] == proj / ".venv-pdm" / "bin" / "python"
+
+
+def test_hatch_path_and_poetry_settings_of_the_project_stay_inside(tmp_path: Path) -> None:
+    victim = _victim(tmp_path)
+    hproj = write(
+        tmp_path / "hproj",
+        {"pyproject.toml": f'[project]\nname = "h"\n[tool.hatch.envs.default]\npath = "{victim}"\n'},
+    )
+    path, looked = _discover(hproj, tmp_path)
+    assert path is None and "outside the project" in looked
+    # poetry.toml (the project's) may not move Poetry's store out of the project ...
+    store = tmp_path / "planted-store"
+    pproj = write(
+        tmp_path / "pproj",
+        {
+            "pyproject.toml": '[tool.poetry]\nname = "p"\n',
+            "poetry.toml": f'[virtualenvs]\npath = "{store}"\n',
+        },
+    )
+    make_venv(store / f"{poetry_env_name('p', str(pproj))}-py3.11")
+    path, looked = _discover(pproj, tmp_path)
+    assert path is None and "poetry.toml virtualenvs.path" in looked and "not used" in looked
+    # ... but the user's variable may
+    assert _discover(pproj, tmp_path, POETRY_VIRTUALENVS_PATH=str(store))[0] is not None
+    # a project name that is a path is not put into one
+    (pproj / "pyproject.toml").write_text(f'[tool.poetry]\nname = "{store}/x"\n', encoding="utf-8")
+    assert _discover(pproj, tmp_path, POETRY_VIRTUALENVS_PATH=str(tmp_path))[0] is None
