@@ -534,8 +534,11 @@ def _explicit(arg: str, root: Path, environ: dict[str, str]) -> Path:
     if p.is_dir() and not _looks_like_prefix(p) and not (p / "conda-meta").is_dir() and not _has_site(p):
         # a pyvenv.cfg alone (no interpreter, no site-packages) is not an environment
         raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
-    if p.is_file() and not re.match(r"^(python|pypy)", p.name):
-        raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
+    if not p.is_dir():
+        if not p.is_file() or not re.match(r"^(python|pypy)", p.name):  # a FIFO, a device, a dangling link
+            raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
+        if not os.access(p, os.X_OK):
+            raise TargetNotFound(f"--python {arg}: not executable, so not an interpreter")
     return p
 
 

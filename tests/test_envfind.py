@@ -30,6 +30,7 @@ def conda_env(prefix: Path, version: str = "3.10.13") -> Path:
     (prefix / "lib" / f"python{minor}" / "site-packages").mkdir(parents=True)
     (prefix / "bin").mkdir()
     (prefix / "bin" / "python").write_text("", encoding="utf-8")
+    (prefix / "bin" / "python").chmod(0o755)
     return prefix
 
 

@@ -66,20 +66,34 @@ def scan(inv: Inventory) -> Interpreter:
     Interpreter with `found` False: no site-packages, this machine's marker values, and
     `looked` saying where envaudit searched. `--python` naming nothing raises
     TargetNotFound (the CLI turns it into exit 2)."""
-    from envaudit.envfind import discover
+    from envaudit.envfind import TargetNotFound, discover
 
     found = discover(inv.root, inv.python_arg, inv.environ, getattr(inv, "python_label", None))
+    looked = found.looked
     if found.path is not None:
         interp = _from_path(found.path, found.found_by, inv)
-        if interp is not None:
+        why = unusable(interp)
+        if why is None and interp is not None:
             return replace(interp, looked=found.looked)
         if inv.python_arg:
-            from envaudit.envfind import TargetNotFound
+            raise TargetNotFound(f"--python {inv.python_arg}: {why}")
+        looked = (*looked, f"{found.found_by} ({found.path}): {why}; not audited")
+    return absent(looked)
 
-            raise TargetNotFound(
-                f"--python {inv.python_arg}: not a Python executable, virtualenv or conda environment"
-            )
-    return absent(found.looked)
+
+def unusable(interp: Interpreter | None) -> str | None:
+    """Why a found interpreter or environment cannot be audited (None: it can). A gate must
+    never pass on an environment envaudit could not read: one with no site-packages (a
+    bare `bin/python`, a FIFO or a device named as the interpreter) or a Python 2 one."""
+    if interp is None:
+        return "not a Python executable, virtualenv or conda environment"
+    if interp.running:
+        return None
+    if not interp.site_packages:
+        return f"no site-packages under {interp.prefix}, so nothing installed could be read"
+    if interp.version_info and interp.version_info[0] != 3:
+        return f"Python {interp.version}; envaudit audits Python 3 environments"
+    return None
 
 
 def absent(looked: tuple[str, ...]) -> Interpreter:

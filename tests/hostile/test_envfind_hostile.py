@@ -115,3 +115,51 @@ def test_hatch_path_and_poetry_settings_of_the_project_stay_inside(tmp_path: Pat
     # a project name that is a path is not put into one
     (pproj / "pyproject.toml").write_text(f'[tool.poetry]\nname = "{store}/x"\n', encoding="utf-8")
     assert _discover(pproj, tmp_path, POETRY_VIRTUALENVS_PATH=str(tmp_path))[0] is None
+
+
+# ------------------------------------------------ `--python` gates (exit 2, never a pass)
+def _gate(tmp_path: Path, python: str) -> tuple[int, str]:
+    from tests.conftest import invoke
+
+    proj = tmp_path / "proj"
+    write(proj, {"requirements.txt": "numpy==1.26.4\n"})
+    res = invoke("check", str(proj), "--select", "DEP", "--python", python)
+    return res.exit_code, res.output
+
+
+def test_python_that_cannot_be_audited_is_exit_2(tmp_path: Path) -> None:
+    # a non-executable file named python, beside a real site-packages
+    site = make_venv(tmp_path / "noexec")
+    (tmp_path / "noexec" / "bin" / "python").chmod(0o644)
+    assert site.is_dir()
+    code, out = _gate(tmp_path, str(tmp_path / "noexec" / "bin" / "python"))
+    assert code == 2 and "not executable" in out
+    # /bin/sh named python, nothing installed anywhere near it
+    (tmp_path / "shell" / "bin").mkdir(parents=True)
+    (tmp_path / "shell" / "bin" / "python3").symlink_to("/bin/sh")
+    for arg in (tmp_path / "shell", tmp_path / "shell" / "bin" / "python3"):
+        code, out = _gate(tmp_path, str(arg))
+        assert code == 2 and "no site-packages" in out
+    # a FIFO, a device, a dangling link named as the interpreter
+    os.mkfifo(tmp_path / "python-fifo")
+    (tmp_path / "python-dangling").symlink_to(tmp_path / "nowhere")
+    for arg in (tmp_path / "python-fifo", Path("/dev/zero"), tmp_path / "python-dangling"):
+        code, out = _gate(tmp_path, str(arg))
+        assert code == 2 and "not a Python executable" in out
+    # another Python major
+    make_venv(tmp_path / "py2", version="2.7.18")
+    code, out = _gate(tmp_path, str(tmp_path / "py2"))
+    assert code == 2 and "Python 2.7.18" in out and "Python 3" in out
+    # a good one still passes the gate
+    make_venv(tmp_path / "good", {"numpy": "1.26.4"})
+    assert _gate(tmp_path, str(tmp_path / "good"))[0] == 0
+
+
+def test_a_found_python_2_environment_is_not_audited(tmp_path: Path) -> None:
+    proj = tmp_path / "proj"
+    make_venv(proj / ".venv", version="2.7.18")
+    assert _discover(proj, tmp_path)[0] == proj / ".venv"  # discovery finds it; the scanner refuses it
+    from envaudit.inventory import Inventory
+
+    interp = Inventory(proj, environ={"HOME": str(tmp_path / "home")}).get("python")
+    assert not interp.found and any("Python 2.7.18" in x for x in interp.looked)
