@@ -101,4 +101,13 @@ def deps_selection(cwd: Path, cfg: Config, environ: dict[str, str]) -> tuple[Con
 
     whole_says_it = "EA004" in covered and bool(covered.intersection(ENV_ONLY_RULES))
     ignore = ("EA004",) if whole_says_it else ()
-    return cfg.with_overrides(select=tuple(rest), extend_select=(), ignore=ignore), note
+    return (
+        cfg.with_overrides(
+            select=tuple(rest),
+            extend_select=(),
+            ignore=ignore,
+            pinned=tuple(c for c in cfg.pinned if c in rest),
+            user_ignore=(*cfg.user_ignore, *ignore),
+        ),
+        note,
+    )

@@ -14,7 +14,14 @@ from envaudit.commands._common import (
     use_color,
     write_output,
 )
-from envaudit.config import FAIL_ON, ConfigError, load_config, parse_fail_on, split_codes
+from envaudit.config import (
+    FAIL_ON,
+    ConfigError,
+    command_line_selection,
+    load_config,
+    parse_fail_on,
+    split_codes,
+)
 from envaudit.report import FORMATS
 
 
@@ -113,6 +120,12 @@ def check(
             ignore=(*cfg.ignore, *(split_codes(ignore) or ())) if ignore else None,
             fail_on=parse_fail_on(fail_on) if fail_on else None,
             python=python,
+            **command_line_selection(
+                split_codes(select),
+                split_codes(extend_select),
+                split_codes(ignore),
+                cfg if config_path is not None else None,
+            ),
         )
         validate_codes(cfg)
         if hook == "envaudit-deps":  # both published hooks configured: never the same finding twice

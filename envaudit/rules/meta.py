@@ -115,6 +115,7 @@ def no_environment(inv: Inventory) -> Iterator[Hit]:
     if target.found:
         return
     looked = "; ".join(target.looked) or "nowhere"
+    gate = inv.config.env_gate()
     yield Hit(
         "no project environment found, so "
         + ", ".join(
@@ -128,4 +129,6 @@ def no_environment(inv: Inventory) -> Iterator[Hit]:
             '(or `python = "PATH"` in [tool.envaudit])'
         ),
         fact={"looked": list(target.looked)},
+        # `--select DEP007` asked for that check: not being able to make it fails the run
+        severity=Severity.ERROR if gate else None,
     )

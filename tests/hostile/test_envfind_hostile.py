@@ -163,3 +163,49 @@ def test_a_found_python_2_environment_is_not_audited(tmp_path: Path) -> None:
 
     interp = Inventory(proj, environ={"HOME": str(tmp_path / "home")}).get("python")
     assert not interp.found and any("Python 2.7.18" in x for x in interp.looked)
+
+
+# ------------------------------------- the project's config against the user's gate (EA004)
+@pytest.mark.parametrize(
+    "project_config",
+    [
+        'ignore = ["EA004"]\n',
+        'ignore = ["EA"]\n',
+        'ignore = ["EA004", "DEP007"]\n',
+        'severity = { EA004 = "info" }\n',
+    ],
+)
+def test_a_project_config_cannot_turn_an_environment_gate_into_a_pass(
+    tmp_path: Path, project_config: str
+) -> None:
+    """`check --select DEP007` is a CI gate on the environment: with none found, the run
+    fails, whatever the audited project's own config ignores or downgrades."""
+    from tests.conftest import invoke
+
+    proj = write(tmp_path / "proj", {"requirements.txt": "numpy==1.26.4\n", ".envaudit.toml": project_config})
+    env = {"HOME": str(tmp_path / "home")}
+    res = invoke("check", str(proj), "--select", "DEP007", "--no-color", env=env)
+    assert res.exit_code == 1 and "EA004 [error]" in res.output, res.output
+    # a prefix selection keeps EA004 (a warning, its severity the project's to set) ...
+    res = invoke("check", str(proj), "--select", "DEP", "--no-color", env=env)
+    assert "EA004" in res.output, res.output
+    # ... and only the user drops it: --ignore on the command line, or a --config file of theirs
+    res = invoke("check", str(proj), "--select", "DEP007", "--ignore", "EA004", env=env)
+    assert res.exit_code == 0 and "EA004" not in res.output
+    mine = write(tmp_path / "mine", {"envaudit.toml": 'ignore = ["EA004"]\n'}) / "envaudit.toml"
+    res = invoke("check", str(proj), "--select", "DEP007", "--config", str(mine), env=env)
+    assert res.exit_code == 0 and "EA004" not in res.output, res.output
+
+
+def test_without_a_command_line_selection_the_project_config_is_obeyed(tmp_path: Path) -> None:
+    from tests.conftest import invoke
+
+    proj = write(
+        tmp_path / "proj",
+        {
+            "requirements.txt": "numpy==1.26.4\n",
+            ".envaudit.toml": 'select = ["DEP007"]\nignore = ["EA004"]\n',
+        },
+    )
+    res = invoke("check", str(proj), env={"HOME": str(tmp_path / "home")})
+    assert res.exit_code == 0 and "EA004" not in res.output and "environment rules not run" in res.output
