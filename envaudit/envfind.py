@@ -126,6 +126,12 @@ def _escapes(p: Path, root: Path) -> str | None:
     return None
 
 
+def _inside_lexically(p: Path, root: Path) -> bool:
+    """`p` is under `root` by its spelling (`..` collapsed, no link followed)."""
+    norm, base = os.path.normpath(p), os.path.normpath(root)
+    return norm == base or norm.startswith(base.rstrip(os.sep) + os.sep)
+
+
 def _shown(p: Path | str) -> str:
     return ascii(str(p))[1:-1]
 
@@ -588,8 +594,11 @@ def discover(
     uv = environ.get("UV_PROJECT_ENVIRONMENT")
     names: list[tuple[Path, str, bool]] = []  # (candidate, how, named by the project)
     if uv:
-        absolute = os.path.isabs(uv)
-        names.append((Path(uv) if absolute else root / uv, "$UV_PROJECT_ENVIRONMENT", not absolute))
+        # the user's setting; a relative one that lands in the project is checked for
+        # links the repository planted there (`../shared-venv` is the user's to name)
+        p = Path(uv) if os.path.isabs(uv) else root / uv
+        lands_inside = not os.path.isabs(uv) and _inside_lexically(p, root)
+        names.append((p, "$UV_PROJECT_ENVIRONMENT", lands_inside))
     names += [(root / n, f"{n}/ in the project", True) for n in (".venv", "venv", "env")]
     escaped = False
     for p, how, in_project in names:

@@ -47,6 +47,12 @@ def test_a_project_folder_env_that_leads_out_is_not_followed(tmp_path: Path) -> 
     (proj / "venv").rename(proj / "uvenv")
     assert _discover(proj, tmp_path, UV_PROJECT_ENVIRONMENT="uvenv")[0] is None
     assert _discover(proj, tmp_path, UV_PROJECT_ENVIRONMENT=str(victim))[0] == victim
+    assert (
+        _discover(proj, tmp_path, UV_PROJECT_ENVIRONMENT="../victim/secret-env")[0]
+        == proj / "../victim/secret-env"
+    )
+    for hostile in ("/dev/zero", "/dev/null/x", "\n", "uvenv/../../victim/secret-env/.."):
+        assert _discover(proj, tmp_path, UV_PROJECT_ENVIRONMENT=hostile)[0] is None
     # a link that stays inside the project is followed
     make_venv(proj / "envs" / "real")
     (proj / "env").symlink_to(proj / "envs" / "real")
