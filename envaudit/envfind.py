@@ -309,7 +309,7 @@ def glob_escape(s: str) -> str:
 
 
 def _vkey(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+    return tuple(int(x[:9]) for x in re.findall(r"\d+", v)[:3])  # never a 5,000-digit int()
 
 
 # ------------------------------------------------------------------ Pipenv

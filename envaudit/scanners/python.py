@@ -23,8 +23,8 @@ from envaudit._lazyre import lazy_re
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-_LIB_RE = lazy_re(r"^(python|pypy)(\d+)\.(\d+)t?$")
-_CONDA_PY_RE = lazy_re(r"^python-(\d+\.\d+(?:\.\d+)?)-")
+_LIB_RE = lazy_re(r"^(python|pypy)(\d{1,3})\.(\d{1,3})t?$")
+_CONDA_PY_RE = lazy_re(r"^python-(\d{1,3}\.\d{1,3}(?:\.\d{1,4})?)-")
 
 
 @dataclass(frozen=True)
@@ -203,7 +203,11 @@ def _from_path(p: Path, found_by: str, inv: Inventory | None = None) -> Interpre
     base_prefix = None
     if cfg is not None:
         version = cfg.get("version_info") or cfg.get("version") or ""
+        if not _VERSION_RE.match(version):  # a planted pyvenv.cfg: junk is not a version
+            version = ""
         impl = (cfg.get("implementation") or "cpython").lower()
+        if not _IMPL_RE.match(impl):
+            impl = "cpython"
         home = cfg.get("home")
         if home:
             h = Path(home)
@@ -290,10 +294,16 @@ def _conda_python(prefix: Path) -> str:
     return ""
 
 
+# A version as pyvenv.cfg writes it (`3.11.7`, `3.13.0rc1`), an implementation name: each
+# component short enough to be a number (a 5,000-digit one made int() raise)
+_VERSION_RE = lazy_re(r"^\d{1,9}(?:\.\d{1,9}){0,3}[A-Za-z0-9+\-]{0,16}$")
+_IMPL_RE = lazy_re(r"^[a-z][a-z0-9_]{0,31}$")
+
+
 def _vtuple(version: str) -> tuple[int, ...]:
     out = []
     for part in version.split(".")[:3]:
-        m = re.match(r"\d+", part)
+        m = re.match(r"\d{1,9}(?!\d)", part)
         if not m:
             break
         out.append(int(m.group(0)))

@@ -215,3 +215,29 @@ def test_without_a_command_line_selection_the_project_config_is_obeyed(tmp_path:
     )
     res = invoke("check", str(proj), env={"HOME": str(tmp_path / "home")})
     assert res.exit_code == 0 and "EA004" not in res.output and "environment rules not run" in res.output
+
+
+# ----------------------------------------------------------- a planted pyvenv.cfg
+@pytest.mark.parametrize(
+    "version",
+    ["3." + "1" * 5000, "9" * 5000, "3.11.9\x1b]0;title\x07", "\udcff\udcfe3.11", "3.11.9 " + "x" * 100_000],
+)
+def test_junk_versions_in_pyvenv_cfg_are_unknown_never_a_crash(tmp_path: Path, version: str) -> None:
+    from tests.conftest import invoke
+
+    proj = tmp_path / "proj"
+    make_venv(proj / ".venv")
+    cfg = proj / ".venv" / "pyvenv.cfg"
+    cfg.write_bytes(
+        f"home = /usr/bin\nversion = {version}\nimplementation = {version}\n".encode(
+            "utf-8", "surrogateescape"
+        )
+    )
+    (proj / "requirements.txt").write_text("numpy==1.26.4\n", encoding="utf-8")
+    # the 5,000-digit lib/python3.<digits> folder name too
+    (proj / ".venv" / "lib" / ("python3." + "1" * 5000)[:250]).mkdir()
+    res = invoke("check", str(proj), "--select", "PY,DEP", "--no-color", env={"HOME": str(tmp_path / "home")})
+    assert res.exit_code in (0, 1), res.output
+    header = res.output.splitlines()[0]
+    assert header.startswith("Environment: venv at") and len(header) < 300, header
+    assert "\x1b" not in res.output
