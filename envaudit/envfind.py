@@ -589,8 +589,32 @@ def discover(
         if why is not None:
             looked.append(f"${var} ({value}): envaudit's own installation ({why})")
             continue
+        if _same_prefix(p, _running_prefix()):
+            # the environment running envaudit (holding more than envaudit: a tool venv
+            # someone added a package to, `pipx inject`): the project's own one, when it
+            # has one, comes first; without one, this is the audited environment
+            found = _project_env(root, environ, [])
+            if found.path is not None and not _same_prefix(found.path, p):
+                note = f"${var} ({value}): the environment running envaudit; the project has its own"
+                return Discovery(found.path, found.found_by, (*looked, note, *found.looked))
         return Discovery(p, f"${var}", tuple(looked))
+    return _project_env(root, environ, looked)
 
+
+def _same_prefix(a: Path, b: Path) -> bool:
+    def prefix(p: Path) -> str:
+        if not p.is_dir():  # an interpreter (.pdm-python)
+            p = p.parent.parent if p.parent.name in ("bin", "Scripts") else p.parent
+        return os.path.realpath(p)
+
+    try:
+        return prefix(a) == prefix(b)
+    except (OSError, ValueError):
+        return False
+
+
+def _project_env(root: Path, environ: dict[str, str], looked: list[str]) -> Discovery:
+    """Steps 3 to 7: the project's own environment."""
     uv = environ.get("UV_PROJECT_ENVIRONMENT")
     names: list[tuple[Path, str, bool]] = []  # (candidate, how, named by the project)
     if uv:

@@ -241,3 +241,30 @@ def test_junk_versions_in_pyvenv_cfg_are_unknown_never_a_crash(tmp_path: Path, v
     header = res.output.splitlines()[0]
     assert header.startswith("Environment: venv at") and len(header) < 300, header
     assert "\x1b" not in res.output
+
+
+# ------------------------------------------- envaudit's own installation, with extras
+def test_the_environment_running_envaudit_yields_to_the_projects_own(tmp_path: Path) -> None:
+    """envaudit's tool venv with one more package in it (`pipx inject`, a `pip install rich`
+    into the venv made to run envaudit) is no longer "only envaudit and its dependencies";
+    activated, it must still not be audited in place of the project's own .venv."""
+    import sys
+
+    from tests.test_envfind import _own_install, _run_own
+
+    own = _own_install(tmp_path / "tool")
+    site = next(own.glob("lib/python*/site-packages"))
+    dist_info(site, "rich", "13.7.1")
+    proj = write(tmp_path / "proj", {"requirements.txt": "requests==2.32.3\n"})
+    env = {"HOME": str(tmp_path / "home")}
+    # with no environment of its own, the active one is the project's (as before)
+    doc = _run_own(own, proj, env, "--select", "DEP007")
+    assert doc["target"]["path"] == str(own) and doc["target"]["found_by"] == "$VIRTUAL_ENV"
+    # with one, the project's comes first, and the report says why
+    make_venv(
+        proj / ".venv", {"requests": "2.32.3"}, version=f"{sys.version_info[0]}.{sys.version_info[1]}.0"
+    )
+    doc = _run_own(own, proj, env, "--select", "DEP007")
+    assert doc["target"]["path"] == str(proj / ".venv"), doc["target"]
+    assert any("the environment running envaudit" in x for x in doc["target"]["looked"])
+    assert doc["findings"] == []
