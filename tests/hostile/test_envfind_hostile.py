@@ -268,3 +268,27 @@ def test_the_environment_running_envaudit_yields_to_the_projects_own(tmp_path: P
     assert doc["target"]["path"] == str(proj / ".venv"), doc["target"]
     assert any("the environment running envaudit" in x for x in doc["target"]["looked"])
     assert doc["findings"] == []
+
+
+# ------------------------------------------- hostile names in every format
+def test_bidi_and_controls_from_an_environment_are_escaped_in_every_format(tmp_path: Path) -> None:
+    import json
+
+    from tests.conftest import invoke
+
+    env = tmp_path / "x\u202e\x1b]0;t\x07" / "env"
+    site = make_venv(env)
+    dist_info(site, "evil", "1.0")
+    meta = next(site.glob("evil-*.dist-info")) / "METADATA"
+    meta.write_text("Name: evil\nVersion: 1.0\u202e\x1b[2J\x85\n\n", encoding="utf-8")
+    proj = write(tmp_path / "proj", {"requirements.txt": "evil==2.0\n"})
+    for fmt in ("text", "markdown", "github", "html", "json", "sarif"):
+        res = invoke(
+            "check", str(proj), "--python", str(env), "--select", "DEP006", "--format", fmt, "--no-color"
+        )
+        assert res.exit_code == 1, res.output
+        for bad in ("\u202e", "\x1b", "\x07", "\x85"):
+            assert bad not in res.output, (fmt, bad)
+        if fmt in ("json", "sarif"):
+            doc = json.loads(res.output)  # the escapes are JSON's own: the values are intact
+            assert "\u202e" in json.dumps(doc, ensure_ascii=False)
