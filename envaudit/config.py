@@ -236,8 +236,11 @@ def project_python_refusal(root: Path, cfg: Config) -> str | None:
     value = cfg.python
     p = Path(os.path.expanduser(value))
     where = root / p if not p.is_absolute() else p
+    from envaudit.envfind import escapes
+
     lookup = "/" not in value and os.sep not in value and not os.path.lexists(root / value)
-    if lookup or outside(root, where):
+    # the folder itself, or its lib/, site-packages or pyvenv.cfg linked out of the project
+    if lookup or outside(root, where) or (os.path.lexists(where) and escapes(where, root) is not None):
         why = "a command looked up on PATH" if lookup else "an environment outside the project"
         return (
             f"`python` names {why}; not used: a project's own config may only name an environment "

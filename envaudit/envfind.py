@@ -100,7 +100,7 @@ _PROJECT_NAME_RE = re.compile(r"^[^/\\\x00]{1,200}$")
 _CONDA_ENV_NAME_RE = re.compile(r"^[A-Za-z0-9_+=~^%@!,;-][A-Za-z0-9_.+=~^%@!,;-]{0,200}$")
 
 
-def _escapes(p: Path, root: Path) -> str | None:
+def escapes(p: Path, root: Path) -> str | None:
     """Where an environment that a project file names (`.venv`, `.pdm-python`, Hatch's
     `path`) leads out of the project root, or None when it (its folder, its lib/ and
     site-packages, its pyvenv.cfg) stays inside. A hostile repository can commit
@@ -344,7 +344,7 @@ def _pipenv(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Pat
                 # a path: only inside the project (the file comes with the repository)
                 p = (root / text) if not os.path.isabs(text) else Path(text)
                 if is_env_dir(p):
-                    out = _escapes(p, root)
+                    out = escapes(p, root)
                     if out is None:
                         return p, "Pipenv's environment named by the project's .venv file"
                     looked.append(
@@ -469,8 +469,8 @@ def _pdm(root: Path, looked: list[str], environ: dict[str, str] | None = None) -
             p = root / p
         if os.path.lexists(p):
             store = _pdm_venvs(environ or {})
-            out = _escapes(p, root)
-            if out is not None and _escapes(p, store) is not None:
+            out = escapes(p, root)
+            if out is not None and escapes(p, store) is not None:
                 # .pdm-python comes with the repository: only the project or PDM's store
                 looked.append(
                     f".pdm-python names {_shown(text)}, outside the project and PDM's "
@@ -492,7 +492,7 @@ def _hatch(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path
         p = Path(os.path.expanduser(path))
         p = p if p.is_absolute() else root / p
         if is_env_dir(p):
-            out = _escapes(p, root)
+            out = escapes(p, root)
             if out is None:
                 return p, "Hatch's default environment (envs.default.path)"
             looked.append(
@@ -627,7 +627,7 @@ def _project_env(root: Path, environ: dict[str, str], looked: list[str]) -> Disc
     escaped = False
     for p, how, in_project in names:
         if is_env_dir(p):
-            out = _escapes(p, root) if in_project else None
+            out = escapes(p, root) if in_project else None
             if out is None:
                 return Discovery(p, how, tuple(looked))
             escaped = True

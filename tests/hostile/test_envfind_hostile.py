@@ -292,3 +292,19 @@ def test_bidi_and_controls_from_an_environment_are_escaped_in_every_format(tmp_p
         if fmt in ("json", "sarif"):
             doc = json.loads(res.output)  # the escapes are JSON's own: the values are intact
             assert "\u202e" in json.dumps(doc, ensure_ascii=False)
+
+
+def test_config_python_inside_the_project_with_its_lib_linked_out_is_refused(tmp_path: Path) -> None:
+    from tests.conftest import invoke
+
+    victim = _victim(tmp_path)
+    proj = write(
+        tmp_path / "proj", {"requirements.txt": "numpy==1.26.4\n", ".envaudit.toml": 'python = "envdir"\n'}
+    )
+    (proj / "envdir" / "bin").mkdir(parents=True)
+    (proj / "envdir" / "pyvenv.cfg").write_text("version = 3.11.7\n", encoding="utf-8")
+    (proj / "envdir" / "lib").symlink_to(victim / "lib")
+    res = invoke(
+        "check", str(proj), "--select", "DEP,EA", "--format", "json", env={"HOME": str(tmp_path / "home")}
+    )
+    assert "private-internal-lib" not in res.output and "an environment outside the project" in res.output
