@@ -119,7 +119,8 @@ def escapes(p: Path, root: Path) -> str | None:
         from envaudit.scanners.python import site_dirs_of
 
         for sp in site_dirs_of(p):
-            if outside(root, sp):
+            # (a base installation's, from `include-system-site-packages`, is not the env's)
+            if _inside_lexically(Path(sp), p) and outside(root, sp):
                 return os.path.realpath(sp)
     except (OSError, ValueError):
         return str(p)

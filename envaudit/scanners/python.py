@@ -223,7 +223,14 @@ def _from_path(p: Path, found_by: str, inv: Inventory | None = None) -> Interpre
         impl = "pypy"
     vinfo = _vtuple(version)
     site = _site_dirs(prefix, vinfo, lib_versions)
-    if cfg is not None and cfg.get("include-system-site-packages", "").lower() == "true" and base_prefix:
+    if (
+        cfg is not None
+        and cfg.get("include-system-site-packages", "").lower() == "true"
+        and base_prefix
+        # a venv's `home` is a base installation, never another venv: a planted pyvenv.cfg
+        # naming someone's virtualenv there does not get its packages read
+        and not os.path.lexists(os.path.join(base_prefix, "pyvenv.cfg"))
+    ):
         site += [
             s for s in _site_dirs(Path(base_prefix), vinfo, _lib_versions(Path(base_prefix))) if s not in site
         ]

@@ -308,3 +308,25 @@ def test_config_python_inside_the_project_with_its_lib_linked_out_is_refused(tmp
         "check", str(proj), "--select", "DEP,EA", "--format", "json", env={"HOME": str(tmp_path / "home")}
     )
     assert "private-internal-lib" not in res.output and "an environment outside the project" in res.output
+
+
+def test_a_planted_home_naming_another_virtualenv_is_not_read(tmp_path: Path) -> None:
+    from envaudit.inventory import Inventory
+
+    victim = _victim(tmp_path)
+    proj = tmp_path / "proj"
+    make_venv(proj / ".venv")
+    (proj / ".venv" / "pyvenv.cfg").write_text(
+        f"home = {victim / 'bin'}\ninclude-system-site-packages = true\nversion = 3.11.7\n", encoding="utf-8"
+    )
+    inv = Inventory(proj, environ={"HOME": str(tmp_path / "home")})
+    assert inv.get("python").site_packages == (str(proj / ".venv" / "lib" / "python3.11" / "site-packages"),)
+    assert "private-internal-lib" not in inv.get("packages")
+    # a real base installation (no pyvenv.cfg) is still read
+    base = tmp_path / "base"
+    (base / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
+    (proj / ".venv" / "pyvenv.cfg").write_text(
+        f"home = {base / 'bin'}\ninclude-system-site-packages = true\nversion = 3.11.7\n", encoding="utf-8"
+    )
+    inv = Inventory(proj, environ={"HOME": str(tmp_path / "home")})
+    assert str(base / "lib" / "python3.11" / "site-packages") in inv.get("python").site_packages
