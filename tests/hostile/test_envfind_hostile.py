@@ -330,3 +330,28 @@ def test_a_planted_home_naming_another_virtualenv_is_not_read(tmp_path: Path) ->
     )
     inv = Inventory(proj, environ={"HOME": str(tmp_path / "home")})
     assert str(base / "lib" / "python3.11" / "site-packages") in inv.get("python").site_packages
+
+
+def test_isolated_ignores_the_projects_config(tmp_path: Path) -> None:
+    """`fail-on = "never"`, `exclude` or `severity` in the repository's own config decide
+    its gate; `--isolated` (ruff's flag) leaves only what the user passed."""
+    from tests.conftest import invoke
+
+    proj = write(
+        tmp_path / "proj",
+        {
+            "requirements.txt": "numpy\n",
+            ".envaudit.toml": 'fail-on = "never"\nexclude = ["requirements.txt"]\n[severity]\nDEP002 = "info"\n',
+        },
+    )
+    env = {"HOME": str(tmp_path / "home")}
+    assert invoke("check", str(proj), "--select", "DEP002", env=env).exit_code == 0
+    res = invoke("check", str(proj), "--select", "DEP002", "--isolated", "--no-color", env=env)
+    assert res.exit_code == 1 and "DEP002 [error]" in res.output
+    # with --config FILE, that file (the user's) is the configuration
+    mine = (
+        write(tmp_path / "mine", {"envaudit.toml": 'ignore = ["DEP002"]\nselect = ["DEP"]\n'})
+        / "envaudit.toml"
+    )
+    res = invoke("check", str(proj), "--isolated", "--config", str(mine), env=env)
+    assert "DEP002" not in res.output
