@@ -20,6 +20,7 @@ from envaudit.config import Config
 
 WHOLE = "envaudit"
 DEPS = "envaudit-deps"
+MAX_HOOKS = 10_000
 
 
 def under_hook(environ: dict[str, str]) -> bool:
@@ -27,18 +28,31 @@ def under_hook(environ: dict[str, str]) -> bool:
 
 
 def _hooks(config_file: Path) -> list[dict[str, Any]]:
-    import yaml
+    from envaudit import safeio
+    from envaudit.parsing import ParseError, yaml_load
 
+    # the project's file: a regular file only (never a FIFO), envaudit's one YAML loader
+    # (libyaml when there, a depth limit)
+    text = safeio.read_text_or_none(config_file, 1_000_000)
+    if text is None:
+        return []
     try:
-        with open(config_file, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh.read(1_000_000))
-    except (OSError, yaml.YAMLError):
+        data = yaml_load(text)
+    except ParseError:
         return []
     out: list[dict[str, Any]] = []
     repos = data.get("repos") if isinstance(data, dict) else None
-    for repo in repos if isinstance(repos, list) else []:
+    seen = 0
+    # YAML aliases let 300 kB name the same hooks list a billion times: a real config has
+    # tens of hooks, so past MAX_HOOKS entries looked at, the rest is not
+    for repo in repos[:MAX_HOOKS] if isinstance(repos, list) else []:
         hooks = repo.get("hooks") if isinstance(repo, dict) else None
-        out += [h for h in hooks if isinstance(h, dict)] if isinstance(hooks, list) else []
+        for h in hooks[: MAX_HOOKS - seen] if isinstance(hooks, list) else []:
+            if isinstance(h, dict):
+                out.append(h)
+        seen += len(hooks) if isinstance(hooks, list) else 1
+        if seen >= MAX_HOOKS:
+            break
     return out
 
 
