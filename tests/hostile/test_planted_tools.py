@@ -83,3 +83,37 @@ def test_a_console_script_in_an_environment_is_not_run(tmp_path: Path) -> None:
     assert which("nvcc", {"PATH": path}) == str(compiled)
     assert which("git", {"PATH": "." + os.pathsep + "bin"}) is None  # relative entries: never
     assert which("git", {"PATH": str(system)}, avoid=(tmp_path,)) is None
+
+
+def test_the_found_interpreter_and_its_site_hooks_never_run(tmp_path: Path) -> None:
+    """The environment found is read from disk: its `python` (a shell script here), its
+    *.pth lines and sitecustomize/usercustomize never run, whether the environment is found
+    in the project, activated, or named with --python."""
+    markers = tmp_path / "markers"
+    markers.mkdir()
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "requirements.txt").write_text("numpy==1.26.4\n", encoding="utf-8")
+    venv = proj / ".venv"
+    site = make_venv(venv)
+    for name in ("python", "python3"):
+        exe = venv / "bin" / name
+        exe.write_text(f'#!/bin/sh\ntouch "{markers}/{name}"\n', encoding="utf-8")
+        exe.chmod(0o755)
+    (site / "evil.pth").write_text(f"import os; os.system('touch {markers}/pth')\n", encoding="utf-8")
+    for mod in ("sitecustomize", "usercustomize"):
+        (site / f"{mod}.py").write_text(f"open({str(markers / mod)!r}, 'w')\n", encoding="utf-8")
+    activated = {
+        **os.environ,
+        "VIRTUAL_ENV": str(venv),
+        "PATH": f"{venv / 'bin'}{os.pathsep}{os.environ['PATH']}",
+    }
+    for args, env in (
+        (["check", ".", "--format", "json"], dict(os.environ)),
+        (["check", ".", "--select", "ALL", "--format", "sarif"], activated),
+        (["check", ".", "--python", str(venv / "bin" / "python")], dict(os.environ)),
+        (["snapshot", ".", "--python", str(venv), "-o", str(tmp_path / "s.json")], activated),
+    ):
+        proc = _run(args, proj, env)
+        assert proc.returncode in (0, 1), (args, proc.stderr)
+        assert sorted(p.name for p in markers.iterdir()) == [], args
