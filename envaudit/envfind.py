@@ -287,7 +287,7 @@ def _poetry(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Pat
     envs = _toml(folder / "envs.toml") or {}
     minor = _dig(envs, base, "minor")  # what `poetry env use` made current
     candidates: list[Path] = []
-    if isinstance(minor, str):
+    if isinstance(minor, str) and re.fullmatch(r"\d{1,3}\.\d{1,3}", minor):  # never a path
         candidates.append(folder / f"{base}-py{minor}")
     try:
         others = sorted(

@@ -355,3 +355,17 @@ def test_isolated_ignores_the_projects_config(tmp_path: Path) -> None:
     )
     res = invoke("check", str(proj), "--isolated", "--config", str(mine), env=env)
     assert "DEP002" not in res.output
+
+
+def test_poetry_envs_toml_minor_is_a_version_never_a_path(tmp_path: Path) -> None:
+    victim = _victim(tmp_path)
+    store = tmp_path / "store"
+    proj = write(tmp_path / "proj", {"pyproject.toml": '[tool.poetry]\nname = "p"\n'})
+    base = poetry_env_name("p", str(proj))
+    rel = os.path.relpath(victim, store)
+    write(store, {"envs.toml": f'[{base}]\nminor = "/../{rel}"\n'})
+    (store / f"{base}-py").mkdir()  # the store is the project's (.venvs in it): both planted
+    assert _discover(proj, tmp_path, POETRY_VIRTUALENVS_PATH=str(store))[0] is None
+    make_venv(store / f"{base}-py3.11")
+    write(store, {"envs.toml": f'[{base}]\nminor = "3.11"\n'})
+    assert _discover(proj, tmp_path, POETRY_VIRTUALENVS_PATH=str(store))[0] == store / f"{base}-py3.11"
