@@ -369,3 +369,27 @@ def test_poetry_envs_toml_minor_is_a_version_never_a_path(tmp_path: Path) -> Non
     make_venv(store / f"{base}-py3.11")
     write(store, {"envs.toml": f'[{base}]\nminor = "3.11"\n'})
     assert _discover(proj, tmp_path, POETRY_VIRTUALENVS_PATH=str(store))[0] == store / f"{base}-py3.11"
+
+
+def test_credentials_in_env_paths_and_metadata_are_masked_in_every_format(tmp_path: Path) -> None:
+    """An environment path with `?token=`, a pyvenv.cfg `home` with `user:token@`, a
+    direct_url.json with credentials: masked in every report format and the snapshot."""
+    from tests.conftest import invoke
+
+    env = tmp_path / "e?token=SEKRIT1" / "env"
+    site = make_venv(env)
+    (env / "pyvenv.cfg").write_text(
+        "home = https://user:SEKRIT2@host.example/bin\nversion = 3.11.7\n", encoding="utf-8"
+    )
+    dist_info(site, "evil", "1.0", direct_url={"url": "https://u:SEKRIT3@git.example/r.git?token=SEKRIT4"})
+    proj = write(tmp_path / "proj", {"requirements.txt": "evil==2.0\n"})
+    outputs = [
+        invoke("check", str(proj), "--python", str(env), "--select", "DEP,EA", "--format", fmt).output
+        for fmt in ("text", "markdown", "github", "html", "json", "sarif")
+    ]
+    invoke("snapshot", str(proj), "--python", str(env), "-o", str(tmp_path / "s.json"))
+    outputs.append((tmp_path / "s.json").read_text(encoding="utf-8"))
+    for text in outputs:
+        assert "DEP006" in text or '"schema"' in text
+        for secret in ("SEKRIT1", "SEKRIT2", "SEKRIT3", "SEKRIT4"):
+            assert secret not in text
