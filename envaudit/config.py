@@ -73,6 +73,13 @@ class Config:
     # (exit 2) wherever that setting would choose the environment, never a fallback
     python_refused: str | None = None
     python_refused_line: int | None = None  # the line of that `python =`
+    # What the user (not the audited project) asked for on the command line: codes named
+    # exactly by --select/--extend-select are never dropped by the project config's
+    # `ignore`; with environment rules asked for, only the user's ignores (`--ignore`, a
+    # `--config` file) drop EA004, and a named environment rule makes EA004 an error.
+    pinned: tuple[str, ...] = ()
+    env_asked: bool = False
+    user_ignore: tuple[str, ...] = ()
 
     def with_overrides(self, **kw: Any) -> Config:
         return replace(self, **{k: v for k, v in kw.items() if v is not None})
@@ -89,9 +96,19 @@ class Config:
                 chosen.difference_update(expand_selector(sel))
         except ValueError as exc:
             raise ConfigError(f"{self._where()}{exc}") from None
+        chosen.update(self.pinned)
         return [c for c in known_codes() if c in chosen]
 
+    def env_gate(self) -> bool:
+        """The command line named an environment rule (`--select DEP007`): finding no
+        environment fails the run (EA004 is an error whatever the project config says)."""
+        from envaudit.rules.meta import ENV_ONLY_RULES
+
+        return any(c in ENV_ONLY_RULES for c in self.pinned)
+
     def severity_of(self, code: str, default: Severity) -> Severity:
+        if code == "EA004" and self.env_gate():
+            return default  # the project's config cannot turn the user's gate into a pass
         for c, sev in self.severity:
             if c == code:
                 return sev
@@ -255,8 +272,11 @@ def project_python_refusal(root: Path, cfg: Config) -> str | None:
     value = cfg.python
     p = Path(os.path.expanduser(value))
     where = root / p if not p.is_absolute() else p
+    from envaudit.envfind import escapes
+
     lookup = "/" not in value and os.sep not in value and not os.path.lexists(root / value)
-    if lookup or outside(root, where):
+    # the folder itself, or its lib/, site-packages or pyvenv.cfg linked out of the project
+    if lookup or outside(root, where) or (os.path.lexists(where) and escapes(where, root) is not None):
         why = "a command looked up on PATH" if lookup else "an environment outside the project"
         return (
             f"`python` names {why}; not used: a project's own config may only name an environment "
@@ -347,6 +367,33 @@ def validate_codes(cfg: Config) -> None:
     for code, _ in cfg.severity:
         if code not in known_codes():
             raise ConfigError(f"{where}severity: unknown rule code {code!r}")
+
+
+def command_line_selection(
+    select: tuple[str, ...] | None,
+    extend_select: tuple[str, ...] | None,
+    ignore: tuple[str, ...] | None,
+    user_config: Config | None = None,
+) -> dict[str, Any]:
+    """`Config` fields for what the command line selected (see `Config.pinned`); the
+    ignores of a `--config` file the user passed count as the user's own."""
+    from envaudit.rules import expand_selector, known_codes
+    from envaudit.rules.meta import ENV_ONLY_RULES
+
+    named = (*(select or ()), *(extend_select or ()))
+    user_ignore = (*(ignore or ()), *(user_config.ignore if user_config is not None else ()))
+    try:
+        dropped = {c for sel in ignore or () for c in expand_selector(sel)}
+        asked = {c for sel in named for c in expand_selector(sel)} - dropped
+    except ValueError:
+        return {}  # the selection's own usage error is reported where it is resolved
+    codes = set(known_codes())
+    pinned = tuple(c for s in named if (c := s.strip().upper()) in codes and c not in dropped)
+    return {
+        "pinned": pinned,
+        "env_asked": bool(asked.intersection(ENV_ONLY_RULES)),
+        "user_ignore": user_ignore,
+    }
 
 
 def split_codes(value: str | None) -> tuple[str, ...] | None:

@@ -95,8 +95,10 @@ def _implied(config: Config, selected: set[str]) -> set[str]:
 
     if "EA004" in selected or not selected.intersection(ENV_ONLY_RULES):
         return set()
+    # asked for on the command line: the audited project's own config cannot drop it
+    ignores = config.user_ignore if config.env_asked else config.ignore
     try:
-        ignored = {c for sel in config.ignore for c in expand_selector(sel)}
+        ignored = {c for sel in ignores for c in expand_selector(sel)}
     except ValueError:
         return set()
     return set() if "EA004" in ignored else {"EA004"}

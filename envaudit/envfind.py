@@ -94,6 +94,50 @@ def _toml(path: Path, root: Path | None = None) -> dict[str, object] | None:
         return None
 
 
+# Poetry and Hatch put the project's name into a path: a name with a path separator or a
+# NUL (`/abs`, `a/../../b`) is not used (Poetry itself accepts spaces and sanitises them).
+_PROJECT_NAME_RE = re.compile(r"^[^/\\\x00]{1,200}$")
+# conda's environment names: no path separator, no `:`/`#`/space, not `.` or `..`
+_CONDA_ENV_NAME_RE = re.compile(r"^[A-Za-z0-9_+=~^%@!,;-][A-Za-z0-9_.+=~^%@!,;-]{0,200}$")
+
+
+def escapes(p: Path, root: Path) -> str | None:
+    """Where an environment that a project file names (`.venv`, `.pdm-python`, Hatch's
+    `path`) leads out of the project root, or None when it (its folder, its lib/ and
+    site-packages, its pyvenv.cfg) stays inside. A hostile repository can commit
+    `.venv -> /home/someone/.virtualenvs/secret` or `.venv/lib -> /`."""
+    from envaudit.boundary import outside
+
+    try:
+        if not p.is_dir():
+            p = p.parent.parent if p.parent.name in ("bin", "Scripts") else p.parent
+        if outside(root, p):
+            return os.path.realpath(p)
+        for rel in ("pyvenv.cfg", "conda-meta", "lib", "lib64", "Lib", "bin", "Scripts"):
+            q = p / rel
+            if os.path.lexists(q) and outside(root, q):
+                return os.path.realpath(q)
+        from envaudit.scanners.python import site_dirs_of
+
+        for sp in site_dirs_of(p):
+            # (a base installation's, from `include-system-site-packages`, is not the env's)
+            if _inside_lexically(Path(sp), p) and outside(root, sp):
+                return os.path.realpath(sp)
+    except (OSError, ValueError):
+        return str(p)
+    return None
+
+
+def _inside_lexically(p: Path, root: Path) -> bool:
+    """`p` is under `root` by its spelling (`..` collapsed, no link followed)."""
+    norm, base = os.path.normpath(p), os.path.normpath(root)
+    return norm == base or norm.startswith(base.rstrip(os.sep) + os.sep)
+
+
+def _shown(p: Path | str) -> str:
+    return ascii(str(p))[1:-1]
+
+
 def _dig(data: object, *keys: str) -> object:
     for k in keys:
         if not isinstance(data, dict):
@@ -181,11 +225,13 @@ def _poetry_name(pyproject: dict[str, object] | None) -> str | None:
     if not pyproject:
         return None
     name = _dig(pyproject, "tool", "poetry", "name") or _dig(pyproject, "project", "name")
-    return name if isinstance(name, str) and name else None
+    return name if isinstance(name, str) and _PROJECT_NAME_RE.match(name) else None
 
 
-def _poetry_dirs(root: Path, environ: dict[str, str]) -> tuple[Path, str]:
-    """Poetry's virtualenvs folder and where that setting came from."""
+def _poetry_dirs(root: Path, environ: dict[str, str], looked: list[str] | None = None) -> tuple[Path, str]:
+    """Poetry's virtualenvs folder and where that setting came from. The project's own
+    poetry.toml may only name folders inside the project: a hostile repository must not
+    send envaudit to read elsewhere (the user's settings and variables may)."""
     cfg_dir = environ.get("POETRY_CONFIG_DIR")
     mac = sys.platform == "darwin"  # platformdirs' defaults there, as Poetry uses them
     if cfg_dir:
@@ -196,6 +242,19 @@ def _poetry_dirs(root: Path, environ: dict[str, str]) -> tuple[Path, str]:
         config_dir = _xdg(environ, "XDG_CONFIG_HOME", ".config") / "pypoetry"
     user = _toml(config_dir / "config.toml") or {}
     local = _toml(root / "poetry.toml", root) or {}
+    for key in (("cache-dir",), ("virtualenvs", "path")):
+        value = _dig(local, *key)
+        if isinstance(value, str) and value:
+            from envaudit.boundary import outside
+
+            where = Path(os.path.expanduser(value))
+            where = where if where.is_absolute() else root / where
+            if ".." in re.split(r"[/\\]", value) or ("{cache-dir}" not in value and outside(root, where)):
+                if looked is not None:
+                    looked.append(
+                        f"poetry.toml {'.'.join(key)} ({_shown(value)}): outside the project; not used"
+                    )
+                local = {k: v for k, v in local.items() if k != key[0]}
     cache = environ.get("POETRY_CACHE_DIR") or _dig(local, "cache-dir") or _dig(user, "cache-dir")
     cache_dir = (
         Path(os.path.expanduser(cache))
@@ -222,14 +281,14 @@ def _poetry(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Pat
         return None
     name = _poetry_name(pyproject)
     if name is None:
-        looked.append("Poetry's environment: pyproject.toml names no project")
+        looked.append("Poetry's environment: pyproject.toml names no project (or not a valid project name)")
         return None
-    folder, source = _poetry_dirs(root, environ)
+    folder, source = _poetry_dirs(root, environ, looked)
     base = poetry_env_name(name, str(root))
     envs = _toml(folder / "envs.toml") or {}
     minor = _dig(envs, base, "minor")  # what `poetry env use` made current
     candidates: list[Path] = []
-    if isinstance(minor, str):
+    if isinstance(minor, str) and re.fullmatch(r"\d{1,3}\.\d{1,3}", minor):  # never a path
         candidates.append(folder / f"{base}-py{minor}")
     try:
         others = sorted(
@@ -252,7 +311,7 @@ def glob_escape(s: str) -> str:
 
 
 def _vkey(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in re.findall(r"\d+", v)[:3])
+    return tuple(int(x[:9]) for x in re.findall(r"\d+", v)[:3])  # never a 5,000-digit int()
 
 
 # ------------------------------------------------------------------ Pipenv
@@ -283,10 +342,18 @@ def _pipenv(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Pat
         text = (_read(dot, 4096, root) or "").strip()
         if text:
             name = text
-            if "/" in text or os.sep in text:
+            if "/" in text or os.sep in text or text in (".", ".."):
+                # a path: only inside the project (the file comes with the repository)
                 p = (root / text) if not os.path.isabs(text) else Path(text)
                 if is_env_dir(p):
-                    return p, "Pipenv's environment named by the project's .venv file"
+                    out = escapes(p, root)
+                    if out is None:
+                        return p, "Pipenv's environment named by the project's .venv file"
+                    looked.append(
+                        f"the project's .venv file names {_shown(text)}, outside the project "
+                        f"({_shown(out)}); not followed: pass --python to audit it"
+                    )
+                    return None
     c = home / name
     if is_env_dir(c):
         return c, f"Pipenv's environment for this project ({source})"
@@ -304,7 +371,7 @@ def _conda_name(root: Path) -> tuple[str, str] | None:
         if text:
             m = _NAME_RE.search(text)
             if m:
-                return m.group(1), fn
+                return m.group(1).rstrip("\x00\r"), fn
     return None
 
 
@@ -360,6 +427,10 @@ def _conda(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path
     if named is None:
         return None
     name, fn = named
+    if not _CONDA_ENV_NAME_RE.match(name) or name in (".", ".."):
+        # conda refuses such names; as a path they would lead out of every envs dir
+        looked.append(f"{fn} names the environment {_shown(name)}, not a conda environment name; not used")
+        return None
     dirs: list[tuple[Path, str]] = []
     for d in (environ.get("CONDA_ENVS_PATH") or environ.get("CONDA_ENVS_DIRS") or "").split(os.pathsep):
         if d:
@@ -380,7 +451,26 @@ def _conda(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path
 
 
 # --------------------------------------------------------------- PDM, Hatch
-def _pdm(root: Path, looked: list[str]) -> tuple[Path, str] | None:
+def _pdm_store(environ: dict[str, str]) -> tuple[Path, str]:
+    """PDM's folder of environments kept outside projects, and where that came from:
+    `venv.location` in PDM's global config (`$PDM_CONFIG_FILE`, else the user config
+    dir), else PDM's default `<user data dir>/pdm/venvs`."""
+    cfg_file = environ.get("PDM_CONFIG_FILE")
+    if cfg_file:
+        config = Path(cfg_file)
+    elif sys.platform == "darwin":
+        config = _home(environ) / "Library" / "Application Support" / "pdm" / "config.toml"
+    else:
+        config = _xdg(environ, "XDG_CONFIG_HOME", ".config") / "pdm" / "config.toml"
+    location = _dig(_toml(config), "venv", "location")
+    if isinstance(location, str) and location:
+        return Path(os.path.expanduser(location)), f"{config} venv.location"
+    if sys.platform == "darwin":
+        return _home(environ) / "Library" / "Application Support" / "pdm" / "venvs", "PDM's default"
+    return _xdg(environ, "XDG_DATA_HOME", ".local/share") / "pdm" / "venvs", "PDM's default"
+
+
+def _pdm(root: Path, looked: list[str], environ: dict[str, str] | None = None) -> tuple[Path, str] | None:
     f = root / ".pdm-python"
     if not f.is_file():
         return None
@@ -390,6 +480,15 @@ def _pdm(root: Path, looked: list[str]) -> tuple[Path, str] | None:
         if not p.is_absolute():
             p = root / p
         if os.path.lexists(p):
+            store, _ = _pdm_store(environ or {})
+            out = escapes(p, root)
+            if out is not None and escapes(p, store) is not None:
+                # .pdm-python comes with the repository: only the project or PDM's store
+                looked.append(
+                    f".pdm-python names {_shown(text)}, outside the project and PDM's "
+                    f"environments ({_shown(store)}); not followed: pass --python to audit it"
+                )
+                return None
             return p, "PDM's interpreter (.pdm-python)"
     looked.append(f".pdm-python names {text or 'nothing'}, which does not exist")
     return None
@@ -409,20 +508,7 @@ def _pdm_central(root: Path, environ: dict[str, str], looked: list[str]) -> tupl
     pyproject = _toml(root / "pyproject.toml", root)
     if not (root / "pdm.lock").is_file() and _dig(pyproject, "tool", "pdm") is None:
         return None
-    cfg_file = environ.get("PDM_CONFIG_FILE")
-    if cfg_file:
-        config = Path(cfg_file)
-    elif sys.platform == "darwin":
-        config = _home(environ) / "Library" / "Application Support" / "pdm" / "config.toml"
-    else:
-        config = _xdg(environ, "XDG_CONFIG_HOME", ".config") / "pdm" / "config.toml"
-    location = _dig(_toml(config), "venv", "location")
-    if isinstance(location, str) and location:
-        parent, source = Path(os.path.expanduser(location)), f"{config} venv.location"
-    elif sys.platform == "darwin":
-        parent, source = _home(environ) / "Library" / "Application Support" / "pdm" / "venvs", "PDM's default"
-    else:
-        parent, source = _xdg(environ, "XDG_DATA_HOME", ".local/share") / "pdm" / "venvs", "PDM's default"
+    parent, source = _pdm_store(environ)
     prefix = pdm_venv_prefix(str(root))
     try:
         found = sorted(
@@ -448,13 +534,20 @@ def _hatch(root: Path, environ: dict[str, str], looked: list[str]) -> tuple[Path
         p = Path(os.path.expanduser(path))
         p = p if p.is_absolute() else root / p
         if is_env_dir(p):
-            return p, "Hatch's default environment (envs.default.path)"
+            out = escapes(p, root)
+            if out is None:
+                return p, "Hatch's default environment (envs.default.path)"
+            looked.append(
+                f"Hatch's envs.default.path {_shown(path)} is outside the project ({_shown(out)}); "
+                "not followed: pass --python to audit it"
+            )
+            return None
         looked.append(f"Hatch's envs.default.path {p}: none")
         return None
     if hatch_toml is None and _dig(pyproject, "tool", "hatch") is None:
         return None
     name = _dig(pyproject, "project", "name")
-    if not isinstance(name, str):
+    if not isinstance(name, str) or not _PROJECT_NAME_RE.match(name):
         return None
     data = environ.get("HATCH_DATA_DIR")
     base = Path(data) if data else _xdg(environ, "XDG_DATA_HOME", ".local/share") / "hatch"
@@ -489,8 +582,11 @@ def _explicit(arg: str, root: Path, environ: dict[str, str]) -> Path:
     if p.is_dir() and not _looks_like_prefix(p) and not (p / "conda-meta").is_dir() and not _has_site(p):
         # a pyvenv.cfg alone (no interpreter, no site-packages) is not an environment
         raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
-    if p.is_file() and not re.match(r"^(python|pypy)", p.name):
-        raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
+    if not p.is_dir():
+        if not p.is_file() or not re.match(r"^(python|pypy)", p.name):  # a FIFO, a device, a dangling link
+            raise TargetNotFound(f"--python {arg}: not a Python executable, virtualenv or conda environment")
+        if not os.access(p, os.X_OK):
+            raise TargetNotFound(f"--python {arg}: not executable, so not an interpreter")
     return p
 
 
@@ -542,25 +638,63 @@ def discover(
         if why is not None:
             looked.append(f"${var} ({value}): envaudit's own installation ({why})")
             continue
+        if _same_prefix(p, _running_prefix()):
+            # the environment running envaudit (holding more than envaudit: a tool venv
+            # someone added a package to, `pipx inject`): the project's own one, when it
+            # has one, comes first; without one, this is the audited environment
+            found = _project_env(root, environ, [])
+            if found.path is not None and not _same_prefix(found.path, p):
+                note = f"${var} ({value}): the environment running envaudit; the project has its own"
+                return Discovery(found.path, found.found_by, (*looked, note, *found.looked))
         return Discovery(p, f"${var}", tuple(looked))
+    return _project_env(root, environ, looked, active=active)
 
+
+def _same_prefix(a: Path, b: Path) -> bool:
+    def prefix(p: Path) -> str:
+        if not p.is_dir():  # an interpreter (.pdm-python)
+            p = p.parent.parent if p.parent.name in ("bin", "Scripts") else p.parent
+        return os.path.realpath(p)
+
+    try:
+        return prefix(a) == prefix(b)
+    except (OSError, ValueError):
+        return False
+
+
+def _project_env(root: Path, environ: dict[str, str], looked: list[str], *, active: bool = True) -> Discovery:
+    """Steps 3 to 7: the project's own environment."""
     uv = environ.get("UV_PROJECT_ENVIRONMENT")
     if uv and not active and os.path.isabs(uv):
-        uv = None
-    names: list[tuple[Path, str]] = []
+        uv = None  # the audited root's setting, not a sub-project's
+    names: list[tuple[Path, str, bool]] = []  # (candidate, how, named by the project)
     if uv:
-        names.append((Path(uv) if os.path.isabs(uv) else root / uv, "$UV_PROJECT_ENVIRONMENT"))
-    names += [(root / n, f"{n}/ in the project") for n in (".venv", "venv", "env")]
-    for p, how in names:
+        # the user's setting; a relative one that lands in the project is checked for
+        # links the repository planted there (`../shared-venv` is the user's to name)
+        p = Path(uv) if os.path.isabs(uv) else root / uv
+        lands_inside = not os.path.isabs(uv) and _inside_lexically(p, root)
+        names.append((p, "$UV_PROJECT_ENVIRONMENT", lands_inside))
+    names += [(root / n, f"{n}/ in the project", True) for n in (".venv", "venv", "env")]
+    escaped = False
+    for p, how, in_project in names:
         if is_env_dir(p):
-            return Discovery(p, how, tuple(looked))
-    looked.append(("$UV_PROJECT_ENVIRONMENT, " if uv else "") + ".venv/, venv/, env/ in the project: none")
+            out = escapes(p, root) if in_project else None
+            if out is None:
+                return Discovery(p, how, tuple(looked))
+            escaped = True
+            looked.append(
+                f"{how} leads out of the project ({_shown(out)}); not followed: pass --python to audit it"
+            )
+    if not escaped:
+        looked.append(
+            ("$UV_PROJECT_ENVIRONMENT, " if uv else "") + ".venv/, venv/, env/ in the project: none"
+        )
 
     for finder in (_poetry, _pipenv, _conda):
         hit = finder(root, environ, looked)
         if hit is not None:
             return Discovery(hit[0], hit[1], tuple(looked))
-    hit = _pdm(root, looked) or _pdm_central(root, environ, looked) or _hatch(root, environ, looked)
+    hit = _pdm(root, looked, environ) or _pdm_central(root, environ, looked) or _hatch(root, environ, looked)
     if hit is not None:
         return Discovery(hit[0], hit[1], tuple(looked))
     return Discovery(None, "", tuple(looked))

@@ -79,23 +79,46 @@ class Invocation:
     known: bool = False  # read from the pre-commit process (else the defaults)
 
 
+MAX_HOOKS = 10_000
+
+
 def under_hook(environ: dict[str, str]) -> bool:
     return environ.get("PRE_COMMIT") == "1"
 
 
-def _hooks(config_file: Path) -> list[dict[str, Any]]:
-    import yaml
+def _config_data(config_file: Path) -> dict[str, Any]:
+    """The pre-commit config's top level; {} when it cannot be read."""
+    from envaudit import safeio
+    from envaudit.parsing import ParseError, yaml_load
 
+    # the project's file: a regular file only (never a FIFO), envaudit's one YAML loader
+    # (libyaml when there, a depth limit)
+    text = safeio.read_text_or_none(config_file, 1_000_000)
+    if text is None:
+        return {}
     try:
-        with open(config_file, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh.read(1_000_000))
-    except (OSError, yaml.YAMLError):
-        return []
+        data = yaml_load(text)
+    except ParseError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _hooks(config_file: Path, data: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    if data is None:
+        data = _config_data(config_file)
     out: list[dict[str, Any]] = []
     repos = data.get("repos") if isinstance(data, dict) else None
-    for repo in repos if isinstance(repos, list) else []:
+    seen = 0
+    # YAML aliases let 300 kB name the same hooks list a billion times: a real config has
+    # tens of hooks, so past MAX_HOOKS entries looked at, the rest is not
+    for repo in repos[:MAX_HOOKS] if isinstance(repos, list) else []:
         hooks = repo.get("hooks") if isinstance(repo, dict) else None
-        out += [h for h in hooks if isinstance(h, dict)] if isinstance(hooks, list) else []
+        for h in hooks[: MAX_HOOKS - seen] if isinstance(hooks, list) else []:
+            if isinstance(h, dict):
+                out.append(h)
+        seen += len(hooks) if isinstance(hooks, list) else 1
+        if seen >= MAX_HOOKS:
+            break
     return out
 
 
@@ -222,17 +245,6 @@ def _stages(hook: dict[str, Any], data: dict[str, Any]) -> set[str] | None:
     return {_LEGACY_STAGES.get(str(s), str(s)) for s in stages}
 
 
-def _config_data(config_file: Path) -> dict[str, Any]:
-    import yaml
-
-    try:
-        with open(config_file, encoding="utf-8") as fh:
-            data = yaml.safe_load(fh.read(1_000_000))
-    except (OSError, yaml.YAMLError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def whole_hook_codes(cwd: Path, cfg: Config, environ: dict[str, str]) -> set[str] | None:
     """The codes the `envaudit` hook runs in this same pre-commit run, or None when it does
     not run in it: not in the running config, skipped (SKIP=envaudit), not in the running
@@ -242,10 +254,11 @@ def whole_hook_codes(cwd: Path, cfg: Config, environ: dict[str, str]) -> set[str
     run = invocation(cwd, environ)
     if run.only_hook is not None and run.only_hook != WHOLE:
         return None
-    hook = next((h for h in _hooks(run.config) if h.get("id") == WHOLE), None)
+    data = _config_data(run.config)
+    hook = next((h for h in _hooks(run.config, data) if h.get("id") == WHOLE), None)
     if hook is None:
         return None
-    stages = _stages(hook, _config_data(run.config))
+    stages = _stages(hook, data)
     if stages is not None and run.stage not in stages:
         return None
     if hook.get("always_run") is False:
@@ -286,4 +299,13 @@ def deps_selection(cwd: Path, cfg: Config, environ: dict[str, str]) -> tuple[Con
 
     whole_says_it = "EA004" in covered and bool(covered.intersection(ENV_ONLY_RULES))
     ignore = ("EA004",) if whole_says_it else ()
-    return cfg.with_overrides(select=tuple(rest), extend_select=(), ignore=ignore), note
+    return (
+        cfg.with_overrides(
+            select=tuple(rest),
+            extend_select=(),
+            ignore=ignore,
+            pinned=tuple(c for c in cfg.pinned if c in rest),
+            user_ignore=(*cfg.user_ignore, *ignore),
+        ),
+        note,
+    )

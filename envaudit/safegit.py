@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import signal
 import stat
 import subprocess
@@ -78,10 +77,12 @@ CONTROL_FILES = (".gitignore", ".gitattributes", ".git/info/exclude", ".git/info
 _USER_SCOPES = frozenset({"global", "system"})  # the user's own files: their drivers are kept
 
 
-def find_git(environ: Mapping[str, str] | None = None) -> str | None:
-    """The git executable on the PATH of `environ` (default: this process's)."""
-    env = os.environ if environ is None else environ
-    return shutil.which("git", path=env.get("PATH", os.defpath))
+def find_git(environ: Mapping[str, str] | None = None, avoid: tuple[str | Path, ...] = ()) -> str | None:
+    """The git executable on the PATH of `environ` (default: this process's), never one
+    the audited project (`avoid`) could have planted (see `envaudit.toolpath`)."""
+    from envaudit.toolpath import which
+
+    return which("git", environ, avoid)
 
 
 def base_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
@@ -196,7 +197,7 @@ class SafeGit:
         # The work tree is the directory holding `.git`, whatever `core.worktree` in the
         # repository's config says (it can point git at any directory of the machine).
         self.work_tree = _work_tree(self.cwd)
-        self.exe = exe or find_git(environ) or "git"
+        self.exe = exe or find_git(environ, (self.cwd,)) or "git"
         self.env = base_env(environ)
         self._overrides_ready = False
 
@@ -274,7 +275,7 @@ def run_git(
     cwd: Path | str, *args: str, environ: Mapping[str, str] | None = None, timeout: float = TIMEOUT
 ) -> tuple[int, bytes, str] | None:
     """One safe git command; None when there is no git to run."""
-    exe = find_git(environ)
+    exe = find_git(environ, (cwd,))
     if exe is None:
         return None
     try:

@@ -26,3 +26,15 @@ def _escape(m: re.Match[str]) -> str:
 def escape_controls(text: str) -> str:
     """`text` with every control character made visible (tab, newline and CRLF kept)."""
     return _CONTROLS.sub(_escape, text)
+
+
+# In JSON text these can only stand inside strings, where `\uXXXX` is the same character:
+# escaped, a report `cat` to a terminal or shown by a SARIF viewer cannot be reordered by a
+# bidi override a distribution's metadata or an environment's path carried.
+_JSON_INVISIBLE = re.compile("[\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def escape_json_controls(text: str) -> str:
+    """JSON text (from `json.dumps(..., ensure_ascii=False)`) with DEL, C1 and the bidi
+    controls written as `\\uXXXX` escapes; the parsed value is unchanged."""
+    return _JSON_INVISIBLE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

@@ -46,6 +46,7 @@ def make_venv(
     site.mkdir(parents=True, exist_ok=True)
     (prefix / "bin").mkdir(exist_ok=True)
     (prefix / "bin" / "python").write_text("", encoding="utf-8")
+    (prefix / "bin" / "python").chmod(0o755)  # an interpreter is executable (`--python` checks)
     (prefix / "pyvenv.cfg").write_text(
         f"home = /usr/bin\ninclude-system-site-packages = false\n{key} = {version}\n", encoding="utf-8"
     )

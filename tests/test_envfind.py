@@ -30,6 +30,7 @@ def conda_env(prefix: Path, version: str = "3.10.13") -> Path:
     (prefix / "lib" / f"python{minor}" / "site-packages").mkdir(parents=True)
     (prefix / "bin").mkdir()
     (prefix / "bin" / "python").write_text("", encoding="utf-8")
+    (prefix / "bin" / "python").chmod(0o755)
     return prefix
 
 
@@ -265,11 +266,12 @@ def test_conda_env_not_found_says_where_it_looked(tmp_path: Path) -> None:
 # ------------------------------------------------------------ PDM, Hatch
 def test_pdm_and_hatch(tmp_path: Path) -> None:
     proj = tmp_path / "proj"
-    venv = real_venv(tmp_path / "pdm-venv")
+    # PDM keeps environments outside projects in its data dir (`venv.location`)
+    venv = real_venv(tmp_path / "home" / ".local" / "share" / "pdm" / "venvs" / "proj-Xy12-3.11")
     write(proj, {".pdm-python": f"{venv / 'bin' / 'python'}\n"})
     path, how = found(proj, {})
     assert path == venv / "bin" / "python" and "PDM" in how
-    assert Inventory(proj, environ={"HOME": str(tmp_path)}).get("python").prefix == str(venv)
+    assert Inventory(proj, environ={"HOME": str(tmp_path / "home")}).get("python").prefix == str(venv)
 
     hproj = tmp_path / "hproj"
     make_venv(hproj / ".hatch-env")

@@ -14,7 +14,15 @@ from envaudit.commands._common import (
     use_color,
     write_output,
 )
-from envaudit.config import FAIL_ON, ConfigError, load_config, parse_fail_on, split_codes
+from envaudit.config import (
+    FAIL_ON,
+    Config,
+    ConfigError,
+    command_line_selection,
+    load_config,
+    parse_fail_on,
+    split_codes,
+)
 from envaudit.report import FORMATS
 
 
@@ -51,6 +59,12 @@ from envaudit.report import FORMATS
 @click.option("-q", "--quiet", is_flag=True, help="Print nothing for a passing run; findings only otherwise.")
 @click.option("--no-color", is_flag=True, help="No ANSI colour (also: NO_COLOR set).")
 @click.option("--config", "config_path", type=click.Path(dir_okay=False, path_type=Path), help="Config file.")
+@click.option(
+    "--isolated",
+    is_flag=True,
+    help="Ignore the project's own configuration (.envaudit.toml, [tool.envaudit]): for a gate "
+    "on code you do not trust, whose config could otherwise switch rules off.",
+)
 @click.option("--image", metavar="NAME", help="Also inspect this built Docker image.")
 @click.option(
     "--rebuild-report",
@@ -88,6 +102,7 @@ def check(
     quiet: bool,
     no_color: bool,
     config_path: Path | None,
+    isolated: bool,
     image: str | None,
     rebuild_report: str | None,
     rerun_report: str | None,
@@ -106,13 +121,20 @@ def check(
     root = path.resolve()
     python = absolute_python(python)
     try:
-        cfg = load_config(root, config_path)
+        # --isolated: only what the user passed (flags, --config FILE), as ruff's --isolated
+        cfg = Config() if isolated and config_path is None else load_config(root, config_path)
         cfg = cfg.with_overrides(
             select=split_codes(select),
             extend_select=split_codes(extend_select),
             ignore=(*cfg.ignore, *(split_codes(ignore) or ())) if ignore else None,
             fail_on=parse_fail_on(fail_on) if fail_on else None,
             python=python,
+            **command_line_selection(
+                split_codes(select),
+                split_codes(extend_select),
+                split_codes(ignore),
+                cfg if config_path is not None else None,
+            ),
         )
         validate_codes(cfg)
         if hook == "envaudit-deps":  # both published hooks configured: never the same finding twice

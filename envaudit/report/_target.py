@@ -25,7 +25,7 @@ def target_dict(inv: Inventory) -> dict[str, Any]:
             "found": True,
             "path": redact_text(str(getattr(t, "prefix", "") or "")) or None,
             "executable": redact_text(str(getattr(t, "executable", "") or "")) or None,
-            "found_by": getattr(t, "found_by", None),
+            "found_by": redact_text(str(getattr(t, "found_by", "") or "")) or None,
             "kind": getattr(t, "kind", None),
             "python": getattr(t, "version", None),
             "looked": [],
@@ -36,7 +36,7 @@ def target_dict(inv: Inventory) -> dict[str, Any]:
         "found": t.found,
         "path": redact_text(t.prefix) if t.found else None,
         "executable": redact_text(t.executable) if t.found else None,
-        "found_by": t.found_by if t.found else None,
+        "found_by": redact_text(t.found_by) if t.found else None,  # `--python <path>`
         "kind": t.kind if t.found else None,
         "python": t.version or None,
         "looked": [redact_text(x) for x in t.looked],

@@ -26,4 +26,6 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
 
 
 def render(result: CheckResult, *, color: bool = False) -> str:
-    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"
+    from envaudit.terminal import escape_json_controls
+
+    return escape_json_controls(json.dumps(as_dict(result), indent=2, ensure_ascii=False)) + "\n"

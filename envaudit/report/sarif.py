@@ -199,4 +199,6 @@ def target_dict(inv: object) -> dict[str, object]:
 
 
 def render(result: CheckResult, *, color: bool = False) -> str:
-    return json.dumps(as_dict(result), indent=2, ensure_ascii=False) + "\n"
+    from envaudit.terminal import escape_json_controls
+
+    return escape_json_controls(json.dumps(as_dict(result), indent=2, ensure_ascii=False)) + "\n"

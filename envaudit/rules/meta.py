@@ -99,7 +99,10 @@ ENV_ONLY_RULES = ("DEP006", "DEP007", "DEP009", "PY004")  # nothing to do withou
         Pipenv's, conda's by name, PDM's, Hatch's) and never audits its own
         installation by accident. When none is found those rules do not run (the
         checklist says "not checkable") and this one finding says where envaudit
-        looked.
+        looked. When the command line names an environment rule by its code
+        (`--select DEP007`), this is an error (the gate fails), and the audited
+        project's own config can neither ignore nor downgrade it; `--ignore EA004`
+        or a `--config FILE` of yours can.
     """,
     example="""
         project: EA004 [warning] no project environment found (looked: $VIRTUAL_ENV …; .venv/, venv/, env/ in the project: none); environment rules not run
@@ -115,6 +118,7 @@ def no_environment(inv: Inventory) -> Iterator[Hit]:
     if target.found:
         return
     looked = "; ".join(target.looked) or "nowhere"
+    gate = inv.config.env_gate()
     yield Hit(
         "no project environment found, so "
         + ", ".join(
@@ -128,4 +132,6 @@ def no_environment(inv: Inventory) -> Iterator[Hit]:
             '(or `python = "PATH"` in [tool.envaudit])'
         ),
         fact={"looked": list(target.looked)},
+        # `--select DEP007` asked for that check: not being able to make it fails the run
+        severity=Severity.ERROR if gate else None,
     )

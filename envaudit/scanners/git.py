@@ -184,7 +184,7 @@ def _dec(raw: bytes) -> str:
 
 
 def scan(inv: Inventory) -> GitFacts:
-    exe = find_git(inv.environ)
+    exe = find_git(inv.environ, (inv.root,))
     if exe is None:
         inv.skipped("git not found on PATH; GIT rules skipped")
         return GitFacts(available=False)

@@ -158,7 +158,7 @@ def scan(inv: Inventory) -> GpuFacts:
 
     def toolkit_work() -> None:
         try:
-            toolkit_box["result"] = read_toolkit(environ)
+            toolkit_box["result"] = read_toolkit(environ, (inv.root,))
         except BaseException as exc:  # re-raised below, in the scanning thread
             toolkit_box["error"] = exc
 
@@ -646,15 +646,10 @@ def _cuda_homes(environ: dict[str, str]) -> list[str]:
     return [*homes, *(h for h in DEFAULT_CUDA_HOMES if h not in homes)]
 
 
-def _which(name: str, path: str) -> str | None:
-    for d in path.split(os.pathsep):
-        cand = os.path.join(d, name)
-        if d and os.path.isfile(cand) and os.access(cand, os.X_OK):
-            return cand
-    return None
-
-
-def read_toolkit(environ: dict[str, str]) -> Toolkit:
+def read_toolkit(environ: dict[str, str], avoid: tuple[Path, ...] = ()) -> Toolkit:
+    """The CUDA toolkit: version.json under CUDA_HOME and `nvcc --version`, nvcc never one
+    the audited project (`avoid`: its root) could have planted (`envaudit.toolpath`)."""
+    from envaudit.toolpath import passed_over, which
 
     homes = _cuda_homes(environ)
     json_version = home_found = None
@@ -674,11 +669,11 @@ def read_toolkit(environ: dict[str, str]) -> Toolkit:
         if isinstance(ver, str):
             json_version, home_found = ver, home
             break
-    nvcc = _which("nvcc", environ.get("PATH", os.defpath))
+    nvcc = which("nvcc", environ, avoid)
     if nvcc is None:
         for home in homes:
             cand = Path(home) / "bin" / "nvcc"
-            if cand.is_file() and os.access(cand, os.X_OK):
+            if passed_over(str(cand.parent), avoid) is None and cand.is_file() and os.access(cand, os.X_OK):
                 nvcc = str(cand)
                 break
     nvcc_version = error = None

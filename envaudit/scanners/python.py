@@ -23,8 +23,8 @@ from envaudit._lazyre import lazy_re
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-_LIB_RE = lazy_re(r"^(python|pypy)(\d+)\.(\d+)t?$")
-_CONDA_PY_RE = lazy_re(r"^python-(\d+\.\d+(?:\.\d+)?)-")
+_LIB_RE = lazy_re(r"^(python|pypy)(\d{1,3})\.(\d{1,3})t?$")
+_CONDA_PY_RE = lazy_re(r"^python-(\d{1,3}\.\d{1,3}(?:\.\d{1,4})?)-")
 
 
 @dataclass(frozen=True)
@@ -66,20 +66,34 @@ def scan(inv: Inventory) -> Interpreter:
     Interpreter with `found` False: no site-packages, this machine's marker values, and
     `looked` saying where envaudit searched. `--python` naming nothing raises
     TargetNotFound (the CLI turns it into exit 2)."""
-    from envaudit.envfind import discover
+    from envaudit.envfind import TargetNotFound, discover
 
     found = discover(inv.root, inv.python_arg, inv.environ, getattr(inv, "python_label", None))
+    looked = found.looked
     if found.path is not None:
         interp = _from_path(found.path, found.found_by, inv)
-        if interp is not None:
+        why = unusable(interp)
+        if why is None and interp is not None:
             return replace(interp, looked=found.looked)
         if inv.python_arg:
-            from envaudit.envfind import TargetNotFound
+            raise TargetNotFound(f"--python {inv.python_arg}: {why}")
+        looked = (*looked, f"{found.found_by} ({found.path}): {why}; not audited")
+    return absent(looked)
 
-            raise TargetNotFound(
-                f"--python {inv.python_arg}: not a Python executable, virtualenv or conda environment"
-            )
-    return absent(found.looked)
+
+def unusable(interp: Interpreter | None) -> str | None:
+    """Why a found interpreter or environment cannot be audited (None: it can). A gate must
+    never pass on an environment envaudit could not read: one with no site-packages (a
+    bare `bin/python`, a FIFO or a device named as the interpreter) or a Python 2 one."""
+    if interp is None:
+        return "not a Python executable, virtualenv or conda environment"
+    if interp.running:
+        return None
+    if not interp.site_packages:
+        return f"no site-packages under {interp.prefix}, so nothing installed could be read"
+    if interp.version_info and interp.version_info[0] != 3:
+        return f"Python {interp.version}; envaudit audits Python 3 environments"
+    return None
 
 
 def absent(looked: tuple[str, ...]) -> Interpreter:
@@ -189,7 +203,11 @@ def _from_path(p: Path, found_by: str, inv: Inventory | None = None) -> Interpre
     base_prefix = None
     if cfg is not None:
         version = cfg.get("version_info") or cfg.get("version") or ""
+        if not _VERSION_RE.match(version):  # a planted pyvenv.cfg: junk is not a version
+            version = ""
         impl = (cfg.get("implementation") or "cpython").lower()
+        if not _IMPL_RE.match(impl):
+            impl = "cpython"
         home = cfg.get("home")
         if home:
             h = Path(home)
@@ -205,7 +223,14 @@ def _from_path(p: Path, found_by: str, inv: Inventory | None = None) -> Interpre
         impl = "pypy"
     vinfo = _vtuple(version)
     site = _site_dirs(prefix, vinfo, lib_versions)
-    if cfg is not None and cfg.get("include-system-site-packages", "").lower() == "true" and base_prefix:
+    if (
+        cfg is not None
+        and cfg.get("include-system-site-packages", "").lower() == "true"
+        and base_prefix
+        # a venv's `home` is a base installation, never another venv: a planted pyvenv.cfg
+        # naming someone's virtualenv there does not get its packages read
+        and not os.path.lexists(os.path.join(base_prefix, "pyvenv.cfg"))
+    ):
         site += [
             s for s in _site_dirs(Path(base_prefix), vinfo, _lib_versions(Path(base_prefix))) if s not in site
         ]
@@ -276,10 +301,16 @@ def _conda_python(prefix: Path) -> str:
     return ""
 
 
+# A version as pyvenv.cfg writes it (`3.11.7`, `3.13.0rc1`), an implementation name: each
+# component short enough to be a number (a 5,000-digit one made int() raise)
+_VERSION_RE = lazy_re(r"^\d{1,9}(?:\.\d{1,9}){0,3}[A-Za-z0-9+\-]{0,16}$")
+_IMPL_RE = lazy_re(r"^[a-z][a-z0-9_]{0,31}$")
+
+
 def _vtuple(version: str) -> tuple[int, ...]:
     out = []
     for part in version.split(".")[:3]:
-        m = re.match(r"\d+", part)
+        m = re.match(r"\d{1,9}(?!\d)", part)
         if not m:
             break
         out.append(int(m.group(0)))

@@ -138,7 +138,7 @@ def _diff_sha256(inv: Inventory, facts: Any) -> str | None:
     from envaudit.safegit import SafeGit, find_git, kill_group
 
     top = getattr(facts, "toplevel", None) or str(inv.root)
-    git = find_git(inv.environ)
+    git = find_git(inv.environ, (inv.root,))
     if git is None:
         return None
 
@@ -305,7 +305,7 @@ def build_snapshot(inv: Inventory, *, now: _dt.datetime | None = None) -> dict[s
     unavailable: dict[str, str] = {}
     # `gcc/clang/cmake --version` wait on subprocesses: run them while the scanners work
     pool = ThreadPoolExecutor(max_workers=len(TOOLS))
-    tool_futures = {tool: pool.submit(tool_version, tool) for tool in TOOLS}
+    tool_futures = {tool: pool.submit(tool_version, tool, avoid=(inv.root,)) for tool in TOOLS}
     python = _domain(inv, "python", unavailable)
     if python is not None and not getattr(python, "found", True):
         looked = "; ".join(python.looked) or "nowhere"

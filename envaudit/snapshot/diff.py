@@ -209,7 +209,12 @@ def to_dict(result: DiffResult) -> dict[str, Any]:
 
 
 def render_json(result: DiffResult) -> str:
-    return json.dumps(to_dict(result), indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    from envaudit.terminal import escape_json_controls
+
+    return (
+        escape_json_controls(json.dumps(to_dict(result), indent=2, sort_keys=False, ensure_ascii=False))
+        + "\n"
+    )
 
 
 def _by_group(result: DiffResult) -> list[tuple[str, str, list[KeyDiff]]]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import platform
-import shutil
 import subprocess
 from typing import Any
 
@@ -77,9 +76,12 @@ def cpu_flags(cpuinfo: str | None) -> list[str]:
 _VERSION = lazy_re(r"(?<!\d)\d+\.\d+(?:\.\d+)?")
 
 
-def tool_version(tool: str, timeout: float = 5.0) -> str | None:
-    """First line of `tool --version` (gcc, clang, cmake: what builds extensions), or None."""
-    exe = shutil.which(tool)
+def tool_version(tool: str, timeout: float = 5.0, avoid: tuple[object, ...] = ()) -> str | None:
+    """First line of `tool --version` (gcc, clang, cmake: what builds extensions), or None.
+    Never one the audited project (`avoid`: its root) could have planted (`envaudit.toolpath`)."""
+    from envaudit.toolpath import which
+
+    exe = which(tool, None, avoid)  # type: ignore[arg-type]
     if exe is None:
         return None
     try:

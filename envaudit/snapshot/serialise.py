@@ -44,4 +44,6 @@ def to_jsonable(obj: Any, _name: str = "") -> Any:
 
 def dumps(record: dict[str, Any]) -> str:
     """The snapshot file's text: stable key order, 2-space indent, trailing newline."""
-    return json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    from envaudit.terminal import escape_json_controls
+
+    return escape_json_controls(json.dumps(record, indent=2, sort_keys=True, ensure_ascii=False)) + "\n"

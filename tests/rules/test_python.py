@@ -129,6 +129,7 @@ def test_py004_system_python(proj: Path, tmp_path: Path) -> None:
     (prefix / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
     (prefix / "bin").mkdir()
     (prefix / "bin" / "python3").write_text("", encoding="utf-8")
+    (prefix / "bin" / "python3").chmod(0o755)
     res = check(proj, "PY004", python=str(prefix / "bin" / "python3"), environ={})
     assert codes(res) == ["PY004"]
 

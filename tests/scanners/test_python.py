@@ -69,6 +69,7 @@ def test_conda_env(tmp_path: Path) -> None:
     (env / "lib" / "python3.10" / "site-packages").mkdir(parents=True)
     (env / "bin").mkdir()
     (env / "bin" / "python").write_text("", encoding="utf-8")
+    (env / "bin" / "python").chmod(0o755)
     i = interp(tmp_path, str(env))
     assert i.kind == "conda" and i.version == "3.10.13"
     assert i.site_packages == (str(env / "lib" / "python3.10" / "site-packages"),)
@@ -79,6 +80,7 @@ def test_system_layout(tmp_path: Path) -> None:
     (prefix / "lib" / "python3.11" / "site-packages").mkdir(parents=True)
     (prefix / "bin").mkdir()
     (prefix / "bin" / "python3.11").write_text("", encoding="utf-8")
+    (prefix / "bin" / "python3.11").chmod(0o755)
     i = interp(tmp_path, str(prefix / "bin" / "python3.11"))
     assert i.kind == "system" and i.version == "3.11"
 
@@ -145,6 +147,7 @@ def test_debian_system_layout_dist_packages(tmp_path: Path) -> None:
     (usr / "lib" / "python3.11").mkdir(parents=True)
     (usr / "bin").mkdir()
     (usr / "bin" / "python3.11").write_text("", encoding="utf-8")
+    (usr / "bin" / "python3.11").chmod(0o755)
     i = interp(tmp_path, str(usr / "bin" / "python3.11"))
     assert i.kind == "system"
     assert i.site_packages == (
