@@ -986,11 +986,12 @@ def python_matches(decl: tuple[str, str, int, str], mm: tuple[int, int]) -> bool
         container really has. When they disagree the image runs a Python the
         project never tested (or one its lock was not resolved for). The base's
         Python is read from the tag of python images (`python:3.11-slim`) and from
-        `py3.11` / `python3.11` in other tags.
+        `py3.11` / `python3.11` in other tags. A plain `FROM python:3.10` line is
+        a declaration of its own, compared by PY002 (one finding per cause).
     """,
     example="""
         pyproject.toml: requires-python = ">=3.11"
-        Dockerfile:     FROM python:3.10-slim        # DKR015
+        Dockerfile:     FROM ghcr.io/org/trainer:py3.10-cpu     # DKR015
     """,
     fix="Use a base whose tag matches the declared Python (`FROM python:3.11-slim`), or fix the declaration.",
 )
@@ -1001,9 +1002,17 @@ def docker_python_mismatch(inv: Inventory) -> Iterator[Hit]:
     decl = declared_python(inv)
     if decl is None:
         return
+    # One cause, one finding: a `FROM python:X.Y` line is itself a Python declaration,
+    # and PY002 compares it with every declaration of its project (an error: two
+    # declarations contradict). DKR015 covers the bases PY002 does not read: other
+    # images' `py3.11` tags and references built from ARGs.
+    try:
+        py002 = {(d.path, d.line) for d in inv.get("pyversions").declarations if d.source == "dockerfile"}
+    except ImportError:
+        py002 = set()
     for df in facts.files:
         for st, kind in _stages_with_kind(df):
-            if kind != "image":
+            if kind != "image" or (df.path, st.line) in py002:
                 continue
             mm = base_python(st.base_expanded or "")
             if mm and not python_matches(decl, mm):

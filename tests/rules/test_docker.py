@@ -169,11 +169,24 @@ def test_dkr014(tmp_path: Path) -> None:
 
 
 def test_dkr015(tmp_path: Path) -> None:
-    df = "FROM python:3.10-slim\nFROM pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime\nFROM ghcr.io/x/y:py3.12-cpu\n"
+    df = "FROM ghcr.io/x/y:py3.10-cpu\nFROM pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime\nFROM ghcr.io/x/y:py3.12-cpu\n"
     write(tmp_path, {"pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.11"\n'})
     assert run(tmp_path, df, "DKR015") == [("DKR015", 1)]
     write(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n', ".python-version": "3.12.4\n"})
     assert run(tmp_path, df, "DKR015") == [("DKR015", 1)]
+    # a base built from an ARG is not a declaration PY002 reads: DKR015 compares it
+    assert run(tmp_path, "ARG PY=3.10\nFROM python:${PY}-slim\n", "DKR015,PY002") == [("DKR015", 2)]
+
+
+def test_a_python_base_that_disagrees_is_one_finding_not_two(tmp_path: Path) -> None:
+    # `FROM python:3.12-slim` is a Python declaration of its own: PY002 (two declarations
+    # contradict) reports it, DKR015 does not report the same cause again (new-user report).
+    digest = "a" * 64
+    write(tmp_path, {".python-version": "3.11\n"})
+    for base in ("python:3.12-slim", f"python:3.12-slim@sha256:{digest}"):
+        assert run(tmp_path, f"FROM {base}\nUSER 1000\n", "DKR015,PY002") == [("PY002", 1)]
+    # and where they agree, neither
+    assert run(tmp_path, "FROM python:3.11-slim\n", "DKR015,PY002") == []
 
 
 def test_dkr015_quiet_without_declaration(tmp_path: Path) -> None:
