@@ -392,8 +392,20 @@ def run_command(
         )
     except OSError as exc:
         return 127, b"", f"cannot run {command[0]}: {exc.strerror or exc}".encode(), 0.0
+    from envaudit.outputwatch import POLL_S, output_gone_error, reader_gone
+
+    deadline = None if timeout is None else time.monotonic() + timeout
     try:
-        out, err = proc.communicate(timeout=timeout)
+        while True:  # a few times a second: has our reader gone away (`| head`)? Then end now.
+            step = POLL_S if deadline is None else max(0.0, min(POLL_S, deadline - time.monotonic()))
+            try:
+                out, err = proc.communicate(timeout=step)
+                break
+            except subprocess.TimeoutExpired:
+                if reader_gone():
+                    raise output_gone_error() from None
+                if deadline is not None and time.monotonic() >= deadline:
+                    raise
         code: int | None = proc.returncode
     except subprocess.TimeoutExpired:
         with contextlib.suppress(ProcessLookupError):
