@@ -1064,13 +1064,52 @@ def torch_cuda(inv: Inventory, df: Dockerfile | None = None) -> tuple[tuple[int,
                 joined = " ".join(c.argv)
                 if "torch" in joined:
                     candidates.append((joined, run.instruction.line, df.path))
-    for text, line, rel in candidates:
-        m = re.search(r"torch[^\s,;\"']*?\+cu([0-9]{2,3})\b", text) or re.search(
-            r"download\.pytorch\.org/whl/cu([0-9]{2,3})\b", text
+    # the torch pin itself (`torch==2.3.1+cu121`) names the line to change; a cuXXX index
+    # (`--extra-index-url …/whl/cu121`, usually the line above it) only where no pin says
+    for pattern in (r"torch[^\s,;\"']*?\+cu([0-9]{2,3})\b", r"download\.pytorch\.org/whl/cu([0-9]{2,3})\b"):
+        for text, line, rel in candidates:
+            m = re.search(pattern, text)
+            if m:
+                return _cu(m.group(1)), rel, line
+    return None
+
+
+def torch_minor(inv: Inventory) -> tuple[int, int] | None:
+    """The torch major.minor pinned in a requirements file or lock (`torch==2.3.1+cu121`)."""
+    for rel in inv.files():
+        low = rel.rsplit("/", 1)[-1].lower()
+        if not (
+            (low.endswith((".txt", ".in", ".lock")) and "req" in low) or low in ("pyproject.toml", "uv.lock")
+        ):
+            continue
+        t = inv.read(rel, record=False)
+        if t is None:
+            continue
+        m = re.search(r"(?im)^\s*[\"']?torch\s*===?\s*(\d+)\.(\d+)", t.text) or re.search(
+            r'(?m)^name = "torch"\nversion = "(\d+)\.(\d+)', t.text
         )
         if m:
-            return _cu(m.group(1)), rel, line
+            return int(m.group(1)), int(m.group(2))
     return None
+
+
+def cuda_base_suggestion(want: tuple[int, int], torch_mm: tuple[int, int] | None) -> str:
+    """A base NVIDIA really publishes for this CUDA, with the cuDNN this torch expects."""
+    from envaudit.cudacompat import nvidia_cuda_tag, torch_cudnn_major
+
+    plain = nvidia_cuda_tag(want, None)
+    if torch_mm is None:
+        return f"nvidia/cuda:{plain}" if plain else f"an nvidia/cuda {want[0]}.{want[1]} runtime image"
+    cudnn = torch_cudnn_major(torch_mm)
+    tag = nvidia_cuda_tag(want, cudnn)
+    if tag:
+        return f"nvidia/cuda:{tag} (cuDNN {cudnn}, as torch {torch_mm[0]}.{torch_mm[1]} expects)"
+    return (
+        f"nvidia/cuda:{plain} (NVIDIA has no cuDNN {cudnn} image for CUDA {want[0]}.{want[1]}: "
+        f"torch {torch_mm[0]}.{torch_mm[1]} brings cuDNN {cudnn} as a pip dependency)"
+        if plain
+        else f"an nvidia/cuda {want[0]}.{want[1]} runtime image"
+    )
 
 
 @rule(
@@ -1091,7 +1130,7 @@ def torch_cuda(inv: Inventory, df: Dockerfile | None = None) -> tuple[tuple[int,
         requirements.txt: torch==2.3.1+cu121
         Dockerfile:       FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04   # DKR016
     """,
-    fix="Use the base matching the wheels (`nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04`), or pin the wheels for the base's CUDA.",
+    fix="Use the base matching the wheels (`nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04` for torch 2.3: cuDNN 8), or pin the wheels for the base's CUDA.",
 )
 def cuda_base_mismatch(inv: Inventory) -> Iterator[Hit]:
     for df in _dfs(inv).files:
@@ -1109,7 +1148,7 @@ def cuda_base_mismatch(inv: Inventory) -> Iterator[Hit]:
         if have != want:
             yield Hit(f"FROM {st.base_expanded} has CUDA {have[0]}.{have[1]} but torch is pinned for CUDA "
                       f"{want[0]}.{want[1]} ({rel}:{line})", _loc(df, st.line),
-                      Fix(f"use a CUDA {want[0]}.{want[1]} base, e.g. nvidia/cuda:{want[0]}.{want[1]}.0-cudnn-runtime-ubuntu22.04"), st)  # fmt: skip
+                      Fix(f"use a CUDA {want[0]}.{want[1]} base, e.g. {cuda_base_suggestion(want, torch_minor(inv))}"), st)  # fmt: skip
 
 
 # ----------------------------------------------------------------- secrets

@@ -197,6 +197,26 @@ def test_dkr016(tmp_path: Path) -> None:
     df = "FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\nRUN pip install --no-cache-dir -r requirements.txt\n"
     got = run(tmp_path, df, "DKR016", requirements_DOT_txt="torch==2.3.1+cu121\n")
     assert got == [("DKR016", 1)]
+    # the torch pin names the line, not the `--extra-index-url …/cu121` line above it; the
+    # fix names a tag NVIDIA publishes, with the cuDNN torch 2.3 is built with (8: see
+    # tests/test_cudacompat.py for the sources)
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch==2.3.1+cu121\n"
+        },
+    )
+    (f,) = check(tmp_path, "DKR016").findings
+    assert f.message.endswith("(requirements.txt:2)")
+    assert "nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04" in f.fix.description
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch==2.4.1+cu121\n"
+        },
+    )
+    (f,) = check(tmp_path, "DKR016").findings
+    assert "nvidia/cuda:12.1.1-runtime-ubuntu22.04" in f.fix.description and "no cuDNN 9 image" in f.fix.description
     ok = "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04\n"
     assert run(tmp_path, ok, "DKR016", requirements_DOT_txt="torch==2.3.1+cu121\n") == []
     idx = "FROM pytorch/pytorch:2.3.1-cuda11.8-cudnn8-runtime\nRUN pip install torch==2.3.1 --index-url https://download.pytorch.org/whl/cu124\n"
