@@ -799,7 +799,19 @@ def _vcs_ref(url: str) -> str | None:
 
 def url_problem(d: Declared, inv: Inventory) -> str | None:
     """Why a URL/path requirement is not immutable, or None when it is."""
-    url = d.url or ""
+    return url_spec_problem(d.url or "", bool(d.hashes))
+
+
+def url_fix(url: str) -> str:
+    """DEP010's fix for this URL (also DEP014's, for the same URL installed by a notebook)."""
+    if "+" in url.split("://", 1)[0]:
+        return "pin a full commit: `…@<40-hex sha>` (`git ls-remote <repo> <branch>` prints it)"
+    return "add `#sha256=<digest>` to the URL or `--hash=sha256:<digest>` to the line"
+
+
+def url_spec_problem(url: str, hashed: bool = False) -> str | None:
+    """Why a URL/path requirement is not immutable, or None when it is (`hashed`: a
+    `--hash` goes with it)."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme.startswith(("git+", "hg+")):
         ref = _vcs_ref(url)
@@ -814,14 +826,14 @@ def url_problem(d: Declared, inv: Inventory) -> str | None:
             return "names no fixed revision number"
         return None
     if scheme:
-        if _URL_HASH.search(url) or d.hashes:
+        if _URL_HASH.search(url) or hashed:
             return None
         return "has no `#sha256=` fragment or `--hash`, so its content can change"
     # a local path: files inside the project are versioned with it
     path = url.split("#", 1)[0]
     if not path.startswith("/") and ".." not in PurePosixPath(path).parts:
         return None
-    if d.hashes or _URL_HASH.search(url):
+    if hashed or _URL_HASH.search(url):
         return None
     return "is a path outside the project, which nobody else has"
 
@@ -855,12 +867,7 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
         problem = url_problem(d, inv)
         if problem is None:
             continue
-        fix = (
-            "pin a full commit: `…@<40-hex sha>` (`git ls-remote <repo> <branch>` prints it)"
-            if "+" in d.url.split("://", 1)[0]
-            else "add `#sha256=<digest>` to the URL or `--hash=sha256:<digest>` to the line"
-        )
-        yield Hit(f"`{d.name or d.raw}` ({d.url}) {problem}", _loc(d), Fix(fix), fact=d)
+        yield Hit(f"`{d.name or d.raw}` ({d.url}) {problem}", _loc(d), Fix(url_fix(d.url)), fact=d)
 
 
 # -------------------------------------------------------------------- DEP011

@@ -216,7 +216,10 @@ def test_dkr016(tmp_path: Path) -> None:
         },
     )
     (f,) = check(tmp_path, "DKR016").findings
-    assert "nvidia/cuda:12.1.1-runtime-ubuntu22.04" in f.fix.description and "no cuDNN 9 image" in f.fix.description
+    assert (
+        "nvidia/cuda:12.1.1-runtime-ubuntu22.04" in f.fix.description
+        and "no cuDNN 9 image" in f.fix.description
+    )
     ok = "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04\n"
     assert run(tmp_path, ok, "DKR016", requirements_DOT_txt="torch==2.3.1+cu121\n") == []
     idx = "FROM pytorch/pytorch:2.3.1-cuda11.8-cudnn8-runtime\nRUN pip install torch==2.3.1 --index-url https://download.pytorch.org/whl/cu124\n"
