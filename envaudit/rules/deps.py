@@ -485,11 +485,22 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
             if other is not None
             else f" or update the pin to {dist.version}"
         )
+        if d.source in _SYNC:
+            # a lock is the tool's to write: sync the environment from it, or re-lock
+            sync, relock = _SYNC[d.source]
+            fix = f"install the environment from {d.path}: `{sync}`" + (
+                update
+                if other is not None
+                else f"; or, if {dist.version} is the version you tested, allow it in the manifest and "
+                f"re-lock with `{relock}` (never edit {d.path.rsplit('/', 1)[-1]} by hand)"
+            )
+        else:
+            fix = f"install the pinned version (`pip install '{d.name}{pin}'`){update}"
         yield Hit(
             f"`{d.name}` is pinned to {d.exact_version} but {dist.version} is installed "
             f"({target.kind} at {target.prefix})" + (f"; also pinned at {', '.join(also)}" if also else ""),
             _loc(d),
-            Fix(f"install the pinned version (`pip install '{d.name}{pin}'`){update}"),
+            Fix(fix),
             fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version, "also": also},
         )
     # a manifest's range (pyproject, setup.cfg, requirements.in) the installed version is
@@ -625,17 +636,21 @@ def not_installed(inv: Inventory) -> Iterator[Hit]:
 MOSTLY_MISSING_MIN = 5  # a file with at least this many pins missing, and more than half, is one finding
 
 
+# the command that makes an environment equal to each tool's lock, and the one that
+# rewrites the lock (Poetry 2.0 added `poetry sync`; `install --sync` is deprecated)
+_SYNC = {
+    "uv": ("uv sync", "uv lock"),
+    "poetry": ("poetry sync", "poetry lock"),
+    "pdm": ("pdm sync", "pdm lock"),
+    "pipfile": ("pipenv sync", "pipenv lock"),
+}
+
+
 def _install_fix(d: Declared, path: str) -> str:
     if d.source == "requirements":
         return f"`pip install -r {path}`"
-    if d.source in ("uv", "poetry", "pdm", "pipfile"):
-        tool = {
-            "uv": "uv sync",
-            "poetry": "poetry install --sync",
-            "pdm": "pdm sync",
-            "pipfile": "pipenv sync",
-        }
-        return f"install the environment from {path}: `{tool[d.source]}`"
+    if d.source in _SYNC:
+        return f"install the environment from {path}: `{_SYNC[d.source][0]}`"
     return f"`pip install '{d.name}=={d.exact_version}'`"
 
 

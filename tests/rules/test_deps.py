@@ -638,3 +638,38 @@ def test_text_groups_findings_by_project(proj: Path) -> None:
         < sub_at
         < out.index("lessons/01/requirements.txt:1")
     )
+
+
+@pytest.mark.parametrize(
+    ("files", "sync", "relock"),
+    [
+        (
+            {
+                "pyproject.toml": '[tool.poetry]\nname = "p"\nversion = "0.1.0"\n\n'
+                '[tool.poetry.dependencies]\npython = "^3.11"\nidna = "^3.0"\n',
+                "poetry.lock": '[[package]]\nname = "idna"\nversion = "3.10"\ndescription = ""\noptional = false\n'
+                'python-versions = ">=3.6"\nfiles = []\n\n[metadata]\nlock-version = "2.0"\n'
+                'python-versions = "^3.11"\ncontent-hash = "0"\n',
+            },
+            "poetry sync",  # Poetry >= 2.0 (the test extra's floor); `install --sync` is deprecated there
+            "poetry lock",
+        ),
+        (
+            {
+                "Pipfile": '[packages]\nidna = "*"\n',
+                "Pipfile.lock": '{"_meta": {"hash": {"sha256": "0"}, "pipfile-spec": 6, "requires": {}, '
+                '"sources": []}, "default": {"idna": {"version": "==3.10"}}, "develop": {}}\n',
+            },
+            "pipenv sync",
+            "pipenv lock",
+        ),
+    ],
+)
+def test_dep006_in_a_locked_project_says_the_tools_sync(
+    proj: Path, files: dict[str, str], sync: str, relock: str
+) -> None:
+    # the pin lives in a lock the tool writes: never `pip install` nor "update the pin"
+    write(proj, files)
+    (f,) = run(proj, "DEP006", {"idna": "3.20"}).findings
+    assert f"`{sync}`" in f.fix.description and f"`{relock}`" in f.fix.description
+    assert "pip install" not in f.fix.description and "update the pin" not in f.fix.description
