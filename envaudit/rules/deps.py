@@ -409,11 +409,23 @@ def missing_hashes(inv: Inventory) -> Iterator[Hit]:
             if tool == "uv pip compile"
             else "pip-compile --generate-hashes"
         )
+        # "from its .in file" only where there is one: a hand-written pin file gets the
+        # command that writes the hashes (and keeps its requirements in a new .in)
+        stem = f.path[: -len(".txt")] if f.path.endswith(".txt") else None
+        source = f"{stem}.in" if stem and (inv.root / f"{stem}.in").is_file() else None
+        if source is not None:
+            fix = f"regenerate {f.path} with `{cmd}` from {source}"
+        else:
+            fix = (
+                f"write the hashes with `envaudit fix pins --write` (pins what the environment runs, "
+                f"or --resolve with pip-compile; your requirements are kept in "
+                f"{(stem or 'requirements') + '.in'})"
+            )
         yield Hit(
             f"{len(pins)} pinned requirement{'s' if len(pins) != 1 else ''} without --hash "
             f"(first: `{pins[0].name}` at line {pins[0].line})",
             Location(f.path, None),
-            Fix(f"regenerate {f.path} with `{cmd}` from its .in file"),
+            Fix(fix),
             fact=f,
         )
 

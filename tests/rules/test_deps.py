@@ -673,3 +673,14 @@ def test_dep006_in_a_locked_project_says_the_tools_sync(
     (f,) = run(proj, "DEP006", {"idna": "3.20"}).findings
     assert f"`{sync}`" in f.fix.description and f"`{relock}`" in f.fix.description
     assert "pip install" not in f.fix.description and "update the pin" not in f.fix.description
+
+
+def test_dep005_names_the_in_file_only_when_there_is_one(proj: Path) -> None:
+    write(proj, {"requirements.txt": "numpy==1.26.4\n"})
+    (f,) = run(proj, "DEP005").findings
+    assert ".in file" not in f.fix.description and "`envaudit fix pins --write`" in f.fix.description
+    write(proj, {"requirements.in": "numpy\n"})
+    (f,) = run(proj, "DEP005").findings
+    assert (
+        "from requirements.in" in f.fix.description and "pip-compile --generate-hashes" in f.fix.description
+    )
