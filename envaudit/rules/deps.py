@@ -225,6 +225,61 @@ def _outside_text(name: str, version: str, other: Declared) -> str:
     )
 
 
+_LOCK_SOURCES = ("uv", "poetry", "pdm", "pipfile", "pylock")
+
+
+def _probe_versions(specs: tuple[str, ...]) -> list[str]:
+    """Versions that stand for every region the clauses of `specs` cut the version line
+    into: each bound, just above it (`2.1.1`, `2.1.0.1`, `2.2`), and the lowest ones."""
+    out = {"0", "0.1", "0.0.1"}
+    for spec in specs:
+        for m in re.finditer(r"(?:===|==|!=|~=|<=|>=|<|>)\s*([0-9][0-9A-Za-z.+!*-]*)", spec):
+            v = m.group(1).replace(".*", "").split("+", 1)[0]
+            if not re.match(r"^[0-9]+(?:\.[0-9]+)*$", v):
+                continue
+            parts = v.split(".")
+            out |= {v, f"{v}.1", f"{v}.0.1", f"{v}.0.0.1"}
+            out.add(".".join([*parts[:-1], str(int(parts[-1]) + 1)]))
+            if len(parts) > 1:
+                out.add(".".join([*parts[:-2], str(int(parts[-2]) + 1)]))
+    return sorted(out)
+
+
+def ranges_disjoint(a: str, b: str) -> bool:
+    """True when no (final) version satisfies both specifiers (`>=1.26,<2.1` and `>=2.1`).
+    Conservative: unparseable, or any probe in both, is not a contradiction."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        sa, sb = SpecifierSet(a), SpecifierSet(b)
+    except InvalidSpecifier:
+        return False
+    return not any(v in sa and v in sb for v in _probe_versions((a, b)))
+
+
+def contradicting_declaration(inv: Inventory, d: Declared) -> Declared | None:
+    """Another declaration of `d`'s distribution in the same project whose range shares no
+    version with `d`'s (locks excluded: their freshness is DEP004's)."""
+    if not d.specifier or d.url is not None or d.source in _LOCK_SOURCES:
+        return None
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(inv)
+    mine, name = project_of(d.path, roots), _pypi(d)
+    if not name:
+        return None
+    for other in declared(inv):
+        if other is d or not other.specifier or not other.applies or other.url is not None:
+            continue
+        if other.source in _LOCK_SOURCES or (d.pinned and other.pinned):
+            continue  # two pins: DEP011's pin comparison
+        if _pypi(other) != name or project_of(other.path, roots) != mine:
+            continue
+        if ranges_disjoint(d.specifier, other.specifier):
+            return other
+    return None
+
+
 # -------------------------------------------------------------------- DEP002
 def _is_pinning_role(d: Declared) -> bool:
     return d.role == "pin" and d.source in ("requirements", "conda", "conda-pip", "dockerfile")
@@ -286,7 +341,14 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
             )
         diff = None
         other = declared_range_against(inv, d, dist.version) if dist is not None else None
-        if (
+        clash = contradicting_declaration(inv, d) if d.specifier else None
+        if clash is not None:
+            # no pin can satisfy both: say so instead of proposing one that breaks either
+            fix_desc = (
+                f"`{d.specifier}` here and `{clash.specifier}` at {_where(clash)} share no version "
+                f"(DEP011): decide which range is right, change the other, then pin a version inside both"
+            )
+        elif (
             dist is not None
             and d.specifier
             and not _satisfies(d.specifier, dist.version)
@@ -902,7 +964,7 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
     "DEP011",
     "conflicting-pins",
     Severity.WARNING,
-    summary="Two files pin the same distribution to different versions",
+    summary="Two files pin the same distribution to different versions, or declare ranges that share no version",
     explanation="""
         requirements.txt says `numpy==1.26.4` and requirements/gpu.txt says
         `numpy==2.0.1`: which one is the tested version depends on which file
@@ -910,7 +972,9 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
         target interpreter (markers) are not compared, local variants of one
         version (`2.3.1` and `2.3.1+cu121`) do not conflict, and a sub-project (a
         folder with its own manifest or lock) is installed apart, so its pins are
-        compared only with each other.
+        compared only with each other. Ranges are compared too: `numpy>=1.26,<2.1`
+        in one file and `numpy>=2.1` in another share no version, so no pin can
+        satisfy both.
     """,
     example="""
         requirements/gpu.txt:2: DEP011 [warning] `numpy` is pinned to 2.0.1 here but to 1.26.4 at requirements.txt:3
@@ -942,6 +1006,27 @@ def conflicting_pins(inv: Inventory) -> Iterator[Hit]:
             _loc(d),
             Fix(f"use one version of {d.name} in both files"),
             fact={"name": d.name, "versions": [a, b]},
+        )
+    # ranges that contradict (`numpy>=1.26,<2.1` in requirements.txt, `numpy>=2.1` in
+    # pyproject.toml): no version installs under both. One finding per pair, on the later.
+    seen: set[tuple[str, int | None, str, int | None]] = set()
+    for d in sorted(declared(inv), key=lambda d: (d.path, d.line or 0)):
+        if not d.applies or d.role == "constraint":
+            continue
+        other = contradicting_declaration(inv, d)
+        if other is None:
+            continue
+        a, b = sorted((d, other), key=lambda x: (x.path, x.line or 0))
+        key = (a.path, a.line, b.path, b.line)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield Hit(
+            f"`{b.name}` is declared `{b.specifier}` here but `{a.specifier}` at {_where(a)}: "
+            "no version satisfies both",
+            _loc(b),
+            Fix(f"make the two declarations of {b.name} agree (one range, or ranges that overlap)"),
+            fact={"name": b.name, "ranges": [a.specifier, b.specifier]},
         )
 
 

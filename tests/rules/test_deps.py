@@ -684,3 +684,53 @@ def test_dep005_names_the_in_file_only_when_there_is_one(proj: Path) -> None:
     assert (
         "from requirements.in" in f.fix.description and "pip-compile --generate-hashes" in f.fix.description
     )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "disjoint"),
+    [
+        (">=1.26,<2.1", ">=2.1", True),
+        ("<1.0", ">=1.0", True),
+        ("==1.26.4", ">=2", True),
+        ("==2.*", "<2", True),
+        (">=1.26,<2.1", ">=2.0", False),
+        (">1.0,<1.1", ">1.0", False),  # 1.0.1 is in both
+        (">2.0.9,<2.1", "<2.1", False),
+        ("==2.*", ">=2.1", False),
+        ("~=2.0", "<2.1", False),
+        ("!=2.0", ">=1", False),
+        ("not a range", ">=1", False),  # unparseable: never a contradiction
+    ],
+)
+def test_ranges_disjoint(a: str, b: str, disjoint: bool) -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from envaudit.rules.deps import ranges_disjoint
+
+    assert ranges_disjoint(a, b) is disjoint
+    if disjoint:  # the oracle: no released-looking version in a wide sweep is in both
+        sa, sb = SpecifierSet(a), SpecifierSet(b)
+        sweep = [f"{x}.{y}.{z}" for x in range(4) for y in range(30) for z in range(12)]
+        assert not any(v in sa and v in sb for v in sweep)
+
+
+def test_dep011_reports_ranges_that_share_no_version(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": "numpy>=1.26,<2.1\nscipy>=1.10\n",
+            "pyproject.toml": '[project]\nname = "r"\nversion = "0"\ndependencies = ["numpy>=2.1", "scipy>=1.11"]\n',
+        },
+    )
+    res = run(proj, "DEP002,DEP011", {"numpy": "2.0.2", "scipy": "1.13.1"})
+    (dep011,) = [f for f in res.findings if f.code == "DEP011"]
+    # one finding naming both places
+    assert "`>=1.26,<2.1`" in dep011.message and "`>=2.1`" in dep011.message
+    assert {dep011.location.path, dep011.message.rsplit(" at ", 1)[1].split(":")[0]} == {
+        "requirements.txt",
+        "pyproject.toml",
+    }
+    # DEP002 proposes no pin that breaks either range (2.0.2 is inside one, outside the other)
+    numpy002 = next(f for f in res.findings if f.code == "DEP002" and "numpy" in f.message)
+    assert "share no version" in numpy002.fix.description and "numpy==2.0.2" not in numpy002.fix.description
+    assert "in that range" not in numpy002.fix.description
