@@ -704,12 +704,61 @@ def _ignored(patterns: tuple[str, ...], target: str) -> bool:
     return False
 
 
-def _own_dockerignore(path: str, files: frozenset[str]) -> bool:
-    """BuildKit reads `<Dockerfile>.dockerignore` beside the Dockerfile before the context's
-    .dockerignore; a sub-project's Dockerfile (`svc/Containerfile`) is built with its own
-    folder as the context, whose .dockerignore is `svc/.dockerignore`."""
-    folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
-    return f"{path}.dockerignore" in files or (bool(folder) and f"{folder}.dockerignore" in files)
+def dockerfile_context(inv: Inventory, df: Dockerfile) -> str:
+    """The folder a Dockerfile's COPY/ADD sources resolve against ("" = the project root),
+    decided as DKR004 finds its requirement files: a source that exists beside the
+    Dockerfile and not at the root makes the Dockerfile's folder the context; a folder
+    with its own requirements.txt or pyproject.toml next to its Dockerfile is built on its
+    own when no source decides."""
+    if "/" not in df.path:
+        return ""
+    dfdir = df.path.rsplit("/", 1)[0]
+    files = inv.memo.get(("file-set",))
+    if files is None:
+        files = inv.memo[("file-set",)] = frozenset(inv.files())
+    for ins in getattr(df, "instructions", ()) or ():
+        if ins.cmd not in ("COPY", "ADD") or ins.flag("from"):
+            continue
+        parts = list(ins.json) if ins.json else ins.args.split()
+        for src in parts[:-1]:
+            src = src.strip().removeprefix("./")
+            if not src or src in (".", "*") or "$" in src or "://" in src or any(c in src for c in "*?["):
+                continue
+            here = f"{dfdir}/{src}".rstrip("/")
+            beside = here in files or any(f.startswith(here + "/") for f in files)
+            at_root = src.rstrip("/") in files or any(f.startswith(src.rstrip("/") + "/") for f in files)
+            if beside and not at_root:
+                return dfdir
+            if at_root and not beside:
+                return ""
+    if any(f"{dfdir}/{m}" in files for m in ("requirements.txt", "pyproject.toml", "requirements.in")):
+        return dfdir
+    return ""
+
+
+def _ignore_patterns(inv: Inventory, rel: str) -> tuple[str, ...]:
+    t = inv.read(rel)
+    if t is None:
+        return ()
+    from envaudit.globmatch import too_long
+
+    return tuple(
+        ln.strip()
+        for ln in t.text.splitlines()
+        if ln.strip() and not ln.strip().startswith("#") and not too_long(ln)
+    )
+
+
+def dockerignore_for(inv: Inventory, df: Dockerfile) -> tuple[str, str, bool]:
+    """(build context, the ignore file BuildKit reads for this Dockerfile, whether it
+    exists). BuildKit first looks for `<Dockerfile>.dockerignore` beside the Dockerfile
+    (`docker/Dockerfile.gpu.dockerignore`), then `.dockerignore` at the context root."""
+    ctx = dockerfile_context(inv, df)
+    own = f"{df.path}.dockerignore"
+    if (inv.root / own).is_file():
+        return ctx, own, True
+    rel = f"{ctx}/.dockerignore" if ctx else ".dockerignore"
+    return ctx, rel, (inv.root / rel).is_file()
 
 
 @rule(
@@ -731,39 +780,49 @@ def _own_dockerignore(path: str, files: frozenset[str]) -> bool:
     fix="`envaudit fix dockerignore --write` writes (or completes) one.",
 )
 def dockerignore_missing(inv: Inventory) -> Iterator[Hit]:
+    from envaudit.rules.git import _from_cwd
+
     facts = _dfs(inv)
     if not facts.files:
         return
-    if facts.dockerignore is None:
-        files = frozenset(inv.files())
-        if all(_own_dockerignore(df.path, files) for df in facts.files):
-            return  # each Dockerfile has the ignore file of its own build context
-        yield Hit("no .dockerignore: the whole folder (.git, .env, data, caches) is sent to the build",
-                  Location(".dockerignore"), Fix("run `envaudit fix dockerignore --write`"))  # fmt: skip
-        return
-    missing = [
-        label
-        for label, names in _IGNORE_NEEDS
-        if not any(_ignored(facts.dockerignore_patterns, n) for n in names)
-    ]
-    files = inv.files()
-    tops = {f.split("/", 1)[0] for f in files if "/" in f}
-    for d in _DATA_DIRS:
-        if d in tops and not _ignored(facts.dockerignore_patterns, d):
-            missing.append(f"{d}/")
-    weights = sorted(
-        {
-            "*" + f[f.rfind(".") :]
-            for f in files
-            if f.endswith(_WEIGHT_EXT) and f.split("/", 1)[0] not in _DATA_DIRS
-        }
-    )
-    for w in weights:
-        if not any(_ignored(facts.dockerignore_patterns, f) for f in files if f.endswith(w[1:])):
-            missing.append(w)
-    if missing:
-        yield Hit(f".dockerignore does not exclude {', '.join(missing)}", Location(facts.dockerignore, None),
-                  Fix("run `envaudit fix dockerignore --write` to add the missing patterns"))  # fmt: skip
+    checked: set[str] = set()
+    for df in sorted(facts.files, key=lambda d: d.path):
+        ctx, ignore, exists = dockerignore_for(inv, df)
+        if ignore in checked:
+            continue
+        checked.add(ignore)
+        target = _from_cwd(inv, ctx)
+        cmd = f"envaudit fix dockerignore {target} --write" if target else "envaudit fix dockerignore --write"
+        what = f"the build context {ctx}/" if ctx else "the whole folder"
+        if not exists:
+            yield Hit(f"no {ignore}: {what} (.git, .env, data, caches) is sent to the build of {df.path}",
+                      Location(ignore), Fix(f"run `{cmd}`"))  # fmt: skip
+            continue
+        patterns = _ignore_patterns(inv, ignore)
+        missing = [label for label, names in _IGNORE_NEEDS if not any(_ignored(patterns, n) for n in names)]
+        prefix = f"{ctx}/" if ctx else ""
+        files = [f[len(prefix) :] for f in inv.files() if f.startswith(prefix)]
+        tops = {f.split("/", 1)[0] for f in files if "/" in f}
+        for d in _DATA_DIRS:
+            if d in tops and not _ignored(patterns, d):
+                missing.append(f"{d}/")
+        weights = sorted(
+            {
+                "*" + f[f.rfind(".") :]
+                for f in files
+                if f.endswith(_WEIGHT_EXT) and f.split("/", 1)[0] not in _DATA_DIRS
+            }
+        )
+        for w in weights:
+            if not any(_ignored(patterns, f) for f in files if f.endswith(w[1:])):
+                missing.append(w)
+        if missing:
+            fix = (
+                f"add the missing patterns to {ignore} (BuildKit reads it for {df.path} instead of .dockerignore)"
+                if ignore == f"{df.path}.dockerignore"
+                else f"run `{cmd}` to add the missing patterns"
+            )
+            yield Hit(f"{ignore} does not exclude {', '.join(missing)}", Location(ignore, None), Fix(fix))
 
 
 # ----------------------------------------------------------------- build tools

@@ -10,7 +10,7 @@ from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
 
-def _from_cwd(inv: Inventory) -> str:
+def _from_cwd(inv: Inventory, sub: str = "") -> str:
     """How a command run where the user ran envaudit names the audited folder: "" when it
     is the current directory, else its path (relative to the cwd when inside it, as ruff
     prints paths), shell-quoted. Fix commands with paths must work from there."""
@@ -18,14 +18,15 @@ def _from_cwd(inv: Inventory) -> str:
     import shlex
     from pathlib import Path
 
+    folder = inv.root / sub if sub else inv.root
     try:
         cwd = Path.cwd().resolve()
     except OSError:
-        return shlex.quote(str(inv.root))
-    if inv.root == cwd:
+        return shlex.quote(str(folder))
+    if folder == cwd:
         return ""
-    rel = os.path.relpath(inv.root, cwd)
-    return shlex.quote(str(inv.root) if rel.startswith("..") else rel)
+    rel = os.path.relpath(folder, cwd)
+    return shlex.quote(str(folder) if rel.startswith("..") else rel)
 
 
 def _git(inv: Inventory) -> str:

@@ -289,3 +289,46 @@ def test_apt_lists_removed_in_each_spelling(tmp_path: Path) -> None:
 def test_instructions_without_arguments_are_dkr018(tmp_path: Path) -> None:
     df = "FROM debian:12\nRUN\nRUN  \nCOPY onlyone\nWORKDIR\nCMD\nENTRYPOINT\nRUN <<EOF\necho\nEOF\nUSER 1\n"
     assert run(tmp_path, df, "DKR018") == [("DKR018", 2), ("DKR018", 3), ("DKR018", 4), ("DKR018", 5)]
+
+
+GOOD_IGNORE = "**/.git\n.env*\n.venv\nvenv\n**/__pycache__\n"
+
+
+def test_dkr011_reads_the_ignore_file_of_each_build_context(tmp_path: Path) -> None:
+    # services/serve/ is a build context of its own: its COPY sources are beside its
+    # Dockerfile (as DKR004 decides), so BuildKit reads services/serve/.dockerignore
+    serve = (
+        "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY app.py .\n"
+    )
+    write(
+        tmp_path,
+        {
+            ".dockerignore": GOOD_IGNORE,
+            "requirements-dev.txt": "pytest==8.2.0\n",
+            "services/serve/Dockerfile": serve,
+            "services/serve/requirements.txt": "numpy==2.0.2\n",
+            "services/serve/app.py": "print(1)\n",
+        },
+    )
+    (f,) = check(tmp_path, "DKR011").findings
+    assert f.location.path == "services/serve/.dockerignore" and "services/serve" in f.fix.description
+    write(tmp_path, {"services/serve/.dockerignore": GOOD_IGNORE})
+    assert check(tmp_path, "DKR011").findings == []
+    # a Dockerfile whose sources are at the root is built from the root
+    write(tmp_path, {"docker/Dockerfile": "FROM a:1\nCOPY requirements-dev.txt .\n"})
+    assert check(tmp_path, "DKR011").findings == []
+
+
+def test_dkr011_knows_buildkits_per_dockerfile_ignore_file(tmp_path: Path) -> None:
+    # BuildKit reads `<Dockerfile>.dockerignore` beside the Dockerfile before the context's
+    # .dockerignore (docs.docker.com, "Build context" / Dockerfile-specific ignore files)
+    gpu = "FROM a:1\nCOPY train.py .\n"
+    write(tmp_path, {"docker/Dockerfile.gpu": gpu, "train.py": "print(1)\n"})
+    (f,) = check(tmp_path, "DKR011").findings
+    assert f.location.path == ".dockerignore"
+    write(tmp_path, {"docker/Dockerfile.gpu.dockerignore": ".git\n"})
+    (f,) = check(tmp_path, "DKR011").findings
+    assert f.location.path == "docker/Dockerfile.gpu.dockerignore" and ".env" in f.message
+    assert "docker/Dockerfile.gpu.dockerignore" in f.fix.description
+    write(tmp_path, {"docker/Dockerfile.gpu.dockerignore": GOOD_IGNORE})
+    assert check(tmp_path, "DKR011").findings == []  # the root has none, and BuildKit never reads it here
