@@ -734,3 +734,16 @@ def test_dep011_reports_ranges_that_share_no_version(proj: Path) -> None:
     numpy002 = next(f for f in res.findings if f.code == "DEP002" and "numpy" in f.message)
     assert "share no version" in numpy002.fix.description and "numpy==2.0.2" not in numpy002.fix.description
     assert "in that range" not in numpy002.fix.description
+
+
+def test_a_folder_with_its_own_dockerfile_and_requirements_is_a_project_of_its_own(proj: Path) -> None:
+    # services/serve/ is built and installed apart: its pins are not compared with the root's
+    files = {
+        "requirements-dev.txt": "numpy==1.26.4\n",
+        "services/serve/requirements.txt": "numpy==2.0.2\n",
+        "services/serve/app.py": "print(1)\n",
+    }
+    write(proj, files)
+    assert codes(run(proj, "DEP011")) == ["DEP011"]  # no Dockerfile: one project, two pins
+    write(proj, {"services/serve/Dockerfile": "FROM python:3.11-slim\nCOPY requirements.txt .\n"})
+    assert codes(run(proj, "DEP011")) == []
