@@ -731,8 +731,11 @@ def dockerfile_context(inv: Inventory, df: Dockerfile) -> str:
                 return dfdir
             if at_root and not beside:
                 return ""
-    if any(f"{dfdir}/{m}" in files for m in ("requirements.txt", "pyproject.toml", "requirements.in")):
-        return dfdir
+    if any(
+        f"{dfdir}/{m}" in files
+        for m in ("requirements.txt", "pyproject.toml", "requirements.in", ".dockerignore")
+    ):
+        return dfdir  # its own manifest or its own .dockerignore: built from its folder
     return ""
 
 
