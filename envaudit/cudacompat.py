@@ -88,3 +88,66 @@ def cuda_for_driver(driver: str) -> tuple[int, int] | None:
         return None
     best = max(fits)
     return (best[0], best[1])
+
+
+# ------------------------------------------------------------- cuDNN and base images
+# The cuDNN major the torch CUDA wheels are built with (and pin as nvidia-cudnn-cu1x):
+# torch <= 2.3 builds against cuDNN 8 (2.3.x pins nvidia-cudnn-cu12==8.9.2.26), cuDNN 9
+# from torch 2.4 (nvidia-cudnn-cu12==9.1.0.70). Source: PyTorch's release build matrix,
+# .github/scripts/generate_binary_build_matrix.py (CUDA_ARCHES_CUDNN_VERSION: "8" on the
+# 2.3 branch, "9" from 2.4).
+TORCH_CUDNN9_FROM = (2, 4)
+
+
+def torch_cudnn_major(torch_version: tuple[int, int]) -> int:
+    """The cuDNN major the torch CUDA wheels of this torch minor are built with."""
+    return 9 if torch_version >= TORCH_CUDNN9_FROM else 8
+
+
+# NVIDIA's nvidia/cuda images (doc/supported-tags.md and doc/unsupported-tags.md of
+# gitlab.com/nvidia/container-images/cuda): per CUDA minor, the patch release whose
+# tags are kept, and the cuDNN part of its cuDNN tags on Ubuntu 22.04. CUDA 11.x to
+# 12.2 have cuDNN 8 only (`12.1.1-cudnn8-runtime-ubuntu22.04`; 12.1.0 has
+# `-cudnn8-` too, no cuDNN 9); 12.3.2 has `-cudnn9-`; from 12.4.1 the cuDNN 9 tags are
+# spelled `-cudnn-` without the major. 12.3.0/12.3.1, 12.4.0 and 12.5.0 had no cuDNN
+# image at all. Ubuntu 24.04 images start at 12.5.1, with cuDNN from 12.6.
+CUDA_IMAGE_PATCH: dict[tuple[int, int], int] = {
+    (11, 8): 0,
+    (12, 0): 1,
+    (12, 1): 1,
+    (12, 2): 2,
+    (12, 3): 2,
+    (12, 4): 1,
+    (12, 5): 1,
+    (12, 6): 3,
+    (12, 8): 1,
+    (12, 9): 1,
+    (13, 0): 2,
+}
+
+
+def _cudnn_part(cuda: tuple[int, int], cudnn: int, ubuntu: str) -> str | None:
+    if ubuntu == "24.04" and (cudnn != 9 or cuda < (12, 6)):
+        return None
+    if cudnn == 8:
+        return "cudnn8" if cuda <= (12, 2) else None
+    if cudnn == 9:
+        if cuda == (12, 3):
+            return "cudnn9"
+        return "cudnn" if cuda >= (12, 4) else None
+    return None
+
+
+def nvidia_cuda_tag(cuda: tuple[int, int], cudnn: int | None, ubuntu: str = "22.04") -> str | None:
+    """The `nvidia/cuda` runtime tag for this CUDA with this cuDNN major in the image
+    (None: CUDA alone), or None when NVIDIA publishes no such image."""
+    patch = CUDA_IMAGE_PATCH.get(cuda)
+    if patch is None:
+        return None
+    version = f"{cuda[0]}.{cuda[1]}.{patch}"
+    if cudnn is None:
+        if ubuntu == "24.04" and cuda < (12, 5):
+            return None
+        return f"{version}-runtime-ubuntu{ubuntu}"
+    part = _cudnn_part(cuda, cudnn, ubuntu)
+    return f"{version}-{part}-runtime-ubuntu{ubuntu}" if part else None

@@ -57,6 +57,15 @@ def project_roots(inv: Inventory) -> tuple[str, ...]:
             or (name == "requirements.in" and posixpath.basename(head) != "requirements")
         ):
             roots.add(head)
+    # a folder with its own Dockerfile and requirements.txt (services/serve/) is built and
+    # installed on its own: a project of its own (new-user report, issue 15)
+    from envaudit.scanners.dockerfiles import is_dockerfile_name
+
+    with_reqs = {rel.rpartition("/")[0] for rel in files if rel.endswith("/requirements.txt")}
+    for rel in files:
+        head, _, name = rel.rpartition("/")
+        if head in with_reqs and is_dockerfile_name(rel):
+            roots.add(head)
     ordered = tuple(sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r)))
     inv._envaudit_project_roots = ordered  # type: ignore[attr-defined]
     return ordered

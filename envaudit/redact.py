@@ -14,14 +14,22 @@ from envaudit._lazyre import lazy_re
 
 MASK = "***"
 
+# An image reference pinned by digest, `python:3.12-slim@sha256:<hex>` (also
+# `docker://name:tag@sha256:<hex>` for skopeo/crane), has the shape of a login
+# (name:tag@algorithm:hex) and no secret: a "host" that is a digest algorithm (OCI
+# image-spec: sha256, sha512; blake3 is registered too) followed by hex is a digest.
+_DIGEST_AHEAD = r"(?!(?:sha256|sha384|sha512|blake3):[0-9a-fA-F])"
 # scheme://user[:password]@host  (also git+https://, ssh://, ...)
 # Every repetition that a match can start inside of is bounded (a scheme is at most 32
 # characters, a user 64): long runs of URL-ish characters stay linear to scan.
-_URL_USERINFO = lazy_re(r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://)(?P<userinfo>[^/@\s'\"<>]+)@")
+_URL_USERINFO = lazy_re(
+    r"(?P<scheme>\b[a-zA-Z][a-zA-Z0-9+.\-]{0,31}://)(?P<userinfo>[^/@\s'\"<>]+)@" + _DIGEST_AHEAD
+)
 # scp-style git remotes with a password: `user:pass@host:org/repo.git` (no scheme).
 _SCP_USERINFO = lazy_re(
     r"(?<![A-Za-z0-9._~+/:@])(?P<user>[A-Za-z0-9_~][A-Za-z0-9._~+\-]{0,63}):(?P<password>[^@\s/:'\"<>]+)@"
-    r"(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*):"
+    + _DIGEST_AHEAD
+    + r"(?P<host>[A-Za-z0-9][A-Za-z0-9.\-]*):"
 )
 # conda's token in a channel URL: `https://conda.anaconda.org/t/<token>/channel`.
 _CONDA_TOKEN = lazy_re(

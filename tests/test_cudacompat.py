@@ -70,3 +70,40 @@ def test_version_tuple() -> None:
     assert c.version_tuple("12.1") == (12, 1)
     assert c.version_tuple("2.3.1+cu121") == (2, 3, 1)
     assert c.version_tuple(None) == () and c.version_tuple("abc") == ()
+
+
+# cuDNN per torch minor. Sources: PyTorch's release build matrix
+# (.github/scripts/generate_binary_build_matrix.py: CUDA_ARCHES_CUDNN_VERSION is "8" for
+# 11.8/12.1 on the 2.3 branch, "9" for 11.8/12.1/12.4 from 2.4), seen in the wheels' pins:
+# torch 2.3.x+cu121 requires nvidia-cudnn-cu12==8.9.2.26, 2.4.x/2.5.x 9.1.0.70.
+@pytest.mark.parametrize(
+    ("torch", "cudnn"), [((2, 1), 8), ((2, 2), 8), ((2, 3), 8), ((2, 4), 9), ((2, 5), 9), ((2, 9), 9)]
+)
+def test_torch_cudnn_major(torch: tuple[int, int], cudnn: int) -> None:
+    assert c.torch_cudnn_major(torch) == cudnn
+
+
+# nvidia/cuda tags. Source: NVIDIA's doc/supported-tags.md and doc/unsupported-tags.md
+# (gitlab.com/nvidia/container-images/cuda): 12.1.1 has `-cudnn8-` (no cuDNN 9 image,
+# no `-cudnn-` form); 12.3.2 `-cudnn9-`; 12.4.1 and later `-cudnn-`; 12.5.1 on Ubuntu
+# 24.04 has no cuDNN image (from 12.6 it has).
+@pytest.mark.parametrize(
+    ("cuda", "cudnn", "ubuntu", "tag"),
+    [
+        ((12, 1), 8, "22.04", "12.1.1-cudnn8-runtime-ubuntu22.04"),
+        ((12, 1), 9, "22.04", None),
+        ((12, 1), None, "22.04", "12.1.1-runtime-ubuntu22.04"),
+        ((11, 8), 8, "22.04", "11.8.0-cudnn8-runtime-ubuntu22.04"),
+        ((11, 8), 9, "22.04", None),
+        ((12, 2), 8, "22.04", "12.2.2-cudnn8-runtime-ubuntu22.04"),
+        ((12, 3), 9, "22.04", "12.3.2-cudnn9-runtime-ubuntu22.04"),
+        ((12, 3), 8, "22.04", None),
+        ((12, 4), 9, "22.04", "12.4.1-cudnn-runtime-ubuntu22.04"),
+        ((12, 6), 9, "24.04", "12.6.3-cudnn-runtime-ubuntu24.04"),
+        ((12, 5), 9, "24.04", None),
+        ((12, 5), None, "24.04", "12.5.1-runtime-ubuntu24.04"),
+        ((12, 7), None, "22.04", None),  # NVIDIA published no CUDA 12.7
+    ],
+)
+def test_nvidia_cuda_tag(cuda: tuple[int, int], cudnn: int | None, ubuntu: str, tag: str | None) -> None:
+    assert c.nvidia_cuda_tag(cuda, cudnn, ubuntu) == tag

@@ -81,3 +81,28 @@ def test_redaction_stays_linear_on_long_runs() -> None:
         t0 = time.perf_counter()
         redact_text(text)
         assert time.perf_counter() - t0 < 5  # was minutes for the first (quadratic)
+
+
+@pytest.mark.parametrize(
+    "ref",
+    [
+        "python:3.12-slim@sha256:" + "4d2a" * 16,
+        "FROM python:3.12-slim@sha256:" + "0f" * 32 + " AS base",
+        "registry.example.com:5000/team/img:1.0@sha256:" + "ab" * 32,
+        "docker://python:3.12@sha256:" + "cd" * 32,  # skopeo/crane form
+        "img:tag@sha512:" + "e" * 128,
+    ],
+)
+def test_image_digest_references_are_not_credentials(ref: str) -> None:
+    # `name:tag@sha256:<hex>` has the shape of `user:pass@host:`; it holds no secret
+    # (new-user report: the digest-pinned FROM was printed as `***@sha256:…`).
+    assert redact_text(ref) == ref
+
+
+def test_credentials_next_to_digests_are_still_masked() -> None:
+    assert (
+        redact_text("me:s3cretPw@sha256host.example.com:org/r.git") == "***@sha256host.example.com:org/r.git"
+    )
+    assert redact_text("https://u:tok@registry.example.com/v2/img@sha256:" + "ab" * 32).startswith(
+        "https://***@registry.example.com/"
+    )

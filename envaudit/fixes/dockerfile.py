@@ -18,6 +18,7 @@ from pathlib import Path
 import click
 
 from envaudit._lazyre import lazy_re
+from envaudit.cudacompat import CUDA_IMAGE_PATCH, nvidia_cuda_tag, torch_cudnn_major
 
 LOCK_CANDIDATES = (
     "requirements.lock",
@@ -30,18 +31,7 @@ LOCK_CANDIDATES = (
 )
 SUPPORTED = ((3, 13), (3, 12), (3, 11), (3, 10), (3, 9))
 # latest patch release of each CUDA minor that NVIDIA publishes runtime images for
-CUDA_PATCH = {
-    (11, 8): 0,
-    (12, 1): 1,
-    (12, 2): 2,
-    (12, 3): 2,
-    (12, 4): 1,
-    (12, 5): 1,
-    (12, 6): 3,
-    (12, 8): 1,
-    (12, 9): 1,
-    (13, 0): 1,
-}
+CUDA_PATCH = CUDA_IMAGE_PATCH
 UID = 10001
 
 
@@ -270,25 +260,32 @@ def cuda_base(cuda: tuple[int, int], python: str, lock_text: str) -> tuple[str, 
     The torch wheels for CUDA 12 / 11.8 bring their own cuDNN as a pinned pip package
     (nvidia-cudnn-cu12): the base then has CUDA alone (`-runtime-`), so exactly one
     cuDNN, the pinned one, is loaded. Without that pin the base provides cuDNN: 8 for
-    torch < 2.3, 9 from 2.3 on (NVIDIA tags cuDNN 9 `-cudnn-`, from CUDA 12.3)."""
+    torch <= 2.3, 9 from 2.4 on, in a tag NVIDIA really publishes for that CUDA
+    (envaudit.cudacompat.nvidia_cuda_tag: `-cudnn8-` up to CUDA 12.2, `-cudnn9-` for
+    12.3, `-cudnn-` from 12.4); where NVIDIA has none, CUDA alone and cuDNN from pip."""
     major, minor = cuda
     ubuntu = "24.04" if python in ("3.12", "3.13") and cuda >= (12, 5) else "22.04"
-    tag = f"{major}.{minor}.{CUDA_PATCH.get((major, minor), 0)}"
+    plain = (
+        nvidia_cuda_tag(cuda, None, ubuntu)
+        or f"{major}.{minor}.{CUDA_PATCH.get(cuda, 0)}-runtime-ubuntu{ubuntu}"
+    )
     m = re.search(r"(?im)^nvidia-cudnn-cu1\d==([0-9][^\s;\\]*)", lock_text)
     if m:
         return (
-            f"nvidia/cuda:{tag}-runtime-ubuntu{ubuntu}",
+            f"nvidia/cuda:{plain}",
             f"cuDNN {m.group(1)} from the pinned nvidia-cudnn wheel (the base brings none)",
         )
     tv = re.search(r"(?im)^torch==(\d+)\.(\d+)", lock_text)
-    cudnn9 = tv is not None and (int(tv.group(1)), int(tv.group(2))) >= (2, 3)
-    if not cudnn9:
-        return f"nvidia/cuda:{tag}-cudnn8-runtime-ubuntu{ubuntu}", "cuDNN 8, as torch < 2.3 expects"
-    if cuda >= (12, 3):
-        return f"nvidia/cuda:{tag}-cudnn-runtime-ubuntu{ubuntu}", "cuDNN 9, as torch >= 2.3 expects"
+    torch_mm = (int(tv.group(1)), int(tv.group(2))) if tv else (2, 0)
+    cudnn = torch_cudnn_major(torch_mm)
+    which = "torch <= 2.3" if cudnn == 8 else "torch >= 2.4"
+    tag = nvidia_cuda_tag(cuda, cudnn, ubuntu)
+    if tag:
+        return f"nvidia/cuda:{tag}", f"cuDNN {cudnn}, as {which} expects"
     return (
-        f"nvidia/cuda:{tag}-runtime-ubuntu{ubuntu}",
-        "cuDNN 9 (torch >= 2.3) comes with its pip dependencies: NVIDIA has no cuDNN 9 image for this CUDA",
+        f"nvidia/cuda:{plain}",
+        f"cuDNN {cudnn} ({which}) comes with its pip dependencies: NVIDIA has no cuDNN {cudnn} image "
+        f"for CUDA {major}.{minor}",
     )
 
 

@@ -22,7 +22,6 @@ import contextlib
 import os
 import re
 import shutil
-import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from envaudit.outputwatch import run_watched
 from envaudit.prove import REBUILD_SCHEMA
 
 NOT_ON_INDEX = "version not on the index"
@@ -545,7 +545,7 @@ class Installer:
             cmd = [shutil.which("uv") or "uv", "venv", "--no-config", "--python", python, str(env_dir)]
         else:
             cmd = [python, "-m", "venv", "--without-pip", str(env_dir)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=isolated_env(), timeout=600)
+        proc = run_watched(cmd, env=isolated_env(), timeout=600)
         if proc.returncode != 0:
             raise RebuildError(
                 f"cannot create a virtual environment in {env_dir}: {_last_error(proc.stderr + proc.stdout)}"
@@ -581,7 +581,7 @@ class Installer:
             cmd += [] if self.allow_sdist else ["--only-binary", ":all:"]
             cmd += ["--no-input", "--disable-pip-version-check", "--no-warn-script-location"]
         cmd += [*self.index_args, "-r", str(req)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, env=isolated_env(), timeout=3600)
+        proc = run_watched(cmd, env=isolated_env(), timeout=3600)
         return proc.returncode, proc.stdout + "\n" + proc.stderr
 
 

@@ -581,9 +581,21 @@ def run_command(command: list[str], cwd: Path, env: dict[str, str], timeout: flo
         except (OSError, ValueError) as exc:
             why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
             return Ran(127, b"", f"cannot run {command[0]!r}: {why}".encode(), 0.0)
+        from envaudit.outputwatch import POLL_S, output_gone_error, reader_gone
+
+        deadline = None if timeout is None else time.monotonic() + timeout
         code: int | None
         try:
-            code = proc.wait(timeout=timeout)
+            while True:  # a few times a second: has our reader gone away (`| head`)? Then end now.
+                step = POLL_S if deadline is None else max(0.0, min(POLL_S, deadline - time.monotonic()))
+                try:
+                    code = proc.wait(timeout=step)
+                    break
+                except subprocess.TimeoutExpired:
+                    if reader_gone():
+                        raise output_gone_error() from None
+                    if deadline is not None and time.monotonic() >= deadline:
+                        raise
         except subprocess.TimeoutExpired:
             _end_all(proc.pid, tag)
             proc.wait()

@@ -28,6 +28,7 @@ def escape_property(text: str) -> str:
 def render(result: CheckResult, *, color: bool = False) -> str:
     from pathlib import Path
 
+    from envaudit.model import Location
     from envaudit.report._paths import repo_prefix
 
     # GitHub resolves `file=` against the repository checkout, not the audited folder
@@ -36,6 +37,10 @@ def render(result: CheckResult, *, color: bool = False) -> str:
     for f in result.findings:
         props = []
         loc = f.location
+        if loc.path is not None and loc.line is None and not (Path(result.root) / loc.path).exists():
+            # a file the finding asks for (`no .dockerignore`): a project-level annotation,
+            # as ruff and hadolint give for project issues, not one on a file that is not there
+            loc = Location()
         if loc.path is not None:
             props.append(f"file={escape_property(prefix + loc.path)}")
             if loc.line is not None:

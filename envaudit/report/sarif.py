@@ -104,7 +104,7 @@ def anchor(result: CheckResult) -> str | None:
 
 
 def _result(
-    f: Finding, index: int, occurrence: int, fallback: str | None, prefix: str = ""
+    f: Finding, index: int, occurrence: int, fallback: str | None, prefix: str = "", root: Path | None = None
 ) -> dict[str, Any]:
     text = f.message + (f" Fix: {f.fix.description}" if f.fix else "")
     out: dict[str, Any] = {
@@ -116,7 +116,12 @@ def _result(
     }
     loc = f.location
     props: dict[str, Any] = {}
-    if loc.path is None and fallback is not None:
+    if loc.path is not None and loc.line is None and root is not None and not (root / loc.path).exists():
+        # a missing file the finding asks for (`no .dockerignore`): project-level, anchored
+        # like environment results rather than on a file code scanning cannot show
+        loc = Location(fallback, 1) if fallback is not None else Location()
+        props["scope"] = "project"
+    elif loc.path is None and fallback is not None:
         loc = Location(fallback, 1)
         props["scope"] = "environment"
     if loc.path is not None:
@@ -157,7 +162,14 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
     top = repo_root(Path(result.root))
     prefix = repo_prefix(Path(result.root))
     results = []
-    fallback = anchor(result) if any(f.location.path is None for f in result.findings) else None
+    fallback = (
+        anchor(result)
+        if any(
+            f.location.path is None or not (Path(result.root) / f.location.path).exists()
+            for f in result.findings
+        )
+        else None
+    )
     seen: dict[tuple[str, str, str], int] = {}
     for f in result.findings:
         if f.code not in index:  # a code with no registered rule: describe it minimally
@@ -167,7 +179,7 @@ def as_dict(result: CheckResult) -> dict[str, Any]:
             )
         key = (f.code, f.location.path or "", f.message)
         seen[key] = seen.get(key, -1) + 1
-        results.append(_result(f, index[f.code], seen[key], fallback, prefix))
+        results.append(_result(f, index[f.code], seen[key], fallback, prefix, Path(result.root)))
     root_uri = (top or Path(result.root).resolve()).as_uri().rstrip("/") + "/"
     return {
         "$schema": SCHEMA_URI,

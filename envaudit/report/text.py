@@ -140,9 +140,11 @@ def _findings(result: CheckResult, style, *, show_fixes: bool, verbose: bool) ->
             if shared and not verbose:
                 fix = items[0].fix
                 assert fix is not None
-                lines.append(
-                    f"  {style('fix:', fg='green')} {esc(fix.description)}  ({code}, all {len(items)} above)"
+                # "all 8 above" would be wrong when only 3 are shown above
+                which = (
+                    f"{code}, all {len(items)} above" if not rest else f"the same for all {len(items)} {code}"
                 )
+                lines.append(f"  {style('fix:', fg='green')} {esc(fix.description)}  ({which})")
         lines.append("")
     if hidden_diffs:
         lines.append(

@@ -227,6 +227,61 @@ def _outside_text(name: str, version: str, other: Declared) -> str:
     )
 
 
+_LOCK_SOURCES = ("uv", "poetry", "pdm", "pipfile", "pylock")
+
+
+def _probe_versions(specs: tuple[str, ...]) -> list[str]:
+    """Versions that stand for every region the clauses of `specs` cut the version line
+    into: each bound, just above it (`2.1.1`, `2.1.0.1`, `2.2`), and the lowest ones."""
+    out = {"0", "0.1", "0.0.1"}
+    for spec in specs:
+        for m in re.finditer(r"(?:===|==|!=|~=|<=|>=|<|>)\s*([0-9][0-9A-Za-z.+!*-]*)", spec):
+            v = m.group(1).replace(".*", "").split("+", 1)[0]
+            if not re.match(r"^[0-9]+(?:\.[0-9]+)*$", v):
+                continue
+            parts = v.split(".")
+            out |= {v, f"{v}.1", f"{v}.0.1", f"{v}.0.0.1"}
+            out.add(".".join([*parts[:-1], str(int(parts[-1]) + 1)]))
+            if len(parts) > 1:
+                out.add(".".join([*parts[:-2], str(int(parts[-2]) + 1)]))
+    return sorted(out)
+
+
+def ranges_disjoint(a: str, b: str) -> bool:
+    """True when no (final) version satisfies both specifiers (`>=1.26,<2.1` and `>=2.1`).
+    Conservative: unparseable, or any probe in both, is not a contradiction."""
+    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+
+    try:
+        sa, sb = SpecifierSet(a), SpecifierSet(b)
+    except InvalidSpecifier:
+        return False
+    return not any(v in sa and v in sb for v in _probe_versions((a, b)))
+
+
+def contradicting_declaration(inv: Inventory, d: Declared) -> Declared | None:
+    """Another declaration of `d`'s distribution in the same project whose range shares no
+    version with `d`'s (locks excluded: their freshness is DEP004's)."""
+    if not d.specifier or d.url is not None or d.source in _LOCK_SOURCES:
+        return None
+    from envaudit.projects import project_of, project_roots
+
+    roots = project_roots(inv)
+    mine, name = project_of(d.path, roots), _pypi(d)
+    if not name:
+        return None
+    for other in declared(inv):
+        if other is d or not other.specifier or not other.applies or other.url is not None:
+            continue
+        if other.source in _LOCK_SOURCES or (d.pinned and other.pinned):
+            continue  # two pins: DEP011's pin comparison
+        if _pypi(other) != name or project_of(other.path, roots) != mine:
+            continue
+        if ranges_disjoint(d.specifier, other.specifier):
+            return other
+    return None
+
+
 # -------------------------------------------------------------------- DEP002
 def _is_pinning_role(d: Declared) -> bool:
     return d.role == "pin" and d.source in ("requirements", "conda", "conda-pip", "dockerfile")
@@ -288,7 +343,14 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
             )
         diff = None
         other = declared_range_against(inv, d, dist.version) if dist is not None else None
-        if (
+        clash = contradicting_declaration(inv, d) if d.specifier else None
+        if clash is not None:
+            # no pin can satisfy both: say so instead of proposing one that breaks either
+            fix_desc = (
+                f"`{d.specifier}` here and `{clash.specifier}` at {_where(clash)} share no version "
+                f"(DEP011): decide which range is right, change the other, then pin a version inside both"
+            )
+        elif (
             dist is not None
             and d.specifier
             and not _satisfies(d.specifier, dist.version)
@@ -411,11 +473,23 @@ def missing_hashes(inv: Inventory) -> Iterator[Hit]:
             if tool == "uv pip compile"
             else "pip-compile --generate-hashes"
         )
+        # "from its .in file" only where there is one: a hand-written pin file gets the
+        # command that writes the hashes (and keeps its requirements in a new .in)
+        stem = f.path[: -len(".txt")] if f.path.endswith(".txt") else None
+        source = f"{stem}.in" if stem and (inv.root / f"{stem}.in").is_file() else None
+        if source is not None:
+            fix = f"regenerate {f.path} with `{cmd}` from {source}"
+        else:
+            fix = (
+                f"write the hashes with `envaudit fix pins --write` (pins what the environment runs, "
+                f"or --resolve with pip-compile; your requirements are kept in "
+                f"{(stem or 'requirements') + '.in'})"
+            )
         yield Hit(
             f"{len(pins)} pinned requirement{'s' if len(pins) != 1 else ''} without --hash "
             f"(first: `{pins[0].name}` at line {pins[0].line})",
             Location(f.path, None),
-            Fix(f"regenerate {f.path} with `{cmd}` from its .in file"),
+            Fix(fix),
             fact=f,
         )
 
@@ -498,11 +572,22 @@ def _drift_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
             if other is not None
             else f" or update the pin to {dist.version}"
         )
+        if d.source in _SYNC:
+            # a lock is the tool's to write: sync the environment from it, or re-lock
+            sync, relock = _SYNC[d.source]
+            fix = f"install the environment from {d.path}: `{sync}`" + (
+                update
+                if other is not None
+                else f"; or, if {dist.version} is the version you tested, allow it in the manifest and "
+                f"re-lock with `{relock}` (never edit {d.path.rsplit('/', 1)[-1]} by hand)"
+            )
+        else:
+            fix = f"install the pinned version (`pip install '{d.name}{pin}'`){update}"
         yield Hit(
             f"`{d.name}` is pinned to {d.exact_version} but {dist.version} is installed "
             f"({target.kind} at {target.prefix})" + (f"; also pinned at {', '.join(also)}" if also else ""),
             _loc(d),
-            Fix(f"install the pinned version (`pip install '{d.name}{pin}'`){update}"),
+            Fix(fix),
             fact={"name": d.name, "pinned": d.exact_version, "installed": dist.version, "also": also},
         )
     # a manifest's range (pyproject, setup.cfg, requirements.in, environment.yml's pip
@@ -722,17 +807,21 @@ def _missing_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
 MOSTLY_MISSING_MIN = 5  # a file with at least this many pins missing, and more than half, is one finding
 
 
+# the command that makes an environment equal to each tool's lock, and the one that
+# rewrites the lock (Poetry 2.0 added `poetry sync`; `install --sync` is deprecated)
+_SYNC = {
+    "uv": ("uv sync", "uv lock"),
+    "poetry": ("poetry sync", "poetry lock"),
+    "pdm": ("pdm sync", "pdm lock"),
+    "pipfile": ("pipenv sync", "pipenv lock"),
+}
+
+
 def _install_fix(d: Declared, path: str) -> str:
     if d.source == "requirements":
         return f"`pip install -r {path}`"
-    if d.source in ("uv", "poetry", "pdm", "pipfile"):
-        tool = {
-            "uv": "uv sync",
-            "poetry": "poetry install --sync",
-            "pdm": "pdm sync",
-            "pipfile": "pipenv sync",
-        }
-        return f"install the environment from {path}: `{tool[d.source]}`"
+    if d.source in _SYNC:
+        return f"install the environment from {path}: `{_SYNC[d.source][0]}`"
     if d.source == "conda":
         return f"install the environment from {path}: `conda env update -f {path} --prune`"
     return f"`pip install '{d.name}=={d.exact_version}'`"
@@ -905,7 +994,19 @@ def _vcs_ref(url: str) -> str | None:
 
 def url_problem(d: Declared, inv: Inventory) -> str | None:
     """Why a URL/path requirement is not immutable, or None when it is."""
-    url = d.url or ""
+    return url_spec_problem(d.url or "", bool(d.hashes))
+
+
+def url_fix(url: str) -> str:
+    """DEP010's fix for this URL (also DEP014's, for the same URL installed by a notebook)."""
+    if "+" in url.split("://", 1)[0]:
+        return "pin a full commit: `…@<40-hex sha>` (`git ls-remote <repo> <branch>` prints it)"
+    return "add `#sha256=<digest>` to the URL or `--hash=sha256:<digest>` to the line"
+
+
+def url_spec_problem(url: str, hashed: bool = False) -> str | None:
+    """Why a URL/path requirement is not immutable, or None when it is (`hashed`: a
+    `--hash` goes with it)."""
     scheme = url.split("://", 1)[0].lower() if "://" in url else ""
     if scheme.startswith(("git+", "hg+")):
         ref = _vcs_ref(url)
@@ -920,14 +1021,14 @@ def url_problem(d: Declared, inv: Inventory) -> str | None:
             return "names no fixed revision number"
         return None
     if scheme:
-        if _URL_HASH.search(url) or d.hashes:
+        if _URL_HASH.search(url) or hashed:
             return None
         return "has no `#sha256=` fragment or `--hash`, so its content can change"
     # a local path: files inside the project are versioned with it
     path = url.split("#", 1)[0]
     if not path.startswith("/") and ".." not in PurePosixPath(path).parts:
         return None
-    if d.hashes or _URL_HASH.search(url):
+    if hashed or _URL_HASH.search(url):
         return None
     return "is a path outside the project, which nobody else has"
 
@@ -961,12 +1062,7 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
         problem = url_problem(d, inv)
         if problem is None:
             continue
-        fix = (
-            "pin a full commit: `…@<40-hex sha>` (`git ls-remote <repo> <branch>` prints it)"
-            if "+" in d.url.split("://", 1)[0]
-            else "add `#sha256=<digest>` to the URL or `--hash=sha256:<digest>` to the line"
-        )
-        yield Hit(f"`{d.name or d.raw}` ({d.url}) {problem}", _loc(d), Fix(fix), fact=d)
+        yield Hit(f"`{d.name or d.raw}` ({d.url}) {problem}", _loc(d), Fix(url_fix(d.url)), fact=d)
 
 
 # -------------------------------------------------------------------- DEP011
@@ -974,7 +1070,7 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
     "DEP011",
     "conflicting-pins",
     Severity.WARNING,
-    summary="Two files pin the same distribution to different versions",
+    summary="Two files pin the same distribution to different versions, or declare ranges that share no version",
     explanation="""
         requirements.txt says `numpy==1.26.4` and requirements/gpu.txt says
         `numpy==2.0.1`: which one is the tested version depends on which file
@@ -982,7 +1078,9 @@ def unpinned_vcs_or_url(inv: Inventory) -> Iterator[Hit]:
         target interpreter (markers) are not compared, local variants of one
         version (`2.3.1` and `2.3.1+cu121`) do not conflict, and a sub-project (a
         folder with its own manifest or lock) is installed apart, so its pins are
-        compared only with each other.
+        compared only with each other. Ranges are compared too: `numpy>=1.26,<2.1`
+        in one file and `numpy>=2.1` in another share no version, so no pin can
+        satisfy both.
     """,
     example="""
         requirements/gpu.txt:2: DEP011 [warning] `numpy` is pinned to 2.0.1 here but to 1.26.4 at requirements.txt:3
@@ -1014,6 +1112,27 @@ def conflicting_pins(inv: Inventory) -> Iterator[Hit]:
             _loc(d),
             Fix(f"use one version of {d.name} in both files"),
             fact={"name": d.name, "versions": [a, b]},
+        )
+    # ranges that contradict (`numpy>=1.26,<2.1` in requirements.txt, `numpy>=2.1` in
+    # pyproject.toml): no version installs under both. One finding per pair, on the later.
+    seen: set[tuple[str, int | None, str, int | None]] = set()
+    for d in sorted(declared(inv), key=lambda d: (d.path, d.line or 0)):
+        if not d.applies or d.role == "constraint":
+            continue
+        other = contradicting_declaration(inv, d)
+        if other is None:
+            continue
+        a, b = sorted((d, other), key=lambda x: (x.path, x.line or 0))
+        key = (a.path, a.line, b.path, b.line)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield Hit(
+            f"`{b.name}` is declared `{b.specifier}` here but `{a.specifier}` at {_where(a)}: "
+            "no version satisfies both",
+            _loc(b),
+            Fix(f"make the two declarations of {b.name} agree (one range, or ranges that overlap)"),
+            fact={"name": b.name, "ranges": [a.specifier, b.specifier]},
         )
 
 

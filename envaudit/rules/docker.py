@@ -704,12 +704,64 @@ def _ignored(patterns: tuple[str, ...], target: str) -> bool:
     return False
 
 
-def _own_dockerignore(path: str, files: frozenset[str]) -> bool:
-    """BuildKit reads `<Dockerfile>.dockerignore` beside the Dockerfile before the context's
-    .dockerignore; a sub-project's Dockerfile (`svc/Containerfile`) is built with its own
-    folder as the context, whose .dockerignore is `svc/.dockerignore`."""
-    folder = path.rsplit("/", 1)[0] + "/" if "/" in path else ""
-    return f"{path}.dockerignore" in files or (bool(folder) and f"{folder}.dockerignore" in files)
+def dockerfile_context(inv: Inventory, df: Dockerfile) -> str:
+    """The folder a Dockerfile's COPY/ADD sources resolve against ("" = the project root),
+    decided as DKR004 finds its requirement files: a source that exists beside the
+    Dockerfile and not at the root makes the Dockerfile's folder the context; a folder
+    with its own requirements.txt or pyproject.toml next to its Dockerfile is built on its
+    own when no source decides."""
+    if "/" not in df.path:
+        return ""
+    dfdir = df.path.rsplit("/", 1)[0]
+    files = inv.memo.get(("file-set",))
+    if files is None:
+        files = inv.memo[("file-set",)] = frozenset(inv.files())
+    for ins in getattr(df, "instructions", ()) or ():
+        if ins.cmd not in ("COPY", "ADD") or ins.flag("from"):
+            continue
+        parts = list(ins.json) if ins.json else ins.args.split()
+        for src in parts[:-1]:
+            src = src.strip().removeprefix("./")
+            if not src or src in (".", "*") or "$" in src or "://" in src or any(c in src for c in "*?["):
+                continue
+            here = f"{dfdir}/{src}".rstrip("/")
+            beside = here in files or any(f.startswith(here + "/") for f in files)
+            at_root = src.rstrip("/") in files or any(f.startswith(src.rstrip("/") + "/") for f in files)
+            if beside and not at_root:
+                return dfdir
+            if at_root and not beside:
+                return ""
+    if any(
+        f"{dfdir}/{m}" in files
+        for m in ("requirements.txt", "pyproject.toml", "requirements.in", ".dockerignore")
+    ):
+        return dfdir  # its own manifest or its own .dockerignore: built from its folder
+    return ""
+
+
+def _ignore_patterns(inv: Inventory, rel: str) -> tuple[str, ...]:
+    t = inv.read(rel)
+    if t is None:
+        return ()
+    from envaudit.globmatch import too_long
+
+    return tuple(
+        ln.strip()
+        for ln in t.text.splitlines()
+        if ln.strip() and not ln.strip().startswith("#") and not too_long(ln)
+    )
+
+
+def dockerignore_for(inv: Inventory, df: Dockerfile) -> tuple[str, str, bool]:
+    """(build context, the ignore file BuildKit reads for this Dockerfile, whether it
+    exists). BuildKit first looks for `<Dockerfile>.dockerignore` beside the Dockerfile
+    (`docker/Dockerfile.gpu.dockerignore`), then `.dockerignore` at the context root."""
+    ctx = dockerfile_context(inv, df)
+    own = f"{df.path}.dockerignore"
+    if (inv.root / own).is_file():
+        return ctx, own, True
+    rel = f"{ctx}/.dockerignore" if ctx else ".dockerignore"
+    return ctx, rel, (inv.root / rel).is_file()
 
 
 @rule(
@@ -731,39 +783,49 @@ def _own_dockerignore(path: str, files: frozenset[str]) -> bool:
     fix="`envaudit fix dockerignore --write` writes (or completes) one.",
 )
 def dockerignore_missing(inv: Inventory) -> Iterator[Hit]:
+    from envaudit.rules.git import _from_cwd
+
     facts = _dfs(inv)
     if not facts.files:
         return
-    if facts.dockerignore is None:
-        files = frozenset(inv.files())
-        if all(_own_dockerignore(df.path, files) for df in facts.files):
-            return  # each Dockerfile has the ignore file of its own build context
-        yield Hit("no .dockerignore: the whole folder (.git, .env, data, caches) is sent to the build",
-                  Location(".dockerignore"), Fix("run `envaudit fix dockerignore --write`"))  # fmt: skip
-        return
-    missing = [
-        label
-        for label, names in _IGNORE_NEEDS
-        if not any(_ignored(facts.dockerignore_patterns, n) for n in names)
-    ]
-    files = inv.files()
-    tops = {f.split("/", 1)[0] for f in files if "/" in f}
-    for d in _DATA_DIRS:
-        if d in tops and not _ignored(facts.dockerignore_patterns, d):
-            missing.append(f"{d}/")
-    weights = sorted(
-        {
-            "*" + f[f.rfind(".") :]
-            for f in files
-            if f.endswith(_WEIGHT_EXT) and f.split("/", 1)[0] not in _DATA_DIRS
-        }
-    )
-    for w in weights:
-        if not any(_ignored(facts.dockerignore_patterns, f) for f in files if f.endswith(w[1:])):
-            missing.append(w)
-    if missing:
-        yield Hit(f".dockerignore does not exclude {', '.join(missing)}", Location(facts.dockerignore, None),
-                  Fix("run `envaudit fix dockerignore --write` to add the missing patterns"))  # fmt: skip
+    checked: set[str] = set()
+    for df in sorted(facts.files, key=lambda d: d.path):
+        ctx, ignore, exists = dockerignore_for(inv, df)
+        if ignore in checked:
+            continue
+        checked.add(ignore)
+        target = _from_cwd(inv, ctx)
+        cmd = f"envaudit fix dockerignore {target} --write" if target else "envaudit fix dockerignore --write"
+        what = f"the build context {ctx}/" if ctx else "the whole folder"
+        if not exists:
+            yield Hit(f"no {ignore}: {what} (.git, .env, data, caches) is sent to the build of {df.path}",
+                      Location(ignore), Fix(f"run `{cmd}`"))  # fmt: skip
+            continue
+        patterns = _ignore_patterns(inv, ignore)
+        missing = [label for label, names in _IGNORE_NEEDS if not any(_ignored(patterns, n) for n in names)]
+        prefix = f"{ctx}/" if ctx else ""
+        files = [f[len(prefix) :] for f in inv.files() if f.startswith(prefix)]
+        tops = {f.split("/", 1)[0] for f in files if "/" in f}
+        for d in _DATA_DIRS:
+            if d in tops and not _ignored(patterns, d):
+                missing.append(f"{d}/")
+        weights = sorted(
+            {
+                "*" + f[f.rfind(".") :]
+                for f in files
+                if f.endswith(_WEIGHT_EXT) and f.split("/", 1)[0] not in _DATA_DIRS
+            }
+        )
+        for w in weights:
+            if not any(_ignored(patterns, f) for f in files if f.endswith(w[1:])):
+                missing.append(w)
+        if missing:
+            fix = (
+                f"add the missing patterns to {ignore} (BuildKit reads it for {df.path} instead of .dockerignore)"
+                if ignore == f"{df.path}.dockerignore"
+                else f"run `{cmd}` to add the missing patterns"
+            )
+            yield Hit(f"{ignore} does not exclude {', '.join(missing)}", Location(ignore, None), Fix(fix))
 
 
 # ----------------------------------------------------------------- build tools
@@ -986,11 +1048,12 @@ def python_matches(decl: tuple[str, str, int, str], mm: tuple[int, int]) -> bool
         container really has. When they disagree the image runs a Python the
         project never tested (or one its lock was not resolved for). The base's
         Python is read from the tag of python images (`python:3.11-slim`) and from
-        `py3.11` / `python3.11` in other tags.
+        `py3.11` / `python3.11` in other tags. A plain `FROM python:3.10` line is
+        a declaration of its own, compared by PY002 (one finding per cause).
     """,
     example="""
         pyproject.toml: requires-python = ">=3.11"
-        Dockerfile:     FROM python:3.10-slim        # DKR015
+        Dockerfile:     FROM ghcr.io/org/trainer:py3.10-cpu     # DKR015
     """,
     fix="Use a base whose tag matches the declared Python (`FROM python:3.11-slim`), or fix the declaration.",
 )
@@ -1001,9 +1064,17 @@ def docker_python_mismatch(inv: Inventory) -> Iterator[Hit]:
     decl = declared_python(inv)
     if decl is None:
         return
+    # One cause, one finding: a `FROM python:X.Y` line is itself a Python declaration,
+    # and PY002 compares it with every declaration of its project (an error: two
+    # declarations contradict). DKR015 covers the bases PY002 does not read: other
+    # images' `py3.11` tags and references built from ARGs.
+    try:
+        py002 = {(d.path, d.line) for d in inv.get("pyversions").declarations if d.source == "dockerfile"}
+    except ImportError:
+        py002 = set()
     for df in facts.files:
         for st, kind in _stages_with_kind(df):
-            if kind != "image":
+            if kind != "image" or (df.path, st.line) in py002:
                 continue
             mm = base_python(st.base_expanded or "")
             if mm and not python_matches(decl, mm):
@@ -1055,13 +1126,52 @@ def torch_cuda(inv: Inventory, df: Dockerfile | None = None) -> tuple[tuple[int,
                 joined = " ".join(c.argv)
                 if "torch" in joined:
                     candidates.append((joined, run.instruction.line, df.path))
-    for text, line, rel in candidates:
-        m = re.search(r"torch[^\s,;\"']*?\+cu([0-9]{2,3})\b", text) or re.search(
-            r"download\.pytorch\.org/whl/cu([0-9]{2,3})\b", text
+    # the torch pin itself (`torch==2.3.1+cu121`) names the line to change; a cuXXX index
+    # (`--extra-index-url …/whl/cu121`, usually the line above it) only where no pin says
+    for pattern in (r"torch[^\s,;\"']*?\+cu([0-9]{2,3})\b", r"download\.pytorch\.org/whl/cu([0-9]{2,3})\b"):
+        for text, line, rel in candidates:
+            m = re.search(pattern, text)
+            if m:
+                return _cu(m.group(1)), rel, line
+    return None
+
+
+def torch_minor(inv: Inventory) -> tuple[int, int] | None:
+    """The torch major.minor pinned in a requirements file or lock (`torch==2.3.1+cu121`)."""
+    for rel in inv.files():
+        low = rel.rsplit("/", 1)[-1].lower()
+        if not (
+            (low.endswith((".txt", ".in", ".lock")) and "req" in low) or low in ("pyproject.toml", "uv.lock")
+        ):
+            continue
+        t = inv.read(rel, record=False)
+        if t is None:
+            continue
+        m = re.search(r"(?im)^\s*[\"']?torch\s*===?\s*(\d+)\.(\d+)", t.text) or re.search(
+            r'(?m)^name = "torch"\nversion = "(\d+)\.(\d+)', t.text
         )
         if m:
-            return _cu(m.group(1)), rel, line
+            return int(m.group(1)), int(m.group(2))
     return None
+
+
+def cuda_base_suggestion(want: tuple[int, int], torch_mm: tuple[int, int] | None) -> str:
+    """A base NVIDIA really publishes for this CUDA, with the cuDNN this torch expects."""
+    from envaudit.cudacompat import nvidia_cuda_tag, torch_cudnn_major
+
+    plain = nvidia_cuda_tag(want, None)
+    if torch_mm is None:
+        return f"nvidia/cuda:{plain}" if plain else f"an nvidia/cuda {want[0]}.{want[1]} runtime image"
+    cudnn = torch_cudnn_major(torch_mm)
+    tag = nvidia_cuda_tag(want, cudnn)
+    if tag:
+        return f"nvidia/cuda:{tag} (cuDNN {cudnn}, as torch {torch_mm[0]}.{torch_mm[1]} expects)"
+    return (
+        f"nvidia/cuda:{plain} (NVIDIA has no cuDNN {cudnn} image for CUDA {want[0]}.{want[1]}: "
+        f"torch {torch_mm[0]}.{torch_mm[1]} brings cuDNN {cudnn} as a pip dependency)"
+        if plain
+        else f"an nvidia/cuda {want[0]}.{want[1]} runtime image"
+    )
 
 
 @rule(
@@ -1082,7 +1192,7 @@ def torch_cuda(inv: Inventory, df: Dockerfile | None = None) -> tuple[tuple[int,
         requirements.txt: torch==2.3.1+cu121
         Dockerfile:       FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04   # DKR016
     """,
-    fix="Use the base matching the wheels (`nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04`), or pin the wheels for the base's CUDA.",
+    fix="Use the base matching the wheels (`nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04` for torch 2.3: cuDNN 8), or pin the wheels for the base's CUDA.",
 )
 def cuda_base_mismatch(inv: Inventory) -> Iterator[Hit]:
     for df in _dfs(inv).files:
@@ -1100,7 +1210,7 @@ def cuda_base_mismatch(inv: Inventory) -> Iterator[Hit]:
         if have != want:
             yield Hit(f"FROM {st.base_expanded} has CUDA {have[0]}.{have[1]} but torch is pinned for CUDA "
                       f"{want[0]}.{want[1]} ({rel}:{line})", _loc(df, st.line),
-                      Fix(f"use a CUDA {want[0]}.{want[1]} base, e.g. nvidia/cuda:{want[0]}.{want[1]}.0-cudnn-runtime-ubuntu22.04"), st)  # fmt: skip
+                      Fix(f"use a CUDA {want[0]}.{want[1]} base, e.g. {cuda_base_suggestion(want, torch_minor(inv))}"), st)  # fmt: skip
 
 
 # ----------------------------------------------------------------- secrets

@@ -9,6 +9,36 @@ from typing import TYPE_CHECKING
 from envaudit.model import Fix, Hit, Location, Severity
 from envaudit.rules import rule
 
+
+def _from_cwd(inv: Inventory, sub: str = "") -> str:
+    """How a command run where the user ran envaudit names the audited folder: "" when it
+    is the current directory, else its path (relative to the cwd when inside it, as ruff
+    prints paths), shell-quoted. Fix commands with paths must work from there."""
+    import os
+    import shlex
+    from pathlib import Path
+
+    folder = inv.root / sub if sub else inv.root
+    try:
+        cwd = Path.cwd().resolve()
+    except OSError:
+        return shlex.quote(str(folder))
+    if folder == cwd:
+        return ""
+    rel = os.path.relpath(folder, cwd)
+    return shlex.quote(str(folder) if rel.startswith("..") else rel)
+
+
+def _git(inv: Inventory) -> str:
+    where = _from_cwd(inv)
+    return f"git -C {where}" if where else "git"
+
+
+def _fix_gitignore(inv: Inventory) -> str:
+    where = _from_cwd(inv)
+    return f"envaudit fix gitignore {where} --write" if where else "envaudit fix gitignore --write"
+
+
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
     from envaudit.scanners.git import GitFacts
@@ -204,14 +234,14 @@ def untracked_sources(inv: Inventory) -> Iterator[Hit]:
             f"{sum(tool_dirs.values())} untracked files under {names} (a virtualenv or tool folder) "
             "are not listed: ignore the folder rather than commit it",
             Location(".gitignore"),
-            Fix("envaudit fix gitignore --write  (or list the folder in .gitignore)"),
+            Fix(f"{_fix_gitignore(inv)}  (or list the folder in .gitignore)"),
             severity=Severity.INFO,
         )
     for p in found[:PER_FILE_CAP]:
         yield Hit(
             f"{p} is not tracked by git (and not ignored)",
             Location(p),
-            Fix(f"git add {p}  (or list it in .gitignore)"),
+            Fix(f"{_git(inv)} add {p}  (or list it in .gitignore)"),
         )
     if len(found) > PER_FILE_CAP:
         yield Hit(f"{len(found) - PER_FILE_CAP} more untracked source/config files", fact=tuple(found))

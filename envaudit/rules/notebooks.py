@@ -42,6 +42,8 @@ class NotebookInstall:
     unpinned: tuple[str, ...]
     requirement_files: tuple[str, ...]
     text: str  # the command as written (first 200 characters)
+    # URL / VCS requirements that name no immutable revision or hash: (spec, why), as DEP010 says it
+    loose_urls: tuple[tuple[str, str], ...] = ()
 
 
 def _cells(text: str) -> list[tuple[int, list[str], list[int] | None]] | None:
@@ -126,14 +128,26 @@ def installs(inv: Inventory, rel: str) -> list[NotebookInstall]:
                             else not spec_pinned(_IPY_EXPANSION.sub("x", s))
                         )
                     )
+                    urls = tuple((s, why) for s in pkgs if is_local_or_url(s) and (why := _url_problem(s)))
                     out.append(
-                        NotebookInstall(rel, line, number, p.tool, pkgs, loose, p.requirement_files, written)
+                        NotebookInstall(
+                            rel, line, number, p.tool, pkgs, loose, p.requirement_files, written, urls
+                        )
                     )
                     continue
                 conda = _conda_install(cmd.argv)
                 if conda is not None:
                     out.append(NotebookInstall(rel, line, number, "conda", *conda, (), written))
     return out
+
+
+def _url_problem(spec: str) -> str | None:
+    """DEP010's verdict on a URL / VCS / path requirement (`name @ url` or the bare URL)."""
+    from envaudit.rules.deps import url_spec_problem
+
+    m = re.match(r"^[A-Za-z0-9_.\-\[\], ]+@\s*(\S.*)$", spec.strip())
+    url = m.group(1) if m and "://" not in spec.split("@", 1)[0] else spec.strip()
+    return url_spec_problem(url)
 
 
 def _conda_install(argv: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
@@ -175,12 +189,15 @@ def _conda_install(argv: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, .
         environment from inside the analysis. No manifest or lock knows the package,
         so whoever builds the environment from the project's files does not get it,
         and the version is whatever was newest on the day the cell ran. Unpinned
-        names are an error; pinned ones (`lightgbm==4.3.0`) a warning, since they
-        still live outside the manifests. The notebook's imports are checked by
+        names are an error, and so is a VCS or URL install without a full commit or
+        hash (`git+https://…/repo.git`, as DEP010 says of the same line in a
+        requirements file); pinned ones (`lightgbm==4.3.0`) a warning, since they
+        still live outside the manifests. One finding per install line names every
+        requirement on it. The notebook's imports are checked by
         DEP008 as well: a package installed only by a cell is undeclared.
     """,
     example="""
-        explore.ipynb:14: DEP014 [error] cell 2 installs unpinned lightgbm with `!pip install lightgbm`
+        explore.ipynb:14: DEP014 [error] cell 2 installs unpinned lightgbm outside every manifest with `!pip install lightgbm`
     """,
     fix="""
         Declare the package (with a pin, or a range compiled into a lock) in the
@@ -189,6 +206,8 @@ def _conda_install(argv: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, .
     """,
 )
 def notebook_pip_install(inv: Inventory) -> Iterator[Hit]:
+    from envaudit.rules.deps import url_fix
+
     declared: set[tuple[str, str]] | None = None
     for rel in inv.files():
         if not rel.endswith(".ipynb"):
@@ -204,13 +223,31 @@ def notebook_pip_install(inv: Inventory) -> Iterator[Hit]:
                 if not outside:
                     continue
                 ins = replace(ins, packages=outside)
-            if ins.unpinned:
+            # one install line, one finding that names every requirement on it: the
+            # unpinned ones (an error), the URLs without a fixed revision (an error, as
+            # DEP010 says for the same URL in a requirements file) and the pinned ones
+            url_specs = {spec for spec, _ in ins.loose_urls}
+            names = [u for u in ins.unpinned if u not in url_specs]
+            pinned = [p for p in ins.packages if p not in ins.unpinned and p not in url_specs]
+            if names or ins.loose_urls:
+                said = []
+                if names:
+                    said.append(f"unpinned {', '.join(names)}")
+                said += [f"`{spec}`, which {why}," for spec, why in ins.loose_urls]
+                if pinned:
+                    said.append(f"and pinned {', '.join(pinned)}")
+                steps = []
+                if names:
+                    steps.append(f"declare {', '.join(names)}, pinned, in the project's manifest")
+                for spec, _ in ins.loose_urls:
+                    steps.append(f"for `{spec}`: {url_fix(spec)}, and declare it in the project's manifest")
+                if pinned:
+                    steps.append(f"move {', '.join(pinned)} into the project's manifest")
                 yield Hit(
-                    f"cell {ins.cell} installs unpinned {', '.join(ins.unpinned)} with `{ins.text}`",
+                    f"cell {ins.cell} installs {' '.join(said).rstrip(',')} outside every manifest "
+                    f"with `{ins.text}`",
                     loc,
-                    Fix(
-                        "declare it, pinned, in the project's manifest and remove the install from the notebook"
-                    ),
+                    Fix("; ".join(steps) + "; then remove the install from the notebook"),
                     fact=ins,
                     severity=Severity.ERROR,
                 )
@@ -218,7 +255,10 @@ def notebook_pip_install(inv: Inventory) -> Iterator[Hit]:
                 yield Hit(
                     f"cell {ins.cell} installs {', '.join(ins.packages)} outside every manifest with `{ins.text}`",
                     loc,
-                    Fix("move the pin into the project's manifest and remove the install from the notebook"),
+                    Fix(
+                        f"move the pin{'s' if len(ins.packages) > 1 else ''} into the project's manifest "
+                        "and remove the install from the notebook"
+                    ),
                     fact=ins,
                 )
             for ref in ins.requirement_files:

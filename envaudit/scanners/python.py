@@ -202,7 +202,7 @@ def _from_path(p: Path, found_by: str, inv: Inventory | None = None) -> Interpre
     impl = "cpython"
     base_prefix = None
     if cfg is not None:
-        version = cfg.get("version_info") or cfg.get("version") or ""
+        version = _plain_version(cfg.get("version_info") or cfg.get("version") or "")
         if not _VERSION_RE.match(version):  # a planted pyvenv.cfg: junk is not a version
             version = ""
         impl = (cfg.get("implementation") or "cpython").lower()
@@ -305,6 +305,18 @@ def _conda_python(prefix: Path) -> str:
 # component short enough to be a number (a 5,000-digit one made int() raise)
 _VERSION_RE = lazy_re(r"^\d{1,9}(?:\.\d{1,9}){0,3}[A-Za-z0-9+\-]{0,16}$")
 _IMPL_RE = lazy_re(r"^[a-z][a-z0-9_]{0,31}$")
+
+_RELEASELEVEL = {"alpha": "a", "beta": "b", "candidate": "rc"}
+
+
+def _plain_version(text: str) -> str:
+    """virtualenv (Poetry's, Pipenv's environments) writes `version_info = 3.11.7.final.0`,
+    sys.version_info's five parts: the Python version is `3.11.7` (`3.13.0rc1` for
+    `3.13.0.candidate.1`), as `python --version` and the README show it."""
+    m = re.match(r"^\s*(\d+\.\d+\.\d+)\.(final|alpha|beta|candidate)\.(\d+)\s*$", text)
+    if not m:
+        return text
+    return m.group(1) if m.group(2) == "final" else f"{m.group(1)}{_RELEASELEVEL[m.group(2)]}{m.group(3)}"
 
 
 def _vtuple(version: str) -> tuple[int, ...]:

@@ -77,9 +77,20 @@ TORCH = f"torch==2.3.1+cu121 \\\n    --hash=sha256:{HASH}\n"
 @pytest.mark.parametrize(
     ("lock", "base", "cudnn"),
     [
-        (TORCH, "nvidia/cuda:12.1.1-runtime-ubuntu22.04", "cuDNN 9 (torch >= 2.3) comes with its pip"),
+        # torch 2.3 is built with cuDNN 8 (its cu121 wheel pins nvidia-cudnn-cu12 8.9.2.26),
+        # 2.4 with cuDNN 9, for which NVIDIA has no CUDA 12.1 image (see test_cudacompat)
+        (TORCH, "nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04", "cuDNN 8, as torch <= 2.3 expects"),
+        (
+            TORCH.replace("2.3.1", "2.4.1"),
+            "nvidia/cuda:12.1.1-runtime-ubuntu22.04",
+            "cuDNN 9 (torch >= 2.4) comes with its pip dependencies: NVIDIA has no cuDNN 9 image for CUDA 12.1",
+        ),
         (TORCH.replace("2.3.1", "2.1.2"), "nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04", "cuDNN 8"),
-        (TORCH.replace("cu121", "cu124"), "nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04", "cuDNN 9"),
+        (
+            TORCH.replace("2.3.1", "2.4.1").replace("cu121", "cu124"),
+            "nvidia/cuda:12.4.1-cudnn-runtime-ubuntu22.04",
+            "cuDNN 9",
+        ),
         (
             TORCH + f"nvidia-cudnn-cu12==8.9.2.26 --hash=sha256:{HASH}\n",
             "nvidia/cuda:12.1.1-runtime-ubuntu22.04",

@@ -95,3 +95,17 @@ def test_cli_sarif_output(tmp_path: Path) -> None:
     res = invoke("check", str(tmp_path), "--select", "DOC", "--format", "sarif")
     assert res.exit_code == 1  # DOC001 is an error
     validate(json.loads(res.stdout))
+
+
+def test_a_missing_file_the_finding_asks_for_is_not_the_annotated_file(tmp_path: Path) -> None:
+    # `no .dockerignore`: code scanning and GitHub cannot show a file that is not there;
+    # the result is project-level (anchored like environment results), as ruff/hadolint do
+    write(tmp_path, {"Dockerfile": "FROM a:1\n"})
+    result = check(tmp_path, "DKR011")
+    sarif = json.loads(render("sarif", result))
+    (res,) = sarif["runs"][0]["results"]
+    uris = [loc["physicalLocation"]["artifactLocation"]["uri"] for loc in res.get("locations", [])]
+    assert ".dockerignore" not in uris and uris == ["Dockerfile"]
+    assert res["properties"]["scope"] == "project"
+    gh = render("github", result)
+    assert "file=.dockerignore" not in gh and "::warning title=DKR011" in gh

@@ -69,3 +69,15 @@ def test_quiet_prints_findings_only(tmp_path: Path) -> None:
         and "Checklist" not in out
         and "Environment:" not in out
     )
+
+
+def test_a_shared_fix_after_a_fold_does_not_say_all_above(tmp_path: Path) -> None:
+    proj = tmp_path / "p"
+    write(proj, {"requirements.txt": "".join(f"pkg{i}==1.0\n" for i in range(10))})
+    # four of ten pins missing (not "mostly", so one finding each), one fix for all:
+    # three shown, one folded
+    make_venv(proj / ".venv", {f"pkg{i}": "1.0" for i in range(4, 10)})
+    lines = invoke("check", str(proj), "--select", "DEP007", "--no-color").stdout.splitlines()
+    assert "  … and 1 more DEP007 in requirements.txt (--verbose lists them)" in lines
+    assert any(ln.endswith("(the same for all 4 DEP007)") for ln in lines)
+    assert not any("all 4 above" in ln for ln in lines)

@@ -638,3 +638,112 @@ def test_text_groups_findings_by_project(proj: Path) -> None:
         < sub_at
         < out.index("lessons/01/requirements.txt:1")
     )
+
+
+@pytest.mark.parametrize(
+    ("files", "sync", "relock"),
+    [
+        (
+            {
+                "pyproject.toml": '[tool.poetry]\nname = "p"\nversion = "0.1.0"\n\n'
+                '[tool.poetry.dependencies]\npython = "^3.11"\nidna = "^3.0"\n',
+                "poetry.lock": '[[package]]\nname = "idna"\nversion = "3.10"\ndescription = ""\noptional = false\n'
+                'python-versions = ">=3.6"\nfiles = []\n\n[metadata]\nlock-version = "2.0"\n'
+                'python-versions = "^3.11"\ncontent-hash = "0"\n',
+            },
+            "poetry sync",  # Poetry >= 2.0 (the test extra's floor); `install --sync` is deprecated there
+            "poetry lock",
+        ),
+        (
+            {
+                "Pipfile": '[packages]\nidna = "*"\n',
+                "Pipfile.lock": '{"_meta": {"hash": {"sha256": "0"}, "pipfile-spec": 6, "requires": {}, '
+                '"sources": []}, "default": {"idna": {"version": "==3.10"}}, "develop": {}}\n',
+            },
+            "pipenv sync",
+            "pipenv lock",
+        ),
+    ],
+)
+def test_dep006_in_a_locked_project_says_the_tools_sync(
+    proj: Path, files: dict[str, str], sync: str, relock: str
+) -> None:
+    # the pin lives in a lock the tool writes: never `pip install` nor "update the pin"
+    write(proj, files)
+    (f,) = run(proj, "DEP006", {"idna": "3.20"}).findings
+    assert f"`{sync}`" in f.fix.description and f"`{relock}`" in f.fix.description
+    assert "pip install" not in f.fix.description and "update the pin" not in f.fix.description
+
+
+def test_dep005_names_the_in_file_only_when_there_is_one(proj: Path) -> None:
+    write(proj, {"requirements.txt": "numpy==1.26.4\n"})
+    (f,) = run(proj, "DEP005").findings
+    assert ".in file" not in f.fix.description and "`envaudit fix pins --write`" in f.fix.description
+    write(proj, {"requirements.in": "numpy\n"})
+    (f,) = run(proj, "DEP005").findings
+    assert (
+        "from requirements.in" in f.fix.description and "pip-compile --generate-hashes" in f.fix.description
+    )
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "disjoint"),
+    [
+        (">=1.26,<2.1", ">=2.1", True),
+        ("<1.0", ">=1.0", True),
+        ("==1.26.4", ">=2", True),
+        ("==2.*", "<2", True),
+        (">=1.26,<2.1", ">=2.0", False),
+        (">1.0,<1.1", ">1.0", False),  # 1.0.1 is in both
+        (">2.0.9,<2.1", "<2.1", False),
+        ("==2.*", ">=2.1", False),
+        ("~=2.0", "<2.1", False),
+        ("!=2.0", ">=1", False),
+        ("not a range", ">=1", False),  # unparseable: never a contradiction
+    ],
+)
+def test_ranges_disjoint(a: str, b: str, disjoint: bool) -> None:
+    from packaging.specifiers import SpecifierSet
+
+    from envaudit.rules.deps import ranges_disjoint
+
+    assert ranges_disjoint(a, b) is disjoint
+    if disjoint:  # the oracle: no released-looking version in a wide sweep is in both
+        sa, sb = SpecifierSet(a), SpecifierSet(b)
+        sweep = [f"{x}.{y}.{z}" for x in range(4) for y in range(30) for z in range(12)]
+        assert not any(v in sa and v in sb for v in sweep)
+
+
+def test_dep011_reports_ranges_that_share_no_version(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": "numpy>=1.26,<2.1\nscipy>=1.10\n",
+            "pyproject.toml": '[project]\nname = "r"\nversion = "0"\ndependencies = ["numpy>=2.1", "scipy>=1.11"]\n',
+        },
+    )
+    res = run(proj, "DEP002,DEP011", {"numpy": "2.0.2", "scipy": "1.13.1"})
+    (dep011,) = [f for f in res.findings if f.code == "DEP011"]
+    # one finding naming both places
+    assert "`>=1.26,<2.1`" in dep011.message and "`>=2.1`" in dep011.message
+    assert {dep011.location.path, dep011.message.rsplit(" at ", 1)[1].split(":")[0]} == {
+        "requirements.txt",
+        "pyproject.toml",
+    }
+    # DEP002 proposes no pin that breaks either range (2.0.2 is inside one, outside the other)
+    numpy002 = next(f for f in res.findings if f.code == "DEP002" and "numpy" in f.message)
+    assert "share no version" in numpy002.fix.description and "numpy==2.0.2" not in numpy002.fix.description
+    assert "in that range" not in numpy002.fix.description
+
+
+def test_a_folder_with_its_own_dockerfile_and_requirements_is_a_project_of_its_own(proj: Path) -> None:
+    # services/serve/ is built and installed apart: its pins are not compared with the root's
+    files = {
+        "requirements-dev.txt": "numpy==1.26.4\n",
+        "services/serve/requirements.txt": "numpy==2.0.2\n",
+        "services/serve/app.py": "print(1)\n",
+    }
+    write(proj, files)
+    assert codes(run(proj, "DEP011")) == ["DEP011"]  # no Dockerfile: one project, two pins
+    write(proj, {"services/serve/Dockerfile": "FROM python:3.11-slim\nCOPY requirements.txt .\n"})
+    assert codes(run(proj, "DEP011")) == []

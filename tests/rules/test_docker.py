@@ -169,11 +169,24 @@ def test_dkr014(tmp_path: Path) -> None:
 
 
 def test_dkr015(tmp_path: Path) -> None:
-    df = "FROM python:3.10-slim\nFROM pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime\nFROM ghcr.io/x/y:py3.12-cpu\n"
+    df = "FROM ghcr.io/x/y:py3.10-cpu\nFROM pytorch/pytorch:2.3.1-cuda12.1-cudnn8-runtime\nFROM ghcr.io/x/y:py3.12-cpu\n"
     write(tmp_path, {"pyproject.toml": '[project]\nname = "x"\nrequires-python = ">=3.11"\n'})
     assert run(tmp_path, df, "DKR015") == [("DKR015", 1)]
     write(tmp_path, {"pyproject.toml": '[project]\nname = "x"\n', ".python-version": "3.12.4\n"})
     assert run(tmp_path, df, "DKR015") == [("DKR015", 1)]
+    # a base built from an ARG is not a declaration PY002 reads: DKR015 compares it
+    assert run(tmp_path, "ARG PY=3.10\nFROM python:${PY}-slim\n", "DKR015,PY002") == [("DKR015", 2)]
+
+
+def test_a_python_base_that_disagrees_is_one_finding_not_two(tmp_path: Path) -> None:
+    # `FROM python:3.12-slim` is a Python declaration of its own: PY002 (two declarations
+    # contradict) reports it, DKR015 does not report the same cause again (new-user report).
+    digest = "a" * 64
+    write(tmp_path, {".python-version": "3.11\n"})
+    for base in ("python:3.12-slim", f"python:3.12-slim@sha256:{digest}"):
+        assert run(tmp_path, f"FROM {base}\nUSER 1000\n", "DKR015,PY002") == [("PY002", 1)]
+    # and where they agree, neither
+    assert run(tmp_path, "FROM python:3.11-slim\n", "DKR015,PY002") == []
 
 
 def test_dkr015_quiet_without_declaration(tmp_path: Path) -> None:
@@ -184,6 +197,29 @@ def test_dkr016(tmp_path: Path) -> None:
     df = "FROM nvidia/cuda:11.8.0-cudnn8-runtime-ubuntu22.04\nRUN pip install --no-cache-dir -r requirements.txt\n"
     got = run(tmp_path, df, "DKR016", requirements_DOT_txt="torch==2.3.1+cu121\n")
     assert got == [("DKR016", 1)]
+    # the torch pin names the line, not the `--extra-index-url …/cu121` line above it; the
+    # fix names a tag NVIDIA publishes, with the cuDNN torch 2.3 is built with (8: see
+    # tests/test_cudacompat.py for the sources)
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch==2.3.1+cu121\n"
+        },
+    )
+    (f,) = check(tmp_path, "DKR016").findings
+    assert f.message.endswith("(requirements.txt:2)")
+    assert "nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04" in f.fix.description
+    write(
+        tmp_path,
+        {
+            "requirements.txt": "--extra-index-url https://download.pytorch.org/whl/cu121\ntorch==2.4.1+cu121\n"
+        },
+    )
+    (f,) = check(tmp_path, "DKR016").findings
+    assert (
+        "nvidia/cuda:12.1.1-runtime-ubuntu22.04" in f.fix.description
+        and "no cuDNN 9 image" in f.fix.description
+    )
     ok = "FROM nvidia/cuda:12.1.1-cudnn8-runtime-ubuntu22.04\n"
     assert run(tmp_path, ok, "DKR016", requirements_DOT_txt="torch==2.3.1+cu121\n") == []
     idx = "FROM pytorch/pytorch:2.3.1-cuda11.8-cudnn8-runtime\nRUN pip install torch==2.3.1 --index-url https://download.pytorch.org/whl/cu124\n"
@@ -253,3 +289,46 @@ def test_apt_lists_removed_in_each_spelling(tmp_path: Path) -> None:
 def test_instructions_without_arguments_are_dkr018(tmp_path: Path) -> None:
     df = "FROM debian:12\nRUN\nRUN  \nCOPY onlyone\nWORKDIR\nCMD\nENTRYPOINT\nRUN <<EOF\necho\nEOF\nUSER 1\n"
     assert run(tmp_path, df, "DKR018") == [("DKR018", 2), ("DKR018", 3), ("DKR018", 4), ("DKR018", 5)]
+
+
+GOOD_IGNORE = "**/.git\n.env*\n.venv\nvenv\n**/__pycache__\n"
+
+
+def test_dkr011_reads_the_ignore_file_of_each_build_context(tmp_path: Path) -> None:
+    # services/serve/ is a build context of its own: its COPY sources are beside its
+    # Dockerfile (as DKR004 decides), so BuildKit reads services/serve/.dockerignore
+    serve = (
+        "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY app.py .\n"
+    )
+    write(
+        tmp_path,
+        {
+            ".dockerignore": GOOD_IGNORE,
+            "requirements-dev.txt": "pytest==8.2.0\n",
+            "services/serve/Dockerfile": serve,
+            "services/serve/requirements.txt": "numpy==2.0.2\n",
+            "services/serve/app.py": "print(1)\n",
+        },
+    )
+    (f,) = check(tmp_path, "DKR011").findings
+    assert f.location.path == "services/serve/.dockerignore" and "services/serve" in f.fix.description
+    write(tmp_path, {"services/serve/.dockerignore": GOOD_IGNORE})
+    assert check(tmp_path, "DKR011").findings == []
+    # a Dockerfile whose sources are at the root is built from the root
+    write(tmp_path, {"docker/Dockerfile": "FROM a:1\nCOPY requirements-dev.txt .\n"})
+    assert check(tmp_path, "DKR011").findings == []
+
+
+def test_dkr011_knows_buildkits_per_dockerfile_ignore_file(tmp_path: Path) -> None:
+    # BuildKit reads `<Dockerfile>.dockerignore` beside the Dockerfile before the context's
+    # .dockerignore (docs.docker.com, "Build context" / Dockerfile-specific ignore files)
+    gpu = "FROM a:1\nCOPY train.py .\n"
+    write(tmp_path, {"docker/Dockerfile.gpu": gpu, "train.py": "print(1)\n"})
+    (f,) = check(tmp_path, "DKR011").findings
+    assert f.location.path == ".dockerignore"
+    write(tmp_path, {"docker/Dockerfile.gpu.dockerignore": ".git\n"})
+    (f,) = check(tmp_path, "DKR011").findings
+    assert f.location.path == "docker/Dockerfile.gpu.dockerignore" and ".env" in f.message
+    assert "docker/Dockerfile.gpu.dockerignore" in f.fix.description
+    write(tmp_path, {"docker/Dockerfile.gpu.dockerignore": GOOD_IGNORE})
+    assert check(tmp_path, "DKR011").findings == []  # the root has none, and BuildKit never reads it here

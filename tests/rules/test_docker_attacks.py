@@ -286,15 +286,19 @@ def test_constraints_pin_the_requirements_of_r_files(tmp_path: Path) -> None:
     ]
 
 
+FULL_IGNORE = ".git\n.env\n.venv\nvenv\n**/__pycache__\n"
+
+
 def test_a_dockerfile_with_its_own_ignore_file_needs_no_root_one(tmp_path: Path) -> None:
     """BuildKit reads `<Dockerfile>.dockerignore` first; a sub-project's Containerfile is
     built from its folder, whose .dockerignore counts (DKR011 asked for one at the root)."""
     write(
         tmp_path,
-        {"svc/Containerfile": "FROM python:3.11\nCOPY . /app\n", "svc/.dockerignore": ".git\n.env\n"},
+        {"svc/Containerfile": "FROM python:3.11\nCOPY . /app\n", "svc/.dockerignore": FULL_IGNORE},
     )
     assert check(tmp_path, "DKR011").findings == []
-    write(tmp_path, {"Dockerfile.gpu": "FROM python:3.11\n", "Dockerfile.gpu.dockerignore": ".git\n"})
+    # (issue 15f: the context's own ignore file is checked for content like the root's)
+    write(tmp_path, {"Dockerfile.gpu": "FROM python:3.11\n", "Dockerfile.gpu.dockerignore": FULL_IGNORE})
     assert check(tmp_path, "DKR011").findings == []
     write(tmp_path, {"Dockerfile": "FROM python:3.11\n"})  # the root Dockerfile has none
     assert [f.location.path for f in check(tmp_path, "DKR011").findings] == [".dockerignore"]

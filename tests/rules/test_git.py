@@ -204,3 +204,21 @@ def test_git008_missing_gitignore_is_one_finding(tmp_path: Path) -> None:
     for entry in (".env", "__pycache__/", ".venv/", "data/"):
         assert entry in f.message
     assert f.fix is not None and f.fix.diff and "+.env" in f.fix.diff
+
+
+def test_git003_fix_works_from_where_envaudit_was_run(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    root = repo(tmp_path / "mono", {"README.md": "x\n"})
+    (root / "services" / "serve").mkdir(parents=True)
+    (root / "services" / "serve" / "new.py").write_text("print(1)\n")
+    monkeypatch.chdir(root)  # `envaudit check services/serve` from the repository root
+    (f,) = check(root / "services" / "serve", "GIT003").findings
+    cmd = f.fix.description.split("  (", 1)[0]
+    assert cmd == "git -C services/serve add new.py"
+    subprocess.run(cmd.split(), check=True, cwd=root)  # the printed command works from the cwd
+    assert check(root / "services" / "serve", "GIT003").findings == []
+    monkeypatch.chdir(root / "services" / "serve")
+    (root / "services" / "serve" / "other.py").write_text("print(2)\n")
+    (f,) = check(root / "services" / "serve", "GIT003").findings
+    assert f.fix.description.startswith("git add other.py")

@@ -154,3 +154,13 @@ def test_debian_system_layout_dist_packages(tmp_path: Path) -> None:
         str(usr / "local" / "lib" / "python3.11" / "dist-packages"),
         str(usr / "lib" / "python3" / "dist-packages"),
     )
+
+
+def test_virtualenv_version_info_is_the_plain_version(tmp_path: Path) -> None:
+    # virtualenv (Poetry, Pipenv) writes sys.version_info's five parts: `3.11.7.final.0`
+    make_venv(tmp_path / "env", version="3.11.7.final.0", key="version_info")
+    t = interp(tmp_path, python=str(tmp_path / "env"))
+    assert t.version == "3.11.7" and t.version_info[:3] == (3, 11, 7)
+    assert t.markers["python_full_version"] == "3.11.7"
+    make_venv(tmp_path / "rc", version="3.13.0.candidate.1", key="version_info")
+    assert interp(tmp_path, python=str(tmp_path / "rc")).version == "3.13.0rc1"
