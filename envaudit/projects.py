@@ -66,6 +66,7 @@ def project_roots(inv: Inventory) -> tuple[str, ...]:
         head, _, name = rel.rpartition("/")
         if head in with_reqs and is_dockerfile_name(rel):
             roots.add(head)
+    roots -= _uv_workspace_members(inv, roots)
     ordered = tuple(sorted(roots, key=lambda r: (-r.count("/") - (1 if r else 0), r)))
     inv._envaudit_project_roots = ordered  # type: ignore[attr-defined]
     return ordered
@@ -80,3 +81,28 @@ def project_of(rel: str | None, roots: tuple[str, ...]) -> str:
         if r and (folder == r or folder.startswith(r + "/")):
             return r
     return ""
+
+
+def _uv_workspace_members(inv: Inventory, roots: set[str]) -> set[str]:
+    """Member folders of a uv workspace (`[tool.uv.workspace] members`): one lock and one
+    environment at the workspace root, so they are part of its project, not their own."""
+    from envaudit.uvlock import member_folders
+
+    members: set[str] = set()
+    for r in roots:
+        manifest = f"{r}/pyproject.toml" if r else "pyproject.toml"
+        if r in members or manifest not in _files(inv):
+            continue
+        data = inv.toml(manifest)
+        tool = data.get("tool") if isinstance(data, dict) else None
+        uv = tool.get("uv") if isinstance(tool, dict) else None
+        if isinstance(uv, dict) and isinstance(uv.get("workspace"), dict):
+            members |= member_folders(inv, manifest)
+    return members
+
+
+def _files(inv: Inventory) -> set[str]:
+    try:
+        return set(inv.files())
+    except Exception:  # no file listing
+        return set()

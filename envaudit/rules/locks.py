@@ -114,6 +114,13 @@ def no_lockfile(inv: Inventory) -> Iterator[Hit]:
     # a lock that failed to parse is reported as EA001; it still is a lock, not a missing one
     covered_dirs |= {_folder(f) for f in inv.files() if f.rsplit("/", 1)[-1] in _LOCK_NAMES}
     covered = {lk.manifest for lk in locks.locks if lk.manifest}
+    # a uv workspace's members are pinned by the one uv.lock at its root
+    ws_sourced: dict[str, set[str]] = {}
+    for lk in locks.locks:
+        if lk.format == "uv" and lk.manifest:
+            from envaudit import uvlock
+
+            covered_dirs |= uvlock.member_folders(inv, lk.manifest)
     reqs = _req_reqs(inv)
     req_files = inv.get("requirements").files
     for rf in req_files:
@@ -128,6 +135,8 @@ def no_lockfile(inv: Inventory) -> Iterator[Hit]:
     for d in [*_manifest_reqs(inv), *reqs]:
         if d.role != "range" or d.exact_version or d.name == "python":
             continue
+        if d.path.endswith("pyproject.toml") and d.name in _workspace_sourced(inv, d.path, ws_sourced):
+            continue  # another member of a uv workspace: built from the workspace, not a range to pin
         ranges.setdefault(d.path, []).append((d.line, d.raw))
     for pf in locks.pipfiles:
         for e in pf.entries:
@@ -146,6 +155,33 @@ def no_lockfile(inv: Inventory) -> Iterator[Hit]:
             Fix(f"lock them: `envaudit fix pins --resolve --write` (pip-tools), or {_suggest_locker(path)}"),
             fact=path,
         )
+
+
+def _workspace_sourced(inv: Inventory, path: str, cache: dict[str, set[str]]) -> set[str]:
+    """Names a pyproject takes from its uv workspace (`{ workspace = true }` sources,
+    its own or its workspace root's)."""
+    if path in cache:
+        return cache[path]
+    names: set[str] = set()
+    folder = _folder(path)
+    candidates = [path]
+    while folder:  # the workspace root's sources apply to its members
+        folder = _folder(folder)
+        candidates.append(f"{folder}/pyproject.toml" if folder else "pyproject.toml")
+    files = set(inv.files())
+    for rel in candidates:
+        if rel not in files:
+            continue
+        data = _load_toml_file(inv, rel) or {}
+        tool = data.get("tool") if isinstance(data.get("tool"), dict) else {}
+        uv = tool.get("uv")
+        sources = uv.get("sources") if isinstance(uv, dict) else None
+        if isinstance(sources, dict):
+            names |= {
+                _canon_name(k) for k, v in sources.items() if isinstance(v, dict) and v.get("workspace")
+            }
+    cache[path] = names
+    return names
 
 
 def _pipfile_pinned(spec: str) -> bool:
@@ -387,6 +423,8 @@ def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
         return
     root = next((p for p in lock.packages if p.root), None)
     project = data.get("project") if isinstance(data.get("project"), dict) else {}
+    if lock.manifest is not None:
+        yield from _uv_stale_reasons(inv, lock)
     if not project:
         return
     line = _line_of(inv, lock.path, "[package.metadata]") or (root.line if root else None)
@@ -525,6 +563,134 @@ def _group_requirements(groups: dict[str, Any], name: str, seen: frozenset[str] 
     return out
 
 
+def _uv_stale_reasons(inv: Inventory, lock: Lock) -> Iterator[Hit]:
+    """What else `uv lock --check` compares (`envaudit.uvlock`): the project's name,
+    virtual or package, a dynamic version, `environments`, `conflicts`, a project-less
+    workspace root's groups, and every other workspace member's version, extras and
+    requirements. The root's version and extras, requires-python, the member set and
+    `[manifest]` constraints are checked above."""
+    from envaudit import uvlock
+
+    assert lock.manifest is not None
+    for reason in uvlock.stale_reasons(inv, lock.path, lock.manifest, covered_above=True):
+        yield Hit(
+            reason.message,
+            Location(lock.path, _line_of(inv, lock.path, reason.needle) if reason.needle else None),
+            Fix("re-lock: `uv lock`"),
+            fact={"lock": lock.path, "name": reason.needle or "project"},
+        )
+    members = uvlock.workspace_members(inv, lock.manifest)
+    lock_data = _load_toml_file(inv, lock.path) or {}
+    found = uvlock.member_packages(lock_data, _folder(lock.path), members)
+    root_tool = uvlock._uv_tool(_load_toml_file(inv, lock.manifest) or {})
+    for m in members:
+        pkg = found.get(m.name)
+        if pkg is None or m.manifest == lock.manifest:
+            continue  # the root's requirements are compared below; a missing member is reported above
+        meta = pkg.get("metadata") if isinstance(pkg.get("metadata"), dict) else {}
+        line = _line_of(inv, lock.path, f'[[package]]\nname = "{pkg["name"]}"')
+        yield from _uv_member_requirements(inv, lock, m, meta, root_tool, line, False)
+
+
+def _uv_member_requirements(
+    inv: Inventory,
+    lock: Lock,
+    member: Any,
+    meta: dict[str, Any],
+    root_tool: dict[str, Any],
+    line: int | None,
+    is_root: bool,
+) -> Iterator[Hit]:
+    """One workspace member's requires-dist / requires-dev against its pyproject."""
+    from envaudit.scanners.locks import target_environment
+
+    env = target_environment(inv)
+    data, project = member.data, member.project
+    uv_tool = member.uv_tool
+    root_sources = root_tool.get("sources") if isinstance(root_tool.get("sources"), dict) else {}
+    own_sources = uv_tool.get("sources") if isinstance(uv_tool.get("sources"), dict) else {}
+    # a workspace root's sources apply to every member unless the member names its own
+    sources = {**{_canon_name(k): v for k, v in root_sources.items()}}
+    sources.update({_canon_name(k): v for k, v in own_sources.items()})
+    indexes = {
+        str(i.get("name")): str(i.get("url", ""))
+        for tool in (root_tool, uv_tool)
+        for i in tool.get("index") or []
+        if isinstance(i, dict) and i.get("name")
+    }
+    base = inv.root / member.folder if member.folder else inv.root
+    lock_base = (inv.root / lock.path).parent
+
+    # (group, extra, requirement): group is a dependency group, extra an optional-dependencies key
+    def _seq(x: Any) -> list[Any]:
+        return x if isinstance(x, list) else []
+
+    def _map(x: Any) -> dict[str, Any]:
+        return x if isinstance(x, dict) else {}
+
+    declared: list[tuple[str | None, str | None, str]] = [
+        (None, None, r) for r in _seq(project.get("dependencies")) if isinstance(r, str)
+    ]
+    for extra, reqs in _map(project.get("optional-dependencies")).items():
+        declared += [(None, extra, _with_extra(r, extra)) for r in _seq(reqs) if isinstance(r, str)]
+    groups = dict(_map(data.get("dependency-groups")))
+    uv_dev = _seq(uv_tool.get("dev-dependencies"))
+    if uv_dev:
+        groups["dev"] = [*_seq(groups.get("dev")), *uv_dev]
+    for g, reqs in groups.items():
+        declared += [(g, None, r) for r in _seq(reqs) if isinstance(r, str)]  # include-group tables skipped
+    recorded: list[tuple[str | None, dict[str, Any]]] = [
+        (None, r) for r in _seq(meta.get("requires-dist")) if isinstance(r, dict)
+    ]
+    for g, reqs in _map(meta.get("requires-dev")).items():
+        recorded += [(g, r) for r in _seq(reqs) if isinstance(r, dict)]
+    if not meta and is_root:  # an older lock without [package.metadata]: the strings the scanner kept
+        recorded = [(None, _uv_table(r)) for r in lock.root_requires]
+        recorded += [(g, _uv_table(r)) for g, r in lock.root_requires_dev]
+    if not meta and not is_root:
+        return  # nothing recorded to compare with
+
+    want: dict[tuple[str | None, str], list[tuple[Any, ...]]] = {}
+    for g, extra, text in declared:
+        n = _norm_req(text, env)
+        if n is not None:
+            want.setdefault((_canon_group(g), n[0]), []).append((*n, extra, text))
+    have: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
+    for g, table in recorded:
+        have.setdefault((_canon_group(g), _canon_name(str(table.get("name", "")))), []).append(table)
+
+    for key in sorted(set(want) | set(have), key=lambda k: (k[0] or "", k[1])):
+        group, name = key
+        where = f" (group {group})" if group else ""
+        if key not in have:
+            yield Hit(
+                f"{member.manifest} declares {name}{where} but {lock.path} was locked without it",
+                Location(lock.path, line),
+                Fix("re-lock: `uv lock`"),
+                fact={"lock": lock.path, "name": name},
+            )
+            continue
+        if key not in want:
+            yield Hit(
+                f"{lock.path} was locked with {name}{where}, which {member.manifest} no longer declares",
+                Location(lock.path, line),
+                Fix("re-lock: `uv lock`"),
+                fact={"lock": lock.path, "name": name},
+            )
+            continue
+        python = project.get("requires-python") if isinstance(project.get("requires-python"), str) else None
+        problem = _uv_compare(
+            want[key], have[key], sources.get(name), group, indexes, base, env, python, lock_base
+        )
+        if problem:
+            yield Hit(
+                f"{member.manifest} declares {problem[0]}{where} but {lock.path} recorded {problem[1]}",
+                Location(lock.path, line),
+                Fix("re-lock: `uv lock`"),
+                fact={"lock": lock.path, "name": name},
+            )
+
+
 def _uv_root_version(
     inv: Inventory, lock: Lock, project: dict[str, Any], root: LockedPackage
 ) -> Iterator[Hit]:
@@ -641,23 +807,23 @@ def _canon_name(name: str) -> str:
 
 
 def _uv_requires_python(inv: Inventory, lock: Lock, project: dict[str, Any]) -> Iterator[Hit]:
-    """uv locks for the project's requires-python; a lock made for another one is stale."""
-    from packaging.specifiers import InvalidSpecifier, SpecifierSet
+    """uv locks for the workspace's requires-python (every member's, intersected) and
+    writes it its own way (`>=3.11,<3.12` as `==3.11.*`): compared by meaning."""
+    from envaudit import uvlock
 
-    declared = project.get("requires-python")
-    if not isinstance(declared, str) or not lock.requires_python:
+    if not lock.requires_python or lock.manifest is None:
         return
-    try:
-        same = SpecifierSet(declared) == SpecifierSet(lock.requires_python)
-    except InvalidSpecifier:
+    members = uvlock.workspace_members(inv, lock.manifest)
+    declared = uvlock.declared_requires_python(members)
+    if not declared or uvlock.python_specs_equal(declared, lock.requires_python) is not False:
         return
-    if not same:
-        yield Hit(
-            f"{lock.manifest} requires-python {declared} but {lock.path} was locked for {lock.requires_python}",
-            Location(lock.path, _line_of(inv, lock.path, "requires-python")),
-            Fix("re-lock: `uv lock`"),
-            fact={"lock": lock.path, "name": "requires-python"},
-        )
+    where = uvlock._where(members)
+    yield Hit(
+        f"{where} requires-python {declared} but {lock.path} was locked for {lock.requires_python}",
+        Location(lock.path, _line_of(inv, lock.path, "requires-python")),
+        Fix("re-lock: `uv lock`"),
+        fact={"lock": lock.path, "name": "requires-python"},
+    )
 
 
 def _uv_table(req: str) -> dict[str, Any]:
@@ -716,6 +882,7 @@ def _uv_compare(
     base: Any,
     env: dict[str, str],
     python: str | None = None,
+    lock_base: Any = None,
 ) -> tuple[str, str] | None:
     """(declared, recorded) as text when the lowered declaration differs from the record.
     `python` is the project's requires-python: uv drops what it implies from markers."""
@@ -744,42 +911,57 @@ def _uv_compare(
         return None
     if declared_extras != recorded_extras:
         return (f"extras {sorted(declared_extras)}", f"extras {sorted(recorded_extras)}")
-    # the source's own marker is compared where the requirement has none to combine it with
-    plain = all(not _marker_of(n[5]) for n in want)
-    want_src = set()
-    for e in applicable:
-        kind = next((k for k in _UV_SOURCE_KINDS if k in e), None)
-        if kind is None:
-            continue
-        value = str(e[kind])
-        if kind == "index":
-            value = indexes.get(value, value)
-        elif kind == "path" and e.get("editable"):
-            kind = "editable"
-        query = (
-            {k: str(e[k]) for k in ("rev", "tag", "branch", "subdirectory") if k in e}
-            if kind == "git"
-            else None
-        )
-        sig = _marker_sig(e.get("marker"), python) if plain else ()
-        want_src.add((*_uv_source_key(kind, value, base, query), sig))
-    have_src = set()
+    # uv lowers each requirement once per source, under the requirement's marker and the
+    # source's together (a combination that never holds is dropped)
+    want_src: dict[tuple[str, str, tuple[bool, ...]], str | None] = {}
+    for n in want:
+        req_marker = _marker_of(n[5])
+        for e in applicable:
+            kind = next((k for k in _UV_SOURCE_KINDS if k in e), None)
+            if kind is None:
+                continue
+            value = str(e[kind])
+            if kind == "index":
+                value = indexes.get(value, value)
+            elif kind == "path" and e.get("editable"):
+                kind = "editable"
+            query = (
+                {k: str(e[k]) for k in ("rev", "tag", "branch", "subdirectory") if k in e}
+                if kind == "git"
+                else None
+            )
+            src_marker = e.get("marker") if isinstance(e.get("marker"), str) else None
+            parts = [m for m in (req_marker, src_marker) if m]
+            both = " and ".join(f"({m})" for m in parts) if len(parts) > 1 else (parts[0] if parts else None)
+            sig = _marker_sig(both, python)
+            if sig and not any(x is True for x in sig):
+                continue  # never true: uv drops it
+            want_src[(*_uv_source_key(kind, value, base, query), sig)] = both
+    have_src: dict[tuple[str, str, tuple[bool, ...]], str | None] = {}
     for t in have:
         kind = next((k for k in _UV_SOURCE_KINDS if k in t), None)
         if kind is not None:
-            sig = _marker_sig(t.get("marker"), python) if plain else ()
-            have_src.add((*_uv_source_key(kind, str(t[kind]), base), sig))
-    if want_src != have_src:
-        return (
-            "sources " + ", ".join(f"{k} {v}" for k, v, _ in sorted(want_src)),
-            "sources " + ", ".join(f"{k} {v}" for k, v, _ in sorted(have_src)),
-        )
+            marker = t.get("marker") if isinstance(t.get("marker"), str) else None
+            have_key = _uv_source_key(kind, str(t[kind]), base if lock_base is None else lock_base)
+            have_src[(*have_key, _marker_sig(marker, python))] = marker
+    if set(want_src) != set(have_src):
+        only_w = {k: v for k, v in want_src.items() if k not in have_src}
+        only_h = {k: v for k, v in have_src.items() if k not in want_src}
+        return (_sources_text(only_w), _sources_text(only_h))
     if all(k == "index" for k, _, _ in want_src):  # only an index source keeps the version specifier
         spec_w = {n[2] for n in want}
         spec_h = {_norm_spec(str(t.get("specifier", ""))) for t in have}
         if {_spec_key(x) for x in spec_w} != {_spec_key(x) for x in spec_h}:
             return ("; ".join(sorted(spec_w)), "; ".join(sorted(spec_h)))
     return None
+
+
+def _sources_text(items: dict[tuple[str, str, tuple[bool, ...]], str | None]) -> str:
+    """Sources for a message, each with the marker it applies under: the differing ones only."""
+    if not items:
+        return "no such source"
+    parts = [f"{k} {v}" + (f" where {m}" if m else " everywhere") for (k, v, _), m in sorted(items.items())]
+    return "source " + "; ".join(parts) if len(parts) == 1 else "sources " + "; ".join(parts)
 
 
 def _extras(names: Any) -> tuple[str, ...]:
