@@ -30,7 +30,7 @@ from envaudit import __version__
 if TYPE_CHECKING:
     from envaudit.inventory import Inventory
 
-FORMAT = 3  # 2: JSON (1 was a pickle); 3: torch.set_deterministic is read
+FORMAT = 4  # 2: JSON (1 was a pickle); 3: torch.set_deterministic is read; 4: open(..., 'w') is not data read
 
 
 def cache_dir(environ: dict[str, str]) -> Path:

@@ -150,6 +150,8 @@ _DATA_SOURCE = lazy_re(
     r"\b(?:pd|pandas)\.read_(?:csv|parquet|json|excel|feather|table|pickle)\(|\bnp\.(?:load|loadtxt|genfromtxt)\("
     r"|\bload_dataset\(|\btorchvision\.datasets\.|\bdatasets\.(?:MNIST|CIFAR10|CIFAR100|ImageNet|FashionMNIST)\("
     r"|\bImageFolder\(|\btfds\.load\(|\bkeras\.datasets\.|\bh5py\.File\(|\bopen\(\s*['\"][^'\"]*\.(?:csv|tsv|jsonl?|parquet|npy|npz|txt|h5|hdf5)['\"]"
+    # a file opened to write (or append, or create) is an output, not data the code reads
+    r"(?!\s*,\s*(?:mode\s*=\s*)?['\"][rbt+]*[wax])"
     r"|['\"](?:\./)?data/[^'\"]+['\"]|\bsklearn\.datasets\.fetch_|\bfetch_openml\(",
 )
 _CODE_DOWNLOAD = lazy_re(

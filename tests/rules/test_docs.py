@@ -227,6 +227,26 @@ def test_doc004_quiet_when_the_code_downloads_a_named_dataset(make_project: Make
     assert doc(root, "DOC004") == []
 
 
+@pytest.mark.parametrize(
+    ("line", "reads"),
+    [
+        ('with open("numbers.json", "w") as f:', False),  # the script's output (a new user's case)
+        ("open('log.csv', mode='a')", False),
+        ('open("out.npy", "wb")', False),
+        ('open("run.txt", "x")', False),
+        ('open("train.csv")', True),
+        ('open("train.csv", "r")', True),
+        ('open("train.csv", "rb")', True),
+        ('open("train.csv", "r+")', True),  # read and update: it reads the data
+    ],
+)
+def test_doc004_a_file_opened_to_write_is_not_data_read(
+    make_project: MakeProject, line: str, reads: bool
+) -> None:
+    root = make_project({"README.md": "# X\n", "make_numbers.py": f"import json\n\n{line}\n"})
+    assert [f.location.line for f in doc(root, "DOC004")] == ([3] if reads else [])
+
+
 # ---------------------------------------------------------------- DOC005
 HARD = "import torch\n\nlr = 0.001\nbatch_size = 64\nopt = torch.optim.Adam(params, lr=3e-4)\n"
 
