@@ -398,6 +398,30 @@ def _satisfies(specifier: str, version: str) -> bool:
 
 
 # -------------------------------------------------------------------- DEP005
+def fix_pins_command(inv: Inventory, rel: str, flags: str = "--write") -> str:
+    """`envaudit fix pins` as it must be typed where the user ran envaudit to pin the file
+    `rel`: its folder (relative to the cwd, as ruff prints paths) when that is not the
+    cwd, and `--source NAME` when fix pins would not choose that file by itself."""
+    import shlex
+
+    from envaudit.fixes.pins import PinError, choose_source
+    from envaudit.rules.git import _from_cwd
+
+    folder, _, name = rel.rpartition("/")
+    parts = ["envaudit fix pins"]
+    where = _from_cwd(inv, folder)
+    if where:
+        parts.append(where)
+    try:
+        chosen: str | None = choose_source(inv.root / folder if folder else inv.root)
+    except (PinError, OSError):
+        chosen = None
+    if chosen != name:
+        parts.append(f"--source {shlex.quote(name)}")
+    parts.append(flags)
+    return " ".join(parts)
+
+
 def _hashed(d: Declared) -> bool:
     """`--hash` options, or a URL carrying its own `#sha256=` (pip trusts both)."""
     return bool(d.hashes) or bool(d.url and _URL_HASH.search(d.url))
@@ -481,7 +505,7 @@ def missing_hashes(inv: Inventory) -> Iterator[Hit]:
             fix = f"regenerate {f.path} with `{cmd}` from {source}"
         else:
             fix = (
-                f"write the hashes with `envaudit fix pins --write` (pins what the environment runs, "
+                f"write the hashes with `{fix_pins_command(inv, f.path)}` (pins what the environment runs, "
                 f"or --resolve with pip-compile; your requirements are kept in "
                 f"{(stem or 'requirements') + '.in'})"
             )

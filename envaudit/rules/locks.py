@@ -109,6 +109,8 @@ _LOCK_NAMES = {"poetry.lock", "uv.lock", "pdm.lock", "Pipfile.lock", "pylock.tom
     """,
 )
 def no_lockfile(inv: Inventory) -> Iterator[Hit]:
+    from envaudit.rules.deps import fix_pins_command
+
     locks = _locks(inv)
     covered_dirs = {_folder(lk.path) for lk in locks.locks}
     # a lock that failed to parse is reported as EA001; it still is a lock, not a missing one
@@ -152,7 +154,10 @@ def no_lockfile(inv: Inventory) -> Iterator[Hit]:
             f"{path} declares {n} dependenc{'y' if n == 1 else 'ies'} as ranges (first: {raw}) "
             "and no lockfile pins them",
             Location(path, line),
-            Fix(f"lock them: `envaudit fix pins --resolve --write` (pip-tools), or {_suggest_locker(path)}"),
+            Fix(
+                f"lock them: `{fix_pins_command(inv, path, '--resolve --write')}` (pip-tools), "
+                f"or {_suggest_locker(path)}"
+            ),
             fact=path,
         )
 

@@ -675,7 +675,8 @@ def test_dep006_in_a_locked_project_says_the_tools_sync(
     assert "pip install" not in f.fix.description and "update the pin" not in f.fix.description
 
 
-def test_dep005_names_the_in_file_only_when_there_is_one(proj: Path) -> None:
+def test_dep005_names_the_in_file_only_when_there_is_one(proj: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(proj)
     write(proj, {"requirements.txt": "numpy==1.26.4\n"})
     (f,) = run(proj, "DEP005").findings
     assert ".in file" not in f.fix.description and "`envaudit fix pins --write`" in f.fix.description
@@ -747,3 +748,31 @@ def test_a_folder_with_its_own_dockerfile_and_requirements_is_a_project_of_its_o
     assert codes(run(proj, "DEP011")) == ["DEP011"]  # no Dockerfile: one project, two pins
     write(proj, {"services/serve/Dockerfile": "FROM python:3.11-slim\nCOPY requirements.txt .\n"})
     assert codes(run(proj, "DEP011")) == []
+
+
+@pytest.mark.parametrize("where", ["root", "parent", "elsewhere"])
+def test_fix_pins_commands_run_from_where_the_user_ran_envaudit(
+    proj: Path, monkeypatch: pytest.MonkeyPatch, where: str
+) -> None:
+    # a new user ran `check` at a monorepo's root and typed the printed `envaudit fix pins
+    # --write`: it failed ("no source to pin"), the file was in services/train/
+    write(
+        proj,
+        {
+            "services/train/requirements.txt": "numpy==1.26.4\n",
+            "services/train/requirements-dev.txt": "pytest==8.0.0\n",
+            "services/api/pyproject.toml": '[project]\nname = "api"\ndependencies = ["click>=8"]\n',
+        },
+    )
+    cwd = {"root": proj, "parent": proj.parent, "elsewhere": proj / "services" / "api"}[where]
+    monkeypatch.chdir(cwd)
+    found = {f.location.path: f.fix.description for f in run(proj, "DEP005,DEP003").findings}
+    # relative to the cwd when inside it, else absolute (as ruff prints paths)
+    prefix = {"root": "", "parent": f"{proj.name}/", "elsewhere": f"{proj}/"}[where]
+    assert f"`envaudit fix pins {prefix}services/train --write`" in found["services/train/requirements.txt"]
+    assert (
+        f"`envaudit fix pins {prefix}services/train --source requirements-dev.txt --write`"
+        in found["services/train/requirements-dev.txt"]
+    )
+    api = "" if where == "elsewhere" else f"{prefix}services/api "  # run from inside services/api
+    assert f"`envaudit fix pins {api}--resolve --write`" in found["services/api/pyproject.toml"]
