@@ -489,47 +489,13 @@ def _uv_recorded(inv: Inventory, lock: Lock) -> Iterator[Hit]:
         recorded = [(None, _uv_table(r)) for r in lock.root_requires]
         recorded += [(g, _uv_table(r)) for g, r in lock.root_requires_dev]
 
-    want: dict[tuple[str | None, str], list[tuple[Any, ...]]] = {}
-    for g, extra, text in declared:
-        n = _norm_req(text, env)
-        if n is not None:
-            want.setdefault((_canon_group(g), n[0]), []).append((*n, extra, text))
-    have: dict[tuple[str | None, str], list[dict[str, Any]]] = {}
-    for g, table in recorded:
-        from envaudit.deps import canonical
-
-        have.setdefault((_canon_group(g), canonical(str(table.get("name", "")))), []).append(table)
-
-    for key in sorted(set(want) | set(have), key=lambda k: (k[0] or "", k[1])):
-        group, name = key
-        where = f" (group {group})" if group else ""
-        if key not in have:
-            yield Hit(
-                f"{lock.manifest} declares {name}{where} but {lock.path} was locked without it",
-                Location(lock.path, line),
-                Fix("re-lock: `uv lock`"),
-                fact={"lock": lock.path, "name": name},
-            )
-            continue
-        if key not in want:
-            yield Hit(
-                f"{lock.path} was locked with {name}{where}, which {lock.manifest} no longer declares",
-                Location(lock.path, line),
-                Fix("re-lock: `uv lock`"),
-                fact={"lock": lock.path, "name": name},
-            )
-            continue
+    def compare(group: str | None, name: str, want: list[tuple[Any, ...]], have: list[dict[str, Any]]) -> Any:
         entries = sources.get(name) or next((v for k, v in sources.items() if _canon_name(k) == name), None)
         if not isinstance(entries, (dict, list)):
             entries = None
-        problem = _uv_compare(want[key], have[key], entries, group, indexes, base, env, requires_python)
-        if problem:
-            yield Hit(
-                f"{lock.manifest} declares {problem[0]}{where} but {lock.path} recorded {problem[1]}",
-                Location(lock.path, line),
-                Fix("re-lock: `uv lock`"),
-                fact={"lock": lock.path, "name": name},
-            )
+        return _uv_compare(want, have, entries, group, indexes, base, env, requires_python)
+
+    yield from _uv_requirement_hits(lock, lock.manifest, line, declared, recorded, env, compare)
 
 
 def _uv_extras_listed(
@@ -655,6 +621,26 @@ def _uv_member_requirements(
     if not meta and not is_root:
         return  # nothing recorded to compare with
 
+    python = project.get("requires-python") if isinstance(project.get("requires-python"), str) else None
+
+    def compare(group: str | None, name: str, want: list[tuple[Any, ...]], have: list[dict[str, Any]]) -> Any:
+        return _uv_compare(want, have, sources.get(name), group, indexes, base, env, python, lock_base)
+
+    yield from _uv_requirement_hits(lock, member.manifest, line, declared, recorded, env, compare)
+
+
+def _uv_requirement_hits(
+    lock: Lock,
+    manifest: str | None,
+    line: int | None,
+    declared: list[tuple[str | None, str | None, str]],
+    recorded: list[tuple[str | None, dict[str, Any]]],
+    env: Any,
+    compare: Any,
+) -> Iterator[Hit]:
+    """A manifest's requirements (group, extra, text) against those uv.lock recorded for
+    it: one DEP004 per requirement added, dropped, or changed (`compare(group, name,
+    declared, recorded)` says what differs, or None)."""
     want: dict[tuple[str | None, str], list[tuple[Any, ...]]] = {}
     for g, extra, text in declared:
         n = _norm_req(text, env)
@@ -669,7 +655,7 @@ def _uv_member_requirements(
         where = f" (group {group})" if group else ""
         if key not in have:
             yield Hit(
-                f"{member.manifest} declares {name}{where} but {lock.path} was locked without it",
+                f"{manifest} declares {name}{where} but {lock.path} was locked without it",
                 Location(lock.path, line),
                 Fix("re-lock: `uv lock`"),
                 fact={"lock": lock.path, "name": name},
@@ -677,19 +663,16 @@ def _uv_member_requirements(
             continue
         if key not in want:
             yield Hit(
-                f"{lock.path} was locked with {name}{where}, which {member.manifest} no longer declares",
+                f"{lock.path} was locked with {name}{where}, which {manifest} no longer declares",
                 Location(lock.path, line),
                 Fix("re-lock: `uv lock`"),
                 fact={"lock": lock.path, "name": name},
             )
             continue
-        python = project.get("requires-python") if isinstance(project.get("requires-python"), str) else None
-        problem = _uv_compare(
-            want[key], have[key], sources.get(name), group, indexes, base, env, python, lock_base
-        )
+        problem = compare(group, name, want[key], have[key])
         if problem:
             yield Hit(
-                f"{member.manifest} declares {problem[0]}{where} but {lock.path} recorded {problem[1]}",
+                f"{manifest} declares {problem[0]}{where} but {lock.path} recorded {problem[1]}",
                 Location(lock.path, line),
                 Fix("re-lock: `uv lock`"),
                 fact={"lock": lock.path, "name": name},
