@@ -8,7 +8,8 @@ apply there never fires DEP006/DEP007. The installed side is read from disk.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+import shlex
+from collections.abc import Callable, Iterable, Iterator
 from functools import lru_cache
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -287,6 +288,17 @@ def _is_pinning_role(d: Declared) -> bool:
     return d.role == "pin" and d.source in ("requirements", "conda", "conda-pip", "dockerfile")
 
 
+def _env_of(inv: Inventory, d: Declared) -> ProjectEnv | None:
+    """The environment `d`'s project is installed into: the root's target for the root
+    project, a sub-project's own environment, or None (a sub-project without one is
+    compared with no environment: never another project's installed versions)."""
+    from envaudit.projectenvs import project_envs
+    from envaudit.projects import project_of, project_roots
+
+    project = project_of(d.path, project_roots(inv))
+    return next((e for e in project_envs(inv) if e.project == project), None)
+
+
 @rule(
     "DEP002",
     "unpinned-requirement",
@@ -312,11 +324,14 @@ def _is_pinning_role(d: Declared) -> bool:
     """,
 )
 def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
-    installed = inv.get("packages")
+    from envaudit.pipcmd import pip_command
+
     constraint_cache: dict[str, dict[str, str]] = {}
     for d in declared(inv):
         if not _is_pinning_role(d) or d.pinned or d.url is not None or d.editable or not d.name:
             continue
+        penv = _env_of(inv, d)
+        installed = penv.packages if penv is not None else None
         if d.source == "requirements":
             pins = constraint_cache.setdefault(d.path, _constraint_pins(inv, d.path))
             if d.name in pins:
@@ -328,7 +343,7 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
             from envaudit.condanames import pypi_name
 
             pypi = pypi_name(d.name)
-            dist = installed.get(pypi) if pypi else None
+            dist = installed.get(pypi) if pypi and installed is not None else None
             if d.specifier:
                 what = f"conda's `{d.raw.split(d.name, 1)[-1].strip() or d.raw}` means `{d.specifier}`"
             fix_desc = (
@@ -336,10 +351,14 @@ def unpinned_requirement(inv: Inventory) -> Iterator[Hit]:
                 "environment prints it)"
             )
         else:
-            dist = installed.get(d.name)
+            dist = installed.get(d.name) if installed is not None else None
+            show = pip_command(inv, penv.target if penv is not None else None, "show", d.name)
             fix_desc = (
-                f"pin it to the version you tested: `{d.name}==<version>` (`pip show {d.name}` in that "
+                f"pin it to the version you tested: `{d.name}==<version>` (`{show}` in that "
                 "environment prints it)"
+                if penv is not None
+                else f"pin it to the version you tested: `{d.name}==<version>` (`{show}` in the "
+                "environment this project is installed into prints it)"
             )
         diff = None
         other = declared_range_against(inv, d, dist.version) if dist is not None else None
@@ -570,6 +589,8 @@ def installed_drift(inv: Inventory) -> Iterator[Hit]:
 
 def _drift_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
     """DEP006 for one project's declarations against its own environment."""
+    from envaudit.pipcmd import pip_command
+
     packages, target = env.packages, env.target
     drifts: list[tuple[Declared, Any, str]] = []
     for d in _ordered_targets(inv, env.project):
@@ -606,7 +627,8 @@ def _drift_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
                 f"re-lock with `{relock}` (never edit {d.path.rsplit('/', 1)[-1]} by hand)"
             )
         else:
-            fix = f"install the pinned version (`pip install '{d.name}{pin}'`){update}"
+            cmd = pip_command(inv, env.target, "install", f"'{d.name}{pin}'")
+            fix = f"install the pinned version (`{cmd}`){update}"
         yield Hit(
             f"`{d.name}` is pinned to {d.exact_version} but {dist.version} is installed "
             f"({target.kind} at {target.prefix})" + (f"; also pinned at {', '.join(also)}" if also else ""),
@@ -646,12 +668,13 @@ def _drift_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
         if ok:
             continue
         reported.add(d.name)
+        install = pip_command(inv, env.target, "install", f"'{d.name}{d.specifier}'")
         yield Hit(
             f"`{d.name}`: installed {dist.version} does not satisfy the declared {d.specifier} "
             f"({target.kind} at {target.prefix})",
             _loc(d),
             Fix(
-                f"install a version the range allows (`pip install '{d.name}{d.specifier}'`), or, if "
+                f"install a version the range allows (`{install}`), or, if "
                 f"{dist.version} is the one you tested, change the declared range"
             ),
             fact={"name": d.name, "declared": d.specifier, "installed": dist.version, "also": []},
@@ -801,7 +824,7 @@ def _missing_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
                     f"this environment was not installed from {path}: {len(items)} of {total[path]} pins "
                     f"missing ({where}), first: {names}{more}",
                     Location(path),
-                    Fix(_install_fix(new[0], path)),
+                    Fix(_install_fix(inv, env, new[0], path)),
                     fact={"path": path, "missing": [d.name for d in items], "pins": total[path]},
                 )
                 out.append((hit, also))
@@ -815,7 +838,7 @@ def _missing_hits(inv: Inventory, env: ProjectEnv) -> Iterator[Hit]:
                     Hit(
                         f"`{named(d)}` is not installed in the target environment ({where})",
                         _loc(d),
-                        Fix(_install_fix(d, d.path)),
+                        Fix(_install_fix(inv, env, d, d.path)),
                         fact=d,
                     ),
                     also,
@@ -841,14 +864,17 @@ _SYNC = {
 }
 
 
-def _install_fix(d: Declared, path: str) -> str:
+def _install_fix(inv: Inventory, env: ProjectEnv, d: Declared, path: str) -> str:
+    from envaudit.pipcmd import pip_command
+
     if d.source == "requirements":
-        return f"`pip install -r {path}`"
+        return f"`{pip_command(inv, env.target, 'install', '-r ' + shlex.quote(path))}`"
     if d.source in _SYNC:
         return f"install the environment from {path}: `{_SYNC[d.source][0]}`"
     if d.source == "conda":
         return f"install the environment from {path}: `conda env update -f {path} --prune`"
-    return f"`pip install '{d.name}=={d.exact_version}'`"
+    spec = f"'{d.name}=={d.exact_version}'"
+    return f"`{pip_command(inv, env.target, 'install', spec)}`"
 
 
 def _ordered_targets(inv: Inventory, project: str = "") -> list[Declared]:
@@ -959,11 +985,16 @@ def broken_environment(inv: Inventory) -> Iterator[Hit]:
     for penv in project_envs(inv):  # no environment: EA004 says so once
         # a sub-project's own environment is named; the root's is the report's target
         subject = env_label(inv, penv.target.prefix) if penv.project else None
-        for hit in _broken_hits(penv.target, penv.packages):
+        for hit in _broken_hits(penv.target, penv.packages, inv):
             yield Hit(hit.message, Location(subject=subject), hit.fix, hit.fact)
 
 
-def _broken_hits(target: Any, packages: InstalledPackages) -> Iterator[Hit]:
+def _broken_hits(target: Any, packages: InstalledPackages, inv: Inventory | None = None) -> Iterator[Hit]:
+    from envaudit.pipcmd import pip_command
+
+    def pip(args: str) -> str:
+        return pip_command(inv, target, "install", args) if inv is not None else f"pip install {args}"
+
     env = marker_env(target)
     per_dist: dict[str, list[tuple[str, str, str | None]]] = {}
     dists: dict[str, Any] = {}
@@ -978,17 +1009,21 @@ def _broken_hits(target: Any, packages: InstalledPackages) -> Iterator[Hit]:
                 f"{dist.name} {dist.version} has {len(unmet)} unmet requirements ({names} and "
                 f"{len(unmet) - 5} more); its metadata ({dist.dist_info}) looks broken",
                 Location(),
-                Fix(f"reinstall it: `pip install --force-reinstall '{dist.name}=={dist.version}'`"),
+                Fix("reinstall it: `" + pip(f"--force-reinstall '{dist.name}=={dist.version}'") + "`"),
                 fact={"dist": dist.name, "version": dist.version, "unmet": len(unmet)},
             )
             continue
-        yield from _dep009_hits(dist, unmet)
+        yield from _dep009_hits(dist, unmet, pip)
 
 
 DEP009_PER_DIST = 20
 
 
-def _dep009_hits(dist: Any, unmet: list[tuple[str, str, str | None]]) -> Iterator[Hit]:
+def _dep009_hits(
+    dist: Any,
+    unmet: list[tuple[str, str, str | None]],
+    pip: Callable[[str], str] = lambda a: f"pip install {a}",
+) -> Iterator[Hit]:
     for name, spec, have in unmet:
         if have is None:
             msg = f"{dist.name} {dist.version} requires {name}{spec}, which is not installed"
@@ -997,7 +1032,7 @@ def _dep009_hits(dist: Any, unmet: list[tuple[str, str, str | None]]) -> Iterato
         yield Hit(
             msg,
             Location(),
-            Fix(f"`pip install '{name}{spec}'` (or rebuild the environment from its lock)"),
+            Fix("`" + pip(f"'{name}{spec}'") + "` (or rebuild the environment from its lock)"),
             fact={"dist": dist.name, "version": dist.version, "requires": f"{name}{spec}", "installed": have},
         )
 

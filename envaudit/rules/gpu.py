@@ -222,10 +222,13 @@ def cudnn_mismatch(inv: Inventory) -> Iterator[Hit]:
             continue
         if b.cudnn_source and b.cudnn_source.startswith("torch/lib/"):
             continue  # the wheel bundles its own libcudnn; the nvidia-* one is not what it loads
+        from envaudit.pipcmd import pip_command
+
+        spec = f"'{installed.name}=={b.cudnn}'"
         yield Hit(
             f"{_label(b)} needs cuDNN {b.cudnn} ({b.cudnn_source}) but {installed.name} "
             f"{installed.version} is installed",
-            fix=Fix(f"pip install '{installed.name}=={b.cudnn}' and pin it next to {b.dist}")
+            fix=Fix(f"`{pip_command(inv, inv.get('python'), 'install', spec)}` and pin it next to {b.dist}")
             if b.cudnn.count(".") >= 2 and "lower bound" not in (b.cudnn_source or "")
             else Fix(f"install an {installed.name} release matching cuDNN {b.cudnn} and pin it"),
             fact=b,
