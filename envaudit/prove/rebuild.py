@@ -427,7 +427,7 @@ def _classify_uv(output: str, pins: dict[str, Pin]) -> dict[str, tuple[str, str 
         name = _canon(m.group(1))
         both = _UV_HASH_VALUES_RE.match(output, m.end())
         why = (
-            f"{HASH_MISMATCH}: the lock has {both.group(1)[:23]}…, got {both.group(2)[:23]}…"
+            _mismatch(both.group(1), both.group(2))
             if both
             else f"{HASH_MISMATCH} (the file's sha256 is not the lock's)"
         )
@@ -452,6 +452,15 @@ def _classify_uv(output: str, pins: dict[str, Pin]) -> dict[str, tuple[str, str 
     return out
 
 
+def _mismatch(expected: str, got: str) -> str:
+    """Both hashes in full (at most 128 hex digits each), and where they start to differ."""
+    from envaudit.pinhash import first_difference
+
+    e, g = expected[:140], got[:140]
+    at = first_difference(e.partition(":")[2] or e, g.partition(":")[2] or g)
+    return f"{HASH_MISMATCH}: the lock has {e}, the file has {g} (they differ from hex digit {at})"
+
+
 def _dist_name(filename: str) -> str:
     return _canon(filename.split("-", 1)[0])
 
@@ -464,7 +473,7 @@ def classify(output: str, pins: dict[str, Pin]) -> list[tuple[str, str | None, s
         out[name] = (
             name,
             m.group(2),
-            f"{HASH_MISMATCH}: the lock has sha256 {m.group(3)[:16]}…, got {m.group(4)[:16]}…",
+            _mismatch(f"sha256:{m.group(3)}", f"sha256:{m.group(4)}"),
         )
     tags: dict[str, list[str]] = {}
     for m in _WHEEL_TAG_RE.finditer(output):
@@ -662,6 +671,28 @@ def precheck(
     return out
 
 
+def check_hashes(rel: str, pins: list[Pin]) -> None:
+    """Refuse a lock with a hash pip cannot check (an algorithm other than sha256/384/512, a
+    digest of the wrong length or not hex) before any installer runs: pip refuses the
+    whole file and uv blames every package of it, so no failure would name the culprit."""
+    from envaudit.pinhash import hash_problem
+
+    bad = []
+    for p in pins:
+        for h in p.hashes:
+            problem = hash_problem(h, default="sha256")
+            if problem is not None:
+                where = f"{rel}:{p.line}" if p.line else rel
+                bad.append(f"{where}: the hash of `{shown(p.name)}` {shown(problem)}")
+                break
+    if bad:
+        more = f" (and {len(bad) - 3} more)" if len(bad) > 3 else ""
+        raise RebuildError(
+            "; ".join(bad[:3]) + more + "; nothing was installed: fix the lock's hashes "
+            "(regenerate it, or `pip hash FILE` for one file)"
+        )
+
+
 def _version_key(v: str) -> Any:
     from packaging.version import InvalidVersion, Version
 
@@ -753,6 +784,7 @@ def rebuild(
     progress(f"lock: {rel} ({fmt}, {len(pins)} packages)")
     if docker:
         return _rebuild_docker(root, rel, fmt, pins, against, progress)
+    check_hashes(rel, pins)
     tool = pick_installer(installer)
     index_args: list[str] = []
     if no_index:

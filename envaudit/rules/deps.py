@@ -446,6 +446,26 @@ def _hashed(d: Declared) -> bool:
     return bool(d.hashes) or bool(d.url and _URL_HASH.search(d.url))
 
 
+def _bad_hashes(requirements: list[Declared]) -> Iterator[Hit]:
+    """`--hash` values pip refuses (an algorithm other than sha256/384/512) or that can
+    never match (a digest of the wrong length): installing the file fails, and uv may blame
+    another package for it."""
+    from envaudit.pinhash import hash_problem
+
+    for d in requirements:
+        for h in d.hashes:
+            problem = hash_problem(h)
+            if problem is None:
+                continue
+            yield Hit(
+                f"the `--hash` of `{d.name or d.raw}` {problem}: pip cannot check it, so installing the file fails",
+                _loc(d),
+                Fix("regenerate the hashes (`pip-compile --generate-hashes`, or `pip hash FILE` for one)"),
+                severity=Severity.ERROR,
+                fact=d,
+            )
+
+
 @rule(
     "DEP005",
     "missing-hashes",
@@ -458,7 +478,8 @@ def _hashed(d: Declared) -> bool:
         turns on hash-checking mode). The mode is all-or-nothing: once one
         requirement of an install (included files too) carries a hash, or the file
         says `--require-hashes`, every requirement must, and pip refuses to install
-        otherwise — those lines are errors.
+        otherwise — those lines are errors. So is a `--hash` pip cannot check: an
+        algorithm other than sha256, sha384 or sha512, or a digest of the wrong length.
     """,
     example="""
         requirements.txt: DEP005 [warning] 12 pinned requirements without --hash
@@ -481,6 +502,7 @@ def missing_hashes(inv: Inventory) -> Iterator[Hit]:
     by_path: dict[str, list[Declared]] = {}
     for d in reqs.requirements:
         by_path.setdefault(d.path, []).append(d)
+    yield from _bad_hashes(reqs.requirements)
     files = {f.path: f for f in reqs.files}
     strict: set[tuple[str, int]] = set()
     for f in reqs.files:

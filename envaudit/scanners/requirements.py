@@ -508,7 +508,9 @@ def split_req_options(line: str) -> tuple[str, tuple[str, ...], str]:
                 value = tokens[i + 1] if i + 1 < len(tokens) else ""
                 i += 1
             if opt == "--hash":
-                if re.match(r"^[a-z0-9]+:[0-9a-fA-F]+$", value):
+                # any `alg:digest` is kept: DEP005 says when pip cannot check it
+                # (an algorithm pip refuses, a digest of the wrong length)
+                if re.match(r"^[A-Za-z0-9_-]{1,32}:[0-9A-Za-z]{1,256}$", value):
                     hashes.append(value)
                 else:
                     problem = f"malformed --hash value {value!r} (expected algorithm:hexdigest)"

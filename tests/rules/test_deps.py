@@ -173,6 +173,51 @@ def test_dep005_fully_hashed_and_ranges_are_silent(proj: Path) -> None:
     assert codes(run(proj, "DEP005")) == []
 
 
+def test_dep005_hash_pip_cannot_check(proj: Path) -> None:
+    """An algorithm pip refuses, or a digest of the wrong length: an error on its own line,
+    and the well-formed hashes beside it are not blamed."""
+    write(
+        proj,
+        {
+            "requirements.txt": (
+                f"click==8.1.7 \\\n    --hash=sha256:{'8' * 63}\n"  # one hex digit short
+                f"packaging==24.0 {H1}\n"
+                f"idna==3.7 --hash=md5:{'a' * 32}\n"  # pip: sha256, sha384, sha512 only
+                f"six==1.16.0 --hash=sha512:{'a' * 64}\n"  # a sha256's length for a sha512
+                f"attrs==23.2.0 --hash=sha256:{'g' * 64}\n"  # not hex
+            ),
+        },
+    )
+    res = run(proj, "DEP005")
+    assert located(res) == [
+        ("DEP005", "requirements.txt", 1),
+        ("DEP005", "requirements.txt", 4),
+        ("DEP005", "requirements.txt", 5),
+        ("DEP005", "requirements.txt", 6),
+    ]
+    assert all(f.severity.label == "error" for f in res.findings)
+    msgs = [f.message for f in res.findings]
+    assert "`click`" in msgs[0] and "63 hex characters, not 64" in msgs[0]
+    assert "`idna`" in msgs[1] and "`md5`" in msgs[1] and "sha256, sha384, sha512" in msgs[1]
+    assert "`six`" in msgs[2] and "64 hex characters, not 128" in msgs[2]
+    assert "`attrs`" in msgs[3] and "not hexadecimal" in msgs[3]
+    assert not any("packaging" in m for m in msgs)
+
+
+def test_dep005_valid_hashes_of_each_algorithm_are_silent(proj: Path) -> None:
+    write(
+        proj,
+        {
+            "requirements.txt": (
+                f"a==1 --hash=sha256:{'A' * 64}\n"  # upper-case hex: pip compares case-blind
+                f"b==1 --hash=sha384:{'b' * 96}\n"
+                f"c==1 --hash=sha512:{'c' * 128} --hash=sha256:{'d' * 64}\n"
+            ),
+        },
+    )
+    assert codes(run(proj, "DEP005")) == []
+
+
 # ---------------------------------------------------------- DEP006/DEP007
 def test_dep006_drift_and_local_versions(proj: Path) -> None:
     write(
