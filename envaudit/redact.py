@@ -113,8 +113,12 @@ def redact_url(text: str) -> str:
     return _QUERY_SECRET.sub(lambda m: f"{m.group('key')}{MASK}", text)
 
 
+# the shell's working directories: `pwd` is a secret word in DB_PWD, not in these
+_NOT_SECRET = frozenset({"PWD", "OLDPWD"})
+
+
 def is_secret_name(name: str) -> bool:
-    return bool(SECRET_NAME.search(name))
+    return name.upper() not in _NOT_SECRET and bool(SECRET_NAME.search(name))
 
 
 def redact_value(name: str, value: str) -> str:

@@ -31,14 +31,19 @@ def test_redact_text_finds_bare_tokens() -> None:
 
 
 @pytest.mark.parametrize(
-    "name", ["HF_TOKEN", "WANDB_API_KEY", "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY", "MY_SECRET"]
+    "name", ["HF_TOKEN", "WANDB_API_KEY", "DB_PASSWORD", "AWS_SECRET_ACCESS_KEY", "MY_SECRET", "DB_PWD"]
 )
 def test_secret_names(name: str) -> None:
     assert is_secret_name(name)
     assert redact_value(name, "value") == "***"
 
 
-@pytest.mark.parametrize("name", ["CUDA_VISIBLE_DEVICES", "PATH", "PYTHONHASHSEED", "TOKENIZERS_PARALLELISM"])
+# PWD/OLDPWD: the shell's working directories. Taken for secrets (`pwd`), they masked
+# every path under the cwd in rerun's record: CI ran in /tmp/ci-x and the command
+# `/tmp/ci-x/.ci/venv/bin/python` came back as `***/.ci/venv/bin/python`
+@pytest.mark.parametrize(
+    "name", ["CUDA_VISIBLE_DEVICES", "PATH", "PYTHONHASHSEED", "TOKENIZERS_PARALLELISM", "PWD", "OLDPWD"]
+)
 def test_plain_names(name: str) -> None:
     assert not is_secret_name(name)
     assert redact_value(name, "0,1") == "0,1"
