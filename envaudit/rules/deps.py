@@ -197,23 +197,29 @@ def _pypi(d: Declared) -> str | None:
     return d.name
 
 
-def declared_range_against(inv: Inventory, d: Declared, version: str) -> Declared | None:
-    """Another declaration of `d`'s distribution in the same project (a manifest's range, a
-    requirements.in source, environment.yml) that `version` does not satisfy: a fix text
-    must not propose pinning `version` then."""
+def _same_project_declarations(inv: Inventory, d: Declared) -> Iterator[Declared]:
+    """The other declarations of `d`'s distribution in `d`'s project that carry a version
+    specifier and apply here (URL requirements left out)."""
     from envaudit.projects import project_of, project_roots
 
     roots = project_roots(inv)
     mine, name = project_of(d.path, roots), _pypi(d)
     if not name:
-        return None
+        return
     for other in declared(inv):
         if other is d or not other.specifier or not other.applies or other.url is not None:
             continue
+        if _pypi(other) == name and project_of(other.path, roots) == mine:
+            yield other
+
+
+def declared_range_against(inv: Inventory, d: Declared, version: str) -> Declared | None:
+    """Another declaration of `d`'s distribution in the same project (a manifest's range, a
+    requirements.in source, environment.yml) that `version` does not satisfy: a fix text
+    must not propose pinning `version` then."""
+    for other in _same_project_declarations(inv, d):
         if other.role != "range" and other.source not in ("conda", "conda-pip"):
             continue  # locks and other pinned files are what the fix updates, not a bound on it
-        if _pypi(other) != name or project_of(other.path, roots) != mine:
-            continue
         if not _satisfies(other.specifier, version) and not _satisfies(
             other.specifier, version.split("+", 1)[0]
         ):
@@ -265,19 +271,9 @@ def contradicting_declaration(inv: Inventory, d: Declared) -> Declared | None:
     version with `d`'s (locks excluded: their freshness is DEP004's)."""
     if not d.specifier or d.url is not None or d.source in _LOCK_SOURCES:
         return None
-    from envaudit.projects import project_of, project_roots
-
-    roots = project_roots(inv)
-    mine, name = project_of(d.path, roots), _pypi(d)
-    if not name:
-        return None
-    for other in declared(inv):
-        if other is d or not other.specifier or not other.applies or other.url is not None:
-            continue
+    for other in _same_project_declarations(inv, d):
         if other.source in _LOCK_SOURCES or (d.pinned and other.pinned):
             continue  # two pins: DEP011's pin comparison
-        if _pypi(other) != name or project_of(other.path, roots) != mine:
-            continue
         if ranges_disjoint(d.specifier, other.specifier):
             return other
     return None
